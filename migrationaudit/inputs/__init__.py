@@ -1,0 +1,1 @@
+"""Input readers: redirect maps and URL lists → RedirectRule / LegacyURL."""

@@ -1,0 +1,1 @@
+"""Output formats (installed as migrationaudit.reports); templates/ holds the Jinja templates."""

@@ -1,0 +1,1 @@
+"""Example redirect maps and scenario sites: the demo and the golden test corpus."""
