@@ -1,0 +1,164 @@
+"""Redirect maps: CSV or TSV rows of ``old_url,new_url[,status[,note]]``.
+
+- The delimiter is detected from the first data line (tab, comma or semicolon).
+- A header row is detected when its first cell is not a URL; known column names are matched
+  case-insensitively (``old_url``/``source``/``from``…, ``new_url``/``target``/``to``…,
+  ``status``/``code``…, ``note``/``comment``…). Without a header the columns are positional.
+- UTF-8 with or without BOM; ``#`` comment lines and blank lines are skipped; quoted fields may
+  span lines (the rule keeps the line its record starts on).
+- An empty ``new_url`` is allowed only with status 404 or 410: the URL is removed on purpose.
+
+Every problem raises :class:`~migrationaudit.errors.InputError` naming file and line, before any
+request is sent. Conflicting rows (one source, two targets) are kept: they are findings
+(``map-conflict``), not errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from migrationaudit.errors import InputError
+from migrationaudit.inputs.common import check_url, read_text
+from migrationaudit.models import Origin, RedirectRule
+
+SOURCE_NAMES = {
+    "old_url", "old", "old url", "source", "source_url", "from", "from_url", "legacy_url",
+    "legacy", "url", "old_path", "redirect_from", "address",
+}
+TARGET_NAMES = {
+    "new_url", "new", "new url", "target", "target_url", "to", "to_url", "destination",
+    "destination_url", "redirect", "redirect_to", "new_path", "redirect_url",
+}
+STATUS_NAMES = {"status", "expected_status", "status_code", "code", "type", "redirect_type"}
+NOTE_NAMES = {"note", "notes", "comment", "comments", "description"}
+
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+REMOVED_STATUSES = {404, 410}
+MAX_FIELD = 64 * 1024  # a field larger than this is not a URL
+
+
+def _detect_delimiter(text: str) -> str:
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if "\t" in line:
+            return "\t"
+        if "," in line:
+            return ","
+        if ";" in line:
+            return ";"
+        return ","
+    return ","
+
+
+def _looks_like_url(cell: str) -> bool:
+    c = cell.strip().lower()
+    return c.startswith(("http://", "https://", "/", "//")) or "://" in c
+
+
+def _header_columns(cells: list[str], file: str, line: int) -> tuple[int, int, int | None, int | None]:
+    names = [c.strip().lower().replace("-", "_") for c in cells]
+    names = [n.replace(" ", "_") if n.replace(" ", "_") in SOURCE_NAMES | TARGET_NAMES else n
+             for n in names]
+
+    def find(candidates: set[str]) -> int | None:
+        for i, n in enumerate(names):
+            if n in candidates or n.replace("_", " ") in candidates:
+                return i
+        return None
+
+    src, dst = find(SOURCE_NAMES), find(TARGET_NAMES)
+    found = ", ".join(c.strip() for c in cells) or "(nothing)"
+    if src is None:
+        raise InputError(f"missing column old_url in header (found: {found})", file=file, line=line)
+    if dst is None:
+        raise InputError(f"missing column new_url in header (found: {found})", file=file, line=line)
+    return src, dst, find(STATUS_NAMES), find(NOTE_NAMES)
+
+
+def _parse_status(raw: str, file: str, line: int) -> int | None:
+    value = raw.strip()
+    if not value:
+        return None
+    try:
+        status = int(value)
+    except ValueError:
+        raise InputError(f"bad status {value!r}: expected a number such as 301", file=file,
+                         line=line) from None
+    if status not in REDIRECT_STATUSES | REMOVED_STATUSES:
+        raise InputError(
+            f"bad status {status}: expected 301, 302, 303, 307, 308 (redirect) or 404, 410 (removed)",
+            file=file,
+            line=line,
+        )
+    return status
+
+
+def read_map(
+    path: str | Path, base_url: str | None = None, target_base_url: str | None = None
+) -> tuple[RedirectRule, ...]:
+    """Read a CSV/TSV redirect map into rules, in file order.
+
+    Relative ``old_url`` values resolve against ``base_url``; relative ``new_url`` values against
+    ``target_base_url`` (default: ``base_url``), for a move to a new domain.
+    """
+    target_base = target_base_url or base_url
+    name, text = read_text(path)
+    delimiter = _detect_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rules: list[RedirectRule] = []
+    columns: tuple[int, int, int | None, int | None] | None = None
+    seen_data = False
+    prev_line = 0
+    while True:
+        start = prev_line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InputError(f"malformed CSV: {exc}", file=name, line=start) from None
+        prev_line = reader.line_num
+        cells = [c for c in row]
+        if not any(c.strip() for c in cells):
+            continue
+        if cells[0].lstrip().startswith("#"):
+            continue
+        for c in cells:
+            if len(c) > MAX_FIELD:
+                raise InputError(f"field of {len(c)} characters is too long (max {MAX_FIELD})",
+                                 file=name, line=start)
+        if not seen_data and columns is None and not _looks_like_url(cells[0]):
+            columns = _header_columns(cells, name, start)
+            continue
+        seen_data = True
+        src_i, dst_i, status_i, note_i = columns if columns else (0, 1, 2, 3)
+        if len(cells) <= src_i or not cells[src_i].strip():
+            raise InputError("missing old_url", file=name, line=start)
+        source = check_url(cells[src_i], base_url, name, start, what="old_url")
+        status = _parse_status(cells[status_i], name, start) if (
+            status_i is not None and status_i < len(cells)) else None
+        raw_target = cells[dst_i].strip() if dst_i < len(cells) else ""
+        if raw_target:
+            target: str | None = check_url(raw_target, target_base, name, start, what="new_url")
+            if status in REMOVED_STATUSES:
+                raise InputError(
+                    f"status {status} means removed, but new_url is set ({raw_target!r})",
+                    file=name, line=start,
+                )
+        elif status in REMOVED_STATUSES:
+            target = None
+        else:
+            raise InputError(
+                "missing new_url (leave it empty only with status 404 or 410 for a removed URL)",
+                file=name, line=start,
+            )
+        note = cells[note_i].strip() if note_i is not None and note_i < len(cells) else ""
+        rules.append(RedirectRule(source=source, expected_target=target, origin=Origin(name, start),
+                                  expected_status=status, note=note))
+    if columns is None and not rules:
+        raise InputError("redirect map is empty (no rows)", file=name)
+    return tuple(rules)
