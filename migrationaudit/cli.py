@@ -223,7 +223,7 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _make_request(kw: dict[str, Any]) -> Any:
-    from migrationaudit.audit import AuditRequest
+    from migrationaudit.pipeline import AuditRequest
 
     connect = tuple(parse_resolve(v) for v in kw.get("resolve", ())) + tuple(
         parse_connect_to(v) for v in kw.get("connect_to", ()))
@@ -271,7 +271,7 @@ def audit(**kw: Any) -> None:
       migrationaudit audit --map redirects.csv --base-url https://www.old.example \\
           --resolve www.new.example:443:10.0.0.5 --fail-on error
     """
-    from migrationaudit.audit import run_audit
+    from migrationaudit.pipeline import run_audit
 
     try:
         req = _make_request(kw)
@@ -291,7 +291,7 @@ def audit(**kw: Any) -> None:
 def check_map(**kw: Any) -> None:
     """Check redirect maps without sending any request: loops, chains, conflicts and
     self-redirects inside the map itself (map-loop, map-chain, map-conflict, map-self)."""
-    from migrationaudit.audit import check_map_only
+    from migrationaudit.pipeline import check_map_only
 
     try:
         req = _make_request(kw)
@@ -322,7 +322,7 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
     on loopback with --connect-to), audits it with its redirect map and URL list, and writes
     the report. Every rule fires at least once.
     """
-    from migrationaudit.audit import AuditRequest, run_audit
+    from migrationaudit.pipeline import AuditRequest, run_audit
     from migrationaudit.scenario import ScenarioServer, load_site
 
     here = demo_dir()

@@ -159,6 +159,6 @@ def read_map(
         note = cells[note_i].strip() if note_i is not None and note_i < len(cells) else ""
         rules.append(RedirectRule(source=source, expected_target=target, origin=Origin(name, start),
                                   expected_status=status, note=note))
-    if columns is None and not rules:
+    if not rules:
         raise InputError("redirect map is empty (no rows)", file=name)
     return tuple(rules)

@@ -1,0 +1,226 @@
+"""Records → pandas DataFrames: one row per hop, per verdict, per finding.
+
+pandas lives here and in the CSV writer only (the core stays pandas-free). Every frame has
+``dtype=object`` so strings such as ``"NA"`` or ``"null"`` stay strings and ``None`` stays
+``None`` (an empty CSV cell), instead of pandas inferring NaN or a string dtype.
+
+The frames hold the data verbatim, for notebooks; :func:`csv_safe` / :func:`to_csv_text`
+neutralise spreadsheet formulas only when a CSV is written, because URLs and titles from a
+crawled site are hostile text (``=HYPERLINK(...)`` in a cell is code to Excel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pandas as pd
+
+from migrationaudit.models import AuditResult, Chain, Finding, Hop, HopKind
+from migrationaudit.settings import KEPT_HEADERS
+
+HOP_COLUMNS = (
+    "legacy_url",
+    "hop_index",
+    "url",
+    "status",
+    "kind",
+    "location",
+    "target",
+    "error",
+    "elapsed_ms",
+)
+PAGE_COLUMNS = ("page_title", "page_canonical", "page_meta_robots")
+VERDICT_COLUMNS = (
+    "url",
+    "verdict",
+    "outcome",
+    "hop_count",
+    "final_url",
+    "final_status",
+    "expected_url",
+    "target_match",
+    "indexable",
+    "canonical",
+    "rules",
+    "origin",
+    "path",
+)
+FINDING_COLUMNS = (
+    "rule",
+    "severity",
+    "url",
+    "final_url",
+    "expected_url",
+    "message",
+    "fix",
+    "origin",
+    "hop_count",
+    "path",
+    "fingerprint",
+)
+
+# OWASP "CSV injection": a cell starting with one of these is a formula to Excel/LibreOffice.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def evidence_path(hops: Sequence[Hop]) -> str:
+    """``a --301--> b [200]`` for a bare hop sequence (a finding's evidence).
+
+    Unlike :meth:`Chain.path_text` there is no outcome to go on, so a sequence ending in a
+    redirect ends with that redirect's target."""
+    parts: list[str] = []
+    for h in hops:
+        parts.append(h.url)
+        if h.is_redirect:
+            label = "meta" if h.kind is HopKind.META_REFRESH else str(h.status)
+            parts.append(f"--{label}-->")
+    if hops:
+        last = hops[-1]
+        if last.is_redirect:
+            parts.append(str(last.target))
+        else:
+            parts.append(f"[{last.status}]" if last.error is None else f"[{last.error}]")
+    return " ".join(parts)
+
+
+def finding_chain(result: AuditResult, finding: Finding) -> Chain | None:
+    """The legacy URL's chain when it is what the finding's evidence shows (or the finding
+    has no evidence of its own), so the outcome marker (``[loop]``…) can be shown."""
+    chain = result.chains.get(finding.url)
+    if chain is None:
+        return None
+    if not finding.evidence or tuple(finding.evidence) == tuple(chain.hops):
+        return chain
+    return None
+
+
+def finding_path(result: AuditResult, finding: Finding) -> str:
+    """The hop path of a finding as text, preferring the full chain of its legacy URL."""
+    chain = finding_chain(result, finding)
+    if chain is not None:
+        return chain.path_text()
+    return evidence_path(finding.evidence)
+
+
+def _legacy_chains(result: AuditResult) -> Iterator[tuple[str, Chain]]:
+    """Chains in verdict (= input) order, then any chain without a verdict."""
+    seen: set[str] = set()
+    for v in result.verdicts:
+        chain = result.chains.get(v.url)
+        if chain is not None and v.url not in seen:
+            seen.add(v.url)
+            yield v.url, chain
+    for url, chain in result.chains.items():
+        if url not in seen:
+            seen.add(url)
+            yield url, chain
+
+
+def _header_names(result: AuditResult) -> list[str]:
+    """KEPT_HEADERS always (a stable schema), plus any other header a hop carries."""
+    extra: set[str] = set()
+    for _, chain in _legacy_chains(result):
+        for h in chain.hops:
+            extra.update(k.lower() for k in h.headers)
+    return [*KEPT_HEADERS, *sorted(extra - set(KEPT_HEADERS))]
+
+
+def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(columns), dtype=object)
+
+
+def hops_frame(result: AuditResult) -> pd.DataFrame:
+    """One row per hop of every legacy URL's chain, keyed by the requested legacy URL.
+
+    A hop shared by several chains appears once per legacy URL. Header columns are named
+    ``header_<lower-case name>``; ``page_*`` columns hold the final page's title, canonical
+    and meta robots."""
+    names = _header_names(result)
+    columns = [*HOP_COLUMNS, *(f"header_{n}" for n in names), *PAGE_COLUMNS]
+    rows: list[dict[str, Any]] = []
+    for legacy, chain in _legacy_chains(result):
+        for index, h in enumerate(chain.hops):
+            headers = {k.lower(): v for k, v in h.headers.items()}
+            row: dict[str, Any] = {
+                "legacy_url": legacy,
+                "hop_index": index,
+                "url": h.url,
+                "status": h.status,
+                "kind": h.kind.value,
+                "location": h.location,
+                "target": h.target,
+                "error": h.error,
+                "elapsed_ms": round(h.elapsed_ms, 1),
+            }
+            row.update({f"header_{n}": headers.get(n) for n in names})
+            page = h.page
+            row["page_title"] = page.title if page else None
+            row["page_canonical"] = page.canonical_url if page else None
+            row["page_meta_robots"] = page.meta_robots if page else None
+            rows.append(row)
+    return _frame(rows, columns)
+
+
+def verdicts_frame(result: AuditResult) -> pd.DataFrame:
+    """One row per legacy URL, in input order (rules space-separated, origin ``file:line``)."""
+    rows = [
+        {
+            "url": v.url,
+            "verdict": v.verdict,
+            "outcome": v.outcome.value,
+            "hop_count": v.hop_count,
+            "final_url": v.final_url,
+            "final_status": v.final_status,
+            "expected_url": v.expected_url,
+            "target_match": v.target_match,
+            "indexable": v.indexable,
+            "canonical": v.canonical,
+            "rules": " ".join(v.rules),
+            "origin": str(v.origin) if v.origin else None,
+            "path": v.path,
+        }
+        for v in result.verdicts
+    ]
+    return _frame(rows, VERDICT_COLUMNS)
+
+
+def findings_frame(result: AuditResult) -> pd.DataFrame:
+    """One row per finding, in the result's (deterministic) order."""
+    rows = [
+        {
+            "rule": f.rule_id,
+            "severity": f.severity.label,
+            "url": f.url,
+            "final_url": f.final_url,
+            "expected_url": f.expected_url,
+            "message": f.message,
+            "fix": f.fix,
+            "origin": str(f.origin) if f.origin else None,
+            "hop_count": sum(1 for h in f.evidence if h.is_redirect),
+            "path": finding_path(result, f),
+            "fingerprint": f.fingerprint,
+        }
+        for f in result.findings
+    ]
+    return _frame(rows, FINDING_COLUMNS)
+
+
+def _neutralise(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy where every text cell (and column name) starting with ``= + - @ \\t \\r`` is
+    prefixed with ``'``, so a spreadsheet shows it as text instead of running it."""
+    out = frame.map(_neutralise)
+    out.columns = [_neutralise(c) for c in frame.columns]
+    return out
+
+
+def to_csv_text(frame: pd.DataFrame) -> str:
+    """The frame as formula-safe CSV text (UTF-8 without BOM, ``\\n`` line ends, None → "")."""
+    text: str = csv_safe(frame).to_csv(index=False, lineterminator="\n", na_rep="")
+    return text
