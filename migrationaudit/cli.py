@@ -211,6 +211,10 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Redirect map CSV/TSV: old_url,new_url[,status[,note]]. Repeatable."),
         click.option("--urls", "-u", "url_lists", multiple=True, metavar="FILE",
                      help="Plain list of legacy URLs, one per line ('-' = stdin). Repeatable."),
+        click.option("--map-format", type=click.Choice(["auto", "csv", "netlify", "amplify"]),
+                     default="auto", show_default=True,
+                     help="Map file format: CSV/TSV, Netlify/Cloudflare `_redirects`, or AWS "
+                          "Amplify JSON (auto: from the file name and first line)."),
         click.option("--base-url", metavar="URL",
                      help="Resolve relative URLs in the inputs against this URL."),
         click.option("--target-base-url", metavar="URL",
@@ -243,6 +247,7 @@ def _make_request(kw: dict[str, Any]) -> Any:
         maps=tuple(kw["maps"]), url_lists=tuple(kw["url_lists"]), base_url=kw["base_url"],
         target_base_url=kw["target_base_url"], out_dir=kw["out_dir"], crawl=crawl, checks=checks,
         fail_on=Severity.parse(kw["fail_on"]), formats=tuple(kw["formats"]) or None,
+        map_format=kw["map_format"],
     )
 
 

@@ -18,7 +18,8 @@ from migrationaudit.checks import AuditContext, rule_infos, run_checks
 from migrationaudit.errors import ConfigError, InputError
 from migrationaudit.graph import build_graph, chains_for
 from migrationaudit.inputs.common import check_base_url
-from migrationaudit.inputs.maps import read_map
+from migrationaudit.inputs.hosting import SkippedRow
+from migrationaudit.inputs.maps import read_map_file
 from migrationaudit.inputs.urllist import read_url_list
 from migrationaudit.models import AuditResult, LegacyURL, RedirectRule, Severity
 from migrationaudit.settings import FAIL_ON, OUT_DIR, CheckOptions, CrawlOptions
@@ -40,6 +41,7 @@ class AuditRequest:
     checks: CheckOptions = field(default_factory=CheckOptions)
     fail_on: Severity = FAIL_ON
     formats: tuple[str, ...] | None = None  # None: every format
+    map_format: str = "auto"  # auto | csv | netlify | amplify
 
 
 def collect_legacy(
@@ -56,15 +58,40 @@ def collect_legacy(
     return tuple(out.values())
 
 
-def load_inputs(req: AuditRequest) -> tuple[tuple[RedirectRule, ...], tuple[LegacyURL, ...]]:
+@dataclass(frozen=True)
+class Inputs:
+    """Validated inputs: the map rules, the URLs to judge, and map rows that cannot be audited
+    as one URL (pattern rules of hosting redirect files), kept to be reported."""
+
+    rules: tuple[RedirectRule, ...]
+    legacy: tuple[LegacyURL, ...]
+    skipped_rows: tuple[SkippedRow, ...] = ()
+
+    def notes(self) -> dict[str, Any]:
+        reasons: dict[str, int] = {}
+        for row in self.skipped_rows:
+            reasons[row.reason] = reasons.get(row.reason, 0) + 1
+        return {
+            "map_rules": len(self.rules),
+            "legacy_urls": len(self.legacy),
+            "skipped_rows": len(self.skipped_rows),
+            "skipped_reasons": reasons,
+            "skipped_examples": [f"{r.origin}: {r.reason}" for r in self.skipped_rows[:20]],
+        }
+
+
+def load_inputs(req: AuditRequest) -> Inputs:
     """Read and validate every input before any request is sent (InputError / ConfigError)."""
     if not req.maps and not req.url_lists:
         raise ConfigError("nothing to audit: give a redirect map (--map) or a URL list (--urls)")
     base = check_base_url(req.base_url)
     target_base = check_base_url(req.target_base_url)
     rules: list[RedirectRule] = []
+    skipped: list[SkippedRow] = []
     for m in req.maps:
-        rules.extend(read_map(m, base, target_base))
+        got, skip = read_map_file(m, base, target_base, req.map_format)
+        rules.extend(got)
+        skipped.extend(skip)
     listed: list[LegacyURL] = []
     for u in req.url_lists:
         listed.extend(read_url_list(u, base))
@@ -72,7 +99,7 @@ def load_inputs(req: AuditRequest) -> tuple[tuple[RedirectRule, ...], tuple[Lega
     if not legacy:
         names = ", ".join(req.maps + req.url_lists)
         raise InputError(f"no URLs to audit in {names}")
-    return tuple(rules), legacy
+    return Inputs(tuple(rules), legacy, tuple(skipped))
 
 
 def _now() -> str:
@@ -111,14 +138,15 @@ def _run_info(req: AuditRequest, started: str, partial: bool, extra: dict[str, A
 def check_map_only(req: AuditRequest) -> AuditResult:
     """Run only the map rules (no request is sent)."""
     started = _now()
-    rules, legacy = load_inputs(req)
-    ctx = AuditContext(rules=rules, legacy=legacy, graph=None, chains={}, options=req.checks)
+    inputs = load_inputs(req)
+    ctx = AuditContext(rules=inputs.rules, legacy=inputs.legacy, graph=None, chains={},
+                       options=req.checks)
     findings, skipped = run_checks(ctx)
     skipped = tuple(s for s in skipped if s.reason != "no crawl was run")
     verdicts = build_verdicts(ctx, findings)
     return AuditResult(
         findings=findings, verdicts=verdicts, chains={}, skipped=skipped, rules=rule_infos(),
-        fail_on=req.fail_on, run=_run_info(req, started, False, {"mode": "check-map"}),
+        fail_on=req.fail_on, run=_run_info(req, started, False, {"mode": "check-map", "input": inputs.notes()}),
     )
 
 
@@ -133,7 +161,8 @@ def run_audit(
     from migrationaudit.crawl import read_hops, run_crawl
 
     started = _now()
-    rules, legacy = load_inputs(req)
+    inputs = load_inputs(req)
+    rules, legacy = inputs.rules, inputs.legacy
     run_dir = req.out_dir / RUN_SUBDIR
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "inputs.json").write_text(
@@ -160,6 +189,7 @@ def run_audit(
     partial = not summary.complete
     extra = {
         "mode": "audit",
+        "input": inputs.notes(),
         "run_dir": str(run_dir),
         "crawl": {
             "seeds": summary.seeds,

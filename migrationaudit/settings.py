@@ -44,6 +44,12 @@ class ConnectTo:
     addr: str
     connect_port: int
 
+    @property
+    def spec(self) -> str:
+        """The ``--connect-to`` form, HOST:PORT:ADDR:PORT2 (always four parts)."""
+        addr = f"[{self.addr}]" if ":" in self.addr else self.addr
+        return f"{self.host}:{self.port}:{addr}:{self.connect_port}"
+
     def __str__(self) -> str:
         if self.connect_port == self.port:
             return f"{self.host}:{self.port}:{self.addr}"

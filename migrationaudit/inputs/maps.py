@@ -20,6 +20,7 @@ import io
 from pathlib import Path
 
 from migrationaudit.errors import InputError
+from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.common import check_url, read_text
 from migrationaudit.models import Origin, RedirectRule
 
@@ -162,3 +163,52 @@ def read_map(
     if not rules:
         raise InputError("redirect map is empty (no rows)", file=name)
     return tuple(rules)
+
+
+MAP_FORMATS = ("auto", "csv", "netlify", "amplify")
+
+
+def detect_format(path: str | Path) -> str:
+    """Guess a map file's format from its name, then its first data line."""
+    p = Path(str(path))
+    if p.name in ("_redirects", "redirects") or p.suffix.lower() == ".redirects":
+        return "netlify"
+    if p.suffix.lower() == ".json":
+        return "amplify"
+    if str(path) == "-":
+        return "csv"
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(8192).decode("utf-8-sig", errors="replace")
+    except OSError:
+        return "csv"
+    for line in head.splitlines():
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        if s.startswith("["):
+            return "amplify"
+        if "," not in s and "\t" not in s and ";" not in s and len(s.split()) >= 2:
+            return "netlify"
+        return "csv"
+    return "csv"
+
+
+def read_map_file(
+    path: str | Path, base_url: str | None = None, target_base_url: str | None = None,
+    fmt: str = "auto",
+) -> tuple[tuple[RedirectRule, ...], tuple[SkippedRow, ...]]:
+    """Read a redirect map of any supported format: (rules, rows that cannot be audited)."""
+    from migrationaudit.inputs.hosting import read_amplify, read_netlify
+
+    kind = detect_format(path) if fmt == "auto" else fmt
+    if kind == "netlify":
+        rules, skipped = read_netlify(path, base_url, target_base_url)
+    elif kind == "amplify":
+        rules, skipped = read_amplify(path, base_url, target_base_url)
+    else:
+        return read_map(path, base_url, target_base_url), ()
+    if not rules:
+        raise InputError(f"no auditable rules ({len(skipped)} pattern/rewrite rules skipped)",
+                         file=str(path))
+    return rules, skipped
