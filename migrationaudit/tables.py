@@ -130,6 +130,12 @@ def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(columns), dtype=object)
 
 
+def _column_frame(data: dict[str, list[Any]]) -> pd.DataFrame:
+    # One list per column, not one dict per row: at a million hops the row dicts alone would
+    # cost gigabytes, while these lists only point at strings the Hops already hold.
+    return pd.DataFrame(data, columns=list(data), dtype=object)
+
+
 def hops_frame(result: AuditResult) -> pd.DataFrame:
     """One row per hop of every legacy URL's chain, keyed by the requested legacy URL.
 
@@ -137,29 +143,28 @@ def hops_frame(result: AuditResult) -> pd.DataFrame:
     ``header_<lower-case name>``; ``page_*`` columns hold the final page's title, canonical
     and meta robots."""
     names = _header_names(result)
-    columns = [*HOP_COLUMNS, *(f"header_{n}" for n in names), *PAGE_COLUMNS]
-    rows: list[dict[str, Any]] = []
+    header_columns = {n: f"header_{n}" for n in names}
+    columns = [*HOP_COLUMNS, *header_columns.values(), *PAGE_COLUMNS]
+    data: dict[str, list[Any]] = {c: [] for c in columns}
     for legacy, chain in _legacy_chains(result):
         for index, h in enumerate(chain.hops):
-            headers = {k.lower(): v for k, v in h.headers.items()}
-            row: dict[str, Any] = {
-                "legacy_url": legacy,
-                "hop_index": index,
-                "url": h.url,
-                "status": h.status,
-                "kind": h.kind.value,
-                "location": h.location,
-                "target": h.target,
-                "error": h.error,
-                "elapsed_ms": round(h.elapsed_ms, 1),
-            }
-            row.update({f"header_{n}": headers.get(n) for n in names})
+            data["legacy_url"].append(legacy)
+            data["hop_index"].append(index)
+            data["url"].append(h.url)
+            data["status"].append(h.status)
+            data["kind"].append(h.kind.value)
+            data["location"].append(h.location)
+            data["target"].append(h.target)
+            data["error"].append(h.error)
+            data["elapsed_ms"].append(round(h.elapsed_ms, 1))
+            headers = {k.lower(): v for k, v in h.headers.items()} if h.headers else {}
+            for name, column in header_columns.items():
+                data[column].append(headers.get(name))
             page = h.page
-            row["page_title"] = page.title if page else None
-            row["page_canonical"] = page.canonical_url if page else None
-            row["page_meta_robots"] = page.meta_robots if page else None
-            rows.append(row)
-    return _frame(rows, columns)
+            data["page_title"].append(page.title if page else None)
+            data["page_canonical"].append(page.canonical_url if page else None)
+            data["page_meta_robots"].append(page.meta_robots if page else None)
+    return _column_frame(data)
 
 
 def verdicts_frame(result: AuditResult) -> pd.DataFrame:
@@ -215,9 +220,12 @@ def _neutralise(value: Any) -> Any:
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy where every text cell (and column name) starting with ``= + - @ \\t \\r`` is
     prefixed with ``'``, so a spreadsheet shows it as text instead of running it."""
-    out = frame.map(_neutralise)
-    out.columns = [_neutralise(c) for c in frame.columns]
-    return out
+    # Built column by column from plain lists: DataFrame.map would re-infer dtypes (301 →
+    # 301.0 next to a None, text → a string dtype with NaN), which the object frames avoid.
+    data = {
+        _neutralise(name): [_neutralise(v) for v in frame[name].tolist()] for name in frame.columns
+    }
+    return pd.DataFrame(data, columns=list(data), dtype=object)
 
 
 def to_csv_text(frame: pd.DataFrame) -> str:

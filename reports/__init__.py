@@ -1,1 +1,125 @@
-"""Output formats (installed as migrationaudit.reports); templates/ holds the Jinja templates."""
+"""Output formats (installed as ``migrationaudit.reports``); ``templates/`` holds the Jinja files.
+
+One module per format, each a pure ``render(result)`` (``csvout`` renders several files)::
+
+    format     module     file(s)
+    html       html       report.html       self-contained page for humans
+    json       jsonout    findings.json     the machine contract (schema_version 1)
+    csv        csvout     hops.csv, verdicts.csv, findings.csv
+    junit      junit      junit.xml         one test case per legacy URL
+    markdown   markdown   summary.md        CI step summary
+    (text)     text       -                 the stderr summary: :func:`render_summary`
+
+:func:`write_reports` renders every requested format to a temporary file in ``out_dir`` first
+and only then renames them all into place (``os.replace``), so a crash or a render error never
+leaves half a report, nor a mix of old and new files when rendering fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from migrationaudit.reports import csvout, html, jsonout, junit, markdown, text
+
+from migrationaudit.errors import ConfigError, ReportError
+from migrationaudit.models import AuditResult
+
+FORMATS = ("html", "json", "csv", "junit", "markdown")
+
+# Format name → file name → content. str content is written as UTF-8.
+_RENDERERS: dict[str, Callable[[AuditResult], dict[str, str | bytes]]] = {
+    "html": lambda r: {html.FILENAME: html.render(r)},
+    "json": lambda r: {jsonout.FILENAME: jsonout.render(r)},
+    "csv": lambda r: dict(csvout.render_files(r)),
+    "junit": lambda r: {junit.FILENAME: junit.render(r)},
+    "markdown": lambda r: {markdown.FILENAME: markdown.render(r)},
+}
+
+__all__ = ["FORMATS", "render_summary", "write_reports"]
+
+
+def _formats(formats: Iterable[str]) -> list[str]:
+    """The requested formats, de-duplicated in order; ConfigError names an unknown one."""
+    wanted: list[str] = []
+    for fmt in formats:
+        name = fmt.strip().lower()
+        if name not in _RENDERERS:
+            known = ", ".join(FORMATS)
+            raise ConfigError(f"unknown report format {fmt!r} (expected one of: {known})")
+        if name not in wanted:
+            wanted.append(name)
+    return wanted
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _stage(target: Path, content: str | bytes) -> Path:
+    """Write ``content`` to a new hidden temporary file next to ``target``; return its path."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    # os.open with 0o666 lets the umask decide the final mode, like a plain open() would
+    # (mkstemp would leave every report readable by its owner only).
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def write_reports(
+    result: AuditResult, out_dir: Path, formats: Iterable[str] = FORMATS
+) -> dict[str, Path]:
+    """Render ``formats`` of ``result`` into ``out_dir`` (created if missing).
+
+    Returns file name → written path (``"report.html"``, ``"findings.json"``, ``"hops.csv"``,
+    ``"verdicts.csv"``, ``"findings.csv"``, ``"junit.xml"``, ``"summary.md"``), in format order.
+    Raises ReportError naming the path when the folder or a file cannot be written, and
+    ConfigError for an unknown format (before anything is written)."""
+    wanted = _formats(formats)
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"cannot create report folder {out_dir}: {_os_reason(exc)}") from exc
+
+    staged: list[tuple[Path, Path]] = []  # (temporary file, final path)
+    try:
+        for fmt in wanted:
+            for name, content in _RENDERERS[fmt](result).items():
+                target = out_dir / name
+                try:
+                    staged.append((_stage(target, content), target))
+                except OSError as exc:
+                    raise ReportError(f"cannot write {target}: {_os_reason(exc)}") from exc
+        written: dict[str, Path] = {}
+        while staged:
+            tmp, target = staged[0]
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise ReportError(f"cannot write {target}: {_os_reason(exc)}") from exc
+            staged.pop(0)
+            written[target.name] = target
+        return written
+    finally:
+        # Anything still staged failed or was never committed: leave no temporary files.
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+
+
+def render_summary(result: AuditResult, out_dir: Path | None = None) -> str:
+    """The short human summary (5-10 lines) the CLI prints to stderr; names
+    ``out_dir/report.html`` when ``out_dir`` is given."""
+    return text.render(result, out_dir)

@@ -1,0 +1,166 @@
+"""The rules: a registry of pure functions over a read-only :class:`AuditContext`, and the runner.
+
+A rule is registered with a stable id, a default severity and what it needs::
+
+    @rule("redirect-loop", Severity.ERROR)
+    def redirect_loops(ctx: AuditContext) -> Iterator[Finding]:
+        \"\"\"Redirect loops  (first line: the title)
+
+        What it detects. Why: … Fix: …  (the README catalogue and the report show this)
+        \"\"\"
+
+Rules do no I/O, no logging and keep no state. They build findings with
+:func:`migrationaudit.checks.common.finding`; :func:`run_checks` stamps each one with the rule's
+id and effective severity (default or configured override), so a rule cannot drift from its
+registration. Each rule yields at most one finding per legacy URL (the fingerprint is
+rule + URL). Rules needing a crawl are skipped without one, map rules without a map.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+
+import networkx as nx
+
+from migrationaudit.models import (
+    Chain,
+    Finding,
+    LegacyURL,
+    RedirectRule,
+    RuleInfo,
+    Severity,
+    SkippedRule,
+)
+from migrationaudit.settings import CheckOptions
+
+# The modules holding rules, imported by all_rules() (registration happens at import).
+RULE_MODULES = (
+    "migrationaudit.checks.redirects",
+    "migrationaudit.checks.targets",
+    "migrationaudit.checks.pages",
+    "migrationaudit.checks.maps",
+)
+NEEDS = ("map", "crawl")
+DISABLED = "disabled by configuration"
+NO_CRAWL = "no crawl was run"
+NO_MAP = "no redirect map given"
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Read-only input of every rule.
+
+    ``rules``: the whole map in file order (conflicts included); ``legacy``: every URL to judge
+    (map sources, then list URLs), deduplicated; ``graph``: the redirect graph, None when no
+    crawl ran (map-only checks); ``chains``: legacy URL → its chain (empty without a crawl).
+    """
+
+    rules: tuple[RedirectRule, ...]
+    legacy: tuple[LegacyURL, ...]
+    graph: nx.DiGraph | None
+    chains: Mapping[str, Chain]
+    options: CheckOptions
+
+
+RuleFunc = Callable[[AuditContext], Iterator[Finding]]
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A registered rule: id, default severity, what it needs, the function and its docs."""
+
+    rule_id: str
+    severity: Severity
+    needs: str
+    func: RuleFunc
+    title: str
+    doc: str
+
+    def info(self) -> RuleInfo:
+        """The entry as plain data for reports."""
+        return RuleInfo(
+            rule_id=self.rule_id, severity=self.severity, title=self.title, doc=self.doc
+        )
+
+
+_REGISTRY: dict[str, RuleSpec] = {}
+
+
+def _split_doc(func: RuleFunc) -> tuple[str, str]:
+    doc = inspect.cleandoc(func.__doc__ or "")
+    title, _, body = doc.partition("\n")
+    return title.strip(), body.strip()
+
+
+def rule(rule_id: str, severity: Severity, needs: str = "crawl") -> Callable[[RuleFunc], RuleFunc]:
+    """Register a rule function under a stable id with its default severity.
+
+    ``needs`` is ``"crawl"`` (judges chains; skipped without a crawl) or ``"map"`` (judges the
+    redirect map itself; skipped without one). The docstring is mandatory: its first line is
+    the title, the rest the explanation shown in the report and the README.
+    """
+    if needs not in NEEDS:
+        raise ValueError(f"rule {rule_id!r}: needs must be one of {NEEDS}, not {needs!r}")
+
+    def register(func: RuleFunc) -> RuleFunc:
+        title, doc = _split_doc(func)
+        if not title or not doc:
+            raise ValueError(
+                f"rule {rule_id!r}: a docstring with a title line and a body is required"
+            )
+        known = _REGISTRY.get(rule_id)
+        if known is not None and known.func.__qualname__ != func.__qualname__:
+            raise ValueError(f"rule id {rule_id!r} is registered twice")
+        _REGISTRY[rule_id] = RuleSpec(rule_id, severity, needs, func, title, doc)
+        return func
+
+    return register
+
+
+def all_rules() -> tuple[RuleSpec, ...]:
+    """Every registered rule, sorted by id (imports the rule modules)."""
+    for name in RULE_MODULES:
+        importlib.import_module(name)
+    return tuple(_REGISTRY[k] for k in sorted(_REGISTRY))
+
+
+def rule_infos() -> tuple[RuleInfo, ...]:
+    """Every rule as plain data (default severities), sorted by id."""
+    return tuple(spec.info() for spec in all_rules())
+
+
+def _skip_reason(spec: RuleSpec, ctx: AuditContext) -> str | None:
+    if spec.rule_id in ctx.options.disabled:
+        return DISABLED
+    if spec.needs == "crawl" and ctx.graph is None:
+        return NO_CRAWL
+    if spec.needs == "map" and not ctx.rules:
+        return NO_MAP
+    return None
+
+
+def _sort_key(f: Finding) -> tuple[int, str, str, str]:
+    return (-int(f.severity), f.rule_id, f.url, f.message)
+
+
+def run_checks(ctx: AuditContext) -> tuple[tuple[Finding, ...], tuple[SkippedRule, ...]]:
+    """Run every enabled rule that has its inputs; return (findings, skipped rules).
+
+    Findings are sorted by severity (highest first), rule id, URL. Disabled rules and rules
+    lacking an input are reported as skipped with the reason, in rule-id order.
+    """
+    overrides = dict(ctx.options.severity_overrides)
+    findings: list[Finding] = []
+    skipped: list[SkippedRule] = []
+    for spec in all_rules():
+        reason = _skip_reason(spec, ctx)
+        if reason is not None:
+            skipped.append(SkippedRule(spec.rule_id, reason))
+            continue
+        severity = overrides.get(spec.rule_id, spec.severity)
+        findings.extend(replace(f, rule_id=spec.rule_id, severity=severity) for f in spec.func(ctx))
+    findings.sort(key=_sort_key)
+    return tuple(findings), tuple(skipped)

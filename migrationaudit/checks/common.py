@@ -1,0 +1,101 @@
+"""Helpers shared by the rule modules: building findings and the questions several rules ask
+about a legacy URL and its chain (so that rules agree on them and do not double-report)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migrationaudit.checks import AuditContext
+from migrationaudit.models import Chain, Finding, Hop, LegacyURL, Outcome, Severity
+from migrationaudit.urls import normalize
+
+REMOVED_STATUSES = frozenset({404, 410})
+TEMPORARY_STATUSES = frozenset({302, 303, 307})
+PERMANENT_STATUSES = frozenset({301, 308})
+
+
+def finding(
+    item: LegacyURL,
+    chain: Chain | None,
+    message: str,
+    fix: str,
+    *,
+    final_url: str | None = None,
+) -> Finding:
+    """A finding about ``item``: evidence = its chain's hops, final and expected URL, origin.
+
+    Rule id and severity are placeholders: :func:`~migrationaudit.checks.run_checks` stamps
+    the registered id and the effective severity.
+    """
+    return Finding(
+        rule_id="",
+        severity=Severity.NOTICE,
+        url=item.url,
+        message=message,
+        fix=fix,
+        evidence=chain.hops if chain else (),
+        final_url=final_url if final_url is not None else (chain.final_url if chain else None),
+        expected_url=item.expected_target,
+        origin=item.origin,
+    )
+
+
+def judged(ctx: AuditContext) -> Iterator[tuple[LegacyURL, Chain]]:
+    """Every legacy URL that has a chain, in input order."""
+    for item in ctx.legacy:
+        c = ctx.chains.get(item.url)
+        if c is not None and c.hops:
+            yield item, c
+
+
+def removed_on_purpose(item: LegacyURL) -> bool:
+    """The map row says the URL is gone on purpose (no target; status 404 or 410)."""
+    return item.rule is not None and item.rule.expected_target is None
+
+
+def maps_elsewhere(item: LegacyURL) -> bool:
+    """The map sends this URL to another URL (not to itself)."""
+    target = item.expected_target
+    return target is not None and normalize(target) != normalize(item.url)
+
+
+def answers_itself(chain: Chain) -> bool:
+    """The URL answered a healthy page itself: no redirect at all."""
+    final = chain.final
+    return chain.hop_count == 0 and final is not None and final.is_healthy
+
+
+def not_redirected(item: LegacyURL, chain: Chain) -> bool:
+    """A mapped URL that answers 2xx itself instead of redirecting (rule ``not-redirected``).
+    Rules judging the landing page stay silent then: the page is the old one."""
+    return maps_elsewhere(item) and answers_itself(chain)
+
+
+def landing(item: LegacyURL, chain: Chain) -> Hop | None:
+    """The healthy page the chain lands on, or None (no final page, an unhealthy one, or a
+    mapped URL that was never redirected)."""
+    final = chain.final
+    if chain.outcome is not Outcome.FINAL or final is None or not final.is_healthy:
+        return None
+    if not_redirected(item, chain):
+        return None
+    return final
+
+
+def multi_hop(chain: Chain) -> bool:
+    """The chain takes two or more redirects before its end. Loops and hop-limit chains are
+    excluded: their own rules explain them, a chain warning would only repeat it. An
+    incomplete chain counts when two redirects were already fetched (that much is certain)."""
+    return chain.outcome not in (Outcome.LOOP, Outcome.HOP_LIMIT) and chain.hop_count >= 2
+
+
+def status_text(hop: Hop) -> str:
+    """``"404"`` / ``"connection refused"`` / ``"301 (invalid redirect: no Location header)"``."""
+    if hop.status is None:
+        return hop.error or "no answer"
+    return f"{hop.status} ({hop.error})" if hop.error else str(hop.status)
+
+
+def plural(n: int, word: str) -> str:
+    """``1 redirect`` / ``2 redirects``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -1,0 +1,215 @@
+"""Rules about the pages the legacy URLs land on: the home page, funnels, mixed host and scheme
+variants, canonicals and noindex."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks.common import finding, judged, landing
+from migrationaudit.models import Chain, Finding, Hop, LegacyURL, Outcome, PageFacts, Severity
+from migrationaudit.urls import difference, host_of, is_homepage, normalize, scheme_of, www_variant
+
+
+@rule("homepage-redirect", Severity.WARNING)
+def homepage_redirects(ctx: AuditContext) -> Iterator[Finding]:
+    """Deep URLs redirected to the home page
+
+    A legacy URL whose path is not the site root (``/`` or an index file) is redirected to a
+    home page. The message notes when the map itself asks for it.
+
+    Why: search engines treat mass redirects to the home page as soft 404s: the old page's
+    rankings are dropped rather than passed on, and users lose the content they came for.
+
+    Fix: redirect to the closest equivalent page (a category, the successor product); if the
+    content is gone for good, answer 410 instead.
+    """
+    for item, chain in judged(ctx):
+        final = chain.final
+        if chain.outcome is not Outcome.FINAL or final is None or chain.hop_count == 0:
+            continue
+        if is_homepage(item.url) or not is_homepage(final.url):
+            continue
+        message = f"deep URL redirected to the home page {final.url}"
+        if item.expected_target is not None and is_homepage(item.expected_target):
+            origin = f" ({item.rule.origin})" if item.rule else ""
+            message += f"; the map asks for this{origin}"
+        yield finding(
+            item,
+            chain,
+            message,
+            f"Redirect {item.url} to its closest equivalent page, or answer 410 if the content "
+            "is gone.",
+        )
+
+
+@rule("many-to-one", Severity.WARNING)
+def many_to_one_funnels(ctx: AuditContext) -> Iterator[Finding]:
+    """Many legacy URLs funnelled into one page
+
+    More than ``--many-to-one`` (default 10) legacy URLs are redirected to the same final URL
+    (home pages excluded: ``homepage-redirect`` covers them). One finding per funnelled URL.
+
+    Why: when many distinct old pages land on one generic page, search engines treat the
+    redirects like soft 404s and drop the old pages' signals instead of consolidating them.
+
+    Fix: redirect each old URL to its own closest equivalent; let the ones without any answer
+    410.
+    """
+    groups: dict[str, list[tuple[LegacyURL, Chain]]] = defaultdict(list)
+    for item, chain in judged(ctx):
+        final = chain.final
+        if chain.outcome is not Outcome.FINAL or final is None or chain.hop_count == 0:
+            continue
+        if is_homepage(final.url):
+            continue
+        groups[normalize(final.url)].append((item, chain))
+    for members in groups.values():
+        n = len(members)
+        if n <= ctx.options.many_to_one:
+            continue
+        for item, chain in members:
+            yield finding(
+                item,
+                chain,
+                f"one of {n} legacy URLs redirected to {chain.final_url} "
+                f"(threshold {ctx.options.many_to_one})",
+                f"Redirect {item.url} to its own closest equivalent page, or answer 410.",
+            )
+
+
+def _with(url: str, scheme: str | None = None, host: str | None = None) -> str:
+    """``url`` (normalised) with another scheme and/or host."""
+    parts = urlsplit(normalize(url))
+    netloc = parts.netloc
+    if host is not None:
+        old = parts.hostname or ""
+        netloc = netloc.replace(old, host, 1)
+    return urlunsplit((scheme or parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+@rule("inconsistent-final-urls", Severity.WARNING)
+def inconsistent_final_urls(ctx: AuditContext) -> Iterator[Finding]:
+    """Final URLs mix host or scheme variants
+
+    Across the audit, the healthy final pages mix the ``www.`` and the bare host of one domain,
+    or http and https on one host. Each legacy URL landing on the minority variant is reported
+    (on a tie: for www, both sides; for the scheme, the http side).
+
+    Why: two variants of one site split links and rankings between duplicate URLs and leave
+    search engines to pick a canonical host themselves; every request to the wrong variant
+    also costs an extra hop once it is fixed.
+
+    Fix: pick one scheme and host (the one in the canonicals) and redirect every old URL
+    straight to it.
+    """
+    finals: list[tuple[LegacyURL, Chain, Hop]] = []
+    for item, chain in judged(ctx):
+        page = landing(item, chain)
+        if page is not None and scheme_of(page.url) in ("http", "https"):
+            finals.append((item, chain, page))
+    schemes: Counter[tuple[str, str]] = Counter()
+    variants: Counter[tuple[str, bool]] = Counter()
+    for _, _, page in finals:
+        host = host_of(page.url)
+        schemes[(host, scheme_of(page.url))] += 1
+        variants[www_variant(host)] += 1
+    for item, chain, page in finals:
+        host, scheme = host_of(page.url), scheme_of(page.url)
+        reasons: list[str] = []
+        better = page.url
+        other = "https" if scheme == "http" else "http"
+        mine, theirs = schemes[(host, scheme)], schemes[(host, other)]
+        if theirs and (mine < theirs or (mine == theirs and scheme == "http")):
+            reasons.append(
+                f"{scheme} while {theirs} legacy URL(s) land on {other}://{host} "
+                f"and {mine} on {scheme}://{host}"
+            )
+            better = _with(better, scheme=other)
+        site, is_www = www_variant(host)
+        mine, theirs = variants[(site, is_www)], variants[(site, not is_www)]
+        if theirs and mine <= theirs:
+            other_host = site if is_www else f"www.{site}"
+            reasons.append(
+                f"host {host} while {theirs} legacy URL(s) land on {other_host} "
+                f"and {mine} on {host}"
+            )
+            if mine < theirs:
+                better = _with(better, host=other_host)
+        if not reasons:
+            continue
+        target = f"{better}" if better != page.url else "one scheme and host variant for every URL"
+        yield finding(
+            item,
+            chain,
+            f"lands on {page.url}: " + "; ".join(reasons),
+            f"Pick one variant and redirect {item.url} straight to {target}.",
+        )
+
+
+@rule("canonical-mismatch", Severity.WARNING)
+def canonical_mismatches(ctx: AuditContext) -> Iterator[Finding]:
+    """Final page declares another URL as canonical
+
+    The healthy page a legacy URL lands on declares a canonical URL (``<link rel=canonical>``,
+    else a ``Link: rel="canonical"`` header) that is not the page's own URL, compared after
+    normalisation. Pages without a canonical are not reported.
+
+    Why: the canonical tells search engines which URL to index. Pointing it elsewhere (the old
+    URL, a staging host, another page) sends the signals the redirect carried to that URL, or
+    makes search engines ignore the redirect target.
+
+    Fix: make the canonical of every new page its own final URL (scheme, host and trailing
+    slash as served).
+    """
+    for item, chain in judged(ctx):
+        page = landing(item, chain)
+        canonical = page.page.canonical_url if page is not None and page.page else None
+        if page is None or canonical is None:
+            continue
+        how = difference(page.url, canonical)
+        if how is None:
+            continue
+        note = (
+            "; it is the legacy URL itself" if normalize(canonical) == normalize(item.url) else ""
+        )
+        yield finding(
+            item,
+            chain,
+            f"{page.url} declares canonical {canonical} ({how}){note}",
+            f"Set the canonical of {page.url} to {page.url}.",
+        )
+
+
+@rule("noindex-target", Severity.ERROR)
+def noindex_targets(ctx: AuditContext) -> Iterator[Finding]:
+    """Final page is noindex
+
+    The healthy page a legacy URL lands on tells search engines not to index it
+    (``<meta name=robots|googlebot>`` or an ``X-Robots-Tag`` header with ``noindex`` or
+    ``none``), often a leftover from a staging site.
+
+    Why: the page drops out of the index, and with it every ranking the redirects were meant to
+    carry over.
+
+    Fix: remove the noindex from the meta robots tag and the X-Robots-Tag header of the new
+    pages.
+    """
+    for item, chain in judged(ctx):
+        page = landing(item, chain)
+        facts = page.page if page is not None else None
+        if page is None or facts is None or not facts.noindex:
+            continue
+        sources = []
+        if PageFacts(meta_robots=facts.meta_robots).noindex:
+            sources.append(f'meta robots "{facts.meta_robots}"')
+        if PageFacts(x_robots_tag=facts.x_robots_tag).noindex:
+            sources.append(f'X-Robots-Tag "{facts.x_robots_tag}"')
+        yield finding(
+            item,
+            chain,
+            f"{page.url} is noindex ({', '.join(sources)})",
+            f"Remove the noindex from {page.url}.",
+        )

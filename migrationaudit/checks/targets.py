@@ -1,0 +1,257 @@
+"""Rules about where a legacy URL ends up compared with the map: broken targets, URLs that do
+not redirect, wrong targets, a wrong first status, and query strings lost on the way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlsplit
+
+from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks.common import (
+    PERMANENT_STATUSES,
+    REMOVED_STATUSES,
+    TEMPORARY_STATUSES,
+    finding,
+    judged,
+    maps_elsewhere,
+    not_redirected,
+    removed_on_purpose,
+    status_text,
+)
+from migrationaudit.models import Chain, Finding, Hop, HopKind, LegacyURL, Outcome, Severity
+from migrationaudit.urls import difference
+
+
+def _gone_as_planned(item: LegacyURL, hop: Hop) -> bool:
+    """A URL removed on purpose (map row without target) that answers 404 or 410. Which of the
+    two is a detail for ``status-mismatch``; either way the URL is not broken."""
+    return removed_on_purpose(item) and hop.error is None and hop.status in REMOVED_STATUSES
+
+
+@rule("broken-target", Severity.ERROR)
+def broken_targets(ctx: AuditContext) -> Iterator[Finding]:
+    """Redirects that end on an error
+
+    After one or more redirects the chain ends on a 4xx/5xx answer, a network error (refused,
+    timeout, DNS, TLS, unsupported scheme) or an invalid redirect (a 3xx without a usable
+    Location). A URL removed on purpose (map row without target, status 404/410) that is
+    redirected to a 404/410 page is not reported here (see ``status-mismatch``).
+
+    Why: a redirect to a broken page throws away the old URL's rankings and links just like a
+    404, and users land on an error.
+
+    Fix: make the target page answer 200, or point the redirect at a page that exists.
+    """
+    for item, chain in judged(ctx):
+        final = chain.final
+        if final is None or chain.hop_count == 0 or final.is_healthy:
+            continue
+        if _gone_as_planned(item, final):
+            continue
+        yield finding(
+            item,
+            chain,
+            f"redirected to {final.url}, which answers {status_text(final)}",
+            f"Make {final.url} answer 200, or redirect {item.url} to "
+            f"{item.expected_target or 'a page that exists'}.",
+        )
+
+
+@rule("legacy-url-broken", Severity.ERROR)
+def broken_legacy_urls(ctx: AuditContext) -> Iterator[Finding]:
+    """Legacy URLs that answer an error without redirecting
+
+    The legacy URL itself answers 4xx/5xx, a network error or an invalid redirect, with no
+    redirect at all. A map row that removes the URL on purpose (no target, status 404 or 410)
+    is satisfied by a 404 or 410 answer.
+
+    Why: every link, bookmark and ranking of the old URL now ends on an error; its signals are
+    lost instead of passed to the new page.
+
+    Fix: add a 301/308 redirect to the page that replaces it; if the content is gone for good,
+    answer 410 and record that in the map (empty new_url, status 410).
+    """
+    for item, chain in judged(ctx):
+        first = chain.final
+        if first is None or chain.hop_count != 0 or first.is_healthy:
+            continue
+        if _gone_as_planned(item, first):
+            continue
+        if maps_elsewhere(item):
+            message = (
+                f"answers {status_text(first)} instead of redirecting to {item.expected_target}"
+            )
+            fix = f"Add a 301/308 redirect from {item.url} to {item.expected_target}."
+        elif removed_on_purpose(item) and item.rule is not None:
+            message = (
+                f"answers {status_text(first)}; the map removes it with status "
+                f"{item.rule.expected_status}"
+            )
+            fix = f"Make {item.url} answer {item.rule.expected_status}."
+        else:
+            message = f"answers {status_text(first)} and does not redirect"
+            fix = (
+                f"Redirect {item.url} to the page that replaces it (301/308), or answer 410 if it "
+                "is gone on purpose and list it in the map with status 410."
+            )
+        yield finding(item, chain, message, fix)
+
+
+@rule("not-redirected", Severity.ERROR)
+def unredirected_urls(ctx: AuditContext) -> Iterator[Finding]:
+    """Mapped URLs that still answer themselves
+
+    The map sends the legacy URL to another URL, but it answers 2xx itself instead of
+    redirecting (the old page is still live, or the redirect rule was never deployed).
+
+    Why: the old and the new page compete as duplicates; links and rankings stay on the old
+    URL and the new one starts from zero. When the old site is switched off, they are lost.
+
+    Fix: deploy the 301/308 from the legacy URL to the map's target (check that a page still
+    stored at the old path does not shadow the redirect rule).
+    """
+    for item, chain in judged(ctx):
+        if not not_redirected(item, chain):
+            continue
+        yield finding(
+            item,
+            chain,
+            f"answers {status_text(chain.hops[0])} itself instead of redirecting to "
+            f"{item.expected_target}",
+            f"Add a 301/308 redirect from {item.url} to {item.expected_target}.",
+        )
+
+
+@rule("target-mismatch", Severity.ERROR)
+def target_mismatches(ctx: AuditContext) -> Iterator[Finding]:
+    """Redirects that land somewhere else than the map says
+
+    After one or more redirects the chain ends on a URL that differs from the map's expected
+    target (compared after normalisation: scheme and host case, default port, percent-escape
+    case). The message says how: only a trailing slash, only case, only www/non-www, only the
+    scheme, only the query, or a different page.
+
+    Why: the old URL's rankings and links go to a page that was not planned for it; even
+    "small" differences (slash, host, scheme) leave the target to a further redirect or to a
+    duplicate URL.
+
+    Fix: point the redirect at the exact expected URL, or correct the map if the landing page is
+    the intended one.
+    """
+    for item, chain in judged(ctx):
+        expected = item.expected_target
+        final = chain.final
+        if expected is None or final is None or chain.hop_count == 0:
+            continue
+        how = difference(expected, final.url)
+        if how is None:
+            continue
+        yield finding(
+            item,
+            chain,
+            f"lands on {final.url} instead of {expected} ({how})",
+            f"Redirect {item.url} to exactly {expected}, or correct the map if {final.url} is "
+            "the intended target.",
+        )
+
+
+def _status_problem(item: LegacyURL, chain: Chain) -> str | None:
+    """What is wrong with the first answer compared with the map's status column, when no
+    other rule already says it (None otherwise)."""
+    if item.rule is None or item.rule.expected_status is None:
+        return None
+    expected = item.rule.expected_status
+    first = chain.hops[0]
+    got = first.status
+    if got == expected and first.error is None:
+        return None
+    if removed_on_purpose(item):
+        if first.is_redirect:
+            how = "refresh" if first.kind is HopKind.META_REFRESH else str(got)
+            return f"redirects ({how}) to {first.target}; the map removes it with {expected}"
+        if first.is_healthy:
+            return f"still answers {got}; the map removes it with {expected}"
+        if _gone_as_planned(item, first):
+            return f"answers {got}; the map says {expected}"
+        return None  # 5xx, other 4xx, network error: legacy-url-broken
+    if not (first.is_redirect and first.kind is HopKind.HTTP_REDIRECT):
+        return None  # not-redirected, legacy-url-broken or meta-refresh say it
+    if expected in PERMANENT_STATUSES and got in PERMANENT_STATUSES | TEMPORARY_STATUSES:
+        # 301 vs 308 mean the same to search engines; temporary ones: temporary-redirect.
+        return None
+    return f"redirects with {got}; the map says {expected}"
+
+
+@rule("status-mismatch", Severity.WARNING)
+def status_mismatches(ctx: AuditContext) -> Iterator[Finding]:
+    """First answer differs from the map's status column
+
+    The legacy URL's first answer differs from the status the map asks for, where no other
+    rule already explains it: a URL removed on purpose that answers 404 instead of 410 (or the
+    reverse), still answers 200, or redirects; or a redirect the map wants temporary (302, 303,
+    307) that answers another code, e.g. a permanent 301. A 301 where the map says 308 (or the
+    reverse) is not reported: search engines treat both as permanent.
+
+    Why: 410 removes a page from the index faster than 404; a permanent redirect where a
+    temporary one was planned is cached by browsers and moves rankings for good.
+
+    Fix: make the server answer the status in the map, or correct the map's status column.
+    """
+    for item, chain in judged(ctx):
+        problem = _status_problem(item, chain)
+        if problem is None:
+            continue
+        expected = item.rule.expected_status if item.rule else None
+        yield finding(
+            item,
+            chain,
+            problem,
+            f"Make {item.url} answer {expected} as the map says, or correct the map's status.",
+        )
+
+
+def _query_names(url: str) -> list[str]:
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return []
+    return list(dict.fromkeys(k for k, _ in parse_qsl(query, keep_blank_values=True)))
+
+
+@rule("query-dropped", Severity.NOTICE)
+def dropped_queries(ctx: AuditContext) -> Iterator[Finding]:
+    """Query strings lost on the way
+
+    The legacy URL has a query string and the final URL lacks some of its parameters. With a
+    mapped target, only the parameters the map's target keeps count (a map target without a
+    query drops it on purpose and is not reported).
+
+    Why: search, filter, pagination and campaign parameters stop working; pages addressed by a
+    parameter all collapse into one URL.
+
+    Fix: carry the query string over in the redirect rule (e.g. nginx ``$is_args$args``,
+    Apache's ``QSA`` flag), or map each parameterised URL to its own target.
+    """
+    for item, chain in judged(ctx):
+        final = chain.final
+        if chain.outcome is not Outcome.FINAL or final is None or chain.hop_count == 0:
+            continue
+        wanted = _query_names(item.url)
+        if not wanted:
+            continue
+        if item.expected_target is not None:
+            wanted = _query_names(item.expected_target)
+            if not wanted:
+                continue
+        kept = set(_query_names(final.url))
+        lost = [k for k in wanted if k not in kept]
+        if not lost:
+            continue
+        yield finding(
+            item,
+            chain,
+            f"lost query {'parameter' if len(lost) == 1 else 'parameters'} "
+            f"{', '.join(lost)} on the way to {final.url}",
+            f"Keep the query string when redirecting {item.url}"
+            + (f" (the map expects {item.expected_target})." if item.expected_target else "."),
+        )

@@ -1,0 +1,78 @@
+"""One acceptance row per legacy URL: how its chain ended, where it landed, and the worst
+severity among its findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from migrationaudit.checks import AuditContext
+from migrationaudit.models import Chain, Finding, LegacyURL, Outcome, Severity, Verdict
+from migrationaudit.urls import normalize
+
+OK = "ok"
+INCOMPLETE = "incomplete"
+
+
+def _target_match(item: LegacyURL, chain: Chain | None) -> bool | None:
+    expected = item.expected_target
+    if expected is None or chain is None or chain.outcome is Outcome.INCOMPLETE:
+        return None  # nothing expected, or not known (no crawl, chain not fully fetched)
+    final = chain.final_url
+    if final is None:
+        return False  # a loop or a hop-limit chain lands nowhere
+    return normalize(final) == normalize(expected)
+
+
+def _verdict(chain: Chain | None, severities: list[Severity]) -> str:
+    if chain is not None and chain.outcome is Outcome.INCOMPLETE:
+        return INCOMPLETE
+    return max(severities).label if severities else OK
+
+
+def build_verdicts(ctx: AuditContext, findings: Iterable[Finding]) -> tuple[Verdict, ...]:
+    """One Verdict per ``ctx.legacy`` entry, in input order.
+
+    - ``verdict``: ``"incomplete"`` when the chain was not fully fetched; otherwise the worst
+      severity label among the URL's findings, ``"ok"`` when it has none.
+    - Without a crawl (map-only check) a URL has no chain: its outcome is ``incomplete`` (it
+      was not requested) while ``verdict`` still comes from its (map) findings, so a clean map
+      row reads "ok" and a conflicting one "error".
+    - ``target_match``: final URL equals the map's target after normalisation; None when there
+      is no expected target or the outcome is unknown (no crawl, incomplete); False for loops
+      and hop-limit chains.
+    - ``indexable``: the final page is healthy (2xx) and not noindex; None when the chain did
+      not end on an HTTP answer (loop, hop limit, network error, incomplete, no crawl).
+    - ``canonical``: the final page's effective canonical (HTML, else Link header).
+    """
+    by_url: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_url.setdefault(f.url, []).append(f)
+    out: list[Verdict] = []
+    for item in ctx.legacy:
+        chain = ctx.chains.get(item.url)
+        own = by_url.get(item.url, [])
+        final = chain.final if chain is not None else None
+        answered = final is not None and final.status is not None
+        page = final.page if final is not None else None
+        out.append(
+            Verdict(
+                url=item.url,
+                verdict=_verdict(chain, [f.severity for f in own]),
+                outcome=chain.outcome if chain is not None else Outcome.INCOMPLETE,
+                hop_count=chain.hop_count if chain is not None else 0,
+                final_url=chain.final_url if chain is not None else None,
+                final_status=chain.final_status if chain is not None else None,
+                expected_url=item.expected_target,
+                target_match=_target_match(item, chain),
+                indexable=(
+                    (final.is_healthy and not (page is not None and page.noindex))
+                    if final is not None and answered
+                    else None
+                ),
+                canonical=page.canonical_url if page is not None else None,
+                rules=tuple(sorted({f.rule_id for f in own})),
+                origin=item.origin,
+                path=chain.path_text() if chain is not None else "",
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,94 @@
+"""``summary.md``: a short Markdown summary for CI step summaries (GitHub ``$GITHUB_STEP_SUMMARY``).
+
+The gate, a counts table, the top rules and the first failing URLs with their chains. URLs and
+chains sit in code spans (nothing inside is rendered); other crawled text is backslash-escaped,
+so a hostile URL can neither inject HTML nor break the tables.
+"""
+
+from __future__ import annotations
+
+import re
+
+from migrationaudit.reports.common import gate_count, gate_label, one_line, rule_title
+
+from migrationaudit.models import AuditResult, Finding
+from migrationaudit.tables import finding_path
+
+FILENAME = "summary.md"
+MAX_FAILING = 20
+MAX_RULES = 10
+
+# Everything that can start emphasis, a link, an HTML tag, an entity or a table cell.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|&~^])")
+
+
+def md_text(text: str) -> str:
+    """Plain text made inert in Markdown (one line, markup characters escaped)."""
+    return _MD_SPECIAL.sub(r"\\\1", one_line(text))
+
+
+def md_code(text: str) -> str:
+    """``text`` as an inline code span safe inside a table cell."""
+    text = one_line(text)
+    if not text:
+        return ""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    # In a GFM table a pipe ends the cell even inside a code span, unless escaped.
+    text = text.replace("|", "\\|")
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def render(result: AuditResult) -> str:
+    """``summary.md`` text."""
+    gate = gate_label(result)
+    fail_on = result.fail_on.label
+    icon = "❌" if gate == "FAIL" else "✅"
+    lines = [f"## {icon} Migration audit: {gate}", ""]
+    n_gate = gate_count(result)
+    if gate == "FAIL":
+        lines.append(f"{n_gate} finding(s) at or above **{fail_on}** (the gate).")
+    else:
+        lines.append(f"No finding at or above **{fail_on}** (the gate).")
+    if result.run.get("partial"):
+        lines.append("")
+        lines.append("⚠️ **Partial run**: the crawl did not finish; some URLs are incomplete.")
+    lines += ["", f"**{len(result.verdicts)}** legacy URLs audited.", ""]
+
+    verdicts = result.counts_by_verdict()
+    severities = result.counts_by_severity()
+    lines += ["| Legacy URLs by verdict | Count |", "|---|---:|"]
+    lines += [f"| {name} | {count} |" for name, count in verdicts.items()]
+    lines += ["", "| Findings by severity | Count |", "|---|---:|"]
+    lines += [f"| {name} | {count} |" for name, count in severities.items()]
+
+    by_rule = sorted(result.counts_by_rule().items(), key=lambda kv: (-kv[1], kv[0]))
+    if by_rule:
+        lines += ["", "### Top rules", "", "| Rule | Title | Findings |", "|---|---|---:|"]
+        for rule_id, count in by_rule[:MAX_RULES]:
+            title = md_text(rule_title(result, rule_id))
+            lines.append(f"| {md_code(rule_id)} | {title} | {count} |")
+        if len(by_rule) > MAX_RULES:
+            lines.append(f"| … | {len(by_rule) - MAX_RULES} more rule(s) | |")
+
+    failing = [f for f in result.findings if f.severity >= result.fail_on]
+    if failing:
+        urls: dict[str, list[str]] = {}
+        for f in failing:
+            urls.setdefault(f.url, []).append(f.rule_id)
+        lines += ["", f"### Failing URLs (first {min(MAX_FAILING, len(urls))} of {len(urls)})"]
+        lines += ["", "| Legacy URL | Rules | Chain |", "|---|---|---|"]
+        first: dict[str, Finding] = {}
+        for f in failing:
+            first.setdefault(f.url, f)
+        for url, rule_ids in list(urls.items())[:MAX_FAILING]:
+            chain = finding_path(result, first[url])
+            rules = " ".join(md_code(r) for r in sorted(set(rule_ids)))
+            lines.append(f"| {md_code(url)} | {rules} | {md_code(chain)} |")
+
+    if result.skipped:
+        lines += ["", f"{len(result.skipped)} rule(s) skipped: "]
+        lines[-1] += ", ".join(md_code(s.rule_id) for s in result.skipped) + "."
+    lines += ["", "Details: `report.html`, `findings.json`, `verdicts.csv` in the report folder."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,313 @@
+"""The crawl's HTTP(S) download handler: aiohttp underneath, curl's ``--connect-to`` on top.
+
+Scrapy hands every request to :class:`HopDownloadHandler`, which sends it once (no redirects,
+no cookies, no decompression: Scrapy's compression middleware does that), reads at most
+``MIGRATIONAUDIT_MAX_BODY`` bytes of the body (64 KiB for a 3xx) within one deadline that
+includes the body, and turns every failure into a :class:`HopDownloadError` with a short,
+stable message ("connection refused", "timeout after 30s", "dns: ...", "tls: ...") and a
+``transient`` flag the spider's retry policy reads.
+
+:class:`ConnectToResolver` implements :class:`~migrationaudit.settings.ConnectTo`: a request
+for HOST:PORT connects to ADDR:CONNECT_PORT while the URL, Host header and TLS SNI keep HOST.
+
+Settings read: ``MIGRATIONAUDIT_CONNECT_TO`` (a list of ``[host, port, addr, connect_port]``),
+``MIGRATIONAUDIT_MAX_BODY``, ``DOWNLOAD_TIMEOUT``, ``CONCURRENT_REQUESTS``,
+``CONCURRENT_REQUESTS_PER_DOMAIN``, ``DOWNLOAD_MAXSIZE`` (decompressed size cap).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import yarl
+from aiohttp.abc import AbstractResolver, ResolveResult
+from scrapy.core.downloader.handlers.base import BaseDownloadHandler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Headers, Request, Response
+from scrapy.responsetypes import responsetypes
+
+from migrationaudit.settings import MAX_BODY, TIMEOUT, ConnectTo
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+REDIRECT_BODY_CAP = 64 * 1024  # a 3xx body is never worth more
+CHUNK = 64 * 1024
+MAX_HEADER_LINE = 64 * 1024  # long Location headers are findings, not parse errors
+MAX_ERROR_TEXT = 200
+
+
+class HopDownloadError(Exception):
+    """A request got no usable HTTP answer. ``message`` is the short text recorded on the
+    Hop; ``transient`` says whether a retry may help (refused, reset, timeout, DNS
+    temporary failure)."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+
+
+def connect_to_setting(entries: Iterable[ConnectTo]) -> list[list[str | int]]:
+    """ConnectTo entries as the JSON-able value of the ``MIGRATIONAUDIT_CONNECT_TO`` setting."""
+    return [[e.host, e.port, e.addr, e.connect_port] for e in entries]
+
+
+def parse_connect_to_setting(value: Any) -> tuple[ConnectTo, ...]:
+    """The inverse of :func:`connect_to_setting` (also accepts ConnectTo objects)."""
+    out: list[ConnectTo] = []
+    for item in value or ():
+        if isinstance(item, ConnectTo):
+            out.append(item)
+        else:
+            host, port, addr, connect_port = item
+            out.append(ConnectTo(str(host), int(port), str(addr), int(connect_port)))
+    return tuple(out)
+
+
+class ConnectToResolver(AbstractResolver):
+    """Resolve HOST:PORT pairs listed in ConnectTo entries to their ADDR:CONNECT_PORT;
+    everything else goes to ``fallback`` (the system resolver by default).
+
+    aiohttp keeps the URL's host for the Host header, the pool key and TLS SNI, so only the
+    socket address changes, exactly like ``curl --connect-to``."""
+
+    def __init__(
+        self, entries: Iterable[ConnectTo], fallback: AbstractResolver | None = None
+    ) -> None:
+        self._entries = {(_host_key(e.host), e.port): e for e in entries}
+        self._fallback = fallback
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        entry = self._entries.get((_host_key(host), port))
+        if entry is None:
+            return await self._get_fallback().resolve(host, port, family)
+        addr = entry.addr.strip("[]")
+        try:
+            ip = ipaddress.ip_address(addr)
+        except ValueError:
+            # ADDR may itself be a name (curl allows it): resolve it, keep HOST as hostname.
+            found = await self._get_fallback().resolve(addr, entry.connect_port, family)
+            return [{**r, "hostname": host, "port": entry.connect_port} for r in found]
+        fam = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+        flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
+        return [
+            ResolveResult(
+                hostname=host,
+                host=str(ip),
+                port=entry.connect_port,
+                family=fam,
+                proto=0,
+                flags=flags,
+            )
+        ]
+
+    def _get_fallback(self) -> AbstractResolver:
+        if self._fallback is None:
+            self._fallback = aiohttp.ThreadedResolver()
+        return self._fallback
+
+    async def close(self) -> None:
+        if self._fallback is not None:
+            await self._fallback.close()
+
+
+def _host_key(host: str) -> str:
+    return host.strip("[]").rstrip(".").lower()
+
+
+def describe_error(exc: BaseException, timeout: float) -> HopDownloadError:
+    """Map an aiohttp/asyncio/OS error to a short message and a transient flag."""
+    if isinstance(exc, HopDownloadError):
+        return exc
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return HopDownloadError(f"timeout after {timeout:g}s", transient=True)
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        os_error = exc.os_error
+        temporary = getattr(os_error, "errno", None) == socket.EAI_AGAIN
+        reason = os_error.strerror or str(os_error) or "cannot resolve"
+        return HopDownloadError(_short(f"dns: {exc.host}: {reason}"), transient=temporary)
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return HopDownloadError(_short(f"tls: {exc.certificate_error}"), transient=False)
+    if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
+        cause: BaseException = exc.os_error if isinstance(exc, aiohttp.ClientSSLError) else exc
+        text = getattr(cause, "reason", None) or getattr(cause, "strerror", None) or cause
+        return HopDownloadError(_short(f"tls: {text}"), transient=False)
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        # Also what a stale keep-alive connection looks like: worth one more try.
+        return HopDownloadError("connection closed without a response", transient=True)
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return HopDownloadError(_short(f"protocol: {exc.message}"), transient=False)
+    if isinstance(exc, aiohttp.InvalidURL):
+        return HopDownloadError(_short(f"invalid URL: {exc}"), transient=False)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        exc = exc.os_error
+    if isinstance(exc, ConnectionRefusedError) or _errno(exc) == errno.ECONNREFUSED:
+        return HopDownloadError("connection refused", transient=True)
+    if isinstance(exc, ConnectionResetError | BrokenPipeError) or _errno(exc) in (
+        errno.ECONNRESET,
+        errno.EPIPE,
+    ):
+        return HopDownloadError("connection reset", transient=True)
+    if isinstance(exc, OSError):
+        if _errno(exc) in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return HopDownloadError(_short(f"unreachable: {exc.strerror}"), transient=False)
+        return HopDownloadError(_short(f"network: {exc.strerror or exc}"), transient=False)
+    if isinstance(exc, aiohttp.ClientError):
+        return HopDownloadError(_short(f"network: {exc}"), transient=False)
+    return HopDownloadError(_short(f"{type(exc).__name__}: {exc}"), transient=False)
+
+
+def _errno(exc: BaseException) -> int | None:
+    return getattr(exc, "errno", None)
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_ERROR_TEXT else text[: MAX_ERROR_TEXT - 1] + "…"
+
+
+class HopDownloadHandler(BaseDownloadHandler):
+    """Download handler for http/https built on aiohttp (see the module docstring)."""
+
+    lazy = False
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        settings = crawler.settings
+        self._entries = parse_connect_to_setting(settings.getlist("MIGRATIONAUDIT_CONNECT_TO"))
+        self._max_body = settings.getint("MIGRATIONAUDIT_MAX_BODY", MAX_BODY)
+        self._timeout = settings.getfloat("DOWNLOAD_TIMEOUT", TIMEOUT)
+        self._limit = settings.getint("CONCURRENT_REQUESTS", 16)
+        self._limit_per_host = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 8)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        # Created on first use: aiohttp wants a running event loop.
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self._limit,
+                limit_per_host=self._limit_per_host,
+                resolver=ConnectToResolver(self._entries),
+                ssl=False,  # TLS is not verified yet (a later issue adds a CA bundle)
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+                trust_env=False,
+                timeout=aiohttp.ClientTimeout(total=None),
+                skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
+                max_line_size=MAX_HEADER_LINE,
+                max_field_size=MAX_HEADER_LINE,
+            )
+        return self._session
+
+    async def download_request(self, request: Request) -> Response:
+        """Send ``request`` once and return the response (body capped, flag "truncated")."""
+        timeout = float(request.meta.get("download_timeout") or self._timeout)
+        session = self._get_session()
+        headers = [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, values in request.headers.items()
+            for v in values
+        ]
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(timeout):
+                async with session.request(
+                    request.method,
+                    # encoded=True: Scrapy already made the URL safe; yarl must not
+                    # normalise it again (dot segments, quoting), the audit wants it exact.
+                    yarl.URL(request.url, encoded=True),
+                    headers=headers,
+                    data=request.body or None,
+                    allow_redirects=False,
+                ) as resp:
+                    request.meta["download_latency"] = time.monotonic() - started
+                    peer = _peer_ip(resp)  # before the body: the connection goes with it
+                    cap = REDIRECT_BODY_CAP if 300 <= resp.status < 400 else self._max_body
+                    body, flags = await _read_body(resp, cap)
+                    status, raw_headers = resp.status, resp.raw_headers
+                    version = resp.version
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            request.meta["hop_elapsed_ms"] = (time.monotonic() - started) * 1000
+            raise describe_error(exc, timeout) from exc
+        request.meta["hop_elapsed_ms"] = (time.monotonic() - started) * 1000
+        scrapy_headers = Headers(list(raw_headers))
+        respcls = responsetypes.from_args(headers=scrapy_headers, url=request.url, body=body)
+        return respcls(
+            url=request.url,
+            status=status,
+            headers=scrapy_headers,
+            body=body,
+            flags=flags,
+            request=request,
+            ip_address=peer,
+            protocol=f"HTTP/{version.major}.{version.minor}" if version else None,
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+async def _read_body(resp: aiohttp.ClientResponse, cap: int) -> tuple[bytes, list[str]]:
+    """Read at most ``cap`` bytes; ("truncated") when more was coming, ("dataloss") when the
+    server broke off early (the status and headers are still a real answer)."""
+    buf = bytearray()
+    try:
+        while len(buf) < cap:
+            chunk = await resp.content.read(min(CHUNK, cap - len(buf)))
+            if not chunk:
+                return bytes(buf), []
+            buf += chunk
+        if await resp.content.read(1):
+            resp.close()  # drop the connection instead of draining a huge body
+            return bytes(buf), ["truncated"]
+    except aiohttp.ClientPayloadError:
+        resp.close()
+        return bytes(buf), ["dataloss"]
+    return bytes(buf), []
+
+
+def _peer_ip(resp: aiohttp.ClientResponse) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    conn = resp.connection
+    transport = conn.transport if conn is not None else None
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    try:
+        return ipaddress.ip_address(peer[0]) if peer else None
+    except ValueError:
+        return None
+
+
+class LenientHttpCompressionMiddleware(HttpCompressionMiddleware):
+    """Scrapy's decompression, except that a body it cannot decode (bad gzip, too big)
+    keeps the response (status and headers are the audit's data) with an empty body and
+    the flag "undecodable", instead of turning the answer into an error."""
+
+    # No ``spider`` parameter: Scrapy 2.19 deprecates it and would warn on every response.
+    def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest:
+            pass  # the decompressed size went over DOWNLOAD_MAXSIZE
+        except Exception:
+            pass
+        return response.replace(cls=Response, body=b"", flags=[*response.flags, "undecodable"])
