@@ -59,7 +59,9 @@ def _pct_fix(match: re.Match[str]) -> str:
 def _norm_component(text: str) -> str:
     """Upper-case percent-escapes, decode unreserved ones, escape what must be escaped
     (spaces, non-ASCII as UTF-8) the way browsers and Scrapy send them."""
-    return quote(_PCT.sub(_pct_fix, text), safe=_SAFE)
+    if "%" in text:
+        text = _PCT.sub(_pct_fix, text)
+    return quote(text, safe=_SAFE)
 
 
 def _norm_host(host: str) -> str:
@@ -160,10 +162,12 @@ def is_homepage(url: str) -> bool:
     (``/?p=123``) also counts as home: a rule built on this errs towards not firing.
     """
     try:
-        path = urlsplit(normalize(url)).path
+        path = urlsplit(url.strip()).path
     except ValueError:
         return False
-    return path.lower() in HOME_PATHS
+    if "%" in path:  # an escaped character may hide "/index.html": compare the normal form
+        path = urlsplit(normalize(url)).path
+    return (path or "/").lower() in HOME_PATHS
 
 
 def is_http(url: str) -> bool:
@@ -182,9 +186,10 @@ def scheme_of(url: str) -> str:
 def host_of(url: str) -> str:
     """The normalised host of a URL (without port; ``""`` when it has none)."""
     try:
-        return urlsplit(normalize(url)).hostname or ""
+        host = urlsplit(url.strip()).hostname or ""
     except ValueError:
         return ""
+    return _norm_host(host)
 
 
 def www_variant(host: str) -> tuple[str, bool]:

@@ -3,24 +3,35 @@ severity among its findings."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from migrationaudit.checks import AuditContext
-from migrationaudit.models import Chain, Finding, LegacyURL, Outcome, Severity, Verdict
+from migrationaudit.checks.common import accepted_targets, map_index
+from migrationaudit.models import (
+    Chain,
+    Finding,
+    LegacyURL,
+    Outcome,
+    RedirectRule,
+    Severity,
+    Verdict,
+)
 from migrationaudit.urls import normalize
 
 OK = "ok"
 INCOMPLETE = "incomplete"
 
 
-def _target_match(item: LegacyURL, chain: Chain | None) -> bool | None:
+def _target_match(
+    item: LegacyURL, chain: Chain | None, index: Mapping[str, RedirectRule]
+) -> bool | None:
     expected = item.expected_target
     if expected is None or chain is None or chain.outcome is Outcome.INCOMPLETE:
         return None  # nothing expected, or not known (no crawl, chain not fully fetched)
     final = chain.final_url
     if final is None:
         return False  # a loop or a hop-limit chain lands nowhere
-    return normalize(final) == normalize(expected)
+    return normalize(final) in accepted_targets(index, expected)
 
 
 def _verdict(chain: Chain | None, severities: list[Severity]) -> str:
@@ -37,13 +48,15 @@ def build_verdicts(ctx: AuditContext, findings: Iterable[Finding]) -> tuple[Verd
     - Without a crawl (map-only check) a URL has no chain: its outcome is ``incomplete`` (it
       was not requested) while ``verdict`` still comes from its (map) findings, so a clean map
       row reads "ok" and a conflicting one "error".
-    - ``target_match``: final URL equals the map's target after normalisation; None when there
-      is no expected target or the outcome is unknown (no crawl, incomplete); False for loops
-      and hop-limit chains.
+    - ``target_match``: the final URL is the map's target after normalisation (or where the map
+      sends that target on, as ``target-mismatch`` judges it); None when there is no expected
+      target or the outcome is unknown (no crawl, incomplete); False for loops and hop-limit
+      chains.
     - ``indexable``: the final page is healthy (2xx) and not noindex; None when the chain did
       not end on an HTTP answer (loop, hop limit, network error, incomplete, no crawl).
     - ``canonical``: the final page's effective canonical (HTML, else Link header).
     """
+    index = map_index(ctx.rules)
     by_url: dict[str, list[Finding]] = {}
     for f in findings:
         by_url.setdefault(f.url, []).append(f)
@@ -63,7 +76,7 @@ def build_verdicts(ctx: AuditContext, findings: Iterable[Finding]) -> tuple[Verd
                 final_url=chain.final_url if chain is not None else None,
                 final_status=chain.final_status if chain is not None else None,
                 expected_url=item.expected_target,
-                target_match=_target_match(item, chain),
+                target_match=_target_match(item, chain, index),
                 indexable=(
                     (final.is_healthy and not (page is not None and page.noindex))
                     if final is not None and answered

@@ -126,3 +126,10 @@ def test_map_only_verdicts_have_no_chain() -> None:
     b = vs[f"{OLD}/b"]
     assert b.verdict == "ok" and b.outcome is Outcome.INCOMPLETE and b.hop_count == 0
     assert b.path == "" and b.target_match is None and b.indexable is None
+
+
+def test_target_match_follows_the_map_like_target_mismatch() -> None:
+    a, b, c = f"{OLD}/a", f"{OLD}/b", f"{N}/c"
+    ctx = make_ctx([(a, c), (b, c)], rules=[rrule(a, b), rrule(b, c)])
+    vs = verdicts(ctx)
+    assert vs[a].target_match is True and vs[b].target_match is True

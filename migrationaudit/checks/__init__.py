@@ -112,7 +112,12 @@ def rule(rule_id: str, severity: Severity, needs: str = "crawl") -> Callable[[Ru
                 f"rule {rule_id!r}: a docstring with a title line and a body is required"
             )
         known = _REGISTRY.get(rule_id)
-        if known is not None and known.func.__qualname__ != func.__qualname__:
+        # Re-registering the same function (a module reloaded) is fine; another one is not.
+        same = known is not None and (known.func.__module__, known.func.__qualname__) == (
+            func.__module__,
+            func.__qualname__,
+        )
+        if known is not None and not same:
             raise ValueError(f"rule id {rule_id!r} is registered twice")
         _REGISTRY[rule_id] = RuleSpec(rule_id, severity, needs, func, title, doc)
         return func

@@ -3,10 +3,10 @@ about a legacy URL and its chain (so that rules agree on them and do not double-
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from migrationaudit.checks import AuditContext
-from migrationaudit.models import Chain, Finding, Hop, LegacyURL, Outcome, Severity
+from migrationaudit.models import Chain, Finding, Hop, LegacyURL, Outcome, RedirectRule, Severity
 from migrationaudit.urls import normalize
 
 REMOVED_STATUSES = frozenset({404, 410})
@@ -14,14 +14,7 @@ TEMPORARY_STATUSES = frozenset({302, 303, 307})
 PERMANENT_STATUSES = frozenset({301, 308})
 
 
-def finding(
-    item: LegacyURL,
-    chain: Chain | None,
-    message: str,
-    fix: str,
-    *,
-    final_url: str | None = None,
-) -> Finding:
+def finding(item: LegacyURL, chain: Chain | None, message: str, fix: str) -> Finding:
     """A finding about ``item``: evidence = its chain's hops, final and expected URL, origin.
 
     Rule id and severity are placeholders: :func:`~migrationaudit.checks.run_checks` stamps
@@ -34,7 +27,7 @@ def finding(
         message=message,
         fix=fix,
         evidence=chain.hops if chain else (),
-        final_url=final_url if final_url is not None else (chain.final_url if chain else None),
+        final_url=chain.final_url if chain else None,
         expected_url=item.expected_target,
         origin=item.origin,
     )
@@ -46,6 +39,27 @@ def judged(ctx: AuditContext) -> Iterator[tuple[LegacyURL, Chain]]:
         c = ctx.chains.get(item.url)
         if c is not None and c.hops:
             yield item, c
+
+
+def map_index(rules: Iterable[RedirectRule]) -> dict[str, RedirectRule]:
+    """``{normalize(source): first row of that source}``."""
+    index: dict[str, RedirectRule] = {}
+    for r in rules:
+        index.setdefault(normalize(r.source), r)
+    return index
+
+
+def accepted_targets(index: Mapping[str, RedirectRule], expected: str) -> list[str]:
+    """The normalised URLs a chain may end on for a row expecting ``expected``: the target
+    itself, then wherever the map sends that target on (A → B and B → C: landing on C is what
+    the map asks for, and the one-hop fix ``map-chain`` suggests; not a wrong target)."""
+    out = [normalize(expected)]
+    while (row := index.get(out[-1])) is not None and row.expected_target is not None:
+        nxt = normalize(row.expected_target)
+        if nxt in out:
+            break
+        out.append(nxt)
+    return out
 
 
 def removed_on_purpose(item: LegacyURL) -> bool:

@@ -88,7 +88,7 @@ def self_mapped_sources(ctx: AuditContext) -> Iterator[Finding]:
 
 @rule("map-conflict", Severity.ERROR, needs="map")
 def conflicting_sources(ctx: AuditContext) -> Iterator[Finding]:
-    """One old URL with two different targets
+    """Old URLs with two different targets
 
     The map has two or more rows for the same old URL with different new URLs (or one row
     removing it and another redirecting it). The audit expects the first row's target.

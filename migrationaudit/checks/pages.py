@@ -92,7 +92,7 @@ def _with(url: str, scheme: str | None = None, host: str | None = None) -> str:
 
 @rule("inconsistent-final-urls", Severity.WARNING)
 def inconsistent_final_urls(ctx: AuditContext) -> Iterator[Finding]:
-    """Final URLs mix host or scheme variants
+    """Final URLs that mix host or scheme variants
 
     Across the audit, the healthy final pages mix the ``www.`` and the bare host of one domain,
     or http and https on one host. Each legacy URL landing on the minority variant is reported
@@ -105,19 +105,19 @@ def inconsistent_final_urls(ctx: AuditContext) -> Iterator[Finding]:
     Fix: pick one scheme and host (the one in the canonicals) and redirect every old URL
     straight to it.
     """
-    finals: list[tuple[LegacyURL, Chain, Hop]] = []
-    for item, chain in judged(ctx):
-        page = landing(item, chain)
-        if page is not None and scheme_of(page.url) in ("http", "https"):
-            finals.append((item, chain, page))
+    finals: list[tuple[LegacyURL, Chain, Hop, str, str]] = []
     schemes: Counter[tuple[str, str]] = Counter()
     variants: Counter[tuple[str, bool]] = Counter()
-    for _, _, page in finals:
+    for item, chain in judged(ctx):
+        page = landing(item, chain)
+        scheme = scheme_of(page.url) if page is not None else ""
+        if page is None or scheme not in ("http", "https"):
+            continue
         host = host_of(page.url)
-        schemes[(host, scheme_of(page.url))] += 1
+        finals.append((item, chain, page, host, scheme))
+        schemes[(host, scheme)] += 1
         variants[www_variant(host)] += 1
-    for item, chain, page in finals:
-        host, scheme = host_of(page.url), scheme_of(page.url)
+    for item, chain, page, host, scheme in finals:
         reasons: list[str] = []
         better = page.url
         other = "https" if scheme == "http" else "http"
@@ -151,7 +151,7 @@ def inconsistent_final_urls(ctx: AuditContext) -> Iterator[Finding]:
 
 @rule("canonical-mismatch", Severity.WARNING)
 def canonical_mismatches(ctx: AuditContext) -> Iterator[Finding]:
-    """Final page declares another URL as canonical
+    """Final pages whose canonical points elsewhere
 
     The healthy page a legacy URL lands on declares a canonical URL (``<link rel=canonical>``,
     else a ``Link: rel="canonical"`` header) that is not the page's own URL, compared after
@@ -185,7 +185,7 @@ def canonical_mismatches(ctx: AuditContext) -> Iterator[Finding]:
 
 @rule("noindex-target", Severity.ERROR)
 def noindex_targets(ctx: AuditContext) -> Iterator[Finding]:
-    """Final page is noindex
+    """Final pages marked noindex
 
     The healthy page a legacy URL lands on tells search engines not to index it
     (``<meta name=robots|googlebot>`` or an ``X-Robots-Tag`` header with ``noindex`` or

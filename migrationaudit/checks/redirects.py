@@ -181,7 +181,7 @@ def https_downgrades(ctx: AuditContext) -> Iterator[Finding]:
 
 @rule("meta-refresh", Severity.WARNING)
 def meta_refreshes(ctx: AuditContext) -> Iterator[Finding]:
-    """Meta refresh instead of an HTTP redirect
+    """Meta refreshes instead of HTTP redirects
 
     A hop of the chain is a page that sends the browser on with ``<meta http-equiv=refresh>``
     or a ``Refresh`` header instead of an HTTP 301/308.
@@ -210,7 +210,9 @@ def meta_refreshes(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-def _extra_hops(ctx: AuditContext, label: str, want: str | None = None) -> Iterator[Finding]:
+def _extra_hops(
+    ctx: AuditContext, label: str, what: str, want: str | None = None
+) -> Iterator[Finding]:
     """Findings for redirects that only change one aspect (``label``) of the URL, in chains of
     two or more redirects (a single such hop is the one hop the URL is allowed)."""
     for item, chain in judged(ctx):
@@ -232,15 +234,14 @@ def _extra_hops(ctx: AuditContext, label: str, want: str | None = None) -> Itera
         yield finding(
             item,
             chain,
-            f"extra hop that changes {label.removeprefix('only ')} only: {where} "
-            f"(chain of {plural(chain.hop_count, 'redirect')})",
+            f"extra hop that only {what}: {where} (chain of {plural(chain.hop_count, 'redirect')})",
             f"Redirect {item.url} in one hop to {dest}, the form the site serves.",
         )
 
 
 @rule("slash-hop", Severity.WARNING)
 def slash_hops(ctx: AuditContext) -> Iterator[Finding]:
-    """Extra hop that only adds or removes a trailing slash
+    """Extra hops that only add or remove a trailing slash
 
     In a chain of two or more redirects, one hop only adds or removes the trailing slash
     (``/contact`` → ``/contact/``). A single such hop, the only redirect of its chain, is fine.
@@ -251,12 +252,12 @@ def slash_hops(ctx: AuditContext) -> Iterator[Finding]:
     Fix: write the target in the map and in the redirect rule exactly as the new site serves
     it (with or without the slash), so the old URL lands in one hop.
     """
-    yield from _extra_hops(ctx, ONLY_SLASH)
+    yield from _extra_hops(ctx, ONLY_SLASH, "adds or removes the trailing slash")
 
 
 @rule("host-hop", Severity.WARNING)
 def host_hops(ctx: AuditContext) -> Iterator[Finding]:
-    """Extra hop that only switches www and non-www
+    """Extra hops that only switch www and non-www
 
     In a chain of two or more redirects, one hop only switches the host between ``www.`` and
     the bare domain. A single such hop, the only redirect of its chain, is fine.
@@ -266,12 +267,12 @@ def host_hops(ctx: AuditContext) -> Iterator[Finding]:
 
     Fix: redirect to the host variant the new site serves (the one in its canonicals).
     """
-    yield from _extra_hops(ctx, ONLY_HOST_WWW)
+    yield from _extra_hops(ctx, ONLY_HOST_WWW, "switches between www and the bare host")
 
 
 @rule("scheme-hop", Severity.WARNING)
 def scheme_hops(ctx: AuditContext) -> Iterator[Finding]:
-    """Extra hop that only switches http to https
+    """Extra hops that only switch http to https
 
     In a chain of two or more redirects, one hop only switches http to https. A single such
     hop (an http list URL whose only redirect goes to its https twin) is fine.
@@ -281,4 +282,4 @@ def scheme_hops(ctx: AuditContext) -> Iterator[Finding]:
 
     Fix: redirect the old URLs straight to the https URLs.
     """
-    yield from _extra_hops(ctx, ONLY_SCHEME, want="https")
+    yield from _extra_hops(ctx, ONLY_SCHEME, "switches http to https", want="https")

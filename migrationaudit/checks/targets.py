@@ -11,15 +11,17 @@ from migrationaudit.checks.common import (
     PERMANENT_STATUSES,
     REMOVED_STATUSES,
     TEMPORARY_STATUSES,
+    accepted_targets,
     finding,
     judged,
+    map_index,
     maps_elsewhere,
     not_redirected,
     removed_on_purpose,
     status_text,
 )
 from migrationaudit.models import Chain, Finding, Hop, HopKind, LegacyURL, Outcome, Severity
-from migrationaudit.urls import difference
+from migrationaudit.urls import difference, normalize
 
 
 def _gone_as_planned(item: LegacyURL, hop: Hop) -> bool:
@@ -48,12 +50,13 @@ def broken_targets(ctx: AuditContext) -> Iterator[Finding]:
             continue
         if _gone_as_planned(item, final):
             continue
+        expected = item.expected_target
+        if expected is None or difference(expected, final.url) is None:
+            fix = f"Make {final.url} answer 200, or redirect {item.url} to a page that exists."
+        else:
+            fix = f"Redirect {item.url} to {expected} (the map's target), which must answer 200."
         yield finding(
-            item,
-            chain,
-            f"redirected to {final.url}, which answers {status_text(final)}",
-            f"Make {final.url} answer 200, or redirect {item.url} to "
-            f"{item.expected_target or 'a page that exists'}.",
+            item, chain, f"redirected to {final.url}, which answers {status_text(final)}", fix
         )
 
 
@@ -129,7 +132,9 @@ def target_mismatches(ctx: AuditContext) -> Iterator[Finding]:
     After one or more redirects the chain ends on a URL that differs from the map's expected
     target (compared after normalisation: scheme and host case, default port, percent-escape
     case). The message says how: only a trailing slash, only case, only www/non-www, only the
-    scheme, only the query, or a different page.
+    scheme, only the query, or a different page. Landing where the map itself sends the
+    expected target on (rows A → B and B → C, landing on C) is not a mismatch: that is
+    ``map-chain``.
 
     Why: the old URL's rankings and links go to a page that was not planned for it; even
     "small" differences (slash, host, scheme) leave the target to a further redirect or to a
@@ -138,13 +143,14 @@ def target_mismatches(ctx: AuditContext) -> Iterator[Finding]:
     Fix: point the redirect at the exact expected URL, or correct the map if the landing page is
     the intended one.
     """
+    index = map_index(ctx.rules)
     for item, chain in judged(ctx):
         expected = item.expected_target
         final = chain.final
         if expected is None or final is None or chain.hop_count == 0:
             continue
         how = difference(expected, final.url)
-        if how is None:
+        if how is None or normalize(final.url) in accepted_targets(index, expected):
             continue
         yield finding(
             item,
@@ -184,7 +190,7 @@ def _status_problem(item: LegacyURL, chain: Chain) -> str | None:
 
 @rule("status-mismatch", Severity.WARNING)
 def status_mismatches(ctx: AuditContext) -> Iterator[Finding]:
-    """First answer differs from the map's status column
+    """First answers that differ from the map's status column
 
     The legacy URL's first answer differs from the status the map asks for, where no other
     rule already explains it: a URL removed on purpose that answers 404 instead of 410 (or the

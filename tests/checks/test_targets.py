@@ -242,3 +242,27 @@ def test_query_dropped_silent_without_query_or_without_redirect() -> None:
     assert fired(ctx, "query-dropped") == []
     ctx = make_ctx(extra=[hop(f"{OLD}/s?q=1")], urls=[f"{OLD}/s?q=1"])
     assert fired(ctx, "query-dropped") == []
+
+
+def test_landing_where_the_map_sends_the_target_on_is_not_a_mismatch() -> None:
+    a, b, c = f"{OLD}/a", f"{OLD}/b", f"{N}/c"
+    rules = [rrule(a, b), rrule(b, c)]
+    # deployed as mapped: a → b → c
+    ctx = make_ctx([(a, b), (b, c)], rules=rules)
+    assert fired(ctx, "target-mismatch") == []
+    assert fired(ctx, "redirect-chain") == [a] and fired(ctx, "map-chain") == [a]
+    # deployed as map-chain suggests: a → c in one hop
+    ctx = make_ctx([(a, c), (b, c)], rules=rules)
+    assert fired(ctx, "target-mismatch") == []
+    # ... but somewhere else entirely is still a mismatch
+    ctx = make_ctx([(a, f"{N}/x"), (b, c)], rules=rules)
+    assert fired(ctx, "target-mismatch") == [a]
+
+
+def test_broken_target_fix_depends_on_where_the_map_points() -> None:
+    ctx = make_ctx([(A, f"{N}/a")], ends={f"{N}/a": 404}, rules=[rrule(A, f"{N}/a")])
+    (f,) = findings(ctx, "broken-target")
+    assert f.fix == f"Make {N}/a answer 200, or redirect {A} to a page that exists."
+    ctx = make_ctx([(A, f"{N}/x")], ends={f"{N}/x": 404}, rules=[rrule(A, f"{N}/a")])
+    (f,) = findings(ctx, "broken-target")
+    assert f.fix == f"Redirect {A} to {N}/a (the map's target), which must answer 200."
