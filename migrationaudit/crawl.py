@@ -257,7 +257,8 @@ def _write_seeds(seeds: Iterable[str], path: Path) -> int:
     count = 0
     with path.open("w", encoding="utf-8") as f:
         for seed in seeds:
-            url = " ".join(seed.split())  # one line per URL, whatever the input held
+            # Line breaks cannot live in a line-per-URL file (browsers drop them from URLs too).
+            url = seed.replace("\r", "").replace("\n", "").strip()
             if url:
                 f.write(url + "\n")
                 count += 1

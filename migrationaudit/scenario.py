@@ -36,7 +36,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from migrationaudit.errors import InputError
 from migrationaudit.settings import ConnectTo
@@ -134,7 +134,18 @@ def route_key(url: str) -> tuple[str, str, str]:
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    return parts.scheme.lower(), (parts.hostname or "").lower(), path
+    # Percent-encode like a client does (non-ASCII as UTF-8, spaces), keeping escapes as they are.
+    path = quote(path, safe="!#$%&'()*+,/:;=?@[]~")
+    return parts.scheme.lower(), _ascii_host(parts.hostname or ""), path
+
+
+def _ascii_host(host: str) -> str:
+    # IDNs as punycode: that is what a client puts in the Host header and SNI.
+    host = host.lower()
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 def load_site(path: Path) -> Site:
@@ -174,7 +185,7 @@ def parse_site(data: Any, source: str = "<site>") -> Site:
     description = data.get("description", "")
     if not isinstance(description, str):
         raise InputError('"description" must be a string', file=source)
-    return Site(tuple(routes), tuple(h.lower() for h in dead), description)
+    return Site(tuple(routes), tuple(_ascii_host(h) for h in dead), description)
 
 
 def _parse_route(item: Any, where: str) -> Route:

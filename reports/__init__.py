@@ -44,6 +44,8 @@ __all__ = ["FORMATS", "render_summary", "write_reports"]
 
 def _formats(formats: Iterable[str]) -> list[str]:
     """The requested formats, de-duplicated in order; ConfigError names an unknown one."""
+    if isinstance(formats, str):  # "html" is one format, not four letters
+        formats = (formats,)
     wanted: list[str] = []
     for fmt in formats:
         name = fmt.strip().lower()

@@ -125,7 +125,10 @@ def path_view(hops: Sequence[Hop], chain: Chain | None) -> dict[str, Any]:
     elif last is not None and last.is_redirect:
         steps.append({"url": _link(last.target), "title": "", "arrow": None})
     elif last is not None:
-        label = str(last.status) if last.error is None else _text(last.error)
+        if last.error is not None:
+            label = _text(last.error)
+        else:
+            label = "no status" if last.status is None else str(last.status)
         end = {"label": label, "cls": _status_class(last.status, last.error)}
     return {"steps": steps, "end": end}
 

@@ -34,7 +34,8 @@ def render(result: AuditResult, out_dir: Path | None = None) -> str:
     if result.skipped:
         lines.append(f"skipped rules: {len(result.skipped)} (reasons in the report)")
     if result.run.get("partial"):
-        lines.append("partial run: the crawl did not finish; incomplete URLs have no verdict yet")
+        incomplete = result.counts_by_verdict().get("incomplete", 0)
+        lines.append(f"partial run: the crawl did not finish; {incomplete} URL(s) incomplete")
     fail_on = result.fail_on.label
     if result.gate_failed:
         lines.append(f"gate: FAIL ({gate_count(result)} finding(s) at or above {fail_on})")
@@ -42,4 +43,5 @@ def render(result: AuditResult, out_dir: Path | None = None) -> str:
         lines.append(f"gate: {gate_label(result)} (nothing at or above {fail_on})")
     if out_dir is not None:
         lines.append(f"report: {out_dir / HTML_FILENAME}")
-    return "\n".join(lines) + "\n"
+    # No trailing newline: the CLI prints it with click.echo, which adds one.
+    return "\n".join(lines)

@@ -44,6 +44,8 @@ REDIRECT_BODY_CAP = 64 * 1024  # a 3xx body is never worth more
 CHUNK = 64 * 1024
 MAX_HEADER_LINE = 64 * 1024  # long Location headers are findings, not parse errors
 MAX_ERROR_TEXT = 200
+DNS_CACHE_TTL = 300.0  # seconds; an audit asks about the same few hosts over and over
+NEGATIVE_DNS_TTL = 60.0  # a host that does not exist is not looked up again for a minute
 
 
 class HopDownloadError(Exception):
@@ -86,19 +88,22 @@ class ConnectToResolver(AbstractResolver):
     ) -> None:
         self._entries = {(_host_key(e.host), e.port): e for e in entries}
         self._fallback = fallback
+        # Permanent failures (NXDOMAIN), remembered: a decommissioned host with thousands of
+        # legacy URLs would otherwise cost one slow lookup per URL.
+        self._failed: dict[tuple[str, int], tuple[float, int, str]] = {}
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         entry = self._entries.get((_host_key(host), port))
         if entry is None:
-            return await self._get_fallback().resolve(host, port, family)
+            return await self._system(host, port, family)
         addr = entry.addr.strip("[]")
         try:
             ip = ipaddress.ip_address(addr)
         except ValueError:
             # ADDR may itself be a name (curl allows it): resolve it, keep HOST as hostname.
-            found = await self._get_fallback().resolve(addr, entry.connect_port, family)
+            found = await self._system(addr, entry.connect_port, family)
             return [{**r, "hostname": host, "port": entry.connect_port} for r in found]
         fam = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
         flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
@@ -113,6 +118,20 @@ class ConnectToResolver(AbstractResolver):
             )
         ]
 
+    async def _system(
+        self, host: str, port: int, family: socket.AddressFamily
+    ) -> list[ResolveResult]:
+        key = (_host_key(host), port)
+        failed = self._failed.get(key)
+        if failed is not None and time.monotonic() - failed[0] < NEGATIVE_DNS_TTL:
+            raise socket.gaierror(failed[1], failed[2])
+        try:
+            return await self._get_fallback().resolve(host, port, family)
+        except socket.gaierror as exc:
+            if exc.errno != socket.EAI_AGAIN:
+                self._failed[key] = (time.monotonic(), exc.errno, exc.strerror or str(exc))
+            raise
+
     def _get_fallback(self) -> AbstractResolver:
         if self._fallback is None:
             self._fallback = aiohttp.ThreadedResolver()
@@ -124,7 +143,13 @@ class ConnectToResolver(AbstractResolver):
 
 
 def _host_key(host: str) -> str:
-    return host.strip("[]").rstrip(".").lower()
+    """Compare hosts the way DNS does: case-free, no trailing dot, IDNs as punycode (Scrapy
+    sends ``xn--bcher-kva.example`` for a ConnectTo written as ``bücher.example``)."""
+    host = host.strip("[]").rstrip(".").lower()
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 def describe_error(exc: BaseException, timeout: float) -> HopDownloadError:
@@ -200,6 +225,7 @@ class HopDownloadHandler(BaseDownloadHandler):
                 limit=self._limit,
                 limit_per_host=self._limit_per_host,
                 resolver=ConnectToResolver(self._entries),
+                ttl_dns_cache=DNS_CACHE_TTL,
                 ssl=False,  # TLS is not verified yet (a later issue adds a CA bundle)
             )
             self._session = aiohttp.ClientSession(

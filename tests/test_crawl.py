@@ -95,6 +95,8 @@ ROUTES: list[dict[str, object]] = [
     # targets that are never requested
     {"url": f"{OLD}/to-ftp", "status": 301, "location": "ftp://files.example/x.zip"},
     {"url": f"{OLD}/to-js", "status": 302, "location": "javascript:alert(1)"},
+    # an internationalised host name (sent as punycode)
+    {"url": "http://bücher.example/straße", "title": "Bücher"},
     # a non-HTML answer
     {
         "url": f"{NEW}/file.pdf",
@@ -130,6 +132,7 @@ SEEDS = [
     f"{OLD}/to-ftp",
     f"{OLD}/to-js",
     f"{NEW}/file.pdf",
+    "http://bücher.example/straße",
 ]
 
 
@@ -330,6 +333,14 @@ def test_non_http_targets_get_synthetic_hops(run: CrawlRun) -> None:
     )
     assert run["javascript:alert(1)"].error == "unsupported scheme: javascript"
     assert run[f"{OLD}/to-js"].target == "javascript:alert(1)"
+
+
+def test_idn_host_and_path(run: CrawlRun, site_server: ScenarioServer) -> None:
+    hop = run["http://bücher.example/straße"]  # recorded under the URL as requested
+    assert hop.status == 200 and hop.page is not None and hop.page.title == "Bücher"
+    assert any(
+        r.host == "xn--bcher-kva.example" and r.path == "/stra%C3%9Fe" for r in site_server.requests
+    )
 
 
 def test_non_html_answer_gets_header_facts(run: CrawlRun) -> None:

@@ -561,6 +561,42 @@ def test_connect_to_resolver() -> None:
     assert fallback.asked == [("new.example", 80), ("other.example", 443)]
 
 
+class _Failing(aiohttp.abc.AbstractResolver):
+    """A system resolver that knows no host at all."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+        self.calls = 0
+
+    async def resolve(self, host: str, port: int = 0, family: int = 0) -> list:  # type: ignore[override]
+        self.calls += 1
+        raise socket.gaierror(self.code, "no such host")
+
+    async def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("code", "calls"), [(socket.EAI_NONAME, 1), (socket.EAI_AGAIN, 3)])
+def test_connect_to_resolver_remembers_hosts_that_do_not_exist(code: int, calls: int) -> None:
+    fallback = _Failing(code)
+    resolver = ConnectToResolver([], fallback)
+
+    async def go() -> None:
+        for _ in range(3):
+            with pytest.raises(socket.gaierror) as info:
+                await resolver.resolve("gone.example", 80)
+            assert info.value.errno == code
+
+    asyncio.run(go())
+    assert fallback.calls == calls  # temporary failures are asked again
+
+
+def test_connect_to_resolver_matches_idn_hosts() -> None:
+    resolver = ConnectToResolver([ConnectTo("Bücher.example", 80, "127.0.0.1", 8080)], _Fallback())
+    found = asyncio.run(resolver.resolve("xn--bcher-kva.example", 80))
+    assert (found[0]["host"], found[0]["port"]) == ("127.0.0.1", 8080)
+
+
 def test_lenient_compression_keeps_undecodable_answers() -> None:
     mw = LenientHttpCompressionMiddleware.__new__(LenientHttpCompressionMiddleware)
     mw.stats = None

@@ -50,6 +50,10 @@ def test_subset_of_formats_and_case_and_duplicates(
     assert {p.name for p in tmp_path.iterdir()} == set(written)
 
 
+def test_a_single_format_string(audit_result: AuditResult, tmp_path: Path) -> None:
+    assert list(write_reports(audit_result, tmp_path, "markdown")) == ["summary.md"]
+
+
 def test_unknown_format_is_a_config_error_before_writing(
     audit_result: AuditResult, tmp_path: Path
 ) -> None:
@@ -159,7 +163,7 @@ def test_summary_for_a_failing_audit(audit_result: AuditResult, tmp_path: Path) 
     assert any(line.startswith("top rules: broken-target 2, ") for line in lines)
     assert "gate: FAIL (8 finding(s) at or above error)" in lines
     assert f"report: {tmp_path / 'report.html'}" in lines
-    assert any(line.startswith("partial run:") for line in lines)
+    assert "partial run: the crawl did not finish; 1 URL(s) incomplete" in lines
     # no crawled text reaches the terminal
     assert "<script>" not in text and "\x1b" not in text
 
@@ -175,3 +179,8 @@ def test_summary_for_nothing(empty_result: AuditResult) -> None:
     text = render_summary(empty_result)
     assert text.splitlines()[0].startswith("migrationaudit: 0 legacy URLs: 0 ok")
     assert "gate: PASS" in text
+
+
+def test_summary_has_no_trailing_newline(audit_result: AuditResult) -> None:
+    # the CLI prints it with click.echo, which adds the newline
+    assert not render_summary(audit_result).endswith("\n")
