@@ -384,7 +384,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         route, hits = owner.match(self.server.scheme, host, self.path)
         if route is None:
-            self._send(404, [], render_page(Route(url="http://x/", title="404 Not Found"), 404))
+            page = render_page(Route(url="http://x/", title="404 Not Found"), 404)
+            self._send(404, [], page, send_body=send_body)
             return
         if route.delay and owner.stopping.wait(route.delay):
             self.close_connection = True
@@ -439,7 +440,7 @@ def _host_only(host_header: str) -> str:
     host = host_header.strip().lower()
     if host.startswith("["):  # [::1]:8080 → ::1, as urlsplit().hostname gives it
         return host[1 : host.find("]")] if "]" in host else host
-    return host.rsplit(":", 1)[0] if ":" in host else host
+    return _ascii_host(host.rsplit(":", 1)[0] if ":" in host else host)
 
 
 class _Server(ThreadingHTTPServer):

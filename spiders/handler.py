@@ -44,7 +44,7 @@ REDIRECT_BODY_CAP = 64 * 1024  # a 3xx body is never worth more
 CHUNK = 64 * 1024
 MAX_HEADER_LINE = 64 * 1024  # long Location headers are findings, not parse errors
 MAX_ERROR_TEXT = 200
-DNS_CACHE_TTL = 300.0  # seconds; an audit asks about the same few hosts over and over
+DNS_CACHE_TTL = 300  # seconds; an audit asks about the same few hosts over and over
 NEGATIVE_DNS_TTL = 60.0  # a host that does not exist is not looked up again for a minute
 
 
@@ -128,7 +128,7 @@ class ConnectToResolver(AbstractResolver):
         try:
             return await self._get_fallback().resolve(host, port, family)
         except socket.gaierror as exc:
-            if exc.errno != socket.EAI_AGAIN:
+            if exc.errno is not None and exc.errno != socket.EAI_AGAIN:
                 self._failed[key] = (time.monotonic(), exc.errno, exc.strerror or str(exc))
             raise
 

@@ -60,11 +60,13 @@ def crawl_with(
     progress: Callable[[int, int], None] | None = None,
     **options: Any,
 ) -> CrawlRun:
-    """Crawl ``seeds`` against ``server`` (hostnames via connect_to); small timeouts, no
-    retries unless asked. Fails the test if the crawl logged errors or tracebacks."""
+    """Crawl ``seeds`` against ``server`` (hostnames via connect_to, plus ``extra_connect_to``
+    entries); small timeouts, no retries unless asked. Fails the test if the crawl logged
+    errors or tracebacks."""
     options.setdefault("timeout", 2.0)
     options.setdefault("retries", 0)
-    opts = CrawlOptions(connect_to=server.connect_to(), **options)
+    extra = tuple(options.pop("extra_connect_to", ()))
+    opts = CrawlOptions(connect_to=server.connect_to() + extra, **options)
     summary = run_crawl(list(seeds), run_dir, opts, progress=progress)
     records = list(read_hops(run_dir))
     log = (run_dir / LOG_FILE).read_text(encoding="utf-8", errors="replace")

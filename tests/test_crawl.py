@@ -24,6 +24,7 @@ from migrationaudit.crawl import (
 from migrationaudit.errors import CrawlError, InputError
 from migrationaudit.models import Hop, HopKind
 from migrationaudit.scenario import ScenarioServer, parse_site
+from migrationaudit.settings import ConnectTo
 
 if TYPE_CHECKING:
     from conftest import CrawlRun
@@ -41,7 +42,12 @@ def _chain(base: str, n: int) -> list[dict[str, object]]:
 
 ROUTES: list[dict[str, object]] = [
     # a 3-hop chain: relative Location, a fragment, HTTP → HTTPS, then a page
-    {"url": f"{OLD}/three", "status": 301, "location": "/three-b"},
+    {
+        "url": f"{OLD}/three",
+        "status": 301,
+        "location": "/three-b",
+        "headers": {"Set-Cookie": "s=1"},
+    },
     {"url": f"{OLD}/three-b", "status": 302, "location": f"{NEW}/three#section"},
     {"url": f"{NEW}/three", "status": 307, "location": f"{NEW}/three-final"},
     {
@@ -133,6 +139,7 @@ SEEDS = [
     f"{OLD}/to-js",
     f"{NEW}/file.pdf",
     "http://bücher.example/straße",
+    "https://plain.example/",
 ]
 
 
@@ -163,7 +170,9 @@ def run(
         progress=lambda done, total: progress_calls.append((done, total)),
         max_hops=10,
         retries=1,
-        timeout=1.0,
+        timeout=2.0,
+        # TLS spoken to the plain HTTP listener: a handshake failure
+        extra_connect_to=[ConnectTo("plain.example", 443, "127.0.0.1", site_server.http_port)],
     )
 
 
@@ -271,8 +280,8 @@ def test_dead_host_is_a_network_error(run: CrawlRun) -> None:
 
 def test_timeout_is_a_network_error_and_retried(run: CrawlRun, site_server: ScenarioServer) -> None:
     hop = run[f"{OLD}/slow"]
-    assert (hop.kind, hop.status, hop.error) == (HopKind.NETWORK_ERROR, None, "timeout after 1s")
-    assert 900 < hop.elapsed_ms < 3000
+    assert (hop.kind, hop.status, hop.error) == (HopKind.NETWORK_ERROR, None, "timeout after 2s")
+    assert 1900 < hop.elapsed_ms < 4000
     assert site_server.count(f"{OLD}/slow") == 2
 
 
@@ -294,6 +303,12 @@ def test_4xx_is_never_retried(run: CrawlRun, site_server: ScenarioServer) -> Non
     assert run[f"{OLD}/gone"].status == 410
     assert site_server.count(f"{OLD}/missing") == 1
     assert site_server.count(f"{OLD}/gone") == 1
+
+
+def test_tls_failure_is_a_network_error(run: CrawlRun) -> None:
+    hop = run["https://plain.example/"]
+    assert hop.kind is HopKind.NETWORK_ERROR and hop.status is None
+    assert hop.error is not None and hop.error.startswith("tls: "), hop.error
 
 
 def test_reset_is_a_network_error(run: CrawlRun) -> None:
