@@ -1,16 +1,30 @@
-"""The redirect graph: hop records → a networkx DiGraph, and the chain of each legacy URL.
+"""The audit graph: hop records → a networkx MultiDiGraph, and the chain of each legacy URL.
 
 A node is a URL. A fetched URL carries its :class:`~migrationaudit.models.Hop` as node
 attribute ``hop``; a target that was never fetched (beyond the hop limit, or an interrupted
-crawl) is a node without ``hop``. An edge ``url → target`` carries the hop's ``status`` and
-``kind``. Each URL is fetched once per run, so the graph holds one node per distinct URL and
-chains shared by many legacy URLs share their nodes: memory grows with distinct URLs, not with
-the sum of chain lengths.
+crawl) is a node without ``hop``. Each URL is fetched once per run, so the graph holds one node
+per distinct URL and chains shared by many legacy URLs share their nodes: memory grows with
+distinct URLs, not with the sum of chain lengths.
+
+Edges are keyed by their kind (one edge per kind between two URLs):
+
+- ``redirect``: ``url → target`` of a redirecting hop, with the hop's ``status`` and ``kind``
+  (http-redirect or meta-refresh) — what :func:`chain` follows;
+- ``canonical``: a page → the URL its canonical names;
+- ``link``: a page → a URL it links to (pages whose links were collected: a ``--crawl``);
+- ``hreflang``: a page → an alternate, with its ``langs`` and ``sources`` (html, header,
+  sitemap);
+- ``listed-in-sitemap``: a sitemap file → a URL it lists (a page, or a child sitemap of an
+  index), with the ``line``.
+
+Nodes carry a set of ``kinds`` (:data:`NODE_KINDS`): legacy URL, final page of a legacy chain,
+sitemap file, sitemap entry, crawled page. The new-site stage adds them
+(:mod:`migrationaudit.sitecheck`); :func:`build_graph` alone gives the redirect graph.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import networkx as nx
@@ -23,27 +37,110 @@ from migrationaudit.urls import normalize
 # record of the URL the crawler requested.
 ALIASES = "aliases"
 
+# Edge kinds (the edge key).
+REDIRECT = "redirect"
+CANONICAL = "canonical"
+LINK = "link"
+HREFLANG = "hreflang"
+LISTED = "listed-in-sitemap"
+EDGE_KINDS = (REDIRECT, CANONICAL, LINK, HREFLANG, LISTED)
 
-def build_graph(hops: Iterable[Hop]) -> nx.DiGraph:
+# Node kinds (node attribute ``kinds``, a set).
+LEGACY = "legacy"
+FINAL = "final"
+SITEMAP = "sitemap"
+SITEMAP_ENTRY = "sitemap-entry"
+CRAWLED = "crawled"
+NODE_KINDS = (LEGACY, FINAL, SITEMAP, SITEMAP_ENTRY, CRAWLED)
+
+
+def build_graph(hops: Iterable[Hop]) -> nx.MultiDiGraph:
     """Build the redirect graph from hop records (streamed; each consumed once).
 
     A URL recorded twice (a resumed run) keeps its last record: its old out-edge is replaced.
+    Only ``redirect`` edges are added here; :func:`add_page_relations` adds what pages say.
     """
-    graph: nx.DiGraph = nx.DiGraph()
+    graph: nx.MultiDiGraph = nx.MultiDiGraph()
     aliases: dict[str, str] = {}
     graph.graph[ALIASES] = aliases
     for hop in hops:
         if graph.has_node(hop.url):
             # Drop the previous record's edge; an unfetched target left without edges stays as
             # a harmless node.
-            graph.remove_edges_from(list(graph.out_edges(hop.url)))
+            old = [(u, v, k) for u, v, k in graph.out_edges(hop.url, keys=True) if k == REDIRECT]
+            graph.remove_edges_from(old)
         graph.add_node(hop.url, hop=hop)
         norm = normalize(hop.url)
         if norm != hop.url:
             aliases.setdefault(norm, hop.url)
         if hop.target:
-            graph.add_edge(hop.url, hop.target, status=hop.status, kind=hop.kind.value)
+            graph.add_edge(
+                hop.url, hop.target, key=REDIRECT, status=hop.status, kind=hop.kind.value
+            )
     return graph
+
+
+def add_page_relations(graph: nx.MultiDiGraph) -> None:
+    """Add the ``canonical``, ``hreflang`` (HTML and header) and ``link`` edges of every page
+    whose record carries them."""
+    for url, attrs in list(graph.nodes(data=True)):
+        hop: Hop | None = attrs.get("hop")
+        page = hop.page if hop is not None else None
+        if page is None:
+            continue
+        if page.canonical_url:
+            graph.add_edge(url, page.canonical_url, key=CANONICAL)
+        for lang, href in page.hreflang:
+            add_hreflang(graph, url, href, lang, "html")
+        for link in page.links or ():
+            graph.add_edge(url, link, key=LINK)
+
+
+def add_hreflang(graph: nx.MultiDiGraph, page: str, href: str, lang: str, source: str) -> None:
+    """Record that ``page`` names ``href`` as its ``lang`` alternate (from ``source``)."""
+    data = graph.get_edge_data(page, href, key=HREFLANG)
+    if data is None:
+        graph.add_edge(page, href, key=HREFLANG, langs=[lang], sources=[source])
+        return
+    if lang not in data["langs"]:
+        data["langs"].append(lang)
+    if source not in data["sources"]:
+        data["sources"].append(source)
+
+
+def mark(graph: nx.MultiDiGraph, url: str, kind: str, **attrs: Any) -> None:
+    """Give node ``url`` (added when missing) the kind ``kind`` and attributes ``attrs``."""
+    if not graph.has_node(url):
+        graph.add_node(url)
+    node = graph.nodes[url]
+    node.setdefault("kinds", set()).add(kind)
+    node.update(attrs)
+
+
+def nodes_of(graph: nx.MultiDiGraph, kind: str) -> Iterator[str]:
+    """The URLs whose node has the kind ``kind``, in insertion order."""
+    for url, attrs in graph.nodes(data=True):
+        if kind in attrs.get("kinds", ()):
+            yield url
+
+
+def has_kind(graph: nx.MultiDiGraph, url: str, kind: str) -> bool:
+    attrs = graph.nodes.get(url)
+    return attrs is not None and kind in attrs.get("kinds", ())
+
+
+def related(graph: nx.MultiDiGraph, url: str, kind: str) -> list[tuple[str, dict[str, Any]]]:
+    """``(target, edge attributes)`` of ``url``'s out-edges of one kind."""
+    if not graph.has_node(url):
+        return []
+    return [(v, d) for _, v, k, d in graph.out_edges(url, keys=True, data=True) if k == kind]
+
+
+def referrers(graph: nx.MultiDiGraph, url: str, kind: str) -> list[tuple[str, dict[str, Any]]]:
+    """``(source, edge attributes)`` of ``url``'s in-edges of one kind."""
+    if not graph.has_node(url):
+        return []
+    return [(u, d) for u, _, k, d in graph.in_edges(url, keys=True, data=True) if k == kind]
 
 
 def lookup(graph: nx.DiGraph, url: str) -> Hop | None:
@@ -62,7 +159,7 @@ def lookup(graph: nx.DiGraph, url: str) -> Hop | None:
     return attrs.get("hop") if attrs is not None else None
 
 
-def chain(graph: nx.DiGraph, url: str, max_hops: int) -> Chain:
+def chain(graph: nx.MultiDiGraph, url: str, max_hops: int) -> Chain:
     """Follow ``url`` through the graph the way a client would, and say how it ended.
 
     - FINAL: reached a hop that does not redirect (any status); ERROR: that hop is a network

@@ -118,6 +118,12 @@ class PageFacts:
     meta_robots: str | None = None  # content of <meta name=robots|googlebot>
     x_robots_tag: str | None = None  # X-Robots-Tag header value(s)
     meta_refresh: str | None = None  # raw content of <meta http-equiv=refresh>
+    # hreflang alternates as (language, absolute URL): <link rel=alternate hreflang> in the
+    # head, then Link: <...>; rel="alternate"; hreflang="..." headers (added; () when none).
+    hreflang: tuple[tuple[str, str], ...] = ()
+    # <a href> / <area href> targets, absolute, fragment dropped, in page order, deduplicated;
+    # None when links were not collected (only pages of a --crawl'ed site are read for them).
+    links: tuple[str, ...] | None = None
 
     @property
     def canonical_url(self) -> str | None:
@@ -144,11 +150,20 @@ class PageFacts:
             "meta_robots": self.meta_robots,
             "x_robots_tag": self.x_robots_tag,
             "meta_refresh": self.meta_refresh,
+            # Added keys only when set: hop records of a plain audit keep their shape.
+            **({"hreflang": [list(p) for p in self.hreflang]} if self.hreflang else {}),
+            **({"links": list(self.links)} if self.links is not None else {}),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PageFacts:
-        return cls(**{k: d.get(k) for k in cls.__dataclass_fields__})
+        plain = {k: d.get(k) for k in cls.__dataclass_fields__ if k not in ("hreflang", "links")}
+        links = d.get("links")
+        return cls(
+            **plain,
+            hreflang=tuple((str(a), str(b)) for a, b in d.get("hreflang") or ()),
+            links=tuple(str(u) for u in links) if links is not None else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -317,8 +332,52 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class LinkValue:
+    """What a legacy URL is worth in links and search traffic, joined from ``--priority``
+    exports (Ahrefs/Semrush top pages or backlinks, Google Search Console pages). A metric no
+    export had is None; ``origin`` is the first export row that matched."""
+
+    referring_domains: int | None = None
+    backlinks: int | None = None
+    clicks: int | None = None
+    impressions: int | None = None
+    traffic: int | None = None  # estimated organic visits (Ahrefs/Semrush) or sessions
+    origin: Origin | None = None
+
+    @property
+    def rank_key(self) -> tuple[int, int, int, int, int]:
+        """Sort key (sort descending for "most valuable first"): referring domains, then
+        clicks, traffic, backlinks, impressions; a missing metric counts as 0."""
+        return (
+            self.referring_domains or 0,
+            self.clicks or 0,
+            self.traffic or 0,
+            self.backlinks or 0,
+            self.impressions or 0,
+        )
+
+    @property
+    def valuable(self) -> bool:
+        """Has links, clicks or traffic (impressions alone earn nothing worth a redirect)."""
+        return any(
+            (n or 0) > 0 for n in (self.referring_domains, self.backlinks, self.clicks, self.traffic)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "referring_domains": self.referring_domains,
+            "backlinks": self.backlinks,
+            "clicks": self.clicks,
+            "impressions": self.impressions,
+            "traffic": self.traffic,
+            "origin": self.origin.to_dict() if self.origin else None,
+        }
+
+
+@dataclass(frozen=True)
 class Verdict:
-    """The acceptance row for one legacy URL."""
+    """The acceptance row for one legacy URL. ``value`` is set when ``--priority`` exports
+    were given and one of them has this URL."""
 
     url: str
     verdict: str  # "ok" | "notice" | "warning" | "error" | "incomplete"
@@ -333,8 +392,16 @@ class Verdict:
     rules: tuple[str, ...]
     origin: Origin | None
     path: str
+    value: LinkValue | None = None
+    # The new site's side (added): None when not known (no final page, or the input missing:
+    # no canonical declared, no new sitemap found, no robots.txt read).
+    self_canonical: bool | None = None  # the final page's canonical is its own URL
+    in_sitemap: bool | None = None  # the final URL is listed in a new sitemap
+    robots_allowed: bool | None = None  # robots.txt lets Googlebot and * fetch every hop
 
     def to_dict(self) -> dict[str, Any]:
+        # "value" only when set: without --priority, findings.json keeps its original keys.
+        extra = {"value": self.value.to_dict()} if self.value is not None else {}
         return {
             "url": self.url,
             "verdict": self.verdict,
@@ -349,6 +416,10 @@ class Verdict:
             "rules": list(self.rules),
             "origin": self.origin.to_dict() if self.origin else None,
             "path": self.path,
+            "self_canonical": self.self_canonical,
+            "in_sitemap": self.in_sitemap,
+            "robots_allowed": self.robots_allowed,
+            **extra,
         }
 
 
@@ -371,9 +442,45 @@ class RuleInfo:
 
 
 @dataclass(frozen=True)
+class SuppressedFinding:
+    """A finding the gate does not count: ``kind`` is ``"ignored"`` (an ignore entry of the
+    configuration matched it; ``reason`` is the entry's reason) or ``"baselined"`` (its
+    fingerprint is in the baseline file; ``reason`` names the file)."""
+
+    finding: Finding
+    kind: str  # "ignored" | "baselined"
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.finding.to_dict(), "suppressed": {"kind": self.kind, "reason": self.reason}}
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    """One per-rule budget (``--max RULE=N``): how many active findings the rule has."""
+
+    rule_id: str
+    limit: int
+    count: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule_id, "max": self.limit, "count": self.count,
+                "exceeded": self.exceeded}
+
+
+@dataclass(frozen=True)
 class AuditResult:
     """Everything a report needs, as plain data. ``run`` holds run metadata (tool version,
-    timestamps, inputs, options, resolve entries, ``partial`` flag)."""
+    timestamps, inputs, options, resolve entries, ``partial`` flag).
+
+    ``findings`` are the active findings (the ones the gate judges); ``suppressed`` holds the
+    ignored and baselined ones (see :mod:`migrationaudit.gate`). ``budgets`` maps a rule id to
+    the most findings it may have: a rule with a budget fails the gate when it has more,
+    whatever ``fail_on`` says; every other rule fails it at or above ``fail_on``."""
 
     findings: tuple[Finding, ...]
     verdicts: tuple[Verdict, ...]
@@ -382,10 +489,38 @@ class AuditResult:
     rules: tuple[RuleInfo, ...]
     fail_on: Severity
     run: Mapping[str, Any]
+    suppressed: tuple[SuppressedFinding, ...] = ()
+    budgets: Mapping[str, int] = field(default_factory=dict)
+
+    def budget_statuses(self) -> tuple[BudgetStatus, ...]:
+        """Every budget with its rule's active finding count, sorted by rule id."""
+        counts = self.counts_by_rule()
+        return tuple(
+            BudgetStatus(rule_id, limit, counts.get(rule_id, 0))
+            for rule_id, limit in sorted(self.budgets.items())
+        )
+
+    def gating_findings(self) -> tuple[Finding, ...]:
+        """The findings that fail the gate: those of an exceeded budget, and those at or above
+        ``fail_on`` of rules without a budget."""
+        exceeded = {b.rule_id for b in self.budget_statuses() if b.exceeded}
+        return tuple(
+            f
+            for f in self.findings
+            if (f.rule_id in exceeded)
+            or (f.rule_id not in self.budgets and f.severity >= self.fail_on)
+        )
 
     @property
     def gate_failed(self) -> bool:
-        return any(f.severity >= self.fail_on for f in self.findings)
+        return bool(self.gating_findings())
+
+    def counts_suppressed(self) -> dict[str, int]:
+        """``{"ignored": n, "baselined": n}``."""
+        out = {"ignored": 0, "baselined": 0}
+        for s in self.suppressed:
+            out[s.kind] = out.get(s.kind, 0) + 1
+        return out
 
     def counts_by_severity(self) -> dict[str, int]:
         out = {s.label: 0 for s in sorted(Severity, reverse=True)}

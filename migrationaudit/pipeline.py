@@ -5,13 +5,12 @@ This is the one place that strings the stages together; the CLI and the Python A
 
 from __future__ import annotations
 
-import json
 import platform
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migrationaudit import __version__
 from migrationaudit.checks import AuditContext, rule_infos, run_checks
@@ -20,10 +19,32 @@ from migrationaudit.graph import build_graph, chains_for
 from migrationaudit.inputs.common import check_base_url
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.maps import read_map_file
+from migrationaudit.inputs.priority import PriorityIndex, read_priority, valuable_unmapped
 from migrationaudit.inputs.urllist import read_url_list
-from migrationaudit.models import AuditResult, LegacyURL, RedirectRule, Severity
-from migrationaudit.settings import FAIL_ON, OUT_DIR, CheckOptions, CrawlOptions
+from migrationaudit.models import (
+    AuditResult,
+    Chain,
+    Finding,
+    Hop,
+    LegacyURL,
+    RedirectRule,
+    Severity,
+    SkippedRule,
+    Verdict,
+)
+from migrationaudit.runstore import save_inputs, save_run_info
+from migrationaudit.settings import FAIL_ON, OUT_DIR, CheckOptions, CrawlOptions, SiteOptions
+from migrationaudit.sitecheck import SiteRun, all_legacy, check_local_files, old_sitemap_legacy
+from migrationaudit.sitecheck import attach as attach_site
+from migrationaudit.sitecheck import notes as site_notes
+from migrationaudit.sitecheck import plan as plan_site
+from migrationaudit.sitecheck import prepare as prepare_site
+from migrationaudit.sitecheck import read_records as read_site_records
+from migrationaudit.urls import is_http
 from migrationaudit.verdicts import build_verdicts
+
+if TYPE_CHECKING:
+    from migrationaudit.crawl import CrawlSummary
 
 RUN_SUBDIR = "run"
 
@@ -42,6 +63,9 @@ class AuditRequest:
     fail_on: Severity = FAIL_ON
     formats: tuple[str, ...] | None = None  # None: every format
     map_format: str = "auto"  # auto | csv | netlify | amplify
+    priority: tuple[str, ...] = ()  # link/traffic exports (--priority)
+    priority_columns: tuple[tuple[str, str], ...] = ()  # (metric, header) (--priority-column)
+    site: SiteOptions = field(default_factory=SiteOptions)  # the new site's side (issue 3)
 
 
 def collect_legacy(
@@ -66,24 +90,28 @@ class Inputs:
     rules: tuple[RedirectRule, ...]
     legacy: tuple[LegacyURL, ...]
     skipped_rows: tuple[SkippedRow, ...] = ()
+    priority: PriorityIndex | None = None  # link/traffic values from --priority exports
 
     def notes(self) -> dict[str, Any]:
         reasons: dict[str, int] = {}
         for row in self.skipped_rows:
             reasons[row.reason] = reasons.get(row.reason, 0) + 1
+        extra = {"priority": self.priority.notes()} if self.priority is not None else {}
         return {
             "map_rules": len(self.rules),
             "legacy_urls": len(self.legacy),
             "skipped_rows": len(self.skipped_rows),
             "skipped_reasons": reasons,
             "skipped_examples": [f"{r.origin}: {r.reason}" for r in self.skipped_rows[:20]],
+            **extra,
         }
 
 
 def load_inputs(req: AuditRequest) -> Inputs:
     """Read and validate every input before any request is sent (InputError / ConfigError)."""
-    if not req.maps and not req.url_lists:
+    if not req.maps and not req.url_lists and not req.priority and not req.site.old_sitemaps:
         raise ConfigError("nothing to audit: give a redirect map (--map) or a URL list (--urls)")
+    check_local_files(req.site)
     base = check_base_url(req.base_url)
     target_base = check_base_url(req.target_base_url)
     rules: list[RedirectRule] = []
@@ -96,10 +124,36 @@ def load_inputs(req: AuditRequest) -> Inputs:
     for u in req.url_lists:
         listed.extend(read_url_list(u, base))
     legacy = collect_legacy(rules, listed)
-    if not legacy:
-        names = ", ".join(req.maps + req.url_lists)
+    priority = None
+    if req.priority:
+        priority = read_priority(req.priority, base, dict(req.priority_columns))
+        # Pages with links or clicks that neither the map nor a list covers are audited too:
+        # where they land today is what `valuable-url-unmapped` reports.
+        legacy = legacy + tuple(valuable_unmapped(priority, legacy))
+    # URLs of local legacy sitemaps are legacy URLs too (remote ones join after the crawl).
+    legacy = legacy + old_sitemap_legacy(req.site, legacy)
+    if not legacy and not any(is_http(s) for s in req.site.old_sitemaps):
+        names = ", ".join(req.maps + req.url_lists + req.priority)
         raise InputError(f"no URLs to audit in {names}")
-    return Inputs(tuple(rules), legacy, tuple(skipped))
+    return Inputs(tuple(rules), legacy, tuple(skipped), priority)
+
+
+def rank_by_value(
+    findings: Sequence[Finding], verdicts: Sequence[Verdict], priority: PriorityIndex | None
+) -> tuple[tuple[Finding, ...], tuple[Verdict, ...]]:
+    """With ``--priority`` exports: every verdict carries its URL's value, verdicts are sorted
+    most valuable first and findings by severity, rule, then value (ties keep input order).
+    Without exports both come back unchanged."""
+    if priority is None:
+        return tuple(findings), tuple(verdicts)
+    valued = [replace(v, value=priority.get(v.url)) for v in verdicts]
+    key = {v.url: (v.value.rank_key if v.value else (0,) * 5) for v in valued}
+    ranked = sorted(valued, key=lambda v: key[v.url], reverse=True)
+    ordered = sorted(
+        findings,
+        key=lambda f: (-int(f.severity), f.rule_id, tuple(-n for n in key.get(f.url, (0,) * 5))),
+    )
+    return tuple(ordered), tuple(ranked)
 
 
 def _now() -> str:
@@ -107,6 +161,8 @@ def _now() -> str:
 
 
 def _run_info(req: AuditRequest, started: str, partial: bool, extra: dict[str, Any]) -> dict[str, Any]:
+    from migrationaudit.crawl import access_info
+
     crawl = asdict(req.crawl)
     crawl["connect_to"] = [str(c) for c in req.crawl.connect_to]
     return {
@@ -115,7 +171,7 @@ def _run_info(req: AuditRequest, started: str, partial: bool, extra: dict[str, A
         "python": platform.python_version(),
         "started_at": started,
         "finished_at": _now(),
-        "inputs": list(req.maps) + list(req.url_lists),
+        "inputs": list(req.maps) + list(req.url_lists) + list(req.priority),
         "base_url": req.base_url,
         "connect_to": crawl["connect_to"],
         "options": {
@@ -131,6 +187,7 @@ def _run_info(req: AuditRequest, started: str, partial: bool, extra: dict[str, A
             "disabled_rules": sorted(req.checks.disabled),
         },
         "partial": partial,
+        **access_info(req.crawl),  # TLS verification, --rewrite-host, scoped header names
         **extra,
     }
 
@@ -140,10 +197,10 @@ def check_map_only(req: AuditRequest) -> AuditResult:
     started = _now()
     inputs = load_inputs(req)
     ctx = AuditContext(rules=inputs.rules, legacy=inputs.legacy, graph=None, chains={},
-                       options=req.checks)
+                       options=req.checks, priority=inputs.priority)
     findings, skipped = run_checks(ctx)
     skipped = tuple(s for s in skipped if s.reason != "no crawl was run")
-    verdicts = build_verdicts(ctx, findings)
+    findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
     return AuditResult(
         findings=findings, verdicts=verdicts, chains={}, skipped=skipped, rules=rule_infos(),
         fail_on=req.fail_on, run=_run_info(req, started, False, {"mode": "check-map", "input": inputs.notes()}),
@@ -158,34 +215,85 @@ def run_audit(
     The crawl runs in a child process and streams hop records to ``out_dir/run/hops.jsonl``;
     reports are written by the caller (see :func:`migrationaudit.reports.write_reports`).
     """
-    from migrationaudit.crawl import read_hops, run_crawl
+    from migrationaudit.crawl import run_crawl
 
     started = _now()
     inputs = load_inputs(req)
-    rules, legacy = inputs.rules, inputs.legacy
     run_dir = req.out_dir / RUN_SUBDIR
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "inputs.json").write_text(
-        json.dumps(
-            {
-                "maps": list(req.maps),
-                "url_lists": list(req.url_lists),
-                "legacy": [
-                    {"url": item.url, "origin": item.origin.to_dict(),
-                     "expected_url": item.expected_target}
-                    for item in legacy
-                ],
-            },
-            indent=1,
-        ),
-        encoding="utf-8",
-    )
-    summary = run_crawl((item.url for item in legacy), run_dir, req.crawl, progress=progress)
-    graph = build_graph(read_hops(run_dir))
-    chains = chains_for(graph, [item.url for item in legacy], req.crawl.max_hops)
-    ctx = AuditContext(rules=rules, legacy=legacy, graph=graph, chains=chains, options=req.checks)
+    save_inputs(run_dir, req, inputs)
+    prepare_site(run_dir, req.site, inputs.rules, inputs.legacy)
+    summary = run_crawl((item.url for item in inputs.legacy), run_dir, req.crawl,
+                        progress=progress)
+    return finish_run(req, inputs, run_dir, summary, started)
+
+
+def resume_audit(
+    req: AuditRequest, run_dir: Path, progress: Callable[[int, int], None] | None = None
+) -> AuditResult:
+    """Continue the interrupted crawl of ``run_dir`` (``--resume``): URLs it recorded are not
+    fetched again, the rest are, and the whole run is judged as if it had never stopped.
+    Without maps or URL lists in ``req`` the run's saved inputs are used."""
+    import json
+
+    from migrationaudit.crawl import run_crawl
+    from migrationaudit.runstore import INPUTS_FILE, load_inputs_file
+
+    started = _now()
+    if req.maps or req.url_lists or req.priority:
+        inputs = load_inputs(req)
+        save_inputs(run_dir, req, inputs)
+    else:
+        inputs, saved = load_inputs_file(run_dir)
+        data = json.loads((run_dir / INPUTS_FILE).read_text(encoding="utf-8"))
+        req = replace(
+            req, maps=tuple(data.get("maps") or ()), url_lists=tuple(data.get("url_lists") or ()),
+            base_url=saved.get("base_url"), target_base_url=saved.get("target_base_url"),
+        )
+    summary = run_crawl((item.url for item in inputs.legacy), run_dir, req.crawl,
+                        progress=progress, resume=True)
+    result = finish_run(req, inputs, run_dir, summary, started)
+    result = replace(result, run={**result.run, "resumed": True})
+    save_run_info(run_dir, result.run)
+    return result
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What the rules and verdicts make of a set of hop records."""
+
+    findings: tuple[Finding, ...]
+    verdicts: tuple[Verdict, ...]
+    chains: dict[str, Chain]
+    skipped: tuple[SkippedRule, ...]
+
+
+def judge(inputs: Inputs, hops: Iterable[Hop], checks: CheckOptions, max_hops: int,
+          site: SiteRun | None = None) -> Judged:
+    """Build the redirect graph from ``hops``, follow every legacy URL's chain, run the rules
+    and build the verdicts (no I/O: a saved run is judged again the same way). ``site``: the
+    new-site stage's options and records (:mod:`migrationaudit.sitecheck`); without it the
+    new-site rules are skipped."""
+    graph = build_graph(hops)
+    legacy = all_legacy(site, inputs.legacy) if site is not None else inputs.legacy
+    chains = chains_for(graph, [item.url for item in legacy], max_hops)
+    site_ctx = None
+    if site is not None:
+        site_ctx, _ = attach_site(site, graph, inputs.rules, legacy, chains)
+    ctx = AuditContext(rules=inputs.rules, legacy=legacy, graph=graph, chains=chains,
+                       options=checks, priority=inputs.priority, site=site_ctx)
     findings, skipped = run_checks(ctx)
-    verdicts = build_verdicts(ctx, findings)
+    findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
+    return Judged(findings, verdicts, chains, skipped)
+
+
+def finish_run(req: AuditRequest, inputs: Inputs, run_dir: Path, summary: CrawlSummary,
+               started: str) -> AuditResult:
+    """Judge the hop records of ``run_dir`` into the result, and save its run metadata
+    (``run.json``) so that ``migrationaudit report`` can re-render the run later."""
+    from migrationaudit.crawl import read_hops
+
+    site = SiteRun(req.site, read_site_records(run_dir))
+    judged = judge(inputs, read_hops(run_dir), req.checks, req.crawl.max_hops, site=site)
     partial = not summary.complete
     extra = {
         "mode": "audit",
@@ -198,8 +306,12 @@ def run_audit(
             "complete": summary.complete,
             "interrupted": summary.interrupted,
         },
+        "site": site_notes(site.records, plan_site(req.site, inputs.rules, inputs.legacy)[1]),
     }
-    return AuditResult(
-        findings=findings, verdicts=verdicts, chains=chains, skipped=skipped, rules=rule_infos(),
-        fail_on=req.fail_on, run=_run_info(req, started, partial, extra),
+    result = AuditResult(
+        findings=judged.findings, verdicts=judged.verdicts, chains=judged.chains,
+        skipped=judged.skipped, rules=rule_infos(), fail_on=req.fail_on,
+        run=_run_info(req, started, partial, extra),
     )
+    save_run_info(run_dir, result.run)
+    return result

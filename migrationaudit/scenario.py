@@ -4,11 +4,26 @@ A site is data (``sample_maps/*/site.json``)::
 
     {"description": "...",
      "dead_hosts": ["gone.example"],
+     "redirect_variants": true,
      "routes": [
        {"url": "http://old.example/a", "status": 301, "location": "https://new.example/a"},
-       {"url": "https://new.example/a", "title": "A", "canonical": "https://new.example/a"},
+       {"url": "https://new.example/a", "title": "A", "canonical": "https://new.example/a",
+        "links": ["/b", "https://new.example/c"], "hreflang": {"de": "https://new.example/de/a"}},
+       {"url": "https://new.example/sitemap.xml", "sitemap": ["https://new.example/a",
+        {"loc": "https://new.example/b", "alternates": {"de": "https://new.example/de/b"}}]},
+       {"url": "https://new.example/sitemap_index.xml.gz", "sitemap_index": ["..."],
+        "gzip": "file"},
+       {"url": "https://new.example/robots.txt", "body": "User-agent: *\nAllow: /\n",
+        "content_type": "text/plain"},
        {"url": "http://old.example/reset", "action": "reset"},
        {"url": "http://old.example/slow", "delay": 5}]}
+
+``redirect_variants``: a request without a route of its own whose scheme / www / trailing-slash
+variant has one is answered like a well-kept server does: the same redirect when the route
+redirects, else a 301 to the route's URL (and the www twins of routed hosts are served too).
+``gzip``: ``"encoding"`` sends the body with ``Content-Encoding: gzip``, ``"file"`` sends it
+gzip-compressed as the file itself (a ``.xml.gz`` sitemap). ``zeros_mb``: the body is that many
+MiB of NUL bytes (with gzip: a decompression bomb of a few KiB on the wire).
 
 :class:`ScenarioServer` serves every routed host on one HTTP and one HTTPS listener on
 127.0.0.1 (ephemeral ports); :meth:`ScenarioServer.connect_to` gives the ``ConnectTo`` entries
@@ -20,6 +35,7 @@ serves a site by hand.
 from __future__ import annotations
 
 import datetime
+import gzip
 import html
 import ipaddress
 import json
@@ -30,8 +46,10 @@ import struct
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -57,10 +75,20 @@ ROUTE_FIELDS = frozenset(
         "delay",
         "fail_times",
         "fail_status",
+        "fail_headers",
         "note",
+        "links",
+        "hreflang",
+        "sitemap",
+        "sitemap_index",
+        "gzip",
+        "zeros_mb",
     }
 )
 ACTIONS = frozenset({"reset"})
+GZIP_MODES = frozenset({"encoding", "file"})
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
 DEFAULT_CONTENT_TYPE = "text/html; charset=utf-8"
 
 
@@ -88,10 +116,21 @@ class Route:
     delay: float = 0.0
     fail_times: int = 0
     fail_status: int = 503
+    fail_headers: tuple[tuple[str, str], ...] = ()  # sent with the failures (Retry-After)
+    links: tuple[str, ...] = ()
+    hreflang: tuple[tuple[str, str], ...] = ()
+    sitemap: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] | None = None
+    sitemap_index: tuple[str, ...] | None = None
+    gzip: str | None = None
+    zeros_mb: int = 0
 
     @property
     def key(self) -> tuple[str, str, str]:
         return route_key(self.url)
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.location is not None and 300 <= self.status < 400
 
 
 @dataclass(frozen=True)
@@ -101,6 +140,7 @@ class Site:
     routes: tuple[Route, ...]
     dead_hosts: tuple[str, ...] = ()
     description: str = ""
+    redirect_variants: bool = False
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -109,6 +149,49 @@ class Site:
         for r in self.routes:
             seen.setdefault(r.key[1], None)
         return tuple(seen)
+
+    @property
+    def served_hosts(self) -> tuple[str, ...]:
+        """Routed hosts, plus their www twins when variants are redirected."""
+        out = dict.fromkeys(self.hosts)
+        if self.redirect_variants:
+            for host in self.hosts:
+                if "." in host and not host.replace(".", "").isdigit():
+                    out.setdefault(host[4:] if host.startswith("www.") else f"www.{host}")
+        return tuple(out)
+
+    def resolve(self, scheme: str, host: str, path: str) -> tuple[Route | None, str | None]:
+        """The route answering a request, or (None, URL) when a variant is redirected to the
+        route at URL (``redirect_variants``); (None, None) for a 404."""
+        routes = self._index
+        route = routes.get((scheme, host, path))
+        if route is not None or not self.redirect_variants:
+            return route, None
+        for key in _variant_keys(scheme, host, path):
+            found = routes.get(key)
+            if found is None:
+                continue
+            if found.is_redirect or not 200 <= found.status < 300:
+                return found, None  # the same answer: one hop to the same place
+            return None, found.url
+        return None, None
+
+    @cached_property
+    def _index(self) -> dict[tuple[str, str, str], Route]:
+        return {r.key: r for r in self.routes}
+
+
+def _variant_keys(scheme: str, host: str, path: str) -> list[tuple[str, str, str]]:
+    """Keys of the scheme × www × trailing-slash variants of a request, nearest first."""
+    schemes = [scheme, "https" if scheme == "http" else "http"]
+    hosts = [host, host[4:] if host.startswith("www.") else f"www.{host}"]
+    base, _, query = path.partition("?")
+    paths = [path]
+    if base not in ("", "/"):
+        toggled = base[:-1] if base.endswith("/") else base + "/"
+        paths.append(toggled + (f"?{query}" if query else ""))
+    keys = [(s, h, p) for s in schemes for h in hosts for p in paths]
+    return keys[1:]
 
 
 @dataclass(frozen=True)
@@ -121,6 +204,7 @@ class RequestLog:
     path: str
     headers: Mapping[str, str] = field(default_factory=dict)
     sni: str | None = None
+    at: float = 0.0  # time.monotonic() when the request was read (for timing assertions)
 
     @property
     def url(self) -> str:
@@ -165,7 +249,7 @@ def parse_site(data: Any, source: str = "<site>") -> Site:
     """Build a :class:`Site` from already-decoded JSON data (``source`` names it in errors)."""
     if not isinstance(data, dict):
         raise InputError("a site definition must be a JSON object", file=source)
-    unknown = set(data) - {"description", "dead_hosts", "routes"}
+    unknown = set(data) - {"description", "dead_hosts", "routes", "redirect_variants"}
     if unknown:
         raise InputError(f"unknown site field(s): {', '.join(sorted(unknown))}", file=source)
     routes_data = data.get("routes", [])
@@ -185,7 +269,10 @@ def parse_site(data: Any, source: str = "<site>") -> Site:
     description = data.get("description", "")
     if not isinstance(description, str):
         raise InputError('"description" must be a string', file=source)
-    return Site(tuple(routes), tuple(_ascii_host(h) for h in dead), description)
+    variants = data.get("redirect_variants", False)
+    if not isinstance(variants, bool):
+        raise InputError('"redirect_variants" must be true or false', file=source)
+    return Site(tuple(routes), tuple(_ascii_host(h) for h in dead), description, variants)
 
 
 def _parse_route(item: Any, where: str) -> Route:
@@ -219,6 +306,12 @@ def _parse_route(item: Any, where: str) -> Route:
     fail_times = item.get("fail_times", 0)
     if not isinstance(fail_times, int) or isinstance(fail_times, bool) or fail_times < 0:
         raise InputError(f"{where}: 'fail_times' must be an integer >= 0")
+    gzip_mode = item.get("gzip")
+    if gzip_mode is not None and gzip_mode not in GZIP_MODES:
+        raise InputError(f'{where}: \'gzip\' must be "encoding" or "file", got {gzip_mode!r}')
+    zeros = item.get("zeros_mb", 0)
+    if not isinstance(zeros, int) or isinstance(zeros, bool) or not 0 <= zeros <= 1024:
+        raise InputError(f"{where}: 'zeros_mb' must be an integer from 0 to 1024")
     return Route(
         url=str(url),
         status=status,
@@ -227,8 +320,50 @@ def _parse_route(item: Any, where: str) -> Route:
         delay=float(delay),
         fail_times=fail_times,
         fail_status=fail_status,
+        fail_headers=_parse_headers(item.get("fail_headers", {}), where),
+        links=_string_list(item.get("links", []), "links", where),
+        hreflang=_string_map(item.get("hreflang", {}), "hreflang", where),
+        sitemap=_parse_sitemap_entries(item.get("sitemap"), where),
+        sitemap_index=(
+            _string_list(item["sitemap_index"], "sitemap_index", where)
+            if item.get("sitemap_index") is not None
+            else None
+        ),
+        gzip=gzip_mode,
+        zeros_mb=zeros,
         **strings,
     )
+
+
+def _string_list(raw: Any, name: str, where: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+        raise InputError(f"{where}: {name!r} must be a list of strings")
+    return tuple(raw)
+
+
+def _string_map(raw: Any, name: str, where: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise InputError(f"{where}: {name!r} must be an object of strings")
+    return tuple((str(k), v) for k, v in raw.items())
+
+
+def _parse_sitemap_entries(
+    raw: Any, where: str
+) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise InputError(f"{where}: 'sitemap' must be a list of URLs or {{loc, alternates}}")
+    out: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+    for entry in raw:
+        if isinstance(entry, str):
+            out.append((entry, ()))
+        elif isinstance(entry, dict) and isinstance(entry.get("loc"), str):
+            alternates = _string_map(entry.get("alternates", {}), "alternates", where)
+            out.append((entry["loc"], alternates))
+        else:
+            raise InputError(f"{where}: a sitemap entry must be a URL or {{loc, alternates}}")
+    return tuple(out)
 
 
 def _parse_headers(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
@@ -258,10 +393,77 @@ def render_page(route: Route, status: int) -> str:
         head.append(f'<meta name="robots" content="{esc(route.robots)}">')
     if route.refresh is not None:
         head.append(f'<meta http-equiv="refresh" content="{esc(route.refresh)}">')
+    for lang, href in route.hreflang:
+        head.append(f'<link rel="alternate" hreflang="{esc(lang)}" href="{esc(href)}">')
     body = f"<h1>{esc(title)}</h1>"
     if route.location is not None:
         body += f'<p><a href="{esc(route.location)}">moved here</a></p>'
+    if route.links:
+        items = "".join(f'<li><a href="{esc(h)}">{esc(h)}</a></li>' for h in route.links)
+        body += f"<nav><ul>{items}</ul></nav>"
     return f"<!doctype html>\n<html><head>{''.join(head)}</head><body>{body}</body></html>\n"
+
+
+def render_sitemap(entries: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> str:
+    """A ``<urlset>`` of the entries (with ``xhtml:link`` hreflang alternates)."""
+    esc = html.escape
+    rows = []
+    for loc, alternates in entries:
+        alts = "".join(
+            f'<xhtml:link rel="alternate" hreflang="{esc(lang)}" href="{esc(href)}"/>'
+            for lang, href in alternates
+        )
+        rows.append(f"<url><loc>{esc(loc)}</loc>{alts}</url>")
+    body = "\n".join(rows)
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}" '
+        f'xmlns:xhtml="{XHTML_NS}">\n{body}\n</urlset>\n'
+    )
+
+
+def render_sitemap_index(locs: tuple[str, ...]) -> str:
+    """A ``<sitemapindex>`` of the given sitemap URLs."""
+    rows = "\n".join(f"<sitemap><loc>{html.escape(loc)}</loc></sitemap>" for loc in locs)
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{SITEMAP_NS}">\n'
+        f"{rows}\n</sitemapindex>\n"
+    )
+
+
+_ZEROS: dict[tuple[int, bool], bytes] = {}
+
+
+def route_body(route: Route, status: int) -> tuple[bytes, list[tuple[str, str]], str | None]:
+    """The body bytes of a route's answer, extra headers (Content-Encoding) and the content
+    type it implies (None: the route's own or the default)."""
+    content_type = route.content_type
+    if route.zeros_mb:
+        key = (route.zeros_mb, route.gzip is not None)
+        data = _ZEROS.get(key)
+        if data is None:
+            raw = b"\0" * (route.zeros_mb * 1024 * 1024)
+            data = _ZEROS[key] = gzip.compress(raw, 9) if route.gzip else raw
+        return data, _encoding_header(route), content_type or "application/octet-stream"
+    if route.body is not None:
+        text = route.body
+    elif route.sitemap is not None:
+        text = render_sitemap(route.sitemap)
+        content_type = content_type or "application/xml"
+    elif route.sitemap_index is not None:
+        text = render_sitemap_index(route.sitemap_index)
+        content_type = content_type or "application/xml"
+    else:
+        text = render_page(route, status)
+    data = text.encode("utf-8")
+    if route.gzip is not None:
+        data = gzip.compress(data)
+        if route.gzip == "file":
+            content_type = route.content_type or "application/x-gzip"
+    return data, _encoding_header(route), content_type
+
+
+def _encoding_header(route: Route) -> list[tuple[str, str]]:
+    return [("Content-Encoding", "gzip")] if route.gzip == "encoding" else []
 
 
 def _phrase(status: int) -> str:
@@ -380,9 +582,14 @@ class _Handler(BaseHTTPRequestHandler):
                 path=self.path,
                 headers={k.lower(): v for k, v in self.headers.items()},
                 sni=sni,
+                at=time.monotonic(),
             )
         )
-        route, hits = owner.match(self.server.scheme, host, self.path)
+        route, hits, moved = owner.match(self.server.scheme, host, self.path)
+        if moved is not None:
+            page = render_page(Route(url=moved, location=moved), 301)
+            self._send(301, [("Location", moved)], page, send_body=send_body)
+            return
         if route is None:
             page = render_page(Route(url="http://x/", title="404 Not Found"), 404)
             self._send(404, [], page, send_body=send_body)
@@ -395,24 +602,24 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if hits <= route.fail_times:
             page = render_page(Route(url=route.url), route.fail_status)
-            self._send(route.fail_status, [], page, send_body=send_body)
+            self._send(route.fail_status, list(route.fail_headers), page, send_body=send_body)
             return
         headers = list(route.headers)
         if route.location is not None:
             headers.insert(0, ("Location", route.location))
-        body = route.body if route.body is not None else render_page(route, route.status)
-        self._send(route.status, headers, body, route.content_type, send_body=send_body)
+        body, extra, content_type = route_body(route, route.status)
+        self._send(route.status, headers + extra, body, content_type, send_body=send_body)
 
     def _send(
         self,
         status: int,
         headers: list[tuple[str, str]],
-        body: str,
+        body: str | bytes,
         content_type: str | None = None,
         *,
         send_body: bool = True,
     ) -> None:
-        data = body.encode("utf-8")
+        data = body.encode("utf-8") if isinstance(body, str) else body
         self.send_response(status)
         names = {name.lower() for name, _ in headers}
         if "content-type" not in names:
@@ -510,7 +717,6 @@ class ScenarioServer:
         self.http_port = 0
         self.https_port = 0
         self.dead_port = 0
-        self._routes = {r.key: r for r in site.routes}
         self._hits: dict[tuple[str, str, str], int] = {}
         self._lock = threading.Lock()
         self._open: set[Any] = set()
@@ -528,7 +734,7 @@ class ScenarioServer:
         """Bind the listeners (ephemeral ports) and serve in daemon threads."""
         if self._servers:
             return self
-        self.ca_pem, self.cert_pem, key_pem = _make_tls(self.site.hosts)
+        self.ca_pem, self.cert_pem, key_pem = _make_tls(self.site.served_hosts)
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.sni_callback = _remember_sni
         # load_cert_chain only reads files; the key lives on disk for microseconds.
@@ -584,7 +790,7 @@ class ScenarioServer:
         that refuses connections (80 → HTTP listener, 443 → HTTPS listener, explicit ports
         in route URLs by their scheme)."""
         entries: dict[tuple[str, int], ConnectTo] = {}
-        for host in self.site.hosts:
+        for host in self.site.served_hosts:
             entries[(host, 80)] = ConnectTo(host, 80, self.host, self.http_port)
             entries[(host, 443)] = ConnectTo(host, 443, self.host, self.https_port)
         for route in self.site.routes:
@@ -611,14 +817,15 @@ class ScenarioServer:
         with self._lock:
             self.requests.append(entry)
 
-    def match(self, scheme: str, host: str, path: str) -> tuple[Route | None, int]:
-        """The route for a request and how many times it has been hit (this one included)."""
-        route = self._routes.get((scheme, host, path))
+    def match(self, scheme: str, host: str, path: str) -> tuple[Route | None, int, str | None]:
+        """The route for a request, how many times it has been hit (this one included), and
+        the URL a redirected variant is sent to (see :meth:`Site.resolve`)."""
+        route, moved = self.site.resolve(scheme, host, path)
         if route is None:
-            return None, 0
+            return None, 0, moved
         with self._lock:
             hits = self._hits[route.key] = self._hits.get(route.key, 0) + 1
-        return route, hits
+        return route, hits, None
 
     def track(self, conn: Any, *, add: bool) -> None:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from migrationaudit import __version__
+from migrationaudit.access import ScopedHeader
 from migrationaudit.models import Severity
 
 MAX_HOPS = 10  # Googlebot follows at most 10 hops
@@ -14,6 +15,8 @@ PER_HOST_CONCURRENCY = 8
 DELAY = 0.0  # seconds between requests to one host
 TIMEOUT = 30.0  # seconds per request, including the body
 RETRIES = 2  # for transient failures only (connection errors, timeouts, 502/503/504, 429)
+RETRY_BACKOFF = 0.5  # seconds before the first retry, doubled for each further one
+RETRY_AFTER_MAX = 120.0  # a 429/503 Retry-After longer than this is cut to this (seconds)
 USER_AGENT = f"migrationaudit/{__version__} (redirect audit)"
 FAIL_ON = Severity.ERROR
 MANY_TO_ONE = 10  # more than this many legacy URLs into one non-home target is a funnel
@@ -70,6 +73,13 @@ class CrawlOptions:
     connect_to: tuple[ConnectTo, ...] = ()
     max_body: int = MAX_BODY
     scrapy_settings: tuple[tuple[str, str], ...] = ()
+    rewrite_host: tuple[tuple[str, str], ...] = ()  # (OLD, NEW) pairs of --rewrite-host
+    verify_tls: bool = True  # False: --insecure
+    ca_bundle: str | None = None  # PEM file trusted on top of the system store
+    retry_backoff: float = RETRY_BACKOFF
+    retry_after_max: float = RETRY_AFTER_MAX
+    # --auth / --header: secrets, so never serialised (crawl.options_to_dict drops them).
+    headers: tuple[ScopedHeader, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -80,3 +90,42 @@ class CheckOptions:
     many_to_one: int = MANY_TO_ONE
     disabled: frozenset[str] = field(default_factory=frozenset)
     severity_overrides: tuple[tuple[str, Severity], ...] = ()
+
+
+# -- the new site's side (sitemaps, robots.txt, canonicals, links, hreflang, variants) --
+
+SITEMAP_MAX_URLS = 50_000  # the sitemap protocol's ceiling per file: more is a finding
+SITEMAP_MAX_BYTES = 50 * 1024 * 1024  # ... and per file, uncompressed: more is a finding
+SITEMAP_MAX_DEPTH = 3  # sitemap index nesting followed (Google allows one level)
+SITEMAP_FETCH_LIMIT = 100_000  # listed URLs fetched per run; the rest are counted, not fetched
+ROBOTS_MAX_BYTES = 500 * 1024  # Google reads the first 500 KiB of a robots.txt
+CRAWL_MAX_PAGES = 500  # pages of the new site whose links are followed (--max-pages)
+CRAWL_DEPTH = 5  # clicks from a --crawl start page (--depth)
+MAX_LINKS_PER_PAGE = 1000  # links kept per crawled page
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    """What the new-site stage is asked to do (see :mod:`migrationaudit.sitecheck`).
+
+    ``sitemaps``: new-site sitemaps, URLs or local files (``--sitemap``); ``old_sitemaps``:
+    the legacy site's sitemaps, URLs or files (``--old-sitemap``), a source of legacy URLs;
+    ``robots``: read the robots.txt of every audited host (``--no-robots``); ``discover``: look
+    for the new site's sitemaps in its robots.txt ``Sitemap:`` lines and at ``/sitemap.xml``
+    (``--no-sitemap-discovery``); ``crawl``: start pages of a
+    crawl of the new site (``--crawl``); ``variants``: also request the scheme / host /
+    trailing-slash variants of every legacy URL and the slash / case / index variants of the
+    new pages (``--variants``); ``new_hosts`` / ``staging_hosts``: host names the rules treat
+    as the new site / as a staging leak (``--new-host``, ``--staging-host``)."""
+
+    sitemaps: tuple[str, ...] = ()
+    old_sitemaps: tuple[str, ...] = ()
+    robots: bool = True
+    discover: bool = True
+    crawl: tuple[str, ...] = ()
+    max_pages: int = CRAWL_MAX_PAGES
+    depth: int = CRAWL_DEPTH
+    variants: bool = False
+    new_hosts: tuple[str, ...] = ()
+    staging_hosts: tuple[str, ...] = ()
+    sitemap_fetch_limit: int = SITEMAP_FETCH_LIMIT

@@ -42,10 +42,15 @@ VERDICT_COLUMNS = (
     "target_match",
     "indexable",
     "canonical",
+    "self_canonical",
+    "in_sitemap",
+    "robots_allowed",
     "rules",
     "origin",
     "path",
 )
+# Appended to verdicts.csv when --priority exports were given (what each URL is worth).
+VALUE_COLUMNS = ("referring_domains", "backlinks", "clicks", "impressions", "traffic")
 FINDING_COLUMNS = (
     "rule",
     "severity",
@@ -168,7 +173,10 @@ def hops_frame(result: AuditResult) -> pd.DataFrame:
 
 
 def verdicts_frame(result: AuditResult) -> pd.DataFrame:
-    """One row per legacy URL, in input order (rules space-separated, origin ``file:line``)."""
+    """One row per legacy URL, in the result's order (input order; most valuable first with
+    ``--priority``), rules space-separated, origin ``file:line``. With ``--priority`` the
+    :data:`VALUE_COLUMNS` follow (empty for a URL no export has)."""
+    valued = any(v.value is not None for v in result.verdicts)
     rows = [
         {
             "url": v.url,
@@ -181,13 +189,21 @@ def verdicts_frame(result: AuditResult) -> pd.DataFrame:
             "target_match": v.target_match,
             "indexable": v.indexable,
             "canonical": v.canonical,
+            "self_canonical": v.self_canonical,
+            "in_sitemap": v.in_sitemap,
+            "robots_allowed": v.robots_allowed,
             "rules": " ".join(v.rules),
             "origin": str(v.origin) if v.origin else None,
             "path": v.path,
+            **(
+                {c: getattr(v.value, c) if v.value else None for c in VALUE_COLUMNS}
+                if valued
+                else {}
+            ),
         }
         for v in result.verdicts
     ]
-    return _frame(rows, VERDICT_COLUMNS)
+    return _frame(rows, VERDICT_COLUMNS + (VALUE_COLUMNS if valued else ()))
 
 
 def findings_frame(result: AuditResult) -> pd.DataFrame:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import networkx as nx
+
 from migrationaudit.checks import AuditContext
 from migrationaudit.checks.common import accepted_targets, map_index
+from migrationaudit.checks.site import robots_for, sitemap_listings
 from migrationaudit.models import (
     Chain,
     Finding,
@@ -55,6 +58,13 @@ def build_verdicts(ctx: AuditContext, findings: Iterable[Finding]) -> tuple[Verd
     - ``indexable``: the final page is healthy (2xx) and not noindex; None when the chain did
       not end on an HTTP answer (loop, hop limit, network error, incomplete, no crawl).
     - ``canonical``: the final page's effective canonical (HTML, else Link header).
+    - ``self_canonical``: that canonical is the final URL itself (after normalisation); None
+      without a healthy final page or without a canonical.
+    - ``in_sitemap``: a new sitemap lists the healthy final URL; None when no new sitemap was
+      read (or no healthy final page).
+    - ``robots_allowed``: robots.txt lets Googlebot and ``*`` fetch every hop of the chain
+      (the legacy URL to see its redirect, the final page to index it); False when one hop is
+      disallowed, None when a robots.txt is unknown (not read, no answer) and none disallows.
     """
     index = map_index(ctx.rules)
     by_url: dict[str, list[Finding]] = {}
@@ -66,6 +76,7 @@ def build_verdicts(ctx: AuditContext, findings: Iterable[Finding]) -> tuple[Verd
         own = by_url.get(item.url, [])
         final = chain.final if chain is not None else None
         answered = final is not None and final.status is not None
+        site_columns = _site_columns(ctx, chain)
         page = final.page if final is not None else None
         out.append(
             Verdict(
@@ -86,6 +97,43 @@ def build_verdicts(ctx: AuditContext, findings: Iterable[Finding]) -> tuple[Verd
                 rules=tuple(sorted({f.rule_id for f in own})),
                 origin=item.origin,
                 path=chain.path_text() if chain is not None else "",
+                self_canonical=site_columns[0],
+                in_sitemap=site_columns[1],
+                robots_allowed=site_columns[2],
             )
         )
     return tuple(out)
+
+
+def _site_columns(
+    ctx: AuditContext, chain: Chain | None
+) -> tuple[bool | None, bool | None, bool | None]:
+    """``self_canonical``, ``in_sitemap``, ``robots_allowed`` of one chain."""
+    final = chain.final if chain is not None else None
+    healthy = final if final is not None and final.is_healthy else None
+    canonical = healthy.page.canonical_url if healthy and healthy.page else None
+    self_canonical = (
+        normalize(canonical) == normalize(healthy.url) if healthy and canonical else None
+    )
+    in_sitemap: bool | None = None
+    allowed: bool | None = None
+    graph = ctx.graph
+    if ctx.site is None or graph is None or chain is None:
+        return self_canonical, in_sitemap, allowed
+    if healthy is not None and ctx.site.skip_reason("sitemap-read", graph) is None:
+        in_sitemap = normalize(healthy.url) in sitemap_listings(graph)
+    if ctx.site.robots:
+        answers = [robots_allowed(graph, h.url) for h in chain.hops if h.status is not None]
+        if False in answers:
+            allowed = False
+        elif answers and all(a is True for a in answers):
+            allowed = True
+    return self_canonical, in_sitemap, allowed
+
+
+def robots_allowed(graph: nx.MultiDiGraph, url: str) -> bool | None:
+    """Googlebot and ``*`` may fetch ``url`` (None: its robots.txt is unknown)."""
+    robots = robots_for(graph, url)
+    if robots is None or robots.state == "unknown":
+        return None
+    return not robots.blocked_for(url)

@@ -8,6 +8,7 @@ One module per format, each a pure ``render(result)`` (``csvout`` renders severa
     csv        csvout     hops.csv, verdicts.csv, findings.csv
     junit      junit      junit.xml         one test case per legacy URL
     markdown   markdown   summary.md        CI step summary
+    sarif      sarif      findings.sarif    SARIF 2.1.0 for code scanning (not in the default set)
     (text)     text       -                 the stderr summary: :func:`render_summary`
 
 :func:`write_reports` renders every requested format to a temporary file in ``out_dir`` first
@@ -23,12 +24,13 @@ import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from migrationaudit.reports import csvout, html, jsonout, junit, markdown, text
+from migrationaudit.reports import csvout, html, jsonout, junit, markdown, sarif, text
 
 from migrationaudit.errors import ConfigError, ReportError
 from migrationaudit.models import AuditResult
 
-FORMATS = ("html", "json", "csv", "junit", "markdown")
+FORMATS = ("html", "json", "csv", "junit", "markdown")  # the default set
+ALL_FORMATS = (*FORMATS, "sarif")  # sarif (code scanning) only when asked for
 
 # Format name → file name → content. str content is written as UTF-8.
 _RENDERERS: dict[str, Callable[[AuditResult], dict[str, str | bytes]]] = {
@@ -37,9 +39,10 @@ _RENDERERS: dict[str, Callable[[AuditResult], dict[str, str | bytes]]] = {
     "csv": lambda r: dict(csvout.render_files(r)),
     "junit": lambda r: {junit.FILENAME: junit.render(r)},
     "markdown": lambda r: {markdown.FILENAME: markdown.render(r)},
+    "sarif": lambda r: {sarif.FILENAME: sarif.render(r)},
 }
 
-__all__ = ["FORMATS", "render_summary", "write_reports"]
+__all__ = ["ALL_FORMATS", "FORMATS", "render_summary", "write_reports"]
 
 
 def _formats(formats: Iterable[str]) -> list[str]:
@@ -50,7 +53,7 @@ def _formats(formats: Iterable[str]) -> list[str]:
     for fmt in formats:
         name = fmt.strip().lower()
         if name not in _RENDERERS:
-            known = ", ".join(FORMATS)
+            known = ", ".join(ALL_FORMATS)
             raise ConfigError(f"unknown report format {fmt!r} (expected one of: {known})")
         if name not in wanted:
             wanted.append(name)

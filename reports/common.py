@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import PurePath
@@ -48,10 +49,17 @@ def one_line(text: str) -> str:
     return " ".join(strip_control(text).split())
 
 
+# http(s)://host/... with a plain host: what urlsplit would accept, checked without it (a big
+# report vets hundreds of thousands of URLs).
+_PLAIN_HTTP = re.compile(r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9._~!$&()*+,;=:@%-]+(?:[/?#]|$)")
+
+
 def safe_href(url: str | None) -> str | None:
     """``url`` if it is a plain absolute http(s) URL fit for an ``href``, else None."""
     if not url or _UNSAFE_IN_HREF.search(url) or _INVISIBLE.search(url):
         return None
+    if _PLAIN_HTTP.match(url):
+        return url
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -103,7 +111,11 @@ def gate_label(result: AuditResult) -> str:
 
 
 def gate_count(result: AuditResult) -> int:
-    """How many findings are at or above ``fail_on``."""
+    """How many findings fail the gate (at or above ``fail_on``, or over a rule's budget when
+    the result carries budgets)."""
+    gating = getattr(result, "gating_findings", None)
+    if callable(gating):
+        return len(gating())
     return sum(1 for f in result.findings if f.severity >= result.fail_on)
 
 
@@ -138,3 +150,117 @@ def jsonable(value: Any) -> Any:
     if callable(to_dict):
         return jsonable(to_dict())
     return str(value)
+
+
+# --- triage: what a migration lead does with each family of findings ------------------------
+
+
+@dataclass(frozen=True)
+class Triage:
+    """A family of defects and the action it calls for, in plain words."""
+
+    key: str
+    label: str
+    symptom: str
+    cost: str
+    action: str
+
+
+TRIAGE: dict[str, Triage] = {
+    t.key: t
+    for t in (
+        Triage(
+            "replace",
+            "Rot → replace",
+            "Links, bookmarks and rankings point at a URL that now ends on an error.",
+            "An error page passes no link value and drops out of the index: the page's "
+            "rankings are lost, and every visitor from a link hits a dead end.",
+            "Point the old URL at the live page that replaces it, with one 301/308.",
+        ),
+        Triage(
+            "reclaim",
+            "Removed → reclaim",
+            "A page with links or traffic was removed, left out of the map, or folded into a "
+            "generic page (the home page, a category).",
+            "Search engines treat a redirect to an unrelated page as a soft 404: the old "
+            "page's links stop counting.",
+            "Redirect it to its closest equivalent page, or bring the content back.",
+        ),
+        Triage(
+            "consolidate",
+            "Canonical / redirect → consolidate",
+            "The redirect, the canonical tag and the indexing rules disagree about which URL "
+            "is the page.",
+            "Signals split between URLs, or are sent to a page that is not meant to rank.",
+            "Make the map, the redirect, the canonical and robots agree on one final URL.",
+        ),
+        Triage(
+            "one-hop",
+            "Migration plumbing → one hop",
+            "The old URL reaches its page through extra, temporary, looping or broken hops.",
+            "Each hop costs crawl budget and time; temporary redirects and loops keep the old "
+            "URL's signals from moving; crawlers give up after 10 hops.",
+            "Replace the path by one permanent 301/308 straight to the final URL (fixes/ "
+            "holds the rules).",
+        ),
+        Triage(
+            "review",
+            "Review",
+            "A defect outside the usual migration families.",
+            "See the rule's own explanation.",
+            "Follow the rule's fix.",
+        ),
+    )
+}
+RULE_TRIAGE: dict[str, str] = {
+    "broken-target": "replace",
+    "legacy-url-broken": "replace",
+    "valuable-url-unmapped": "reclaim",
+    "homepage-redirect": "reclaim",
+    "many-to-one": "reclaim",
+    "canonical-mismatch": "consolidate",
+    "noindex-target": "consolidate",
+    "inconsistent-final-urls": "consolidate",
+    "target-mismatch": "consolidate",
+    "not-redirected": "consolidate",
+    "query-dropped": "consolidate",
+    "redirect-chain": "one-hop",
+    "redirect-loop": "one-hop",
+    "hop-limit": "one-hop",
+    "temporary-redirect": "one-hop",
+    "scheme-hop": "one-hop",
+    "slash-hop": "one-hop",
+    "host-hop": "one-hop",
+    "https-downgrade": "one-hop",
+    "meta-refresh": "one-hop",
+    "status-mismatch": "one-hop",
+    "map-chain": "one-hop",
+    "map-loop": "one-hop",
+    "map-self": "one-hop",
+    "map-conflict": "one-hop",
+}
+
+
+# Families of the new-site rules, by name: a link or a page that errors is rot; signals that
+# disagree (canonicals, sitemaps, hreflang, robots) are consolidation; extra hops are plumbing.
+_TRIAGE_PATTERNS = (
+    ("-broken", "replace"),
+    ("canonical-", "consolidate"),
+    ("sitemap-", "consolidate"),
+    ("hreflang-", "consolidate"),
+    ("robots-", "consolidate"),
+    ("duplicate-", "consolidate"),
+    ("target-not-in-", "consolidate"),
+    ("internal-link-", "one-hop"),
+    ("variant-", "one-hop"),
+    ("-unredirected", "reclaim"),
+)
+
+
+def triage_of(rule_id: str) -> Triage:
+    """The triage family of a rule: from the table, else from its name's family (``*-broken``
+    → replace, ``canonical-*``/``sitemap-*``… → consolidate), else ``review``."""
+    key = RULE_TRIAGE.get(rule_id)
+    if key is None:
+        key = next((k for pattern, k in _TRIAGE_PATTERNS if pattern in rule_id), "review")
+    return TRIAGE[key]

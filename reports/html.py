@@ -1,9 +1,18 @@
-"""``report.html``: one self-contained page (inline CSS/JS, no network) for humans.
+"""``report.html``: one self-contained page (inline CSS, JS and SVG; no network) for humans.
 
-The template gets plain data only (dicts, lists, str, int), built here by :func:`context`.
-Every string from the crawl is hostile: Jinja autoescapes it, controls are stripped,
-invisible/bidi characters are shown as ``\\uXXXX``, and only plain http(s) URLs become links
-(``rel="noopener noreferrer nofollow"``). A Content-Security-Policy meta tag forbids any
+Top to bottom: the migration's verdict against the gate, counts, four inline-SVG charts, the
+failures that cost the most (ranked by links and clicks with ``--priority``), one section per
+rule explaining symptom, cost and action, the corrected map's summary, then every finding and
+every legacy URL in tables that can be searched, filtered, sorted and paged.
+
+Every row is embedded once as JSON (:mod:`migrationaudit.reports.htmldata`); report.js draws
+the tables page by page, so 100,000 URLs stay fast. The template renders the first page of
+each table itself, so the page reads (and prints) without JavaScript too.
+
+The template gets plain data only (dicts, lists, str, int). Every string from the crawl is
+hostile: Jinja autoescapes it, controls are stripped, invisible/bidi characters are shown as
+``\\uXXXX``, only vetted http(s) URLs become links (``rel="noopener noreferrer nofollow"``),
+report.js writes text with ``textContent`` only, and a Content-Security-Policy forbids any
 network request, so even a missed escape could not phone home.
 """
 
@@ -16,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from migrationaudit.reports import charts as charts_mod
 from migrationaudit.reports.common import (
     TOOL_NAME,
     display_text,
@@ -26,12 +36,23 @@ from migrationaudit.reports.common import (
     rule_lookup,
     rule_title,
     run_partial,
-    safe_href,
     tool_version,
+    triage_of,
+)
+from migrationaudit.reports.htmldata import (
+    FAILING,
+    SEVERITY_ORDER,
+    VERDICT_ORDER,
+    F,
+    ReportData,
+    Strings,
+    V,
+    build,
+    path_steps,
+    value_label,
 )
 
-from migrationaudit.models import AuditResult, Chain, Finding, Hop, HopKind, Outcome, Verdict
-from migrationaudit.tables import finding_chain
+from migrationaudit.models import AuditResult, Chain, Hop
 
 FILENAME = "report.html"
 TEMPLATE = "report.html.j2"
@@ -39,11 +60,11 @@ CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
     "img-src data:; base-uri 'none'; form-action 'none'"
 )
-VERDICT_ORDER = ("ok", "notice", "warning", "error", "incomplete")
-# A browser chokes on a page with a million table rows: past these limits the page shows the
-# first rows and points to the CSV/JSON files, which always hold everything.
-MAX_RULE_ROWS = 1_000
-MAX_VERDICT_ROWS = 10_000
+PAGE_SIZE = 50  # rows per page of the findings and verdict tables
+FAILURE_PAGE = 10  # rows per page of "the failures that cost the most"
+EXAMPLES = 5  # example rows under each rule's explanation
+REVIEW_ROWS = 50  # URLs for a human listed in the corrected-map section
+PAGE_SIZES = (10, 25, 50, 100, 250)
 # Run keys shown in the header; any other key is listed under "Run details".
 SHOWN_RUN_KEYS = frozenset(
     {"tool", "version", "started_at", "finished_at", "inputs", "connect_to", "partial", "base_url"}
@@ -74,68 +95,45 @@ def _text(value: object) -> str:
     return "" if value is None else display_text(str(value))
 
 
-def _link(url: str | None) -> dict[str, Any]:
-    """A URL for the template: its display text and an href only when it is safe."""
-    return {"text": _text(url), "href": safe_href(url)}
+def _link(url: object) -> dict[str, Any]:
+    """A URL for the template: display text, and an href only when it is a vetted http(s) URL."""
+    strings = Strings()
+    view: dict[str, Any] = strings.link(strings.add(url))
+    return view
 
 
-def _status_class(status: int | None, error: str | None = None) -> str:
-    if error is not None or status is None:
-        return "serr"
-    return f"s{min(max(status // 100, 1), 5)}"
-
-
-def _hop_title(h: Hop) -> str:
-    bits = [h.kind.value]
-    if h.status is not None:
-        bits.append(f"status {h.status}")
-    if h.location:
-        bits.append(f"Location: {h.location}")
-    if h.error:
-        bits.append(f"error: {h.error}")
-    bits.append(f"{h.elapsed_ms:.0f} ms")
-    return _text(" · ".join(bits))
+def anchor(rule_id: str) -> str:
+    """An element id for a rule section (only ``[a-z0-9-]``, whatever the id holds)."""
+    return "rule-" + "".join(
+        c if c.isascii() and (c.isalnum() or c == "-") else "_" for c in rule_id
+    )
 
 
 def path_view(hops: Sequence[Hop], chain: Chain | None) -> dict[str, Any]:
-    """A hop path as steps (URL, then the arrow badge leaving it) and an end badge.
+    """A hop path for the template: steps (URL, then the arrow badge leaving it, and whether
+    that hop changes host) and an end badge, drawn as ``a --301--> b --302--> c [200]``."""
+    strings = Strings()
+    steps, end = path_steps(hops, chain)
+    return _path_from_record(
+        strings,
+        [strings.add(end[0]) if end else -1, end[1] if end else ""]
+        + [[strings.add(s.url), s.arrow, s.arrow_cls, int(s.host_change)] for s in steps],
+    )
 
-    Drawn as ``a --301--> b --302--> c [200]``; with a chain its outcome decides the end
-    (``[loop]``, ``[hop limit]``, ``[not fetched]``)."""
-    steps: list[dict[str, Any]] = []
-    end: dict[str, str] | None = None
-    for h in hops:
-        step: dict[str, Any] = {"url": _link(h.url), "title": _hop_title(h), "arrow": None}
-        if h.is_redirect:
-            meta = h.kind is HopKind.META_REFRESH
-            label = "meta" if meta else str(h.status)
-            step["arrow"] = {"label": label, "cls": "smeta" if meta else _status_class(h.status)}
-        steps.append(step)
-    last = hops[-1] if hops else None
-    outcome = chain.outcome if chain is not None else None
-    if outcome is Outcome.LOOP and chain is not None and chain.loop_at:
-        steps.append({"url": _link(chain.loop_at), "title": "revisited", "arrow": None})
-        end = {"label": "loop", "cls": "sloop"}
-    elif outcome is Outcome.HOP_LIMIT:
-        end = {"label": "hop limit", "cls": "sloop"}
-    elif outcome is Outcome.INCOMPLETE and chain is not None:
-        if chain.missing:
-            steps.append({"url": _link(chain.missing), "title": "never fetched", "arrow": None})
-        end = {"label": "not fetched", "cls": "sinc"}
-    elif last is not None and last.is_redirect:
-        steps.append({"url": _link(last.target), "title": "", "arrow": None})
-    elif last is not None:
-        if last.error is not None:
-            label = _text(last.error)
-        else:
-            label = "no status" if last.status is None else str(last.status)
-        end = {"label": label, "cls": _status_class(last.status, last.error)}
+
+def _path_from_record(strings: Strings, record: Sequence[Any] | None) -> dict[str, Any]:
+    if not record:
+        return {"steps": [], "end": None}
+    steps = [
+        {
+            "url": strings.link(url),
+            "arrow": {"label": label, "cls": cls} if label else None,
+            "host_change": bool(change),
+        }
+        for url, label, cls, change in record[2:]
+    ]
+    end = {"label": strings.text(record[0]), "cls": record[1]} if record[0] >= 0 else None
     return {"steps": steps, "end": end}
-
-
-def _finding_path(result: AuditResult, f: Finding) -> dict[str, Any]:
-    chain = finding_chain(result, f)
-    return path_view(chain.hops if chain is not None else f.evidence, chain)
 
 
 def doc_view(paragraph: str) -> dict[str, Any]:
@@ -165,79 +163,130 @@ def _bars(counts: dict[str, int]) -> list[dict[str, Any]]:
     ]
 
 
-def _sections(result: AuditResult, max_rows: int) -> list[dict[str, Any]]:
+class _Views:
+    """Template dicts for table rows, from the same records report.js reads."""
+
+    def __init__(self, data: ReportData) -> None:
+        self.data = data
+        self.s = data.strings
+
+    def _path(self, chain_index: int) -> dict[str, Any]:
+        return _path_from_record(
+            self.s, self.data.chains[chain_index] if chain_index >= 0 else None
+        )
+
+    def _value(self, value_index: int) -> str:
+        return value_label(self.data.values[value_index]) if value_index >= 0 else ""
+
+    def _rules(self, codes: Sequence[int]) -> list[dict[str, str]]:
+        return [
+            {"id": self.data.rules[c]["id"], "anchor": self.data.rules[c]["anchor"]} for c in codes
+        ]
+
+    def _curl(self, index: int) -> str:
+        return self.s.text(index) if index >= 0 else ""
+
+    def verdict(self, i: int, position: int = 0) -> dict[str, Any]:
+        row = self.data.verdicts[i]
+        verdict = VERDICT_ORDER[row[V["verdict"]]]
+        tri = {-1: "", 0: "no", 1: "yes"}
+        status = row[V["status"]]
+        return {
+            "position": position,
+            "url": self.s.link(row[V["url"]]),
+            "value": self._value(row[V["value"]]),
+            "verdict": verdict,
+            "path": self._path(row[V["chain"]]),
+            "outcome": self.s.text(row[V["outcome"]]),
+            "hop_count": row[V["hops"]],
+            "final_status": "" if status is None else str(status),
+            "final": self.s.link(row[V["final"]]),
+            "expected": self.s.link(row[V["expected"]]),
+            "target_match": tri[row[V["match"]]],
+            "indexable": tri[row[V["indexable"]]],
+            "canonical": self.s.link(row[V["canonical"]]),
+            "rules": self._rules(row[V["rules"]]),
+            "origin": self.s.text(row[V["origin"]]),
+            "curl": self._curl(row[V["curl"]]),
+        }
+
+    def finding(self, j: int) -> dict[str, Any]:
+        row = self.data.findings[j]
+        rule = self.data.rules[row[F["rule"]]]
+        vi = row[F["verdict_row"]]
+        verdict_row = self.data.verdicts[vi] if vi >= 0 else None
+        return {
+            "severity": SEVERITY_ORDER[row[F["severity"]]],
+            "rule": {"id": rule["id"], "anchor": rule["anchor"]},
+            "url": self.s.link(row[F["url"]]),
+            "value": self._value(verdict_row[V["value"]]) if verdict_row else "",
+            "path": self._path(row[F["chain"]]),
+            "final": self.s.link(row[F["final"]]),
+            "expected": self.s.link(row[F["expected"]]),
+            "message": self.s.text(row[F["message"]]),
+            "fix": self.s.text(row[F["fix"]]),
+            "origin": self.s.text(row[F["origin"]]),
+            "curl": self._curl(verdict_row[V["curl"]]) if verdict_row else "",
+        }
+
+
+def failure_order(data: ReportData, priority: bool) -> list[int]:
+    """Failing verdict rows (error, warning), most costly first: by link value when the
+    exports were given, else by severity; input order breaks ties (report.js sorts alike)."""
+    rows = [i for i, r in enumerate(data.verdicts) if VERDICT_ORDER[r[V["verdict"]]] in FAILING]
+
+    def key(i: int) -> tuple[int, int, int]:
+        r = data.verdicts[i]
+        value = r[V["value"]]
+        rank = data.values[value][5] if value >= 0 else len(data.values)
+        return (rank if priority else 0, -r[V["verdict"]], i)
+
+    return sorted(rows, key=key)
+
+
+def _sections(result: AuditResult, data: ReportData, views: _Views) -> list[dict[str, Any]]:
     infos = rule_lookup(result)
-    grouped: dict[str, list[Finding]] = {}
-    for f in result.findings:
-        grouped.setdefault(f.rule_id, []).append(f)
+    grouped: dict[int, list[int]] = {}
+    for j, row in enumerate(data.findings):
+        grouped.setdefault(row[F["rule"]], []).append(j)
     # The worst severity first (overrides may make it differ from the registry default).
-    order = sorted(grouped, key=lambda r: (-max(f.severity for f in grouped[r]), r))
+    order = sorted(
+        grouped,
+        key=lambda c: (
+            -max(data.findings[j][F["severity"]] for j in grouped[c]),
+            data.rules[c]["id"],
+        ),
+    )
     sections = []
-    for rule_id in order:
-        findings = grouped[rule_id]
+    for code in order:
+        rows = grouped[code]
+        rule = data.rules[code]
+        rule_id = result.findings[rows[0]].rule_id
         info = infos.get(rule_id)
         title = rule_title(result, rule_id)
-        rows = [
-            {
-                "url": _link(f.url),
-                "path": _finding_path(result, f),
-                "final": _link(f.final_url),
-                "expected": _link(f.expected_url),
-                "message": _text(f.message),
-                "fix": _text(f.fix),
-                "origin": _text(f.origin),
-                "severity": f.severity.label,
-            }
-            for f in findings[:max_rows]
-        ]
+        triage = triage_of(rule_id)
         sections.append(
             {
-                "id": _text(rule_id),
-                "anchor": anchor(rule_id),
+                "code": code,
+                "id": rule["id"],
+                "anchor": rule["anchor"],
                 "title": _text(title),
-                "severity": max(f.severity for f in findings).label,
+                "severity": SEVERITY_ORDER[max(data.findings[j][F["severity"]] for j in rows)],
                 "paragraphs": [
                     doc_view(p) for p in doc_paragraphs(info.doc if info else "", title)
                 ],
-                "count": len(findings),
-                "rows": rows,
-                "hidden": max(len(findings) - max_rows, 0),
+                "triage": {
+                    "key": triage.key,
+                    "label": triage.label,
+                    "symptom": triage.symptom,
+                    "cost": triage.cost,
+                    "action": triage.action,
+                },
+                "count": len(rows),
+                "examples": [views.finding(j) for j in rows[:EXAMPLES]],
             }
         )
     return sections
-
-
-def anchor(rule_id: str) -> str:
-    """An element id for a rule section (only ``[a-z0-9-]``, whatever the id holds)."""
-    return "rule-" + "".join(
-        c if c.isascii() and (c.isalnum() or c == "-") else "_" for c in rule_id
-    )
-
-
-def _tristate(value: bool | None) -> str:
-    return "" if value is None else ("yes" if value else "no")
-
-
-def _verdict_row(result: AuditResult, v: Verdict) -> dict[str, Any]:
-    chain = result.chains.get(v.url)
-    path = path_view(chain.hops, chain) if chain is not None else {"steps": [], "end": None}
-    return {
-        "url": _link(v.url),
-        "verdict": v.verdict if v.verdict in VERDICT_ORDER else "incomplete",
-        "verdict_text": _text(v.verdict),
-        "outcome": _text(v.outcome.value),
-        "hop_count": v.hop_count,
-        "final_status": "" if v.final_status is None else str(v.final_status),
-        "final": _link(v.final_url),
-        "expected": _link(v.expected_url),
-        "target_match": _tristate(v.target_match),
-        "indexable": _tristate(v.indexable),
-        "canonical": _link(v.canonical),
-        "rules": [{"id": _text(r), "anchor": anchor(r)} for r in v.rules],
-        "origin": _text(v.origin),
-        "path": path,
-        "path_text": _text(v.path),
-    }
 
 
 def _run(result: AuditResult) -> dict[str, Any]:
@@ -247,70 +296,89 @@ def _run(result: AuditResult) -> dict[str, Any]:
         options = {"options": options}
     inputs = run.get("inputs") or []
     connect_to = run.get("connect_to") or []
-    details = [
-        {
-            "name": _text(k),
-            "value": _text(
-                v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)
-            ),
-        }
-        for k, v in sorted(jsonable(run).items())
-        if k not in SHOWN_RUN_KEYS and k != "options"
-    ]
+
+    def shown(v: Any) -> str:
+        return _text(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True))
+
     return {
-        "details": details,
+        "details": [
+            {"name": _text(k), "value": shown(v)}
+            for k, v in sorted(jsonable(run).items())
+            if k not in SHOWN_RUN_KEYS and k != "options"
+        ],
         "started_at": _text(run.get("started_at")),
         "finished_at": _text(run.get("finished_at")),
-        "base_url": _link(run.get("base_url")),
+        "base_url": _link(run.get("base_url") or None),
         "inputs": [_text(i) for i in (inputs if isinstance(inputs, list | tuple) else [inputs])],
         "connect_to": [
             _text(c) for c in (connect_to if isinstance(connect_to, list | tuple) else [connect_to])
         ],
-        "options": [
-            {
-                "name": _text(k),
-                "value": _text(
-                    v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)
-                ),
-            }
-            for k, v in sorted(options.items())
-        ],
+        "options": [{"name": _text(k), "value": shown(v)} for k, v in sorted(options.items())],
     }
 
 
-def _verdict_rows(result: AuditResult, max_rows: int) -> tuple[list[dict[str, Any]], int]:
-    """Rows of the verdict table and how many were left out.
+def _fix_plan(result: AuditResult) -> dict[str, Any] | None:
+    """The corrected map's summary (only after a crawl: the plan needs observed chains)."""
+    if not result.chains:
+        return None
+    from migrationaudit.fixes import build_fixes
 
-    Over the limit, URLs with a finding (or incomplete) come first, in input order: an
-    ``ok`` row is the least useful one to show."""
-    verdicts = list(result.verdicts)
-    if len(verdicts) > max_rows:
-        flagged = [v for v in verdicts if v.verdict != "ok"]
-        ok = [v for v in verdicts if v.verdict == "ok"]
-        verdicts = (flagged + ok)[:max_rows]
-    rows = [_verdict_row(result, v) for v in verdicts]
-    return rows, len(result.verdicts) - len(rows)
+    plan = build_fixes(result)
+    return {
+        "fixes": len(plan.fixes),
+        "flattened": sum(1 for f in plan.fixes if f.hops_today != 1),
+        "review": [
+            {"url": _link(r.url), "reason": _text(r.reason), "detail": _text(r.detail)}
+            for r in plan.review[:REVIEW_ROWS]
+        ],
+        "review_total": len(plan.review),
+        "kept": plan.kept,
+    }
 
 
-def context(
-    result: AuditResult,
-    max_rule_rows: int = MAX_RULE_ROWS,
-    max_verdict_rows: int = MAX_VERDICT_ROWS,
-) -> dict[str, Any]:
-    """Everything the template shows, as plain data (tables cut at the row limits)."""
-    verdict_counts = result.counts_by_verdict()
-    total = len(result.verdicts)
-    by_rule = result.counts_by_rule()
+def _options(data: ReportData, result: AuditResult) -> dict[str, Any]:
+    fired = {row[F["rule"]] for row in data.findings}
+    fired |= {c for row in data.verdicts for c in row[V["rules"]]}
+    return {
+        "rules": sorted(
+            ({"code": c, "id": data.rules[c]["id"]} for c in fired), key=lambda r: str(r["id"])
+        ),
+        "severities": list(reversed(SEVERITY_ORDER)),
+        "verdicts": list(VERDICT_ORDER),
+        "hosts": sorted(
+            ({"code": i, "name": h} for i, h in enumerate(data.hosts)), key=lambda h: str(h["name"])
+        ),
+        "statuses": sorted(
+            ({"code": i, "key": k} for i, k in enumerate(data.statuses)),
+            key=lambda s: (not str(s["key"]).isdigit(), str(s["key"])),
+        ),
+        "page_sizes": list(PAGE_SIZES),
+    }
+
+
+def context(result: AuditResult, page_size: int = PAGE_SIZE) -> dict[str, Any]:
+    """Everything the template shows, as plain data (tables: their first page)."""
     infos = rule_lookup(result)
-    sections = _sections(result, max_rule_rows)
-    verdict_rows, verdicts_hidden = _verdict_rows(result, max_verdict_rows)
-    severity_of = {s["id"]: s["severity"] for s in sections}
-    rule_bars = _bars(dict(sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))))
-    for bar in rule_bars:
-        bar["anchor"] = anchor(bar["name"])
-        bar["severity"] = severity_of.get(bar["name"], "notice")
-        bar["title"] = _text(rule_title(result, bar["name"]))
-        bar["name"] = _text(bar["name"])
+    severities: dict[str, str] = {}
+    for f in result.findings:
+        if f.severity.label not in SEVERITY_ORDER:
+            continue
+        best = severities.get(f.rule_id)
+        if best is None or SEVERITY_ORDER.index(f.severity.label) > SEVERITY_ORDER.index(best):
+            severities[f.rule_id] = f.severity.label
+
+    def meta(rule_id: str) -> tuple[str, str, str]:
+        info = infos.get(rule_id)
+        default = info.severity.label if info else "notice"
+        return rule_title(result, rule_id), severities.get(rule_id, default), anchor(rule_id)
+
+    data = build(result, meta)
+    views = _Views(data)
+    priority = bool(data.values)
+    total = len(result.verdicts)
+    verdict_counts = result.counts_by_verdict()
+    failures = failure_order(data, priority)
+    anchors = {r: anchor(r) for r in result.counts_by_rule()}
     return {
         "csp": CSP,
         "tool": {"name": TOOL_NAME, "version": _text(tool_version(result))},
@@ -323,17 +391,15 @@ def context(
         "run": _run(result),
         "total": total,
         "verdict_counts": [
-            {
-                "name": name,
-                "count": n,
-                "pct": round(100 * n / total, 1) if total else 0,
-            }
+            {"name": name, "count": n, "pct": round(100 * n / total, 1) if total else 0}
             for name, n in verdict_counts.items()
         ],
         "severity_counts": _bars(result.counts_by_severity()),
         "finding_total": len(result.findings),
-        "rule_bars": rule_bars,
-        "sections": sections,
+        "failing_total": len(failures),
+        "charts": charts_mod.charts(result, anchors, severities),
+        "priority": priority,
+        "sections": _sections(result, data, views),
         "skipped": [
             {
                 "id": _text(s.rule_id),
@@ -342,8 +408,14 @@ def context(
             }
             for s in result.skipped
         ],
-        "verdicts": verdict_rows,
-        "verdicts_hidden": verdicts_hidden,
+        "fixplan": _fix_plan(result),
+        "options": _options(data, result),
+        "page_size": page_size,
+        "failure_page": FAILURE_PAGE,
+        "failures": [views.verdict(i, n + 1) for n, i in enumerate(failures[:FAILURE_PAGE])],
+        "findings": [views.finding(j) for j in range(min(page_size, len(data.findings)))],
+        "verdicts": [views.verdict(i) for i in range(min(page_size, len(data.verdicts)))],
+        "data_json": data.to_json(),
     }
 
 

@@ -1,9 +1,10 @@
 """``junit.xml``: one test case per legacy URL, for CI test-report widgets.
 
 One ``<testsuite name="migrationaudit">``; each legacy URL is a ``<testcase>`` (classname =
-its host, name = the URL). Findings at or above ``fail_on`` make one ``<failure>`` (message =
-the rule ids; text = each finding's rule, message, chain and fix); lower findings go to
-``<system-out>``; a URL whose chain was never completed is ``<skipped>``. Built with
+its host, name = the URL). Findings that fail the gate (at or above ``fail_on``, or of an
+exceeded budget) make one ``<failure>`` (message = the rule ids; text = each finding's rule,
+message, chain and fix); other findings, and ignored or baselined ones with their reason, go
+to ``<system-out>``; a URL whose chain was never completed is ``<skipped>``. Built with
 ElementTree, so it is well-formed; characters XML 1.0 forbids are stripped first.
 """
 
@@ -56,6 +57,12 @@ def build(result: AuditResult) -> ET.Element:
     by_url: dict[str, list[Finding]] = {}
     for f in result.findings:
         by_url.setdefault(f.url, []).append(f)
+    quiet: dict[str, list[str]] = {}
+    for s in result.suppressed:
+        note = f"[{s.kind}: {s.reason}] " + _finding_text(result, s.finding)
+        quiet.setdefault(s.finding.url, []).append(note)
+    gating_ids = {id(f) for f in result.gating_findings()}
+    exceeded = {b.rule_id: b for b in result.budget_statuses() if b.exceeded}
     cases = list(_cases(result))
     root = ET.Element("testsuites", {"name": TOOL_NAME})
     suite = ET.SubElement(root, "testsuite", {"name": TOOL_NAME})
@@ -67,8 +74,8 @@ def build(result: AuditResult) -> ET.Element:
             {"classname": _clean(host_of(url) or "(no host)"), "name": _clean(url)},
         )
         found = by_url.get(url, [])
-        gating = [f for f in found if f.severity >= result.fail_on]
-        other = [f for f in found if f.severity < result.fail_on]
+        gating = [f for f in found if id(f) in gating_ids]
+        other = [f for f in found if id(f) not in gating_ids]
         if gating:
             failures += 1
             rule_ids = sorted({f.rule_id for f in gating})
@@ -77,13 +84,21 @@ def build(result: AuditResult) -> ET.Element:
                 "failure",
                 {"message": _clean(", ".join(rule_ids)), "type": gating[0].severity.label},
             )
-            failure.text = _clean("\n\n".join(_finding_text(result, f) for f in gating))
+            texts = []
+            for f in gating:
+                text = _finding_text(result, f)
+                if f.rule_id in exceeded:
+                    b = exceeded[f.rule_id]
+                    text += f"\n  budget: {b.count} {b.rule_id} finding(s) > max {b.limit}"
+                texts.append(text)
+            failure.text = _clean("\n\n".join(texts))
         elif verdict == "incomplete":
             skipped += 1
             ET.SubElement(case, "skipped", {"message": "incomplete: the chain was not fetched"})
-        if other:
+        notes = [_finding_text(result, f) for f in other] + quiet.get(url, [])
+        if notes:
             out = ET.SubElement(case, "system-out")
-            out.text = _clean("\n\n".join(_finding_text(result, f) for f in other))
+            out.text = _clean("\n\n".join(notes))
     counts = {"tests": len(cases), "failures": failures, "errors": 0, "skipped": skipped}
     for element in (root, suite):
         element.attrib.update({k: str(v) for k, v in counts.items()})

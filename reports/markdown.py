@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from migrationaudit.reports.common import gate_count, gate_label, one_line, rule_title
+from migrationaudit.reports.common import gate_label, one_line, rule_title
 
 from migrationaudit.models import AuditResult, Finding
 from migrationaudit.tables import finding_path
@@ -40,15 +40,64 @@ def md_code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+def _suppressed_line(result: AuditResult) -> str:
+    """Always present, zeros included: what the gate did not count."""
+    counts = result.counts_suppressed()
+    baseline = (result.run.get("gate") or {}).get("baseline")
+    where = f" (baseline {md_code(str(baseline))})" if baseline else ""
+    return (
+        f"**Not counted by the gate:** {counts['ignored']} ignored, "
+        f"{counts['baselined']} baselined{where}."
+    )
+
+
+def _budget_table(result: AuditResult) -> list[str]:
+    statuses = result.budget_statuses()
+    if not statuses:
+        return []
+    lines = ["", "### Budgets", "", "| Rule | Findings | Max | Status |", "|---|---:|---:|---|"]
+    for b in statuses:
+        status = "❌ exceeded" if b.exceeded else "✅ within"
+        lines.append(f"| {md_code(b.rule_id)} | {b.count} | {b.limit} | {status} |")
+    return lines
+
+
+def _ignore_table(result: AuditResult) -> list[str]:
+    ignores = (result.run.get("gate") or {}).get("ignores") or []
+    if not ignores:
+        return []
+    lines = ["", "### Ignored", "", "| Rule | URL pattern | Reason | Matched |"]
+    lines.append("|---|---|---|---:|")
+    for entry in ignores:
+        lines.append(
+            f"| {md_code(str(entry.get('rule', '*')))} | {md_code(str(entry.get('url', '*')))} "
+            f"| {md_text(str(entry.get('reason', '')))} | {int(entry.get('matched', 0))} |"
+        )
+    return lines
+
+
 def render(result: AuditResult) -> str:
-    """``summary.md`` text."""
+    """``summary.md`` text: the gate (and why it failed), counts, what the gate did not count
+    (ignored, baselined; always shown), budgets, ignore entries with their reasons, top rules,
+    failing URLs with chains."""
     gate = gate_label(result)
     fail_on = result.fail_on.label
     icon = "❌" if gate == "FAIL" else "✅"
     lines = [f"## {icon} Migration audit: {gate}", ""]
-    n_gate = gate_count(result)
+    budgeted = result.budgets
+    n_over = sum(
+        1 for f in result.findings if f.rule_id not in budgeted and f.severity >= result.fail_on
+    )
+    exceeded = [b for b in result.budget_statuses() if b.exceeded]
     if gate == "FAIL":
-        lines.append(f"{n_gate} finding(s) at or above **{fail_on}** (the gate).")
+        reasons = []
+        if n_over:
+            reasons.append(f"{n_over} finding(s) at or above **{fail_on}** (the gate).")
+        reasons += [
+            f"Budget exceeded: {md_code(b.rule_id)} has **{b.count}** finding(s), max {b.limit}."
+            for b in exceeded
+        ]
+        lines.append("\n\n".join(reasons))
     else:
         lines.append(f"No finding at or above **{fail_on}** (the gate).")
     if result.run.get("partial"):
@@ -63,6 +112,10 @@ def render(result: AuditResult) -> str:
     lines += ["", "| Findings by severity | Count |", "|---|---:|"]
     lines += [f"| {name} | {count} |" for name, count in severities.items()]
 
+    lines += ["", _suppressed_line(result)]
+    lines += _budget_table(result)
+    lines += _ignore_table(result)
+
     by_rule = sorted(result.counts_by_rule().items(), key=lambda kv: (-kv[1], kv[0]))
     if by_rule:
         lines += ["", "### Top rules", "", "| Rule | Title | Findings |", "|---|---|---:|"]
@@ -72,7 +125,7 @@ def render(result: AuditResult) -> str:
         if len(by_rule) > MAX_RULES:
             lines.append(f"| … | {len(by_rule) - MAX_RULES} more rule(s) | |")
 
-    failing = [f for f in result.findings if f.severity >= result.fail_on]
+    failing = list(result.gating_findings())
     if failing:
         urls: dict[str, list[str]] = {}
         for f in failing:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migrationaudit.reports.common import TOOL_NAME, gate_count, gate_label, one_line
+from migrationaudit.reports.common import TOOL_NAME, gate_label, one_line
 from migrationaudit.reports.html import FILENAME as HTML_FILENAME
 
+from migrationaudit.gate import gate_reasons
 from migrationaudit.models import AuditResult
 
 TOP_RULES = 5
@@ -21,7 +22,8 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def render(result: AuditResult, out_dir: Path | None = None) -> str:
-    """About 5-10 lines: verdict counts, findings by severity, top rules, gate, report path."""
+    """About 5-10 lines: verdict counts, findings by severity, top rules, ignored and
+    baselined counts, budgets, the gate (and why it failed), report path."""
     lines = [
         f"{TOOL_NAME}: {len(result.verdicts)} legacy URLs: {_counts(result.counts_by_verdict())}",
         f"findings: {_counts(result.counts_by_severity())}",
@@ -36,9 +38,25 @@ def render(result: AuditResult, out_dir: Path | None = None) -> str:
     if result.run.get("partial"):
         incomplete = result.counts_by_verdict().get("incomplete", 0)
         lines.append(f"partial run: the crawl did not finish; {incomplete} URL(s) incomplete")
+    # Always shown, zeros included: a CI log must say what the gate did not count.
+    suppressed = result.counts_suppressed()
+    baseline = (result.run.get("gate") or {}).get("baseline")
+    lines.append(
+        f"suppressed: {suppressed['ignored']} ignored, {suppressed['baselined']} baselined"
+        + (" (baseline in use)" if baseline else "")
+    )
+    if result.budgets:
+        budgets = ", ".join(
+            f"{b.rule_id} {b.count}/{b.limit}{' EXCEEDED' if b.exceeded else ''}"
+            for b in result.budget_statuses()
+        )
+        lines.append(f"budgets: {budgets}")
     fail_on = result.fail_on.label
     if result.gate_failed:
-        lines.append(f"gate: FAIL ({gate_count(result)} finding(s) at or above {fail_on})")
+        lines.append(f"gate: FAIL ({'; '.join(gate_reasons(result))})")
+    elif result.budgets:
+        kept = "budgets kept; nothing else at or above"
+        lines.append(f"gate: {gate_label(result)} ({kept} {fail_on})")
     else:
         lines.append(f"gate: {gate_label(result)} (nothing at or above {fail_on})")
     if out_dir is not None:

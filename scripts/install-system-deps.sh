@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # System packages the tests need: Debian's chromium (the HTML report is tested in a real
-# headless browser). Installed only when missing; needs root or passwordless sudo.
+# headless browser) and nginx (the corrected redirect map is served for real). Installed only
+# when missing; needs root or passwordless sudo.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# nginx serves the generated fixes/ rules for real in tests/test_fixes.py
+[ -x /usr/sbin/nginx ] || need+=(nginx)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -10,8 +10,24 @@ stable message ("connection refused", "timeout after 30s", "dns: ...", "tls: ...
 :class:`ConnectToResolver` implements :class:`~migrationaudit.settings.ConnectTo`: a request
 for HOST:PORT connects to ADDR:CONNECT_PORT while the URL, Host header and TLS SNI keep HOST.
 
+TLS is verified against the system store (``ssl.create_default_context()``), plus the PEM
+file of ``MIGRATIONAUDIT_CA_BUNDLE``; ``MIGRATIONAUDIT_VERIFY_TLS = False`` turns verification
+off (``--insecure``). A failed verification is a network error "tls: certificate verify
+failed: <why>".
+
+Politeness: a 429 or 503 answer with ``Retry-After`` (seconds or an HTTP-date, capped at
+``MIGRATIONAUDIT_RETRY_AFTER_MAX``) pauses every request to that host until then; a request
+whose ``meta["retry_at"]`` is set (a ``time.monotonic()`` value: the spider's backoff or
+Retry-After) is not sent before then.
+The wait is not part of the request's timeout or its recorded elapsed time.
+
+Scoped headers (``--auth``, ``--header``) are read from ``crawler.migrationaudit_headers`` (a
+dict origin → [(name, value)], set by the crawl process; never a Scrapy setting, which a
+debug log would print) and added at send time to requests for exactly that origin.
+
 Settings read: ``MIGRATIONAUDIT_CONNECT_TO`` (a list of ``[host, port, addr, connect_port]``),
-``MIGRATIONAUDIT_MAX_BODY``, ``DOWNLOAD_TIMEOUT``, ``CONCURRENT_REQUESTS``,
+``MIGRATIONAUDIT_MAX_BODY``, ``MIGRATIONAUDIT_VERIFY_TLS``, ``MIGRATIONAUDIT_CA_BUNDLE``,
+``MIGRATIONAUDIT_RETRY_AFTER_MAX``, ``DOWNLOAD_TIMEOUT``, ``CONCURRENT_REQUESTS``,
 ``CONCURRENT_REQUESTS_PER_DOMAIN``, ``DOWNLOAD_MAXSIZE`` (decompressed size cap).
 """
 
@@ -23,7 +39,9 @@ import ipaddress
 import socket
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -35,7 +53,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 
-from migrationaudit.settings import MAX_BODY, TIMEOUT, ConnectTo
+from migrationaudit.access import OriginKey, origin_of
+from migrationaudit.settings import MAX_BODY, RETRY_AFTER_MAX, TIMEOUT, ConnectTo
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -46,6 +65,42 @@ MAX_HEADER_LINE = 64 * 1024  # long Location headers are findings, not parse err
 MAX_ERROR_TEXT = 200
 DNS_CACHE_TTL = 300  # seconds; an audit asks about the same few hosts over and over
 NEGATIVE_DNS_TTL = 60.0  # a host that does not exist is not looked up again for a minute
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delay-seconds (``"120"``) or an HTTP-date
+    (``"Wed, 21 Oct 2015 07:28:00 GMT"``, relative to ``now``, a Unix time). A date in the
+    past is 0; anything else (garbage, negative numbers) is None: the caller's own backoff
+    applies. Not capped here."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(int(text))
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:  # pragma: no cover - older Pythons returned None on bad input
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)  # RFC 9110: HTTP-dates are in GMT
+    current = datetime.now(UTC).timestamp() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def tls_context(verify: bool, ca_bundle: str | None = None) -> ssl.SSLContext | bool:
+    """aiohttp's ``ssl`` argument: a verifying context (system store + ``ca_bundle``), or
+    False (no verification) when ``verify`` is off."""
+    if not verify:
+        return False
+    context = ssl.create_default_context()
+    if ca_bundle:
+        context.load_verify_locations(cafile=ca_bundle)
+    return context
 
 
 class HopDownloadError(Exception):
@@ -164,7 +219,12 @@ def describe_error(exc: BaseException, timeout: float) -> HopDownloadError:
         reason = os_error.strerror or str(os_error) or "cannot resolve"
         return HopDownloadError(_short(f"dns: {exc.host}: {reason}"), transient=temporary)
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return HopDownloadError(_short(f"tls: {exc.certificate_error}"), transient=False)
+        cert_error = exc.certificate_error
+        why = getattr(cert_error, "verify_message", None) or str(cert_error)
+        return HopDownloadError(_short(f"tls: certificate verify failed: {why}"), transient=False)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        why = exc.verify_message or str(exc)
+        return HopDownloadError(_short(f"tls: certificate verify failed: {why}"), transient=False)
     if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
         cause: BaseException = exc.os_error if isinstance(exc, aiohttp.ClientSSLError) else exc
         text = getattr(cause, "reason", None) or getattr(cause, "strerror", None) or cause
@@ -216,6 +276,14 @@ class HopDownloadHandler(BaseDownloadHandler):
         self._timeout = settings.getfloat("DOWNLOAD_TIMEOUT", TIMEOUT)
         self._limit = settings.getint("CONCURRENT_REQUESTS", 16)
         self._limit_per_host = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 8)
+        self._verify = settings.getbool("MIGRATIONAUDIT_VERIFY_TLS", True)
+        self._ca_bundle = settings.get("MIGRATIONAUDIT_CA_BUNDLE") or None
+        self._retry_after_max = settings.getfloat("MIGRATIONAUDIT_RETRY_AFTER_MAX", RETRY_AFTER_MAX)
+        scoped: Mapping[OriginKey, list[tuple[str, str]]] = (
+            getattr(crawler, "migrationaudit_headers", None) or {}
+        )
+        self._scoped = {k: list(v) for k, v in scoped.items()}
+        self._not_before: dict[str, float] = {}  # host → monotonic time it may be asked again
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -226,7 +294,7 @@ class HopDownloadHandler(BaseDownloadHandler):
                 limit_per_host=self._limit_per_host,
                 resolver=ConnectToResolver(self._entries),
                 ttl_dns_cache=DNS_CACHE_TTL,
-                ssl=False,  # TLS is not verified yet (a later issue adds a CA bundle)
+                ssl=tls_context(self._verify, self._ca_bundle),
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
@@ -244,11 +312,9 @@ class HopDownloadHandler(BaseDownloadHandler):
         """Send ``request`` once and return the response (body capped, flag "truncated")."""
         timeout = float(request.meta.get("download_timeout") or self._timeout)
         session = self._get_session()
-        headers = [
-            (k.decode("latin-1"), v.decode("latin-1"))
-            for k, values in request.headers.items()
-            for v in values
-        ]
+        headers = self._headers_for(request)
+        host = _request_host(request.url)
+        await self._wait_turn(host, float(request.meta.get("retry_at") or 0.0))
         started = time.monotonic()
         try:
             async with asyncio.timeout(timeout):
@@ -267,6 +333,8 @@ class HopDownloadHandler(BaseDownloadHandler):
                     body, flags = await _read_body(resp, cap)
                     status, raw_headers = resp.status, resp.raw_headers
                     version = resp.version
+                    if status in RETRY_AFTER_STATUSES:
+                        self._pause(host, resp.headers.get("Retry-After"))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -286,10 +354,44 @@ class HopDownloadHandler(BaseDownloadHandler):
             protocol=f"HTTP/{version.major}.{version.minor}" if version else None,
         )
 
+    def _headers_for(self, request: Request) -> list[tuple[str, str]]:
+        """Scrapy's headers, then the scoped headers of the request's origin (replacing a
+        header of the same name: ``--header 'User-Agent: x'`` wins over the default)."""
+        headers = [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, values in request.headers.items()
+            for v in values
+        ]
+        origin = origin_of(request.url) if self._scoped else None
+        extra = self._scoped.get(origin, []) if origin is not None else []
+        if extra:
+            names = {name.lower() for name, _ in extra}
+            headers = [(k, v) for k, v in headers if k.lower() not in names] + list(extra)
+        return headers
+
+    def _pause(self, host: str, retry_after: str | None) -> None:
+        """A 429/503 said when to come back: nothing goes to ``host`` before then."""
+        delay = parse_retry_after(retry_after)
+        if delay is None:
+            return
+        until = time.monotonic() + min(delay, self._retry_after_max)
+        self._not_before[host] = max(self._not_before.get(host, 0.0), until)
+
+    async def _wait_turn(self, host: str, retry_at: float) -> None:
+        # Until the retry's own time and the host's pause are both over; another 429/503 may
+        # push the pause further while we sleep, so look again after each sleep.
+        while (wait := max(self._not_before.get(host, 0.0), retry_at) - time.monotonic()) > 0:
+            await asyncio.sleep(min(wait, self._retry_after_max))
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _request_host(url: str) -> str:
+    origin = origin_of(url)
+    return origin[1] if origin is not None else ""
 
 
 async def _read_body(resp: aiohttp.ClientResponse, cap: int) -> tuple[bytes, list[str]]:

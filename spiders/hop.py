@@ -7,8 +7,16 @@ target is scheduled if it was not fetched yet. Loops simply stop (a URL is fetch
 the graph layer finds the cycle. Every URL reached ends on a record: a non-http(s) target or
 an unparsable URL gets a synthetic network-error Hop, a failed download a network-error Hop.
 
+With ``--rewrite-host`` each URL is requested on its staging host and the record is mapped
+back (:func:`map_back`): hops.jsonl speaks production terms. Transient failures are retried
+after a backoff, or after the ``Retry-After`` of a 429/503 (the download handler waits).
+``resume=True`` continues a run: the records already in hops.jsonl are replayed through the
+Frontier instead of being fetched again, so the same URLs are reached at the same depths.
+:class:`ChainProgress` counts legacy URLs whose chain is finished (the progress numerator).
+
 The pure pieces (:func:`hop_from_response`, :func:`page_facts`, :func:`parse_refresh`,
-:func:`resolve_target`, :class:`Frontier`) are what the tests exercise directly.
+:func:`resolve_target`, :class:`Frontier`, :class:`ChainProgress`, :func:`map_back`) are what
+the tests exercise directly.
 """
 
 from __future__ import annotations
@@ -18,24 +26,35 @@ import json
 import re
 import sys
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
 import scrapy
-from migrationaudit.spiders.handler import HopDownloadError
+from migrationaudit.spiders.handler import HopDownloadError, parse_retry_after
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from twisted.internet.defer import CancelledError as TwistedCancelledError
 from twisted.python.failure import Failure
 
+from migrationaudit.access import HostRewriter, parse_rewrites
 from migrationaudit.models import Hop, HopKind, PageFacts
-from migrationaudit.settings import KEPT_HEADERS, MAX_HOPS, RETRIES
+from migrationaudit.settings import (
+    KEPT_HEADERS,
+    MAX_HOPS,
+    MAX_LINKS_PER_PAGE,
+    RETRIES,
+    RETRY_AFTER_MAX,
+    RETRY_BACKOFF,
+)
+from migrationaudit.sitework import SiteJob, SiteWork, open_records
 
 HOPS_FILE = "hops.jsonl"
 SEEDS_FILE = "seeds.txt"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_AFTER_STATUSES = frozenset({429, 503})  # where a Retry-After header is honoured
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 PROGRESS_INTERVAL = 0.25  # seconds between progress lines on stdout
 
@@ -43,6 +62,7 @@ _HEAD_END = re.compile(r"</head\s*>|<body[\s>]", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")
 _LINK_VALUE = re.compile(r"<([^>]*)>([^<]*)")
 _REL_PARAM = re.compile(r'\brel\s*=\s*(?:"([^"]*)"|([^\s;,]+))', re.IGNORECASE)
+_HREFLANG_PARAM = re.compile(r'\bhreflang\s*=\s*(?:"([^"]*)"|([^\s;,]+))', re.IGNORECASE)
 _REFRESH_TIME = re.compile(r"\s*(\d*)(\.[\d.]*)?")
 _REFRESH_URL = re.compile(r"url\s*=\s*", re.IGNORECASE)
 
@@ -133,6 +153,25 @@ def link_canonical(values: Iterable[str], base: str) -> str | None:
     return None
 
 
+def link_alternates(values: Iterable[str], base: str) -> list[tuple[str, str]]:
+    """``<url>; rel="alternate"; hreflang="de"`` entries of Link header values, as
+    (language, absolute URL)."""
+    out: list[tuple[str, str]] = []
+    for value in values:
+        for m in _LINK_VALUE.finditer(value):
+            params = m.group(2)
+            rel = _REL_PARAM.search(params)
+            lang = _HREFLANG_PARAM.search(params)
+            if not (rel and lang):
+                continue
+            if "alternate" not in (rel.group(1) or rel.group(2) or "").lower().split():
+                continue
+            href = _absolute(base, m.group(1))
+            if href:
+                out.append(((lang.group(1) or lang.group(2) or "").strip(), strip_fragment(href)))
+    return out
+
+
 def _absolute(base: str, ref: str) -> str | None:
     ref = ref.strip()
     if not ref:
@@ -147,14 +186,21 @@ def _joined(values: list[str]) -> str | None:
     return ", ".join(values) if values else None
 
 
-def page_facts(response: Response, url: str) -> PageFacts:
+def page_facts(response: Response, url: str, *, links: bool = False) -> PageFacts:
     """What a non-redirecting answer says about itself: content type, title, canonicals,
-    robots directives, meta refresh. Non-HTML answers get the header facts only."""
+    robots directives, meta refresh, hreflang alternates (head and Link header) and, with
+    ``links``, the page's links (:func:`page_links`). Non-HTML answers get the header facts
+    only."""
     content_type = _joined(header_values(response, "Content-Type")[:1])
     x_robots = _joined(header_values(response, "X-Robots-Tag"))
-    canonical_header = link_canonical(header_values(response, "Link"), url)
+    link_values = header_values(response, "Link")
+    canonical_header = link_canonical(link_values, url)
+    header_alternates = link_alternates(link_values, url)
     base = PageFacts(
-        content_type=content_type, x_robots_tag=x_robots, canonical_header=canonical_header
+        content_type=content_type,
+        x_robots_tag=x_robots,
+        canonical_header=canonical_header,
+        hreflang=tuple(dict.fromkeys(header_alternates)),
     )
     if not isinstance(response, HtmlResponse):
         return base
@@ -164,8 +210,13 @@ def page_facts(response: Response, url: str) -> PageFacts:
         return base
     if head is None:
         return base
-    title, base_href, canonical, robots, refresh = head
+    title, base_href, canonical, robots, refresh, alternates = head
     doc_base = _absolute(url, base_href) if base_href else url
+    resolved = [
+        (lang, strip_fragment(href))
+        for lang, ref in alternates
+        if (href := _absolute(doc_base or url, ref))
+    ]
     return PageFacts(
         content_type=content_type,
         title=title,
@@ -174,12 +225,48 @@ def page_facts(response: Response, url: str) -> PageFacts:
         meta_robots=_joined(robots),
         x_robots_tag=x_robots,
         meta_refresh=refresh,
+        hreflang=tuple(dict.fromkeys([*resolved, *header_alternates])),
+        links=page_links(response, url) if links else None,
     )
 
 
-def _parse_head(
-    response: TextResponse,
-) -> tuple[str | None, str | None, str | None, list[str], str | None] | None:
+def page_links(
+    response: TextResponse, url: str, limit: int = MAX_LINKS_PER_PAGE
+) -> tuple[str, ...]:
+    """The http(s) targets of a page's ``<a href>`` and ``<area href>``, made absolute (the
+    document's ``<base href>`` honoured), fragment dropped, deduplicated, in page order, at
+    most ``limit``. Junk HTML gives what could be read (possibly nothing), never an error."""
+    try:
+        text = _XML_DECL.sub("", response.text, count=1)
+        if not text.strip():
+            return ()
+        doc = lxml.html.document_fromstring(text)
+    except Exception:
+        return ()
+    base = url
+    for el in doc.iter("base"):
+        href = el.get("href")
+        if href:
+            base = _absolute(url, href) or url
+            break
+    out: dict[str, None] = {}
+    for el in doc.iter("a", "area"):
+        href = el.get("href")
+        if not href:
+            continue
+        target = resolve_target(base, href)
+        if target is None or unfetchable_reason(target) is not None:
+            continue  # mailto:, tel:, javascript: are not pages
+        out.setdefault(target, None)
+        if len(out) >= limit:
+            break
+    return tuple(out)
+
+
+_Head = tuple[str | None, str | None, str | None, list[str], str | None, list[tuple[str, str]]]
+
+
+def _parse_head(response: TextResponse) -> _Head | None:
     text = response.text
     # Head facts only count in the head (Google ignores a canonical in the body), and
     # parsing only the head keeps a 5 MB page cheap.
@@ -195,16 +282,20 @@ def _parse_head(
     canonical: str | None = None
     robots: list[str] = []
     refresh: str | None = None
+    alternates: list[tuple[str, str]] = []
     for el in doc.iter("title", "base", "link", "meta"):
         tag = el.tag
         if tag == "title" and title is None:
             title = " ".join(el.text_content().split())
         elif tag == "base" and base_href is None and el.get("href"):
             base_href = el.get("href")
-        elif tag == "link" and canonical is None:
+        elif tag == "link":
             rels = (el.get("rel") or "").lower().split()
-            if "canonical" in rels and el.get("href"):
-                canonical = el.get("href")
+            href = el.get("href")
+            if "canonical" in rels and href and canonical is None:
+                canonical = href
+            elif "alternate" in rels and href and el.get("hreflang"):
+                alternates.append((str(el.get("hreflang")).strip(), href))
         elif tag == "meta":
             name = (el.get("name") or "").strip().lower()
             equiv = (el.get("http-equiv") or "").strip().lower()
@@ -215,7 +306,7 @@ def _parse_head(
                 robots.append(content.strip())
             elif equiv == "refresh" and refresh is None:
                 refresh = content.strip()
-    return title, base_href, canonical, robots, refresh
+    return title, base_href, canonical, robots, refresh, alternates
 
 
 def _meta(response: Response) -> Mapping[str, Any]:
@@ -223,8 +314,9 @@ def _meta(response: Response) -> Mapping[str, Any]:
     return response.request.meta if response.request is not None else {}
 
 
-def hop_from_response(response: Response, url: str) -> Hop:
-    """Classify one HTTP answer for ``url`` into a Hop (see models.HopKind)."""
+def hop_from_response(response: Response, url: str, *, links: bool = False) -> Hop:
+    """Classify one HTTP answer for ``url`` into a Hop (see models.HopKind). With ``links``,
+    a healthy HTML page's facts carry its links too."""
     status = response.status
     headers = kept_headers(response)
     elapsed = float(_meta(response).get("hop_elapsed_ms", 0.0))
@@ -265,7 +357,7 @@ def hop_from_response(response: Response, url: str) -> Hop:
             elapsed_ms=elapsed,
             headers=headers,
         )
-    page = page_facts(response, url)
+    page = page_facts(response, url, links=links and 200 <= status < 300)
     refresh_values = [page.meta_refresh, *header_values(response, "Refresh")]
     for value in refresh_values:
         parsed = parse_refresh(value)
@@ -355,6 +447,68 @@ class Frontier:
         return self.reach(target, self.depth.get(url, 0) + 1)
 
 
+class ChainProgress:
+    """How many legacy URLs have a finished chain: it reached an answer that does not
+    redirect, or went past ``max_hops`` (a loop does too, eventually). A seed whose chain
+    waits on a URL not recorded yet waits in ``waiting`` (keyed by that URL).
+
+    ``onward`` is the Frontier's map of recorded redirects (shared, not copied)."""
+
+    def __init__(self, onward: Mapping[str, str], max_hops: int = MAX_HOPS) -> None:
+        self.onward = onward
+        self.max_hops = max_hops
+        self.recorded: set[str] = set()
+        self.waiting: dict[str, list[int]] = {}
+        self.done = 0
+
+    def seed(self, url: str) -> None:
+        """A legacy URL starts its chain (depth 0)."""
+        self._advance(url, 0)
+
+    def record(self, url: str) -> None:
+        """``url`` was recorded (its redirect target, if any, is already in ``onward``)."""
+        self.recorded.add(url)
+        for depth in self.waiting.pop(url, ()):
+            self._advance(url, depth)
+
+    def _advance(self, url: str, depth: int) -> None:
+        while True:
+            if depth > self.max_hops:
+                self.done += 1  # hop limit (or a loop walked round past it)
+                return
+            if url not in self.recorded:
+                self.waiting.setdefault(url, []).append(depth)
+                return
+            target = self.onward.get(url)
+            if target is None:
+                self.done += 1
+                return
+            url, depth = target, depth + 1
+
+
+def map_back(hop: Hop, rewriter: HostRewriter) -> Hop:
+    """A record of a rewritten request in production terms: target, Location, canonicals,
+    hreflang alternates and links that name the staging host name the production host
+    instead (``headers`` keep the raw answer)."""
+    page = hop.page
+    if page is not None:
+        back = rewriter.back
+        page = replace(
+            page,
+            canonical=rewriter.back_optional(page.canonical),
+            canonical_header=rewriter.back_optional(page.canonical_header),
+            hreflang=tuple((lang, back(href)) for lang, href in page.hreflang),
+            links=tuple(back(u) for u in page.links) if page.links is not None else None,
+        )
+    return replace(
+        hop,
+        url=rewriter.back(hop.url),
+        target=rewriter.back_optional(hop.target),
+        location=rewriter.back_optional(hop.location),
+        page=page,
+    )
+
+
 # -- the spider -----------------------------------------------------------------------------
 
 
@@ -369,12 +523,22 @@ class HopSpider(scrapy.Spider):
         max_hops: int = MAX_HOPS,
         retries: int = RETRIES,
         progress: bool = False,
+        rewrite_host: Iterable[Iterable[str]] = (),
+        retry_backoff: float = RETRY_BACKOFF,
+        retry_after_max: float = RETRY_AFTER_MAX,
+        resume: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.run_dir = Path(run_dir)
         self.frontier = Frontier(int(max_hops))
+        self.chains = ChainProgress(self.frontier.onward, int(max_hops))
         self.retries = int(retries)
+        self.retry_backoff = float(retry_backoff)
+        self.retry_after_max = float(retry_after_max)
+        self.rewriter = parse_rewrites(tuple(pair) for pair in rewrite_host)  # type: ignore[misc]
+        self.resume = bool(resume)
+        self._previous: dict[str, str | None] = {}  # resume: recorded URL → redirect target
         self.report_progress = bool(progress)
         self.seeds_total = 0
         self.seeds_read = 0
@@ -384,10 +548,19 @@ class HopSpider(scrapy.Spider):
         self._room: asyncio.Event | None = None
         self._out: IO[str] | None = None
         self._last_progress = 0.0
+        # The new site's side (robots.txt, sitemaps, crawl, variants): RUN_DIR/site-job.json.
+        self.site: SiteWork | None = None
+        self._site_close: Callable[[], None] | None = None
+        job = SiteJob.read(self.run_dir)
+        if job is not None:
+            emit, self._site_close = open_records(self.run_dir)
+            self.site = SiteWork(job, emit)
 
     async def start(self) -> AsyncIterator[Any]:
         """Seeds, read lazily from seeds.txt (depth 0)."""
         seeds = self.run_dir / SEEDS_FILE
+        if self.resume:
+            self._load_previous()
         self._open_out()
         with seeds.open(encoding="utf-8") as f:
             self.seeds_total = sum(1 for line in f if line.strip())
@@ -405,9 +578,17 @@ class HopSpider(scrapy.Spider):
                     await self._room.wait()
                 self.seeds_read += 1
                 requests = self._reach(url, 0)
+                if self.site is not None:
+                    requests += self._site_reach(self.site.legacy_seed(url))
+                self.chains.seed(url)
                 self.pending += len(requests)
                 for request in requests:
                     yield request
+        if self.site is not None:
+            requests = self._site_reach(self.site.start())
+            self.pending += len(requests)
+            for request in requests:
+                yield request
         self._progress(force=True)
 
     def parse(self, response: Response) -> list[Request]:
@@ -422,11 +603,20 @@ class HopSpider(scrapy.Spider):
         request = response.request
         assert request is not None
         if response.status in RETRY_STATUSES:
-            retry = self._retry(request)
+            wait = None
+            if response.status in RETRY_AFTER_STATUSES:
+                values = header_values(response, "Retry-After")
+                wait = parse_retry_after(values[0]) if values else None
+            retry = self._retry(request, wait)
             if retry is not None:
                 return [retry]
         url = request.meta.get("hop_url", response.url)
-        return self._record(hop_from_response(response, url))
+        site = self.site
+        if site is None:
+            return self._record(hop_from_response(response, url))
+        hop = hop_from_response(response, url, links=site.wants_links(url))
+        body = response.body if site.wants_body(url) else None
+        return self._record(hop, body, response.flags)
 
     def _handle_failure(self, failure: Failure) -> list[Request]:
         exc = failure.value
@@ -454,6 +644,9 @@ class HopSpider(scrapy.Spider):
         if self._out is not None:
             self._out.close()
             self._out = None
+        if self._site_close is not None:
+            self._site_close()
+            self._site_close = None
 
     # -- internals --
 
@@ -470,12 +663,15 @@ class HopSpider(scrapy.Spider):
         return requests
 
     def _fetch(self, url: str) -> list[Request]:
+        if url in self._previous:  # resume: recorded before, replayed instead of fetched
+            return self._after_record(url, self._previous.pop(url))
         reason = unfetchable_reason(url)
         if reason is None:
             try:
                 return [
                     Request(
-                        url,
+                        # The request goes to the staging host; the record keeps ``url``.
+                        self.rewriter.forward(url) if self.rewriter else url,
                         callback=self.parse,
                         errback=self.on_error,
                         dont_filter=True,
@@ -493,24 +689,67 @@ class HopSpider(scrapy.Spider):
                 reason = f"invalid URL: {exc}"
         return self._record(synthetic_hop(url, reason))
 
-    def _retry(self, request: Request) -> Request | None:
+    def _retry(self, request: Request, retry_after: float | None = None) -> Request | None:
+        """The request again, after ``retry_after`` seconds (a 429/503 said so) or an
+        exponential backoff; None when its retries are used up."""
         tries = int(request.meta.get("retry_times", 0))
         if tries >= self.retries:
             return None
-        meta = {**request.meta, "retry_times": tries + 1}
+        wait = retry_after if retry_after is not None else self.retry_backoff * 2**tries
+        meta = {
+            **request.meta,
+            "retry_times": tries + 1,
+            # A time, not a delay: the request may queue for a download slot first.
+            "retry_at": time.monotonic() + min(wait, self.retry_after_max),
+        }
         return request.replace(meta=meta, dont_filter=True)
 
-    def _record(self, hop: Hop) -> list[Request]:
+    def _record(
+        self, hop: Hop, body: bytes | None = None, flags: Iterable[str] = ()
+    ) -> list[Request]:
+        if self.rewriter:
+            hop = map_back(hop, self.rewriter)
         self._write(hop)
-        target = hop.target if hop.is_redirect else None
-        requests: list[Request] = []
-        for url in self.frontier.done(hop.url, target):
-            requests.extend(self._fetch(url))
+        requests = self._after_record(hop.url, hop.target if hop.is_redirect else None)
+        if self.site is not None:
+            requests += self._site_reach(self.site.on_record(hop, body, flags))
         return requests
+
+    def _site_reach(self, urls: Iterable[str]) -> list[Request]:
+        """New chains the new-site side asks for (depth 0; each URL still fetched once)."""
+        requests: list[Request] = []
+        for url in urls:
+            requests.extend(self._reach(url, 0))
+        return requests
+
+    def _after_record(self, url: str, target: str | None) -> list[Request]:
+        requests: list[Request] = []
+        for next_url in self.frontier.done(url, target):
+            requests.extend(self._fetch(next_url))
+        self.chains.record(url)
+        return requests
+
+    def _load_previous(self) -> None:
+        """Resume: the records of the interrupted run, URL → redirect target (a cut-off last
+        line is skipped: its URL is fetched again)."""
+        path = self.run_dir / HOPS_FILE
+        if not path.is_file():
+            return
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                if not line.endswith("\n"):
+                    break
+                try:
+                    hop = Hop.from_dict(json.loads(line))
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    continue
+                self._previous[hop.url] = hop.target if hop.is_redirect else None
+        self.written = len(self._previous)
 
     def _open_out(self) -> IO[str]:
         if self._out is None:
-            self._out = (self.run_dir / HOPS_FILE).open("w", encoding="utf-8")
+            mode = "a" if self.resume else "w"
+            self._out = (self.run_dir / HOPS_FILE).open(mode, encoding="utf-8")
         return self._out
 
     def _write(self, hop: Hop) -> None:
@@ -528,4 +767,6 @@ class HopSpider(scrapy.Spider):
         if not force and now - self._last_progress < PROGRESS_INTERVAL:
             return
         self._last_progress = now
-        print(f"progress {self.written} {self.seeds_total}", file=sys.stdout, flush=True)
+        # fetched URLs (records), legacy URLs whose chain is finished, legacy URLs in all
+        line = f"progress {self.written} {self.chains.done} {self.seeds_total}"
+        print(line, file=sys.stdout, flush=True)

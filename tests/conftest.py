@@ -53,6 +53,14 @@ class CrawlRun:
         return self.hops[url]
 
 
+def scenario_ca_file(server: ScenarioServer, folder: Path) -> Path:
+    """The server's CA certificate as a PEM file in ``folder`` (for ``ca_bundle``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"scenario-ca-{server.https_port}.pem"
+    path.write_bytes(server.ca_pem)
+    return path
+
+
 def crawl_with(
     server: ScenarioServer,
     seeds: Iterable[str],
@@ -65,6 +73,9 @@ def crawl_with(
     errors or tracebacks."""
     options.setdefault("timeout", 2.0)
     options.setdefault("retries", 0)
+    if "ca_bundle" not in options:
+        # TLS is verified: trust the scenario's throwaway CA, as a user would with --ca-bundle.
+        options["ca_bundle"] = str(scenario_ca_file(server, run_dir.parent))
     extra = tuple(options.pop("extra_connect_to", ()))
     opts = CrawlOptions(connect_to=server.connect_to() + extra, **options)
     summary = run_crawl(list(seeds), run_dir, opts, progress=progress)

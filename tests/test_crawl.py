@@ -190,10 +190,14 @@ def test_run_directory_files(run: CrawlRun) -> None:
 
 
 def test_progress_reported(run: CrawlRun, progress_calls: list[tuple[int, int]]) -> None:
+    # done counts legacy URLs whose chain is finished (loops and hop limits included), so it
+    # ends exactly at the number of seeds, not at the number of URLs fetched.
     assert progress_calls, "no progress reported"
-    assert progress_calls[-1] == (len(run.hops), len(SEEDS))
+    assert progress_calls[-1] == (len(SEEDS), len(SEEDS))
+    assert run.summary.finished == len(SEEDS) < run.summary.fetched == len(run.hops)
     dones = [d for d, _ in progress_calls]
     assert dones == sorted(dones)
+    assert all(d <= len(SEEDS) for d in dones)
 
 
 def test_three_hop_chain_with_headers(run: CrawlRun) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from migrationaudit.scenario import ScenarioServer, load_site
+from migrationaudit.sitecheck import case_args
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_maps"
 CASES = sorted(p for p in SAMPLES.iterdir() if (p / "expected.json").is_file())
@@ -19,11 +20,16 @@ CASES = sorted(p for p in SAMPLES.iterdir() if (p / "expected.json").is_file())
 def audit_case(case: Path, out: Path) -> tuple[subprocess.CompletedProcess[str], dict]:
     site = load_site(case / "site.json")
     with ScenarioServer(site) as server:
+        # TLS is verified: the scenario's throwaway CA is trusted like a private staging CA.
+        ca_file = out.parent / "scenario-ca.pem"
+        ca_file.parent.mkdir(parents=True, exist_ok=True)
+        ca_file.write_bytes(server.ca_pem)
         args = [sys.executable, "-m", "migrationaudit.cli", "audit",
                 "--map", str(case / "redirects.csv"), "--out", str(out),
-                "--timeout", "5", "--retries", "0", "-q"]
+                "--timeout", "5", "--retries", "0", "-q", "--ca-bundle", str(ca_file)]
         if (case / "urls.txt").is_file():
             args += ["--urls", str(case / "urls.txt")]
+        args += case_args(case)  # the new site's side: audit.json (crawl, variants, ...)
         for entry in server.connect_to():
             args += ["--connect-to", entry.spec]
         proc = subprocess.run(args, capture_output=True, text=True, timeout=180)

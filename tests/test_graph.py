@@ -23,8 +23,8 @@ def ladder(n: int) -> list[str]:
 def test_build_graph_nodes_and_edges() -> None:
     g = graph_from_edges([(A, B, 301), (B, C, 302)], missing=[C])
     assert g.nodes[A]["hop"].status == 301
-    assert g.edges[A, B] == {"status": 301, "kind": "http-redirect"}
-    assert g.edges[B, C]["status"] == 302
+    assert g.edges[A, B, "redirect"] == {"status": 301, "kind": "http-redirect"}
+    assert g.edges[B, C, "redirect"]["status"] == 302
     assert C in g and "hop" not in g.nodes[C]  # a target never fetched
     assert g.number_of_nodes() == 3
 
@@ -164,3 +164,54 @@ def test_chains_for_dedupes_and_shares_hops() -> None:
     chains = chains_for(g, [A, B, A], 10)
     assert list(chains) == [A, B]
     assert chains[A].hops[-1] is chains[B].hops[-1]  # one record per distinct URL
+
+
+# -- node and edge kinds (the new site's side) ------------------------------------------------
+
+
+def test_edge_kinds_live_side_by_side_and_chains_follow_only_redirects() -> None:
+    from migrationaudit.graph import (
+        CANONICAL,
+        HREFLANG,
+        LINK,
+        REDIRECT,
+        add_hreflang,
+        add_page_relations,
+        referrers,
+        related,
+    )
+    from migrationaudit.models import Hop, PageFacts
+
+    facts = PageFacts(canonical=B, hreflang=(("de", C), ("de-AT", C)), links=(B, C))
+    page = Hop(A, 200, HopKind.META_REFRESH, target=B, page=facts)
+    g = build_graph([page, hop(B), hop(C)])
+    add_page_relations(g)
+    add_hreflang(g, A, C, "de", "sitemap")
+    assert sorted(k for _, _, k in g.out_edges(A, keys=True)) == sorted(
+        [REDIRECT, CANONICAL, LINK, LINK, HREFLANG]
+    )
+    assert g.edges[A, C, HREFLANG] == {"langs": ["de", "de-AT"], "sources": ["html", "sitemap"]}
+    assert [v for v, _ in related(g, A, LINK)] == [B, C]
+    assert [u for u, _ in referrers(g, B, CANONICAL)] == [A]
+    c = chain(g, A, 10)
+    assert [h.url for h in c.hops] == [A, B] and c.outcome is Outcome.FINAL
+
+
+def test_a_second_record_replaces_the_redirect_edge() -> None:
+    from migrationaudit.graph import REDIRECT
+
+    g = build_graph([hop(A, 301, B), hop(B), hop(A, 301, C), hop(C)])
+    assert [(v, k) for _, v, k in g.out_edges(A, keys=True)] == [(C, REDIRECT)]
+
+
+def test_node_kinds() -> None:
+    from migrationaudit.graph import FINAL, LEGACY, SITEMAP, has_kind, mark, nodes_of
+
+    g = graph_from_edges([(A, B)])
+    mark(g, A, LEGACY)
+    mark(g, B, FINAL)
+    mark(g, "https://x.test/s.xml", SITEMAP, sitemap="doc")
+    mark(g, B, LEGACY)
+    assert list(nodes_of(g, LEGACY)) == [A, B]
+    assert has_kind(g, B, FINAL) and not has_kind(g, A, FINAL) and not has_kind(g, D, FINAL)
+    assert g.nodes["https://x.test/s.xml"]["sitemap"] == "doc"

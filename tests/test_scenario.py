@@ -300,3 +300,95 @@ def test_module_serves_until_interrupted(tmp_path: Path) -> None:
         proc.send_signal(2)  # SIGINT, as Ctrl-C
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
+
+
+# -- the new site's side: links, hreflang, sitemaps, gzip, redirected variants ------------------
+
+
+def test_links_hreflang_and_sitemaps_are_rendered(scenario_server: ServerFactory) -> None:
+    n = "https://n.test"
+    server = scenario_server(
+        [
+            {"url": f"{n}/", "links": ["/a", "https://x.test/?q=<b>"],
+             "hreflang": {"de": f"{n}/de/"}},
+            {"url": f"{n}/s.xml", "sitemap": [f"{n}/", {"loc": f"{n}/a?x=1&y=2",
+                                                       "alternates": {"de": f"{n}/de/a"}}]},
+            {"url": f"{n}/i.xml", "sitemap_index": [f"{n}/s.xml"]},
+        ]
+    )  # fmt: skip
+    _, _, body = get(server, f"{n}/")
+    page = body.decode()
+    assert '<a href="/a">' in page and 'href="https://x.test/?q=&lt;b&gt;"' in page
+    assert '<link rel="alternate" hreflang="de" href="https://n.test/de/">' in page
+    status, headers, body = get(server, f"{n}/s.xml")
+    assert status == 200 and dict(headers)["Content-Type"] == "application/xml"
+    from migrationaudit.inputs.sitemaps import parse_sitemap
+
+    doc = parse_sitemap(body, "s")
+    assert [e.loc for e in doc.entries] == [f"{n}/", f"{n}/a?x=1&y=2"]
+    assert doc.entries[1].alternates == (("de", f"{n}/de/a"),)
+    assert parse_sitemap(get(server, f"{n}/i.xml")[2], "i").is_index
+
+
+def test_gzip_as_file_and_as_content_encoding(scenario_server: ServerFactory) -> None:
+    import gzip
+
+    server = scenario_server(
+        [
+            {"url": "http://n.test/f.xml.gz", "gzip": "file", "sitemap": ["http://n.test/"]},
+            {"url": "http://n.test/e.xml", "gzip": "encoding", "body": "<urlset/>",
+             "content_type": "application/xml"},
+            {"url": "http://n.test/bomb", "gzip": "file", "zeros_mb": 3},
+        ]
+    )  # fmt: skip
+    _, headers, body = get(server, "http://n.test/f.xml.gz")
+    assert dict(headers)["Content-Type"] == "application/x-gzip"
+    assert "Content-Encoding" not in dict(headers) and b"<urlset" in gzip.decompress(body)
+    _, headers, body = get(server, "http://n.test/e.xml")
+    assert dict(headers)["Content-Encoding"] == "gzip" and gzip.decompress(body) == b"<urlset/>"
+    _, _, body = get(server, "http://n.test/bomb")
+    assert len(body) < 20_000 and gzip.decompress(body) == b"\0" * 3 * 1024 * 1024
+
+
+def test_redirected_variants(scenario_server: ServerFactory) -> None:
+    site = parse_site(
+        {
+            "redirect_variants": True,
+            "routes": [
+                {"url": "http://www.o.test/a", "location": "https://n.test/a/"},
+                {"url": "https://n.test/a/", "title": "A"},
+                {"url": "https://n.test/gone", "status": 410},
+            ],
+        }
+    )
+    assert set(site.served_hosts) == {"www.o.test", "o.test", "n.test", "www.n.test"}
+    server = scenario_server(site=site)
+    # a variant of a redirect answers the same redirect: one hop to the same place
+    for url in ("https://www.o.test/a", "http://o.test/a/", "https://o.test/a"):
+        status, headers, _ = get(server, url)
+        assert (status, dict(headers)["Location"]) == (301, "https://n.test/a/"), url
+    # a variant of a page is sent to the page; a variant of an error answers the error
+    status, headers, _ = get(server, "http://www.n.test/a")
+    assert (status, dict(headers)["Location"]) == (301, "https://n.test/a/")
+    assert get(server, "https://n.test/gone/")[0] == 410
+    assert get(server, "https://n.test/other")[0] == 404
+    hosts = {e.host for e in server.connect_to()}
+    assert {"o.test", "www.n.test"} <= hosts
+
+
+@pytest.mark.parametrize(
+    ("route", "message"),
+    [
+        ({"links": "/a"}, "'links' must be a list of strings"),
+        ({"hreflang": ["de"]}, "'hreflang' must be an object of strings"),
+        ({"sitemap": [3]}, "a sitemap entry must be a URL or {loc, alternates}"),
+        ({"sitemap": "x"}, "'sitemap' must be a list"),
+        ({"gzip": "zip"}, "'gzip' must be"),
+        ({"zeros_mb": -1}, "'zeros_mb' must be an integer"),
+    ],
+)
+def test_new_route_fields_are_validated(route: dict[str, object], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_site({"routes": [{"url": "http://n.test/", **route}]})
+    with pytest.raises(InputError, match="redirect_variants"):
+        parse_site({"redirect_variants": "yes", "routes": []})

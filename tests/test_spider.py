@@ -618,3 +618,85 @@ def test_lenient_compression_keeps_undecodable_answers() -> None:
     bomb = Response(URL, headers={"Content-Encoding": "gzip"}, body=gzip.compress(b"0" * 50_000))
     too_big = mw.process_response(request, bomb)
     assert isinstance(too_big, Response) and too_big.flags == ["undecodable"]
+
+
+# -- the new site's side: hreflang, links, the site job ----------------------------------------
+
+
+def test_hreflang_from_head_and_link_header() -> None:
+    from migrationaudit.spiders.hop import link_alternates
+
+    page = """<html><head><base href="https://n.example/en/">
+      <link rel="alternate" hreflang="de" href="../de/page#top">
+      <link rel="alternate" hreflang="x-default" href="/">
+      <link rel="alternate" type="application/rss+xml" href="/feed">
+      <link rel="alternate stylesheet" hreflang="fr" href="/fr.css">
+    </head><body><link rel="alternate" hreflang="es" href="/es/"></body></html>"""
+    header = '<https://n.example/it/>; rel="alternate"; hreflang="it", </x>; rel=next'
+    facts = page_facts(html(page, Link=header), URL)
+    assert facts.hreflang == (
+        ("de", "https://n.example/de/page"),
+        ("x-default", "https://n.example/"),
+        ("fr", "https://n.example/fr.css"),  # an alternate with hreflang, whatever else it is
+        ("it", "https://n.example/it/"),
+    )
+    assert facts.links is None  # links only when asked for
+    assert link_alternates(["<a>; rel=alternate; hreflang=pt-BR"], URL) == [
+        ("pt-BR", "http://old.example/dir/a")
+    ]
+
+
+def test_page_links_resolved_deduplicated_and_capped() -> None:
+    from migrationaudit.spiders.hop import page_links
+
+    page = """<html><head><base href="https://n.example/b/"></head><body>
+      <a href="x">x</a><a href="/y#frag">y</a><a href="x#again">x again</a>
+      <a href="mailto:a@n.example">m</a><a href="javascript:go()">j</a><a>no href</a>
+      <map><area href="https://other.example/z"></map><a href="  tel:+1 ">t</a>
+    </body></html>"""
+    response = html(page)
+    assert page_links(response, URL) == (
+        "https://n.example/b/x",
+        "https://n.example/y",
+        "https://other.example/z",
+    )
+    assert page_links(response, URL, limit=1) == ("https://n.example/b/x",)
+    assert page_links(html("<<<>>>"), URL) == ()
+    assert page_facts(response, URL, links=True).links == page_links(response, URL)
+    # a redirect's body is never read for links
+    hop = hop_from_response(redirect(301, "/next"), URL, links=True)
+    assert hop.page is None
+
+
+def test_spider_with_a_site_job_reads_bodies_and_writes_site_records(tmp_path: Path) -> None:
+    from migrationaudit.sitework import RECORDS_FILE, SiteJob
+
+    SiteJob(new_sites=("n.example",), sitemaps=("https://n.example/s.xml",)).write(tmp_path)
+    spider = HopSpider(run_dir=tmp_path, max_hops=10, retries=0)
+    try:
+        assert spider.site is not None
+        requests = spider._site_reach(spider.site.start())
+        assert [r.url for r in requests] == ["https://n.example/s.xml"]
+        body = b"<urlset><url><loc>https://n.example/a</loc></url></urlset>"
+        sitemap = TextResponse(
+            "https://n.example/s.xml", status=200, body=body, request=requests[0],
+            headers={"Content-Type": "application/xml"},
+        )  # fmt: skip
+        out = spider.parse(sitemap)
+        assert sorted(r.url for r in out) == ["https://n.example/a", "https://n.example/robots.txt"]
+    finally:
+        spider.closed("finished")
+    lines = (tmp_path / RECORDS_FILE).read_text(encoding="utf-8").splitlines()
+    kinds = [json.loads(line)["t"] for line in lines]
+    assert kinds == ["sitemap-ref", "sitemap"]
+    assert json.loads(lines[1])["entries"] == [{"loc": "https://n.example/a", "line": 1}]
+    assert records(tmp_path)[0].url == "https://n.example/s.xml"
+
+
+def test_spider_without_a_site_job_has_no_site_side(tmp_path: Path) -> None:
+    spider = HopSpider(run_dir=tmp_path)
+    try:
+        assert spider.site is None
+    finally:
+        spider.closed("finished")
+    assert not (tmp_path / "site.jsonl").exists()

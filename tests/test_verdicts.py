@@ -133,3 +133,19 @@ def test_target_match_follows_the_map_like_target_mismatch() -> None:
     ctx = make_ctx([(a, c), (b, c)], rules=[rrule(a, b), rrule(b, c)])
     vs = verdicts(ctx)
     assert vs[a].target_match is True and vs[b].target_match is True
+
+
+def test_site_columns_without_the_new_site_stage() -> None:
+    ctx = make_ctx(
+        [(f"{OLD}/a", f"{N}/a"), (f"{OLD}/b", f"{N}/b")],
+        extra=[hop(f"{N}/a", canonical=f"{N}/a"), hop(f"{N}/b", canonical=f"{N}/other")],
+        urls=[f"{OLD}/a", f"{OLD}/b", f"{N}/c"],
+        ends={f"{N}/c": 404},
+    )
+    vs = verdicts(ctx)
+    assert vs[f"{OLD}/a"].self_canonical is True
+    assert vs[f"{OLD}/b"].self_canonical is False
+    # no stage: sitemaps and robots.txt are unknown, never guessed
+    assert {(v.in_sitemap, v.robots_allowed) for v in vs.values()} == {(None, None)}
+    d = vs[f"{OLD}/a"].to_dict()
+    assert (d["self_canonical"], d["in_sitemap"], d["robots_allowed"]) == (True, None, None)

@@ -22,6 +22,7 @@ import importlib
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
@@ -36,17 +37,31 @@ from migrationaudit.models import (
 )
 from migrationaudit.settings import CheckOptions
 
+if TYPE_CHECKING:
+    from migrationaudit.inputs.priority import PriorityIndex
+    from migrationaudit.sitecheck import SiteContext
+
 # The modules holding rules, imported by all_rules() (registration happens at import).
 RULE_MODULES = (
     "migrationaudit.checks.redirects",
     "migrationaudit.checks.targets",
     "migrationaudit.checks.pages",
     "migrationaudit.checks.maps",
+    "migrationaudit.checks.value",
+    "migrationaudit.checks.sitemaps",
+    "migrationaudit.checks.robots",
+    "migrationaudit.checks.links",
+    "migrationaudit.checks.hreflang",
+    "migrationaudit.checks.variants",
 )
-NEEDS = ("map", "crawl")
+NEEDS = ("map", "crawl", "priority")  # "priority": a map and a --priority export
+# The new site's side (a crawl and more; see migrationaudit.sitecheck.SiteContext.skip_reason):
+SITE_NEEDS = ("new-site", "sitemap", "sitemap-read", "sitemap-file", "robots", "site-crawl",
+              "variants", "old-sitemap")
 DISABLED = "disabled by configuration"
 NO_CRAWL = "no crawl was run"
 NO_MAP = "no redirect map given"
+NO_PRIORITY = "no --priority export given"
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,11 @@ class AuditContext:
     graph: nx.DiGraph | None
     chains: Mapping[str, Chain]
     options: CheckOptions
+    # What each URL is worth (links, clicks) from --priority exports; None without them.
+    priority: PriorityIndex | None = None
+    # The new site's side (host scope, robots/sitemaps/crawl/variants asked for); None when
+    # the new-site stage did not run.
+    site: SiteContext | None = None
 
 
 RuleFunc = Callable[[AuditContext], Iterator[Finding]]
@@ -102,7 +122,7 @@ def rule(rule_id: str, severity: Severity, needs: str = "crawl") -> Callable[[Ru
     redirect map itself; skipped without one). The docstring is mandatory: its first line is
     the title, the rest the explanation shown in the report and the README.
     """
-    if needs not in NEEDS:
+    if needs not in NEEDS and needs not in SITE_NEEDS:
         raise ValueError(f"rule {rule_id!r}: needs must be one of {NEEDS}, not {needs!r}")
 
     def register(func: RuleFunc) -> RuleFunc:
@@ -144,6 +164,16 @@ def _skip_reason(spec: RuleSpec, ctx: AuditContext) -> str | None:
         return NO_CRAWL
     if spec.needs == "map" and not ctx.rules:
         return NO_MAP
+    if spec.needs == "priority" and not ctx.rules:
+        return NO_MAP
+    if spec.needs == "priority" and ctx.priority is None:
+        return NO_PRIORITY
+    if spec.needs in SITE_NEEDS:
+        if ctx.graph is None:
+            return NO_CRAWL
+        if ctx.site is None:
+            return "the new-site stage did not run"
+        return ctx.site.skip_reason(spec.needs, ctx.graph)
     return None
 
 

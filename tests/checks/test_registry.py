@@ -36,8 +36,39 @@ CONTRACT_IDS = {
     "map-conflict": Severity.ERROR,
     "map-self": Severity.ERROR,
     "status-mismatch": Severity.WARNING,
+    "valuable-url-unmapped": Severity.ERROR,
 }
+# The new site's side (issue 3): id → (default severity, what it needs).
+SITE_IDS = {
+    "sitemap-redirect": (Severity.WARNING, "sitemap"),
+    "sitemap-broken": (Severity.ERROR, "sitemap"),
+    "sitemap-noindex": (Severity.WARNING, "sitemap"),
+    "sitemap-non-canonical": (Severity.WARNING, "sitemap"),
+    "sitemap-legacy-url": (Severity.WARNING, "sitemap"),
+    "sitemap-foreign-host": (Severity.WARNING, "sitemap"),
+    "sitemap-invalid": (Severity.ERROR, "sitemap-file"),
+    "sitemap-too-large": (Severity.WARNING, "sitemap-file"),
+    "target-not-in-sitemap": (Severity.NOTICE, "sitemap-read"),
+    "old-sitemap-unredirected": (Severity.ERROR, "old-sitemap"),
+    "robots-blocked-target": (Severity.ERROR, "robots"),
+    "robots-blocked-legacy": (Severity.WARNING, "robots"),
+    "robots-disallow-all": (Severity.ERROR, "robots"),
+    "canonical-to-redirect": (Severity.ERROR, "new-site"),
+    "canonical-to-broken": (Severity.ERROR, "new-site"),
+    "canonical-foreign-host": (Severity.ERROR, "new-site"),
+    "internal-link-to-redirect": (Severity.WARNING, "site-crawl"),
+    "internal-link-broken": (Severity.ERROR, "site-crawl"),
+    "internal-link-legacy-host": (Severity.WARNING, "site-crawl"),
+    "hreflang-to-redirect": (Severity.WARNING, "new-site"),
+    "hreflang-broken": (Severity.WARNING, "new-site"),
+    "hreflang-no-return": (Severity.WARNING, "new-site"),
+    "duplicate-variant": (Severity.WARNING, "variants"),
+    "variant-chain": (Severity.WARNING, "variants"),
+}
+CONTRACT_IDS.update({k: sev for k, (sev, _) in SITE_IDS.items()})
 MAP_RULES = {"map-loop", "map-chain", "map-conflict", "map-self"}
+PRIORITY_RULES = {"valuable-url-unmapped"}  # need a map and a --priority export
+NO_SITE_STAGE = "the new-site stage did not run"
 
 
 def test_contract_ids_and_default_severities() -> None:
@@ -45,7 +76,10 @@ def test_contract_ids_and_default_severities() -> None:
     assert set(specs) == set(CONTRACT_IDS)
     for rule_id, severity in CONTRACT_IDS.items():
         assert specs[rule_id].severity is severity, rule_id
-        assert specs[rule_id].needs == ("map" if rule_id in MAP_RULES else "crawl")
+        needs = "priority" if rule_id in PRIORITY_RULES else "crawl"
+        needs = "map" if rule_id in MAP_RULES else needs
+        needs = SITE_IDS[rule_id][1] if rule_id in SITE_IDS else needs
+        assert specs[rule_id].needs == needs
 
 
 def test_all_rules_sorted_and_documented() -> None:
@@ -66,7 +100,7 @@ def test_rule_infos_are_plain_data() -> None:
 
 def test_rule_needs_a_docstring_and_known_needs() -> None:
     with pytest.raises(ValueError, match="needs"):
-        rule("x-test", Severity.NOTICE, needs="sitemap")
+        rule("x-test", Severity.NOTICE, needs="sitemaps")
     with pytest.raises(ValueError, match="docstring"):
 
         @rule("x-test", Severity.NOTICE)
@@ -80,15 +114,17 @@ def test_without_crawl_crawl_rules_are_skipped() -> None:
     assert found == ()
     reasons = {s.rule_id: s.reason for s in skipped}
     assert set(reasons) == set(CONTRACT_IDS) - MAP_RULES
-    assert set(reasons.values()) == {"no crawl was run"}
+    assert {reasons[r] for r in set(reasons) - PRIORITY_RULES} == {"no crawl was run"}
+    assert set(SITE_IDS) <= set(reasons)
+    assert {reasons[r] for r in PRIORITY_RULES} == {"no --priority export given"}
 
 
 def test_without_map_map_rules_are_skipped() -> None:
     ctx = make_ctx([(f"{OLD}/a", f"{N}/a")], urls=[f"{OLD}/a"])
     _, skipped = run_checks(ctx)
     assert {s.rule_id: s.reason for s in skipped} == dict.fromkeys(
-        MAP_RULES, "no redirect map given"
-    )
+        MAP_RULES | PRIORITY_RULES, "no redirect map given"
+    ) | dict.fromkeys(SITE_IDS, NO_SITE_STAGE)
 
 
 def test_disabled_rules_are_skipped_and_silent() -> None:

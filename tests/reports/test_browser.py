@@ -1,10 +1,14 @@
 """report.html opened from disk in headless Debian Chromium (Playwright for Python).
 
-It renders, shows the numbers and chains, the filter works, it logs no error, requests nothing
-but itself, and hostile strings stay text (no dialog ever opens)."""
+It renders without a request or a console error; report.js draws the same rows the template
+drew; tables search, filter, sort (keyboard too) and page; hostile strings stay text; colours
+keep WCAG AA contrast; it prints; and a 100,000-URL audit stays usable."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +17,19 @@ from typing import Any
 import pytest
 from audit_fixture import BIDI_URL, HOSTILE_MESSAGE, OLD, SCRIPT_URL, build_audit_result
 from migrationaudit.reports import write_reports
+
+from migrationaudit.models import (
+    AuditResult,
+    Chain,
+    Finding,
+    Hop,
+    HopKind,
+    LinkValue,
+    Origin,
+    Outcome,
+    Severity,
+    Verdict,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -26,6 +43,7 @@ BROWSER_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+BIG = 100_000
 
 
 @dataclass
@@ -59,7 +77,9 @@ def browser() -> Iterator[Any]:
 
 
 def open_report(browser: Any, report_file: Path, *, javascript: bool = True) -> Iterator[Opened]:
-    context = browser.new_context(java_script_enabled=javascript)
+    context = browser.new_context(
+        java_script_enabled=javascript, viewport={"width": 1300, "height": 900}
+    )
     page = context.new_page()
     opened = Opened(page=page, uri=report_file.resolve().as_uri())
 
@@ -93,9 +113,23 @@ def opened(browser: Any, report_file: Path) -> Iterator[Opened]:
     yield from open_report(browser, report_file)
 
 
-def visible_rows(page: Any, table: str) -> list[str]:
-    rows: list[str] = page.locator(f"{table} tbody tr:visible").all_inner_texts()
-    return rows
+def column(page: Any, table: str, col: str) -> list[str]:
+    """The texts of one column (by its header's data-col) on the current page."""
+    texts: list[str] = page.evaluate(
+        """([table, col]) => {
+            const heads = [...document.querySelectorAll(table + ' thead th')];
+            const i = heads.findIndex(th => th.dataset.col === col);
+            return [...document.querySelectorAll(table + ' tbody tr')]
+                .map(tr => tr.children[i].innerText.trim());
+        }""",
+        [table, col],
+    )
+    return texts
+
+
+def rows(page: Any, table: str) -> list[str]:
+    texts: list[str] = page.locator(f"{table} tbody tr").all_inner_texts()
+    return [" ".join(t.split()) for t in texts]
 
 
 def test_renders_quietly_and_requests_nothing(opened: Opened) -> None:
@@ -107,58 +141,133 @@ def test_renders_quietly_and_requests_nothing(opened: Opened) -> None:
     assert opened.dialogs == []
 
 
-def test_summary_numbers_are_shown(opened: Opened) -> None:
+def test_summary_numbers_and_charts_are_shown(opened: Opened) -> None:
     page = opened.page
     assert page.locator("#gate").inner_text().startswith("FAIL")
     assert page.locator("#total-urls").inner_text() == "14"
     assert page.locator("#total-findings").inner_text() == "15"
     assert page.locator('[data-verdict-count="error"]').inner_text() == "8"
-    assert page.locator('[data-severity-count="warning"]').inner_text() == "6"
-    assert page.locator("#rule-counts").is_visible()
+    for chart in ("#chart-rules", "#chart-hops", "#chart-status"):
+        box = page.locator(f"{chart} svg").bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 40
+    fill = page.locator("#chart-rules rect").first.evaluate("r => getComputedStyle(r).fill")
+    assert fill == "rgb(192, 38, 45)"  # the error colour: CSS applies inside the SVG
 
 
-def test_a_chain_is_shown_hop_by_hop(opened: Opened) -> None:
-    section = opened.page.locator("#rule-redirect-loop")
-    assert section.is_visible()
-    text = " ".join(section.locator("tbody tr").inner_text().split())
-    assert f"{OLD}/loop --301--> {OLD}/loop-b --302--> {OLD}/loop [loop]" in text
-    badge = section.locator("b.badge.end")
-    assert badge.inner_text() == "[loop]"
-    # a status badge is coloured (CSS applied, not just present)
-    color = badge.evaluate("b => getComputedStyle(b).backgroundColor")
-    assert color not in ("", "rgba(0, 0, 0, 0)")
+def test_javascript_draws_the_same_rows_as_the_template(browser: Any, report_file: Path) -> None:
+    tables = ("#failure-table", "#findings-table", "#verdict-table")
+    static: dict[str, list[str]] = {}
+    for plain in open_report(browser, report_file, javascript=False):
+        static = {t: rows(plain.page, t) for t in tables}
+    for live in open_report(browser, report_file):
+        for t in tables:
+            assert rows(live.page, t) == static[t], t
+        assert live.errors == []
 
 
-def test_search_filters_rows(opened: Opened) -> None:
+def test_search_filters_and_counts(opened: Opened) -> None:
     page = opened.page
-    assert page.locator("#controls").is_visible()
-    total = page.locator("tr[data-row]").count()
-    page.fill("#filter", "dead.example")
-    verdicts = visible_rows(page, "#verdict-table")
-    assert len(verdicts) == 1 and f"{OLD}/dead" in verdicts[0]
-    assert page.locator("#filter-status").inner_text() == f"2 of {total} rows shown"
-    assert page.locator("#rule-broken-target").is_visible()
-    assert not page.locator("#rule-redirect-loop").is_visible()  # no match: section hidden
-    # several words must all match
-    page.fill("#filter", "old.example REFUSED")
-    assert len(visible_rows(page, "#rule-broken-target")) == 1
-    page.fill("#filter", "no such text anywhere")
-    assert visible_rows(page, "#verdict-table") == []
-    page.fill("#filter", "")
-    assert len(visible_rows(page, "#verdict-table")) == 14
-    assert page.locator("#rule-redirect-loop").is_visible()
-    assert page.locator("#filter-status").inner_text() == ""
+    box = "#verdicts [data-filter=q]"
+    page.fill(box, "dead.example")
+    got = rows(page, "#verdict-table")
+    assert len(got) == 1 and f"{OLD}/dead" in got[0]
+    assert page.locator("#verdicts .count").inner_text() == "1 of 14 rows match"
+    page.fill(box, "old.example REFUSED")  # every word must match
+    assert len(rows(page, "#verdict-table")) == 1
+    page.fill(box, "no such text anywhere")
+    assert rows(page, "#verdict-table") == []
+    assert page.locator("#verdicts .page-status").inner_text() == "No row matches"
+    page.fill(box, "")
+    assert len(rows(page, "#verdict-table")) == 14
+    assert page.locator("#verdicts .count").inner_text() == ""
 
 
-def test_verdict_filter(opened: Opened) -> None:
+def test_filters_by_verdict_rule_host_status_severity(opened: Opened) -> None:
     page = opened.page
-    page.select_option("#verdict-filter", "incomplete")
-    rows = visible_rows(page, "#verdict-table")
-    assert len(rows) == 1 and f"{OLD}/partial" in rows[0]
-    page.select_option("#verdict-filter", "error")
-    assert len(visible_rows(page, "#verdict-table")) == 8
-    page.select_option("#verdict-filter", "")
-    assert len(visible_rows(page, "#verdict-table")) == 14
+    page.select_option("#verdicts [data-filter=verdict]", "incomplete")
+    got = rows(page, "#verdict-table")
+    assert len(got) == 1 and f"{OLD}/partial" in got[0]
+    page.select_option("#verdicts [data-filter=verdict]", "error")
+    assert len(rows(page, "#verdict-table")) == 8
+    page.select_option("#verdicts [data-filter=verdict]", "")
+    page.select_option("#verdicts [data-filter=status]", label="loop")
+    assert [r.split()[0] for r in rows(page, "#verdict-table")] == [f"{OLD}/loop"]
+    page.select_option("#verdicts [data-filter=status]", "")
+    hosts = page.locator("#verdicts [data-filter=host] option").all_inner_texts()
+    assert hosts == ["all", "old.example"]  # the legacy URLs' hosts
+    page.select_option("#verdicts [data-filter=host]", label="old.example")
+    assert len(rows(page, "#verdict-table")) == 14
+    page.select_option("#all-findings [data-filter=rule]", label="broken-target")
+    assert len(rows(page, "#findings-table")) == 2
+    page.select_option("#all-findings [data-filter=rule]", "")
+    page.select_option("#all-findings [data-filter=severity]", "warning")
+    assert len(rows(page, "#findings-table")) == 6
+    assert opened.errors == []
+
+
+def test_sorting_by_click_and_by_keyboard(opened: Opened) -> None:
+    page = opened.page
+    header = page.locator('#verdict-table th[data-col="hops"]')
+    assert header.get_attribute("aria-sort") == "none"
+    header.locator("button").click()
+    assert header.get_attribute("aria-sort") == "ascending"
+    hops = [int(t) for t in column(page, "#verdict-table", "hops")]  # fmt: skip
+    assert hops == sorted(hops) and hops[0] == 0
+    # the keyboard: focus the same button, Enter sorts descending
+    header.locator("button").focus()
+    page.keyboard.press("Enter")
+    assert header.get_attribute("aria-sort") == "descending"
+    hops = [int(t) for t in column(page, "#verdict-table", "hops")]
+    assert hops == sorted(hops, reverse=True) and hops[0] == 3
+    # ties keep the report's order: /chain (row 2) before /far (row 4), both 3 hops
+    assert [r.split()[0] for r in rows(page, "#verdict-table")[:2]] == [
+        f"{OLD}/chain",
+        f"{OLD}/far",
+    ]
+    page.keyboard.press("Space")  # third press: back to the report's own order
+    assert header.get_attribute("aria-sort") == "none"
+    assert rows(page, "#verdict-table")[0].startswith(f"{OLD}/ok")
+    url = page.locator('#verdict-table th[data-col="url"] button')
+    url.click()
+    urls = [r.split()[0] for r in rows(page, "#verdict-table")]
+    assert urls == sorted(urls)
+
+
+def test_pages(opened: Opened) -> None:
+    page = opened.page
+    page.select_option("#verdicts [data-page-size]", "10")
+    assert len(rows(page, "#verdict-table")) == 10
+    status = page.locator("#verdicts .page-status")
+    assert status.inner_text() == "Rows 1–10 of 14 · page 1 of 2"
+    assert page.locator('#verdicts [data-page="prev"]').is_disabled()
+    page.click('#verdicts [data-page="next"]')
+    assert len(rows(page, "#verdict-table")) == 4
+    assert status.inner_text() == "Rows 11–14 of 14 · page 2 of 2"
+    assert page.locator('#verdicts [data-page="next"]').is_disabled()
+    page.click('#verdicts [data-page="first"]')
+    assert status.inner_text().startswith("Rows 1–10")
+
+
+def test_show_a_rules_findings_and_copy_a_curl(opened: Opened) -> None:
+    page = opened.page
+    page.click("#rule-broken-target button.show-rule")
+    assert len(rows(page, "#findings-table")) == 2
+    assert (
+        page.locator("#all-findings [data-filter=rule]").evaluate(
+            "s => s.options[s.selectedIndex].text"
+        )
+        == "broken-target"
+    )
+    first = page.locator("#failure-table tbody tr").first
+    first.locator("summary").click()
+    command = first.locator("code.cmd").inner_text()
+    assert command.startswith(
+        "curl -sS -o /dev/null -D - -L --max-redirs 10 -A migrationaudit/0.1.0"
+    )
+    assert command.endswith(f"{OLD}/loop")
+    first.locator("button.copy").click()
+    page.wait_for_function("() => document.querySelector('#failure-table button.copy')"
+                           ".textContent === 'Copied'")  # fmt: skip
     assert opened.errors == []
 
 
@@ -169,28 +278,220 @@ def test_hostile_strings_are_text_never_executed(opened: Opened) -> None:
     assert HOSTILE_MESSAGE in body
     assert "urls<script>.txt" in body
     assert BIDI_URL.replace("\u202e", "\\u202E") in body
-    assert page.locator("script").count() == 1
+    assert page.locator("script").count() == 2  # the JSON data and report.js
     assert page.locator("img").count() == 0
-    hrefs: list[str] = page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)")
-    assert hrefs and not [h for h in hrefs if not h.startswith(("http://", "https://", "file:"))]
-    # typing hostile text into the filter does not execute it either
-    page.fill("#filter", "<img src=x onerror=alert(9)>")
+    hrefs: list[str] = page.eval_on_selector_all(
+        "a[href]", "as => as.map(a => a.getAttribute('href'))"
+    )  # HTML and SVG links alike
+    assert hrefs and not [h for h in hrefs if not h.startswith(("http://", "https://", "#"))]
+    # typing hostile text into a filter does not execute it either
+    page.fill("#verdicts [data-filter=q]", "<img src=x onerror=alert(9)>")
+    page.fill("#all-findings [data-filter=q]", "script")
+    assert len(rows(page, "#findings-table")) == 1
     assert opened.dialogs == []
     assert opened.requests == [opened.uri]
+
+
+def test_contrast_of_badges_and_text(opened: Opened) -> None:
+    ratios: list[list[Any]] = opened.page.evaluate(
+        """() => {
+        const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+        const lum = c => { const [r, g, b] = c.map(v => { v /= 255;
+            return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+            return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+        const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+            return (x + 0.05) / (y + 0.05); };
+        const out = [];
+        document.querySelectorAll('.badge, .muted, a, .gate strong').forEach(el => {
+            let bg = 'rgb(255, 255, 255)';
+            for (let n = el; n; n = n.parentElement) {
+                const c = getComputedStyle(n).backgroundColor;
+                if (c && c !== 'rgba(0, 0, 0, 0)') { bg = c; break; }
+            }
+            out.push([el.className || el.tagName, ratio(rgb(getComputedStyle(el).color), rgb(bg))]);
+        });
+        return out;
+    }"""
+    )
+    assert len(ratios) > 50
+    low = [(name, round(r, 2)) for name, r in ratios if r < 4.5]
+    assert low == []
 
 
 def test_readable_without_javascript(browser: Any, report_file: Path) -> None:
     for opened in open_report(browser, report_file, javascript=False):
         page = opened.page
-        assert not page.locator("#controls").is_visible()  # a box that cannot work stays hidden
-        assert len(visible_rows(page, "#verdict-table")) == 14
+        assert not page.locator("[data-toolbar]").first.is_visible()  # controls need JS
+        assert len(rows(page, "#verdict-table")) == 14
         assert page.locator("#rule-redirect-loop").is_visible()
+        assert not page.locator("button.show-rule").first.is_visible()
         assert opened.requests == [opened.uri]
 
 
-def test_print_hides_the_controls(opened: Opened) -> None:
+def test_print_is_a_readable_document(opened: Opened) -> None:
     page = opened.page
     page.emulate_media(media="print")
-    assert not page.locator("#controls").is_visible()
-    assert len(visible_rows(page, "#verdict-table")) == 14
-    assert page.pdf()[:4] == b"%PDF"  # it prints
+    assert not page.locator("[data-toolbar]").first.is_visible()
+    assert not page.locator("[data-pager]").first.is_visible()
+    assert page.locator("#chart-hops svg").is_visible()
+    assert len(rows(page, "#verdict-table")) == 14
+    assert page.pdf()[:4] == b"%PDF"
+
+
+# --- 100,000 legacy URLs ----------------------------------------------------------------------
+
+
+def synthetic_result(n: int) -> AuditResult:
+    """A big audit built directly (no crawl): 60% one clean hop, 20% two-hop chains, 10%
+    broken targets, 10% loops; every 7th URL has backlinks (so rows are ranked by value)."""
+    chains: dict[str, Chain] = {}
+    verdicts: list[Verdict] = []
+    findings: list[Finding] = []
+    origin = Origin("big.csv", 1)
+    for i in range(n):
+        url = f"http://old.example/p/{i}"
+        new = f"https://new.example/p/{i}"
+        kind = i % 10
+        rules: tuple[str, ...] = ()
+        if kind < 6:
+            hops = (Hop(url, 301, HopKind.HTTP_REDIRECT, new, new), Hop(new, 200, HopKind.FINAL))
+            outcome, verdict = Outcome.FINAL, "ok"
+        elif kind < 8:
+            mid = url + "/"
+            hops = (
+                Hop(url, 301, HopKind.HTTP_REDIRECT, mid, mid),
+                Hop(mid, 302, HopKind.HTTP_REDIRECT, new, new),
+                Hop(new, 200, HopKind.FINAL),
+            )
+            outcome, verdict, rules = Outcome.FINAL, "warning", ("redirect-chain",)
+        elif kind == 8:
+            hops = (Hop(url, 301, HopKind.HTTP_REDIRECT, new, new), Hop(new, 404, HopKind.FINAL))
+            outcome, verdict, rules = Outcome.FINAL, "error", ("broken-target",)
+        else:
+            back = url + "/loop"
+            hops = (
+                Hop(url, 301, HopKind.HTTP_REDIRECT, back, back),
+                Hop(back, 301, HopKind.HTTP_REDIRECT, url, url),
+            )
+            outcome, verdict, rules = Outcome.LOOP, "error", ("redirect-loop",)
+        chain = Chain(url, hops, outcome, loop_at=url if outcome is Outcome.LOOP else None)
+        chains[url] = chain
+        for rule_id in rules:
+            severity = Severity.WARNING if rule_id == "redirect-chain" else Severity.ERROR
+            findings.append(
+                Finding(
+                    rule_id,
+                    severity,
+                    url,
+                    f"{rule_id} on page {i}",
+                    "Redirect in one hop.",
+                    hops,
+                    chain.final_url,
+                    new,
+                    origin,
+                )
+            )
+        value = LinkValue(referring_domains=i % 97, clicks=i % 13) if i % 7 == 0 else None
+        verdicts.append(Verdict(url, verdict, outcome, chain.hop_count, chain.final_url,
+                                chain.final_status, new, None, None, None, rules, origin,
+                                chain.path_text(), value))  # fmt: skip
+    # most valuable first, as the pipeline ranks them with --priority
+    verdicts.sort(key=lambda v: v.value.rank_key if v.value else (0,) * 5, reverse=True)
+    return AuditResult(
+        findings=tuple(findings),
+        verdicts=tuple(verdicts),
+        chains=chains,
+        skipped=(),
+        rules=(),
+        fail_on=Severity.ERROR,
+        run={"options": {"max_hops": 10}},
+    )
+
+
+@pytest.fixture(scope="module")
+def big_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    result = synthetic_result(BIG)
+    out = tmp_path_factory.mktemp("big")
+    return write_reports(result, out, ["html"])["report.html"]
+
+
+def test_a_100000_url_report_loads_filters_sorts_and_pages(browser: Any, big_report: Path) -> None:
+    assert big_report.stat().st_size < 80_000_000
+    started = time.monotonic()
+    for opened in open_report(browser, big_report):
+        page = opened.page
+        page.wait_for_selector("#verdicts .page-status:has-text('page 1 of 2,000')")
+        loaded = time.monotonic() - started
+        assert loaded < 30, loaded
+        assert page.locator("#total-urls").inner_text() == "100000"
+        assert len(rows(page, "#verdict-table")) == 50
+        # ranked by value: the most valuable URL first (i % 97 largest among multiples of 7)
+        first = rows(page, "#verdict-table")[0]
+        assert first.startswith("http://old.example/p/") and "96 ref. domains" in first
+        # search one URL among 100,000
+        t0 = time.monotonic()
+        page.fill("#verdicts [data-filter=q]", "old.example/p/99999 ")
+        got = rows(page, "#verdict-table")
+        assert len(got) == 1 and got[0].startswith("http://old.example/p/99999")
+        assert time.monotonic() - t0 < 10
+        page.fill("#verdicts [data-filter=q]", "")
+        # filter: the loops are every tenth URL
+        page.select_option("#verdicts [data-filter=status]", label="loop")
+        assert page.locator("#verdicts .count").inner_text() == "10,000 of 100,000 rows match"
+        # sort by hops, then page to the end
+        page.select_option("#verdicts [data-filter=status]", "")
+        page.locator('#verdict-table th[data-col="hops"] button').click()
+        assert set(column(page, "#verdict-table", "hops")) == {
+            "1"
+        }  # the loops count 2 redirects: the fewest first is 1
+        page.click('#verdicts [data-page="last"]')
+        assert page.locator("#verdicts .page-status").inner_text() == (
+            "Rows 99,951–100,000 of 100,000 · page 2,000 of 2,000"
+        )
+        assert set(column(page, "#verdict-table", "hops")) == {"2"}
+        # the findings table: 40,000 rows, filtered by rule
+        page.select_option("#all-findings [data-filter=rule]", label="broken-target")
+        assert page.locator("#all-findings .count").inner_text() == "10,000 of 40,000 rows match"
+        assert opened.errors == []
+        assert opened.requests == [opened.uri]
+
+
+# --- the demo, as `migrationaudit demo` writes it ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "report"
+    proc = subprocess.run(
+        [sys.executable, "-m", "migrationaudit.cli", "demo", "--out", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out / "report.html"
+
+
+def test_the_demo_report_ranks_filters_sorts_and_pages(browser: Any, demo_report: Path) -> None:
+    fixes = (demo_report.parent / "fixes" / "redirects.csv").read_text().splitlines()
+    for opened in open_report(browser, demo_report):
+        page = opened.page
+        assert (
+            page.locator("#failures-h").inner_text().startswith("The failures that cost the most")
+        )
+        first = rows(page, "#failure-table")[0]
+        # the export's most linked failing page: /press (61 referring domains) answers 404
+        assert first.startswith("1 http://www.oldshop.example/press 61 ref. domains")
+        assert page.locator("#fix-count").inner_text() == str(len(fixes) - 1)
+        page.select_option("#all-findings [data-filter=rule]", label="valuable-url-unmapped")
+        unmapped = [r.split()[2] for r in rows(page, "#findings-table")]
+        assert unmapped == ["http://www.oldshop.example/gift-guide",
+                            "http://www.oldshop.example/brochure.pdf"]  # fmt: skip
+        page.select_option("#verdicts [data-page-size]", "10")
+        assert page.locator("#verdicts .page-status").inner_text().startswith("Rows 1–10 of ")
+        page.click('#verdicts [data-page="next"]')
+        assert page.locator("#verdicts .page-status").inner_text().startswith("Rows 11–20 of ")
+        page.locator('#verdict-table th[data-col="value"] button').click()
+        assert rows(page, "#verdict-table")[0].startswith("http://www.oldshop.example/ 214 ref.")
+        assert opened.errors == []
+        assert opened.requests == [opened.uri]

@@ -29,6 +29,7 @@ def test_top_level_shape(audit_result: AuditResult) -> None:
         "findings",
         "verdicts",
         "skipped_rules",
+        "suppressed",  # added with the gate (issue 4); schema_version stays 1
     }
     assert data["schema_version"] == 1
     assert data["tool"] == {"name": "migrationaudit", "version": "0.1.0"}
@@ -60,7 +61,10 @@ def test_summary_counts(audit_result: AuditResult) -> None:
         },
         "fail_on": "error",
         "gate": "fail",
+        "gate_reasons": ["8 finding(s) at or above error"],
         "partial": True,
+        "suppressed": {"ignored": 0, "baselined": 0},
+        "budgets": [],
     }
 
 

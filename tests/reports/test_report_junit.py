@@ -95,3 +95,24 @@ def test_empty_result(empty_result: AuditResult) -> None:
     suite = root.find("testsuite")
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures"), list(suite)) == ("0", "0", [])
+
+
+def test_budgets_and_ignores_move_failures(audit_result: AuditResult) -> None:
+    from migrationaudit.gate import apply, make_policy
+
+    policy = make_policy(
+        budgets=["temporary-redirect=0", "redirect-loop=5"],
+        ignores=[f"noindex-target {OLD}/noindex staging robots tag removed at launch"],
+    )
+    by_name = cases(parse(apply(audit_result, policy)))
+    # an exceeded budget fails its URLs even below --fail-on, and says why
+    chain = by_name[f"{OLD}/chain"].find("failure")
+    assert chain is not None and chain.get("message") == "temporary-redirect"
+    assert "budget: 1 temporary-redirect finding(s) > max 0" in (chain.text or "")
+    # a loop within its budget no longer fails
+    assert by_name[f"{OLD}/loop"].find("failure") is None
+    # the ignored finding is listed with its reason, not failed
+    noindex = by_name[f"{OLD}/noindex"]
+    assert noindex.find("failure") is None
+    assert "[ignored: staging robots tag removed at launch]" in (
+        noindex.findtext("system-out") or "")

@@ -80,3 +80,19 @@ def test_md_code_and_md_text() -> None:
     assert md_text("<b>*x*</b> [a](javascript:1)") == (
         "\\<b\\>\\*x\\*\\</b\\> \\[a\\]\\(javascript:1\\)"
     )
+
+
+def test_gate_section_counts_and_reasons(audit_result: AuditResult) -> None:
+    from migrationaudit.gate import apply, make_policy
+
+    text = markdown.render(audit_result)
+    assert "**Not counted by the gate:** 0 ignored, 0 baselined." in text  # always there
+    assert "### Budgets" not in text and "### Ignored" not in text
+    policy = make_policy(budgets=["redirect-chain=0"],
+                         ignores=["redirect-loop * loop | <b>known</b>"])
+    text = markdown.render(apply(audit_result, policy))
+    assert "Budget exceeded: `redirect-chain` has **1** finding(s), max 0." in text
+    assert "**Not counted by the gate:** 1 ignored, 0 baselined." in text
+    assert "| `redirect-chain` | 1 | 0 | ❌ exceeded |" in text
+    assert "| `redirect-loop` | `*` | loop \\| \\<b\\>known\\</b\\> | 1 |" in text
+    assert f"| `{OLD}/loop` |" not in text  # the ignored loop is not a failing URL

@@ -1,0 +1,182 @@
+"""Helpers of the new-site rules (sitemaps, robots.txt, canonicals, links, hreflang, variants):
+the questions they ask the graph, answered one way for all of them.
+
+A new-site rule judges URLs that are not always legacy URLs (a page of the new site, a sitemap
+entry, a link target): its finding is keyed by that URL, and its evidence is the hop path of
+the URL it blames (the canonical, the link target, the sitemap entry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import networkx as nx
+
+from migrationaudit.checks import AuditContext
+from migrationaudit.graph import CRAWLED, FINAL, LISTED, SITEMAP_ENTRY, chain, lookup, nodes_of
+from migrationaudit.inputs.robots import RobotsTxt, robots_url
+from migrationaudit.models import Chain, Finding, Hop, HopKind, Origin, Outcome, Severity
+from migrationaudit.sitecheck import SiteContext, SitemapFile, SiteScope
+from migrationaudit.urls import normalize
+
+ROBOTS_HOPS = 5  # redirects Google follows for a robots.txt
+MAX_NAMED = 5  # URLs named in one message ("… and 12 more")
+JUDGED_KINDS = (FINAL, SITEMAP_ENTRY, CRAWLED)
+
+
+def site(ctx: AuditContext) -> SiteContext:
+    """The stage's context (a new-site rule only runs when there is one)."""
+    assert ctx.site is not None
+    return ctx.site
+
+
+def scope(ctx: AuditContext) -> SiteScope:
+    return site(ctx).scope
+
+
+def graph(ctx: AuditContext) -> nx.MultiDiGraph:
+    assert ctx.graph is not None
+    return ctx.graph
+
+
+def follow(ctx: AuditContext, url: str) -> Chain:
+    """The chain of any URL (as :func:`migrationaudit.graph.chain`, the audit's hop limit)."""
+    return chain(graph(ctx), url, ctx.options.max_hops)
+
+
+def healthy_end(c: Chain) -> Hop | None:
+    """The healthy page a chain ends on, or None."""
+    final = c.final
+    if c.outcome is Outcome.FINAL and final is not None and final.is_healthy:
+        return final
+    return None
+
+
+def is_broken(c: Chain) -> bool:
+    """The chain ends on no healthy page: 4xx/5xx, a network error, a loop, the hop limit.
+    An incomplete chain (not fully fetched) is neither broken nor healthy."""
+    return c.outcome is not Outcome.INCOMPLETE and healthy_end(c) is None
+
+
+def end_text(c: Chain) -> str:
+    """How a chain ends, for messages."""
+    if c.outcome is Outcome.LOOP:
+        return f"a redirect loop at {c.loop_at}"
+    if c.outcome is Outcome.HOP_LIMIT:
+        return "no page within the hop limit"
+    final = c.final
+    if final is None:
+        return "no answer"
+    if final.status is None:
+        return final.error or "no answer"
+    return f"{final.status} ({final.error})" if final.error else str(final.status)
+
+
+def redirect_text(c: Chain) -> str:
+    """``"redirects (301) to https://x/ (2 redirects)"``."""
+    first = c.hops[0]
+    how = "meta refresh" if first.kind is HopKind.META_REFRESH else str(first.status)
+    n = c.hop_count
+    extra = f" ({n} redirects)" if n > 1 else ""
+    return f"redirects ({how}) to {c.final_url}{extra}"
+
+
+def named(urls: Sequence[str]) -> str:
+    """Up to MAX_NAMED URLs, comma-separated, then "and N more"."""
+    shown = ", ".join(urls[:MAX_NAMED])
+    rest = len(urls) - MAX_NAMED
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
+def site_finding(
+    url: str,
+    message: str,
+    fix: str,
+    evidence: Chain | None = None,
+    origin: Origin | None = None,
+    expected_url: str | None = None,
+) -> Finding:
+    """A finding keyed by ``url`` (id and severity are stamped by the runner)."""
+    return Finding(
+        rule_id="",
+        severity=Severity.NOTICE,
+        url=url,
+        message=message,
+        fix=fix,
+        evidence=evidence.hops if evidence is not None else (),
+        final_url=evidence.final_url if evidence is not None else None,
+        expected_url=expected_url,
+        origin=origin,
+    )
+
+
+def judged_pages(ctx: AuditContext) -> Iterator[Hop]:
+    """Healthy new-site pages the audit knows as pages: final pages of legacy chains, sitemap
+    entries, crawled pages (each once, in graph order)."""
+    g = graph(ctx)
+    sc = scope(ctx)
+    seen: set[str] = set()
+    for kind in JUDGED_KINDS:
+        for url in nodes_of(g, kind):
+            hop = lookup(g, url)
+            if hop is None or hop.url in seen or not hop.is_healthy or not sc.is_new(hop.url):
+                continue
+            seen.add(hop.url)
+            yield hop
+
+
+def robots_for(g: nx.MultiDiGraph, url: str) -> RobotsTxt | None:
+    """The robots.txt that governs ``url`` as Google reads it (redirects followed, up to 5);
+    None when it was not read or gave no answer."""
+    start = robots_url(url)
+    if start is None:
+        return None
+    c = chain(g, start, ROBOTS_HOPS)
+    if c.outcome is Outcome.INCOMPLETE:
+        return None
+    if c.outcome in (Outcome.LOOP, Outcome.HOP_LIMIT):
+        return RobotsTxt.from_answer(start, 404, None)  # Google: as if there were none
+    final = c.final
+    assert final is not None
+    known: dict[str, RobotsTxt] = g.graph.get("robots", {})
+    if final.url in known:
+        return known[final.url]
+    if final.status is None or final.is_healthy:
+        return None  # no answer, or an answer whose text was not read
+    return RobotsTxt.from_answer(final.url, final.status, None, final.error)
+
+
+def sitemap_listings(g: nx.MultiDiGraph) -> dict[str, list[tuple[str, int]]]:
+    """``{normalised URL: [(sitemap file, line), ...]}`` over the new site's readable
+    urlset/text sitemaps (computed once per graph)."""
+    cached = g.graph.get("_listings")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    out: dict[str, list[tuple[str, int]]] = {}
+    for url, attrs in g.nodes(data=True):
+        sm = attrs.get("sitemap")
+        if sm is None or sm.old or sm.is_index:
+            continue
+        for _, entry, key, data in g.out_edges(url, keys=True, data=True):
+            if key == LISTED:
+                out.setdefault(normalize(entry), []).append((url, int(data.get("line") or 0)))
+    g.graph["_listings"] = out
+    return out
+
+
+def sitemap_files(g: nx.MultiDiGraph, *, old: bool = False) -> list[SitemapFile]:
+    """The sitemap files read (new ones, or legacy ones with ``old``), in graph order."""
+    files = (a["sitemap"] for _, a in g.nodes(data=True) if "sitemap" in a)
+    return [f for f in files if f.old == old]
+
+
+def spellings(g: nx.MultiDiGraph, url: str) -> list[str]:
+    """Every node equal to ``url`` after normalisation (``url`` first when it is a node)."""
+    index: dict[str, list[str]] | None = g.graph.get("_spellings")
+    if index is None:
+        index = {}
+        for node in g.nodes:
+            index.setdefault(normalize(node), []).append(node)
+        g.graph["_spellings"] = index
+    nodes = index.get(normalize(url), [])
+    return sorted(nodes, key=lambda n: n != url)

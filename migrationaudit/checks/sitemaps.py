@@ -1,0 +1,458 @@
+"""Rules about sitemaps: what the new site's sitemaps list (every URL fetched and judged), the
+sitemap files themselves, the map's targets missing from them, and the legacy sitemap's URLs
+that go nowhere.
+
+Each listed URL gets at most one of the entry findings, the most specific first: a legacy URL
+(``sitemap-legacy-url``), a URL that ends on an error (``sitemap-broken``), a URL on another
+host or scheme (``sitemap-foreign-host``), a redirect (``sitemap-redirect``); only a URL that
+answers a page itself is judged for ``sitemap-noindex`` and ``sitemap-non-canonical``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks.common import answers_itself, finding, judged, landing, map_index
+from migrationaudit.checks.site import (
+    end_text,
+    follow,
+    graph,
+    healthy_end,
+    is_broken,
+    named,
+    redirect_text,
+    scope,
+    site,
+    site_finding,
+    sitemap_files,
+    sitemap_listings,
+)
+from migrationaudit.graph import LISTED, related
+from migrationaudit.models import Chain, Finding, LegacyURL, Origin, Outcome, PageFacts, Severity
+from migrationaudit.sitecheck import SitemapFile
+from migrationaudit.urls import difference, normalize
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """One URL the new sitemaps list: where (every file and line) and how it answers."""
+
+    loc: str
+    places: tuple[tuple[SitemapFile, int], ...]
+    chain: Chain
+
+    @property
+    def origin(self) -> Origin:
+        sm, line = self.places[0]
+        return Origin(sm.url, line)
+
+    def where(self) -> str:
+        return named([f"{sm.url} (line {line})" for sm, line in self.places])
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    try:
+        p = urlsplit(url)
+        port = p.port
+    except ValueError:
+        return ("", "", None)
+    return (p.scheme.lower(), (p.hostname or "").lower(), port)
+
+
+def _listed(ctx: AuditContext) -> Iterator[_Listed]:
+    """Every URL of the new site's urlset/text sitemaps, once (first spelling)."""
+    g = graph(ctx)
+    groups: dict[str, tuple[str, list[tuple[SitemapFile, int]]]] = {}
+    for sm in sitemap_files(g):
+        if sm.is_index:
+            continue
+        for entry, data in related(g, sm.url, LISTED):
+            key = normalize(entry)
+            groups.setdefault(key, (entry, []))[1].append((sm, int(data.get("line") or 0)))
+    for loc, places in groups.values():
+        yield _Listed(loc, tuple(places), follow(ctx, loc))
+
+
+def _legacy_items(ctx: AuditContext) -> dict[str, LegacyURL]:
+    """Mapped sources (rows sending a URL elsewhere), by normalised URL."""
+    out: dict[str, LegacyURL] = {}
+    index = map_index(ctx.rules)
+    for item in ctx.legacy:
+        key = normalize(item.url)
+        row = index.get(key)
+        if row is not None and (
+            row.expected_target is None or normalize(row.expected_target) != key
+        ):
+            out.setdefault(key, item)
+    return out
+
+
+def _foreign(ctx: AuditContext, entry: _Listed) -> str | None:
+    """How an entry's host/scheme differs from its sitemap's, or None."""
+    mine = _origin(entry.loc)
+    g = graph(ctx)
+    refs = g.graph.get("sitemap_refs", ())
+    for sm, _ in entry.places:
+        if "://" not in sm.url:  # a local file: the new site's hosts are the reference
+            if scope(ctx).is_new(entry.loc):
+                return None
+            continue
+        allowed = {_origin(sm.url)}
+        # robots.txt may vouch for a sitemap on another host (cross-submission)
+        allowed |= {_origin(r.by) for r in refs if r.source == "robots" and r.by}
+        if mine in allowed:
+            return None
+        theirs = _origin(sm.url)
+        if mine[1] == theirs[1] and mine[2] == theirs[2]:
+            return f"{mine[0]} while the sitemap is on {theirs[0]}://{theirs[1]}"
+    host = _origin(entry.places[0][0].url)[1] or "the new site"
+    return f"host {mine[1]} while the sitemap is on {host}"
+
+
+def _kind(ctx: AuditContext, entry: _Listed, legacy: dict[str, LegacyURL]) -> str | None:
+    if normalize(entry.loc) in legacy:
+        return "legacy"
+    if entry.chain.outcome is Outcome.INCOMPLETE:
+        return "foreign" if _foreign(ctx, entry) else None
+    if is_broken(entry.chain):
+        return "broken"
+    if _foreign(ctx, entry):
+        return "foreign"
+    if entry.chain.hop_count:
+        return "redirect"
+    return "page"
+
+
+def _entries(ctx: AuditContext, kind: str) -> Iterator[_Listed]:
+    legacy = _legacy_items(ctx)
+    for entry in _listed(ctx):
+        if _kind(ctx, entry, legacy) == kind:
+            yield entry
+
+
+def _declared_files(ctx: AuditContext) -> Iterator[tuple[str, Chain, str]]:
+    """Sitemap URLs named by --sitemap, a robots.txt or an index (not guesses), once each:
+    (url, its chain, who named it)."""
+    seen: set[str] = set()
+    for ref in graph(ctx).graph.get("sitemap_refs", ()):
+        if ref.old or ref.source == "probe" or ref.url in seen or "://" not in ref.url:
+            continue
+        seen.add(ref.url)
+        who = {"cli": "--sitemap", "robots": f"robots.txt {ref.by}", "index": f"index {ref.by}"}
+        yield ref.url, follow(ctx, ref.url), who.get(ref.source, ref.source)
+
+
+@rule("sitemap-redirect", Severity.WARNING, needs="sitemap")
+def sitemap_redirects(ctx: AuditContext) -> Iterator[Finding]:
+    """Sitemaps listing URLs that redirect
+
+    A URL listed in a new sitemap redirects (to a healthy page) instead of answering itself.
+    A sitemap file that itself redirects (named in robots.txt, an index or ``--sitemap``) is
+    reported too. A listed legacy URL is ``sitemap-legacy-url`` instead, and a URL on another
+    host or scheme ``sitemap-foreign-host``.
+
+    Why: a sitemap tells search engines which URLs to index; redirecting URLs waste crawl
+    budget and send mixed signals about the canonical URL (Search Console flags them as "Page
+    with redirect"). A redirecting sitemap file may not be read at all.
+
+    Fix: list the final URL of every page (regenerate the sitemap from the new site's routes);
+    name sitemap files by their final URL in robots.txt and in indexes.
+    """
+    for entry in _entries(ctx, "redirect"):
+        yield site_finding(
+            entry.loc,
+            f"listed in {entry.where()}, {redirect_text(entry.chain)}",
+            f"List {entry.chain.final_url} in the sitemap instead of {entry.loc}.",
+            entry.chain,
+            entry.origin,
+        )
+    for url, c, who in _declared_files(ctx):
+        if healthy_end(c) is not None and c.hop_count:
+            yield site_finding(
+                url,
+                f"the sitemap file named by {who} {redirect_text(c)}",
+                f"Name the sitemap by its final URL {c.final_url}.",
+                c,
+            )
+
+
+@rule("sitemap-broken", Severity.ERROR, needs="sitemap")
+def sitemap_broken(ctx: AuditContext) -> Iterator[Finding]:
+    """Sitemaps listing URLs that end on an error
+
+    A URL listed in a new sitemap ends (after any redirects) on a 4xx/5xx answer, a network
+    error, a redirect loop or the hop limit. A sitemap file named in robots.txt, an index or
+    ``--sitemap`` that cannot be fetched is reported too.
+
+    Why: search engines fetch what the sitemap lists; errors there are reported as sitemap
+    errors, cost crawl budget and lower trust in the sitemap. A sitemap that cannot be fetched
+    tells them nothing about the new URLs.
+
+    Fix: remove URLs that no longer exist from the sitemap (or make them answer 200); make the
+    sitemap files themselves answer 200.
+    """
+    for entry in _entries(ctx, "broken"):
+        how = "ends on" if entry.chain.hop_count else "answers"
+        yield site_finding(
+            entry.loc,
+            f"listed in {entry.where()}, {how} {end_text(entry.chain)}",
+            f"Remove {entry.loc} from the sitemap, or make it answer 200.",
+            entry.chain,
+            entry.origin,
+        )
+    for url, c, who in _declared_files(ctx):
+        if is_broken(c):
+            yield site_finding(
+                url,
+                f"the sitemap file named by {who} ends on {end_text(c)}",
+                f"Make {url} answer 200 with the sitemap, or stop naming it.",
+                c,
+            )
+
+
+def _page_facts(entry: _Listed) -> tuple[str, PageFacts] | None:
+    final = healthy_end(entry.chain)
+    if final is None or final.page is None:
+        return None
+    return final.url, final.page
+
+
+@rule("sitemap-noindex", Severity.WARNING, needs="sitemap")
+def sitemap_noindex(ctx: AuditContext) -> Iterator[Finding]:
+    """Sitemaps listing noindex pages
+
+    A URL listed in a new sitemap answers a page that tells search engines not to index it
+    (meta robots or ``X-Robots-Tag`` with ``noindex`` or ``none``).
+
+    Why: the sitemap asks for indexing and the page refuses it; Search Console reports it as
+    "Submitted URL marked noindex". Often a staging leftover on pages that should be indexed.
+
+    Fix: remove the noindex from pages that should rank, or drop the others from the sitemap.
+    """
+    for entry in _entries(ctx, "page"):
+        facts = _page_facts(entry)
+        if facts is None or not facts[1].noindex:
+            continue
+        page = facts[1]
+        sources = (("meta robots", page.meta_robots), ("X-Robots-Tag", page.x_robots_tag))
+        what = ", ".join(
+            f"{label} {value!r}"
+            for label, value in sources
+            if value and PageFacts(meta_robots=value).noindex
+        )
+        yield site_finding(
+            entry.loc,
+            f"listed in {entry.where()}, but noindex ({what})",
+            f"Remove the noindex from {entry.loc}, or remove it from the sitemap.",
+            entry.chain,
+            entry.origin,
+        )
+
+
+@rule("sitemap-non-canonical", Severity.WARNING, needs="sitemap")
+def sitemap_non_canonicals(ctx: AuditContext) -> Iterator[Finding]:
+    """Sitemaps listing pages whose canonical points elsewhere
+
+    A URL listed in a new sitemap answers a page whose canonical (``<link rel=canonical>``, else
+    the ``Link`` header) names another URL (compared after normalisation).
+
+    Why: the sitemap and the canonical disagree about which URL to index; search engines pick
+    one themselves, and the sitemap loses their trust.
+
+    Fix: list only self-canonical URLs: the URL the canonical names, or fix the canonical.
+    """
+    for entry in _entries(ctx, "page"):
+        facts = _page_facts(entry)
+        canonical = facts[1].canonical_url if facts else None
+        if facts is None or canonical is None:
+            continue
+        how = difference(facts[0], canonical)
+        if how is None:
+            continue
+        yield site_finding(
+            entry.loc,
+            f"listed in {entry.where()}, but its canonical is {canonical} ({how})",
+            f"List {canonical} instead, or make the canonical of {entry.loc} name itself.",
+            entry.chain,
+            entry.origin,
+        )
+
+
+@rule("sitemap-legacy-url", Severity.WARNING, needs="sitemap")
+def sitemap_legacy_urls(ctx: AuditContext) -> Iterator[Finding]:
+    """New sitemaps listing legacy URLs
+
+    A new sitemap lists a URL the redirect map sends elsewhere (or removes): an old URL kept in
+    the new site's sitemap, typically from a sitemap generated from the old site's database.
+
+    Why: search engines are asked to index a URL that redirects (or is gone); the new URL's
+    signals are diluted and the old URL lingers in the index.
+
+    Fix: list the new URLs (the map's targets) instead of the old ones.
+    """
+    legacy = _legacy_items(ctx)
+    for entry in _entries(ctx, "legacy"):
+        item = legacy[normalize(entry.loc)]
+        target = item.expected_target
+        where = f"the map sends it to {target}" if target else "the map removes it"
+        origin = f" ({item.rule.origin})" if item.rule else ""
+        fix = f"List {target} instead." if target else f"Remove {item.url} from the sitemap."
+        yield Finding(
+            rule_id="",
+            severity=Severity.NOTICE,
+            url=item.url,
+            message=f"listed in new sitemap {entry.where()}; {where}{origin}",
+            fix=fix,
+            evidence=entry.chain.hops,
+            final_url=entry.chain.final_url,
+            expected_url=target,
+            origin=entry.origin,
+        )
+
+
+@rule("sitemap-foreign-host", Severity.WARNING, needs="sitemap")
+def sitemap_foreign_hosts(ctx: AuditContext) -> Iterator[Finding]:
+    """Sitemaps listing URLs on another host or scheme
+
+    A new sitemap lists a URL whose scheme or host differs from the sitemap file's own (or, for
+    a sitemap given as a local file, a URL outside the new site's hosts): ``http://`` URLs in an
+    https site's sitemap, the bare host in the ``www.`` site's sitemap, another domain.
+
+    Why: the sitemap protocol only accepts URLs of the sitemap's own host and scheme; search
+    engines ignore the others (unless robots.txt of that host names the sitemap), and such URLs
+    are usually variants that redirect.
+
+    Fix: list each URL with the scheme and host the new site serves.
+    """
+    for entry in _entries(ctx, "foreign"):
+        how = _foreign(ctx, entry)
+        yield site_finding(
+            entry.loc,
+            f"listed in {entry.where()}: {how}",
+            f"List {entry.loc} with the scheme and host of the sitemap (the site's own).",
+            entry.chain if entry.chain.hops else None,
+            entry.origin,
+        )
+
+
+def _problem_files(ctx: AuditContext) -> Iterator[SitemapFile]:
+    yield from sitemap_files(graph(ctx))
+    yield from sitemap_files(graph(ctx), old=True)
+
+
+@rule("sitemap-invalid", Severity.ERROR, needs="sitemap-file")
+def sitemap_invalid(ctx: AuditContext) -> Iterator[Finding]:
+    """Sitemap files that cannot be read (in full)
+
+    A sitemap file (new, or given with ``--old-sitemap``) is not a sitemap (an HTML page,
+    binary data), is malformed XML, has a DOCTYPE or entity declaration (refused: entity
+    expansion and external entities are attack vectors), cannot be inflated, lists entries that
+    are not absolute http(s) URLs, or is an index that includes itself or nests too deep.
+
+    Why: search engines reject invalid sitemaps, in part or whole, so the URLs in them are not
+    submitted; a hostile sitemap is never expanded by the audit.
+
+    Fix: serve a valid sitemap (urlset or sitemapindex, UTF-8, absolute URLs, no DOCTYPE);
+    make every index list only its child sitemaps, one level deep.
+    """
+    for sm in _problem_files(ctx):
+        if sm.unread is not None or (sm.readable and not sm.error_count):
+            continue
+        what = "; ".join(sm.errors) or "not a sitemap"
+        more = sm.error_count - len(sm.errors)
+        if more > 0:
+            what += f" (and {more} more)"
+        kind = "legacy sitemap" if sm.old else "sitemap"
+        evidence = follow(ctx, sm.url) if "://" in sm.url else None
+        yield site_finding(
+            sm.url,
+            f"{kind} {sm.url}: {what}",
+            f"Serve {sm.url} as a valid sitemap (absolute URLs, no DOCTYPE, one index level).",
+            evidence if evidence is not None and evidence.hops else None,
+        )
+
+
+@rule("sitemap-too-large", Severity.WARNING, needs="sitemap-file")
+def sitemap_too_large(ctx: AuditContext) -> Iterator[Finding]:
+    """Sitemap files over the protocol's limits
+
+    A sitemap file lists more than 50,000 URLs or is larger than 50 MB uncompressed (a file
+    that inflates beyond that is not inflated further: the first 50 MB are read).
+
+    Why: search engines reject files over the limits, so none of their URLs are submitted.
+
+    Fix: split the sitemap into files under both limits and list them in a sitemap index.
+    """
+    for sm in _problem_files(ctx):
+        if not sm.over_limit:
+            continue
+        yield site_finding(
+            sm.url,
+            f"{sm.url} has {' and '.join(sm.over_limit)}",
+            f"Split {sm.url} into sitemaps of at most 50,000 URLs and 50 MB, listed in an index.",
+        )
+
+
+@rule("target-not-in-sitemap", Severity.NOTICE, needs="sitemap-read")
+def targets_not_in_sitemap(ctx: AuditContext) -> Iterator[Finding]:
+    """Redirect targets missing from the new sitemaps
+
+    A legacy URL redirects to a healthy, indexable page of the new site that no new sitemap
+    lists (compared after normalisation).
+
+    Why: the pages that inherit the old URLs' rankings are the ones to get indexed quickly;
+    listing them in the sitemap helps search engines find and re-crawl them.
+
+    Fix: add the page to the sitemap (or point the redirect at the URL the sitemap lists).
+    """
+    listings = sitemap_listings(graph(ctx))
+    sc = scope(ctx)
+    for item, chain in judged(ctx):
+        page = landing(item, chain)
+        if page is None or chain.hop_count == 0 or not sc.is_new(page.url):
+            continue
+        if page.page is not None and page.page.noindex:
+            continue  # noindex-target says it; a noindex page does not belong in a sitemap
+        if normalize(page.url) in listings:
+            continue
+        yield finding(
+            item,
+            chain,
+            f"lands on {page.url}, which no new sitemap lists",
+            f"Add {page.url} to the new site's sitemap.",
+        )
+
+
+@rule("old-sitemap-unredirected", Severity.ERROR, needs="old-sitemap")
+def old_sitemap_unredirected(ctx: AuditContext) -> Iterator[Finding]:
+    """Legacy sitemap URLs that neither redirect nor are mapped
+
+    A URL of the legacy site's sitemap (``--old-sitemap``) is not in the redirect map and
+    still answers a page itself (no redirect). URLs the new site keeps (a map target, or listed
+    in a new sitemap) are fine; one answering an error is ``legacy-url-broken``.
+
+    Why: every URL of the old sitemap was indexed; one left behind keeps competing with the
+    new page, or drops out of the index with its rankings when the old site goes.
+
+    Fix: redirect it (301/308) to its new URL and add the row to the map.
+    """
+    old = site(ctx).old_sitemap_urls
+    index = map_index(ctx.rules)
+    targets = {normalize(r.expected_target) for r in ctx.rules if r.expected_target}
+    listed = sitemap_listings(graph(ctx))
+    for item, chain in judged(ctx):
+        key = normalize(item.url)
+        if key not in old or key in index or key in targets or key in listed:
+            continue
+        if not answers_itself(chain):
+            continue
+        yield finding(
+            item,
+            chain,
+            f"listed in the legacy sitemap, answers {chain.final_status} itself and is not in "
+            "the redirect map",
+            f"Redirect {item.url} to its new URL with a 301/308 and add it to the map.",
+        )

@@ -1,0 +1,521 @@
+"""The new site's side of a crawl, as a state machine the hop spider drives (no Scrapy here).
+
+The audit fetches every URL once, hop by hop, whatever made it interesting: a legacy URL, the
+robots.txt of an audited host, a sitemap, a URL a sitemap lists, a link of a crawled page, a
+canonical or hreflang target, a URL variant. :class:`SiteWork` decides what else to fetch as
+records arrive, and keeps why each URL was wanted (its *roles*) along redirects until the chain
+ends, where the role acts:
+
+- ``robots``: parse the robots.txt answer; on a new-site host that answers it itself, follow its
+  ``Sitemap:`` lines (or try ``/sitemap.xml`` when it has none);
+- ``sitemap``: parse the file (:mod:`migrationaudit.inputs.sitemaps`); an index wants its child
+  sitemaps (with a depth limit and loop detection), a urlset its URLs;
+- ``expand``: a new-site page wants its canonical and hreflang targets (and, with variants on,
+  its slash / case / index variants);
+- ``crawl``: a new-site page of the ``--crawl`` also wants its links, up to depth and page limits;
+- ``ref`` / ``variant``: only fetched (their answers are what the rules judge).
+
+The spider tells SiteWork about every legacy seed (:meth:`SiteWork.legacy_seed`) and every record
+(:meth:`SiteWork.on_record`, with the body when :meth:`SiteWork.wants_body` said so) and fetches
+the URLs it returns. What the rules need beyond hop records (robots texts, sitemap contents,
+crawled pages) is emitted as JSON records (``site.jsonl``, read by
+:mod:`migrationaudit.sitecheck`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urldefrag, urlsplit, urlunsplit
+
+from migrationaudit.errors import InputError
+from migrationaudit.inputs.robots import RobotsTxt, decode_robots, robots_url
+from migrationaudit.inputs.sitemaps import SitemapDoc, parse_sitemap, read_sitemap_file
+from migrationaudit.models import Hop
+from migrationaudit.settings import (
+    CRAWL_DEPTH,
+    CRAWL_MAX_PAGES,
+    SITEMAP_FETCH_LIMIT,
+    SITEMAP_MAX_DEPTH,
+)
+from migrationaudit.urls import host_of, normalize, www_variant
+
+JOB_FILE = "site-job.json"
+RECORDS_FILE = "site.jsonl"
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+# -- URL helpers shared with the rules ------------------------------------------------------
+
+
+def site_of(url_or_host: str) -> str:
+    """The site a URL or host belongs to: its host without a leading ``www.``."""
+    host = host_of(url_or_host) if "/" in url_or_host else url_or_host.lower()
+    return www_variant(host)[0]
+
+
+def _is_name(host: str) -> bool:
+    """A DNS name with a dot, not an IP literal (only those have www twins)."""
+    return "." in host and not host.replace(".", "").isdigit() and ":" not in host
+
+
+def _toggle_slash(path: str) -> str | None:
+    """``/a`` ↔ ``/a/``; None for the root and for file-like last segments (``/a.pdf``)."""
+    if path in ("", "/"):
+        return None
+    if path.endswith("/"):
+        return path[:-1]
+    if "." in path.rsplit("/", 1)[-1]:
+        return None
+    return path + "/"
+
+
+def legacy_variants(url: str) -> list[str]:
+    """The scheme × www × trailing-slash variants of a legacy URL (the URL itself excluded),
+    as links and bookmarks may spell it: http/https, ``www.`` or not, with or without the
+    final slash. Scheme variants only without an explicit port; host variants only for names."""
+    try:
+        p = urlsplit(normalize(url))
+        port = p.port
+    except ValueError:
+        return []
+    if p.scheme not in ("http", "https") or not p.hostname:
+        return []
+    host = p.hostname
+    schemes = [p.scheme] if port is not None else ["http", "https"]
+    hosts = [host]
+    if _is_name(host):
+        site, is_www = www_variant(host)
+        hosts.append(site if is_www else f"www.{site}")
+    paths = [p.path]
+    toggled = _toggle_slash(p.path)
+    if toggled is not None:
+        paths.append(toggled)
+    out: list[str] = []
+    me = normalize(url)
+    for scheme in schemes:
+        for h in hosts:
+            netloc = h if port is None else f"{h}:{port}"
+            for path in paths:
+                v = urlunsplit((scheme, netloc, path, p.query, ""))
+                if v != me and v not in out:
+                    out.append(v)
+    return out
+
+
+def page_variants(url: str) -> list[str]:
+    """Variants of a new-site page a server may also answer: trailing slash toggled, path case
+    changed (lower-cased, or upper-cased when already lower-case), ``index.html`` appended to a
+    directory URL or removed from an index URL."""
+    try:
+        p = urlsplit(normalize(url))
+    except ValueError:
+        return []
+    if p.scheme not in ("http", "https"):
+        return []
+    paths: list[str] = []
+    toggled = _toggle_slash(p.path)
+    if toggled is not None:
+        paths.append(toggled)
+    if p.path != "/":
+        lower = p.path.lower()
+        paths.append(lower if lower != p.path else p.path.upper())
+    if p.path.endswith("/"):
+        paths.append(p.path + "index.html")
+    elif p.path.lower().endswith("/index.html"):
+        paths.append(p.path[: -len("index.html")])
+    out: list[str] = []
+    for path in paths:
+        v = urlunsplit((p.scheme, p.netloc, path, p.query, ""))
+        if v != normalize(url) and v not in out:
+            out.append(v)
+    return out
+
+
+def sitemap_probe_url(robots: str) -> str:
+    """``/sitemap.xml`` next to a robots.txt URL."""
+    return robots[: -len("/robots.txt")] + "/sitemap.xml"
+
+
+# -- the job --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteJob:
+    """What the new-site side of one crawl does (``RUN_DIR/site-job.json``).
+
+    ``new_sites`` / ``old_sites``: site names (hosts without ``www.``) of the new and the old
+    site; ``robots``: read the robots.txt of every audited origin; ``discover``: look for the new
+    site's sitemaps (robots.txt ``Sitemap:`` lines, ``/sitemap.xml``); ``sitemaps`` /
+    ``local_sitemaps``: given new-site sitemaps (URLs / files); ``old_sitemaps``: remote legacy
+    sitemaps (their URLs are legacy URLs); ``crawl``: start pages of the new-site crawl."""
+
+    new_sites: tuple[str, ...] = ()
+    old_sites: tuple[str, ...] = ()
+    robots: bool = True
+    discover: bool = True
+    sitemaps: tuple[str, ...] = ()
+    local_sitemaps: tuple[str, ...] = ()
+    old_sitemaps: tuple[str, ...] = ()
+    crawl: tuple[str, ...] = ()
+    max_pages: int = CRAWL_MAX_PAGES
+    depth: int = CRAWL_DEPTH
+    variants: bool = False
+    fetch_limit: int = SITEMAP_FETCH_LIMIT
+    max_sitemap_depth: int = SITEMAP_MAX_DEPTH
+
+    def write(self, run_dir: Path) -> None:
+        (Path(run_dir) / JOB_FILE).write_text(json.dumps(asdict(self), indent=1) + "\n", "utf-8")
+
+    @classmethod
+    def read(cls, run_dir: Path) -> SiteJob | None:
+        """The job of a run directory; None when the run has none (a plain audit)."""
+        path = Path(run_dir) / JOB_FILE
+        if not path.is_file():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for k, v in known.items():
+            if isinstance(v, list):
+                known[k] = tuple(v)
+        return cls(**known)
+
+
+# -- roles ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Role:
+    kind: str  # robots | sitemap | expand | legacy | crawl | ref | variant
+    requested: str = ""  # robots: the robots.txt URL asked for; sitemap: the URL named
+    old: bool = False  # sitemap: a legacy sitemap
+    depth: int = 0  # sitemap: index nesting; crawl: clicks from a start page
+    ancestors: tuple[str, ...] = ()  # sitemap: the indexes above (normalised), for loops
+    source: str = ""  # sitemap: cli | robots | index | probe
+
+
+BODY_ROLES = frozenset({"robots", "sitemap"})
+
+
+@dataclass
+class _Page:
+    """What a recorded healthy new-site page says (kept for roles that reach it later)."""
+
+    canonical: str | None
+    hreflang: tuple[str, ...]
+    links: tuple[str, ...] | None
+
+
+@dataclass
+class SiteWork:
+    """See the module docstring. ``emit`` receives each JSON record for ``site.jsonl``."""
+
+    job: SiteJob
+    emit: Emit
+    pending: dict[str, list[_Role]] = field(default_factory=dict)
+    recorded: dict[str, str | None] = field(default_factory=dict)  # url → redirect target
+    pages: dict[str, _Page] = field(default_factory=dict)
+    robots_origins: set[str] = field(default_factory=set)
+    robots_read: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+    sitemaps_read: set[str] = field(default_factory=set)
+    expanded: set[str] = field(default_factory=set)
+    crawled: dict[str, int] = field(default_factory=dict)
+    link_pages: int = 0  # pages whose links were collected (bounded by max_pages)
+    listed: int = 0  # sitemap URLs wanted so far (bounded by fetch_limit)
+
+    # -- scopes --
+
+    def in_new(self, url: str) -> bool:
+        return site_of(url) in self.job.new_sites
+
+    def audited(self, url: str) -> bool:
+        site = site_of(url)
+        return site in self.job.new_sites or site in self.job.old_sites
+
+    def _robots_wanted(self, url: str) -> bool:
+        # robots.txt of the new site is also where its sitemaps are found.
+        return (self.job.robots and self.audited(url)) or (self.job.discover and self.in_new(url))
+
+    # -- entry points --
+
+    def start(self) -> list[str]:
+        """URLs to fetch once the legacy seeds are queued."""
+        out: list[str] = []
+        for url in self.job.sitemaps:
+            out += self._declare(url, _Role("sitemap"), "cli", None)
+        for path in self.job.local_sitemaps:
+            out += self._local_sitemap(path)
+        for url in self.job.old_sitemaps:
+            out += self._declare(url, _Role("sitemap", old=True), "cli", None)
+        for url in self.job.crawl:
+            out += self._want(url, _Role("crawl", depth=0))
+        return out
+
+    def legacy_seed(self, url: str) -> list[str]:
+        """A legacy URL was queued: its landing page is expanded, its variants fetched."""
+        out = self._want(url, _Role("legacy"))
+        if self.job.variants:
+            for v in legacy_variants(url):
+                out += self._want(v, _Role("variant"))
+        return out
+
+    def wants_body(self, url: str) -> bool:
+        """Whether the answer's body is needed (robots.txt or sitemap at the end of a chain)."""
+        return any(r.kind in BODY_ROLES for r in self.pending.get(url, ()))
+
+    def wants_links(self, url: str) -> bool:
+        """Whether to collect the links of this page (a new-site page of a crawled site, while
+        the page budget lasts)."""
+        return bool(self.job.crawl) and self.in_new(url) and self.link_pages < self.job.max_pages
+
+    def on_record(
+        self, hop: Hop, body: bytes | None = None, flags: Iterable[str] = ()
+    ) -> list[str]:
+        """``hop`` was recorded: the URLs to fetch now."""
+        roles = self.pending.pop(hop.url, [])
+        target = hop.target if hop.is_redirect else None
+        self.recorded[hop.url] = target
+        out: list[str] = []
+        if target is not None:
+            # The spider follows the redirect itself (within the hop limit): the roles only
+            # travel along; a URL returned here would restart the chain at depth 0.
+            for role in roles:
+                out += self._want(target, role, fetch=False)
+        else:
+            page = hop.page
+            if hop.is_healthy and page is not None and self.in_new(hop.url):
+                if page.links is not None:
+                    self.link_pages += 1
+                self.pages[hop.url] = _Page(
+                    page.canonical_url, tuple(h for _, h in page.hreflang), page.links
+                )
+            for role in roles:
+                out += self._apply(hop.url, role, hop, body, tuple(flags))
+        # After the roles: the robots.txt of this hop's host may be this very record.
+        if hop.status is not None and self._robots_wanted(hop.url):
+            origin = robots_url(hop.url)
+            if origin is not None and origin not in self.robots_origins:
+                self.robots_origins.add(origin)
+                out += self._want(origin, _Role("robots", requested=origin))
+        return out
+
+    # -- internals --
+
+    def _want(self, url: str, role: _Role, *, fetch: bool = True) -> list[str]:
+        """Attach ``role`` to the end of ``url``'s chain: act now when that end is recorded,
+        else when it is. Returns ``[url]`` to fetch (``fetch``) when it was not recorded."""
+        url = urldefrag(url.strip())[0] if "#" in url else url.strip()
+        start = url
+        seen: set[str] = set()
+        while url in self.recorded:
+            target = self.recorded[url]
+            if target is None:
+                return self._apply(url, role, None, None, ())
+            if url in seen:
+                return []  # a redirect loop: the role ends with it
+            seen.add(url)
+            url = target
+        self.pending.setdefault(url, []).append(role)
+        # Reaching ``start`` again (depth 0) also fetches a tail an earlier, longer chain had
+        # cut off at the hop limit: ``start`` begins a chain of its own.
+        return [start] if fetch else []
+
+    def _apply(
+        self, url: str, role: _Role, hop: Hop | None, body: bytes | None, flags: tuple[str, ...]
+    ) -> list[str]:
+        if role.kind == "robots":
+            return self._robots(url, role, hop, body)
+        if role.kind == "sitemap":
+            return self._sitemap(url, role, hop, body, flags)
+        if role.kind in ("expand", "legacy"):
+            return self._expand(url)
+        if role.kind == "crawl":
+            return self._crawl(url, role.depth)
+        return []
+
+    def _robots(self, url: str, role: _Role, hop: Hop | None, body: bytes | None) -> list[str]:
+        if url not in self.robots_read:
+            self.robots_read[url] = self._read_robots(url, hop, body)
+        declared = self.robots_read[url]
+        # Sitemaps are looked for only on a new-site host that answers its own robots.txt: a
+        # host redirecting it elsewhere is a variant the site does not serve.
+        if (
+            not self.job.discover
+            or declared is None
+            or robots_url(url) != role.requested
+            or not self.in_new(url)
+        ):
+            return []
+        out: list[str] = []
+        for sitemap in declared:
+            out += self._declare(sitemap, _Role("sitemap"), "robots", url)
+        if not declared:
+            out += self._declare(sitemap_probe_url(role.requested), _Role("sitemap"), "probe", url)
+        return out
+
+    def _read_robots(self, url: str, hop: Hop | None, body: bytes | None) -> tuple[str, ...] | None:
+        """Emit the robots record; its Sitemap: lines (() for none, or no file at all: a 4xx),
+        None when nothing should be looked for (unread, 5xx, no answer)."""
+        if hop is None:
+            self.emit({"t": "robots", "url": url, "unread": True})
+            return None
+        text = decode_robots(body) if hop.is_healthy and body is not None else None
+        self.emit(
+            {"t": "robots", "url": url, "status": hop.status, "error": hop.error, "text": text}
+        )
+        if text is not None:
+            return RobotsTxt.from_answer(url, 200, text).sitemaps
+        if hop.status is not None and 400 <= hop.status < 500 and hop.status != 429:
+            return ()
+        return None
+
+    def _declare(self, url: str, role: _Role, source: str, by: str | None) -> list[str]:
+        self.emit({"t": "sitemap-ref", "url": url, "source": source, "by": by, "old": role.old})
+        return self._want(url, replace(role, source=source, requested=url))
+
+    def _local_sitemap(self, path: str) -> list[str]:
+        try:
+            doc = read_sitemap_file(path)
+        except InputError as exc:  # checked before the crawl; gone since: say so, go on
+            doc = SitemapDoc(path, None, errors=(exc.reason,), error_count=1)
+        return self._sitemap_doc(path, doc, _Role("sitemap"), truncated=False)
+
+    def _sitemap(
+        self,
+        url: str,
+        role: _Role,
+        hop: Hop | None,
+        body: bytes | None,
+        flags: tuple[str, ...],
+    ) -> list[str]:
+        if url in self.sitemaps_read:
+            return []
+        if hop is not None and not hop.is_healthy:
+            return []  # the chain's end says it all (sitemap-broken)
+        self.sitemaps_read.add(url)
+        if hop is None or body is None:
+            reason = "fetched for another purpose before it was known as a sitemap"
+            self.emit({"t": "sitemap", "url": url, "old": role.old, "unread": reason})
+            return []
+        if "undecodable" in flags:
+            reason = "the compressed body could not be decoded (corrupt, or too large inflated)"
+            doc = SitemapDoc(url, None, errors=(reason,), error_count=1)
+        else:
+            doc = parse_sitemap(body, url)
+        if role.source == "probe" and doc.format is None and doc.count == 0:
+            return []  # e.g. an HTML page served for every path: not a sitemap, not a defect
+        return self._sitemap_doc(url, doc, role, truncated="truncated" in flags)
+
+    def _sitemap_doc(self, url: str, doc: SitemapDoc, role: _Role, truncated: bool) -> list[str]:
+        out: list[str] = []
+        errors = list(doc.errors)
+        unfetched = 0
+        me = {normalize(url), normalize(role.requested or url)}
+        above = {*role.ancestors, *me}
+        if doc.is_index:
+            for entry in doc.entries:
+                # A child that is (or redirects to) this index or one above it is a loop.
+                ends = {normalize(entry.loc), normalize(self._end(entry.loc))}
+                if ends & above:
+                    errors.append(f"line {entry.line}: index includes {entry.loc} again (loop)")
+                elif role.depth + 1 > self.job.max_sitemap_depth:
+                    errors.append(
+                        f"line {entry.line}: {entry.loc} nested deeper than "
+                        f"{self.job.max_sitemap_depth} index levels (not read)"
+                    )
+                else:
+                    child_role = _Role(
+                        "sitemap",
+                        old=role.old,
+                        depth=role.depth + 1,
+                        ancestors=tuple(sorted(above)),
+                    )
+                    out += self._declare(entry.loc, child_role, "index", url)
+        else:
+            for entry in doc.entries:
+                if self.listed >= self.job.fetch_limit:
+                    unfetched += 1
+                    continue
+                self.listed += 1
+                out += self._want(entry.loc, _Role("legacy" if role.old else "expand"))
+                for _, href in entry.alternates:
+                    if self.audited(href):
+                        out += self._want(href, _Role("ref"))
+        self.emit(
+            {
+                "t": "sitemap",
+                "url": url,
+                "old": role.old,
+                "format": doc.format,
+                "entries": [e.to_dict() for e in doc.entries],
+                "count": doc.count,
+                "size": doc.size,
+                "compressed": doc.compressed,
+                "over_limit": list(doc.over_limit),
+                "errors": errors[: max(len(doc.errors), 10)],
+                "error_count": doc.error_count + len(errors) - len(doc.errors),
+                "unfetched": unfetched,
+                "truncated": truncated,
+            }
+        )
+        if role.old and self.job.variants:
+            for entry in doc.entries[: self.job.fetch_limit]:
+                for v in legacy_variants(entry.loc):
+                    out += self._want(v, _Role("variant"))
+        return out
+
+    def _end(self, url: str) -> str:
+        """Where the recorded redirects from ``url`` lead so far (``url`` when unrecorded)."""
+        seen: set[str] = set()
+        while (target := self.recorded.get(url)) is not None and url not in seen:
+            seen.add(url)
+            url = target
+        return url
+
+    def _expand(self, url: str) -> list[str]:
+        page = self.pages.get(url)
+        if page is None or url in self.expanded:
+            return []
+        self.expanded.add(url)
+        out: list[str] = []
+        refs = [page.canonical, *page.hreflang]
+        for ref in dict.fromkeys(r for r in refs if r):
+            if self.audited(ref) and normalize(ref) != normalize(url):
+                out += self._want(ref, _Role("ref"))
+        if self.job.variants:
+            for v in page_variants(url):
+                out += self._want(v, _Role("variant"))
+        return out
+
+    def _crawl(self, url: str, depth: int) -> list[str]:
+        page = self.pages.get(url)
+        if page is None or page.links is None:
+            return []
+        known = self.crawled.get(url)
+        if known is not None and known <= depth:
+            return []
+        if known is None and len(self.crawled) >= self.job.max_pages:
+            return []
+        self.crawled[url] = depth
+        self.emit({"t": "crawled", "url": url, "depth": depth})
+        out = self._expand(url)
+        if depth < self.job.depth:
+            for link in page.links:
+                if self.in_new(link):
+                    out += self._want(link, _Role("crawl", depth=depth + 1))
+        return out
+
+
+def open_records(run_dir: Path) -> tuple[Emit, Callable[[], None]]:
+    """An ``emit`` writing ``site.jsonl`` line by line (flushed), and its ``close``."""
+    f = (Path(run_dir) / RECORDS_FILE).open("a", encoding="utf-8")
+
+    def emit(record: dict[str, Any]) -> None:
+        f.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
+        f.flush()
+
+    return emit, f.close

@@ -1,0 +1,200 @@
+"""An in-memory crawl: the real HopSpider (and its new-site side) answered by a scenario Site
+without sockets, so a whole audit of a sample_maps case runs in milliseconds.
+
+The answers are built like the scenario server builds them (``Site.resolve``, ``route_body``)
+and handed to the spider as Scrapy responses, as the download handler would: hosts without a
+route answer like an unresolvable name, dead hosts refuse, ``Content-Encoding: gzip`` is
+inflated (with the crawl's size cap), bodies are cut at the crawl's body cap.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import deque
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from migrationaudit.spiders.handler import HopDownloadError
+from migrationaudit.spiders.hop import SEEDS_FILE, HopSpider
+from scrapy.http import Headers, Request, Response
+from scrapy.responsetypes import responsetypes
+from twisted.python.failure import Failure
+
+from migrationaudit.crawl import HOPS_FILE, read_hops
+from migrationaudit.models import Hop
+from migrationaudit.pipeline import AuditRequest, Inputs, judge, load_inputs
+from migrationaudit.scenario import Route, Site, render_page, route_body, route_key
+from migrationaudit.settings import MAX_BODY, CheckOptions, SiteOptions
+from migrationaudit.sitecheck import SiteRun, plan, read_records, start_run
+
+TIMEOUT = 5.0  # what tests/test_golden.py passes to the CLI
+INFLATED_CAP = max(MAX_BODY * 4, 1024 * 1024)  # the crawl's DOWNLOAD_MAXSIZE
+
+
+def _answer(site: Site, request: Request, hits: dict[str, int]) -> Response | HopDownloadError:
+    scheme, host, path = route_key(request.url)
+    if host in site.dead_hosts:
+        return HopDownloadError("connection refused", transient=True)
+    if host not in site.served_hosts:
+        return HopDownloadError(f"dns: {host}: Name or service not known", transient=False)
+    route, moved = site.resolve(scheme, host, path)
+    headers: list[tuple[str, str]] = []
+    if moved is not None:
+        status, body = 301, render_page(Route(url=moved, location=moved), 301).encode()
+        headers.append(("Location", moved))
+        content_type = "text/html; charset=utf-8"
+    elif route is None:
+        status, body = 404, render_page(Route(url="http://x/", title="404 Not Found"), 404).encode()
+        content_type = "text/html; charset=utf-8"
+    else:
+        if route.action == "reset":
+            return HopDownloadError("connection reset", transient=True)
+        if route.delay >= TIMEOUT:
+            return HopDownloadError(f"timeout after {TIMEOUT:g}s", transient=True)
+        hits[route.url] = hits.get(route.url, 0) + 1
+        if hits[route.url] <= route.fail_times:
+            status = route.fail_status
+            body = render_page(Route(url=route.url), status).encode()
+            content_type = "text/html; charset=utf-8"
+        else:
+            status = route.status
+            body, extra, ctype = route_body(route, status)
+            content_type = ctype or "text/html; charset=utf-8"
+            if route.location is not None:
+                headers.append(("Location", route.location))
+            headers += list(route.headers) + extra
+    headers.append(("Content-Type", content_type))
+    flags: list[str] = []
+    if len(body) > MAX_BODY:
+        body, flags = body[:MAX_BODY], ["truncated"]
+    if any(k.lower() == "content-encoding" for k, _ in headers):
+        try:
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            inflated = d.decompress(body, INFLATED_CAP + 1)
+            if len(inflated) > INFLATED_CAP:
+                raise ValueError("too large")
+            body = inflated
+        except (zlib.error, ValueError):
+            body, flags = b"", [*flags, "undecodable"]
+    scrapy_headers = Headers(headers)
+    cls = responsetypes.from_args(headers=scrapy_headers, url=request.url, body=body)
+    if flags and "undecodable" in flags:
+        cls = Response
+    return cls(
+        url=request.url,
+        status=status,
+        headers=scrapy_headers,
+        body=body,
+        request=request,
+        flags=flags,
+    )
+
+
+def crawl(site: Site, seeds: Iterable[str], run_dir: Path, max_hops: int = 10) -> list[Hop]:
+    """Crawl ``seeds`` (and the site job already in ``run_dir``, if any) in memory."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    seeds = list(seeds)
+    (run_dir / SEEDS_FILE).write_text("".join(f"{s}\n" for s in seeds), encoding="utf-8")
+    spider = HopSpider(run_dir=run_dir, max_hops=max_hops, retries=0)
+    spider._open_out()
+    queue: deque[Request] = deque()
+    for url in seeds:
+        queue.extend(spider._reach(url, 0))
+        if spider.site is not None:
+            queue.extend(spider._site_reach(spider.site.legacy_seed(url)))
+    if spider.site is not None:
+        queue.extend(spider._site_reach(spider.site.start()))
+    hits: dict[str, int] = {}
+    while queue:
+        request = queue.popleft()
+        answer = _answer(site, request, hits)
+        if isinstance(answer, HopDownloadError):
+            failure = Failure(answer)
+            failure.request = request  # type: ignore[attr-defined]
+            queue.extend(spider.on_error(failure))
+        else:
+            queue.extend(spider.parse(answer))
+    spider.closed("finished")
+    assert (run_dir / HOPS_FILE).is_file()
+    return list(read_hops(run_dir))
+
+
+def audit_case(
+    case: Path,
+    site: Site,
+    run_dir: Path,
+    *,
+    max_hops: int = 10,
+    options: SiteOptions | None = None,
+) -> tuple[Inputs, object]:
+    """Audit a sample_maps case in memory as the CLI would (the case's audit.json options
+    unless ``options``): (inputs, the pipeline's Judged result)."""
+    from migrationaudit.sitecheck import case_options
+
+    urls = (str(case / "urls.txt"),) if (case / "urls.txt").is_file() else ()
+    opts = options if options is not None else case_options(case)
+    req = AuditRequest(maps=(str(case / "redirects.csv"),), url_lists=urls, site=opts)
+    inputs = load_inputs(req)
+    job, _ = plan(opts, inputs.rules, inputs.legacy)
+    start_run(run_dir, job)
+    hops = crawl(site, [item.url for item in inputs.legacy], run_dir, max_hops)
+    checks = CheckOptions(max_hops=max_hops)
+    judged = judge(inputs, hops, checks, max_hops, site=SiteRun(opts, read_records(run_dir)))
+    return inputs, judged
+
+
+def audit_site(
+    tmp: Path,
+    routes: Iterable[dict[str, object]],
+    *,
+    rows: Iterable[tuple[str, str]] = (),
+    urls: Iterable[str] = (),
+    dead_hosts: Iterable[str] = (),
+    redirect_variants: bool = False,
+    max_hops: int = 10,
+    **site_options: object,
+) -> Any:
+    """Audit a tiny site in memory: ``rows`` (old, new) become the map, ``urls`` a URL list,
+    ``site_options`` the :class:`SiteOptions` (e.g. ``crawl=("https://n.test/",)``). Returns
+    the pipeline's Judged result (findings, verdicts, chains, skipped)."""
+    from migrationaudit.scenario import parse_site
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    maps: tuple[str, ...] = ()
+    rows = list(rows)
+    if rows:
+        (tmp / "map.csv").write_text(
+            "old_url,new_url\n" + "".join(f"{a},{b}\n" for a, b in rows), encoding="utf-8"
+        )
+        maps = (str(tmp / "map.csv"),)
+    lists: tuple[str, ...] = ()
+    urls = list(urls)
+    if urls:
+        (tmp / "urls.txt").write_text("".join(f"{u}\n" for u in urls), encoding="utf-8")
+        lists = (str(tmp / "urls.txt"),)
+    site = parse_site(
+        {
+            "routes": list(routes),
+            "dead_hosts": list(dead_hosts),
+            "redirect_variants": redirect_variants,
+        }
+    )
+    opts = SiteOptions(**site_options)  # type: ignore[arg-type]
+    inputs = load_inputs(AuditRequest(maps=maps, url_lists=lists, site=opts))
+    run_dir = tmp / "run"
+    job, _ = plan(opts, inputs.rules, inputs.legacy)
+    start_run(run_dir, job)
+    hops = crawl(site, [item.url for item in inputs.legacy], run_dir, max_hops)
+    checks = CheckOptions(max_hops=max_hops)
+    return judge(inputs, hops, checks, max_hops, site=SiteRun(opts, read_records(run_dir)))
+
+
+def pairs(judged: Any, rule_id: str | None = None) -> set[tuple[str, str]]:
+    """(rule, url) of a Judged result's findings (of one rule)."""
+    return {(f.rule_id, f.url) for f in judged.findings if rule_id in (None, f.rule_id)}
+
+
+def fired(judged: Any, rule_id: str) -> list[str]:
+    """URLs one rule fired on, sorted."""
+    return sorted(f.url for f in judged.findings if f.rule_id == rule_id)

@@ -1,0 +1,113 @@
+"""URL-variant rules on tiny sites crawled in memory, and the variant generators."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from migrationaudit.sitework import legacy_variants, page_variants
+
+from .memcrawl import audit_site, fired
+
+N, OLD = "https://www.n.test", "http://www.o.test"
+
+
+def page(url: str, **extra: Any) -> dict[str, Any]:
+    return {"url": url, "title": url, "canonical": url, **extra}
+
+
+def test_legacy_variants() -> None:
+    got = legacy_variants("http://www.o.test/a?x=1")
+    assert got == [
+        "http://www.o.test/a/?x=1",
+        "http://o.test/a?x=1",
+        "http://o.test/a/?x=1",
+        "https://www.o.test/a?x=1",
+        "https://www.o.test/a/?x=1",
+        "https://o.test/a?x=1",
+        "https://o.test/a/?x=1",
+    ]
+    assert "http://o.test/f.pdf/" not in legacy_variants("http://o.test/f.pdf")  # a file
+    assert legacy_variants("http://127.0.0.1:8080/") == []  # no scheme swap, no www, no slash
+
+
+def test_page_variants() -> None:
+    assert page_variants(f"{N}/a/") == [f"{N}/a", f"{N}/A/", f"{N}/a/index.html"]
+    assert page_variants(f"{N}/About") == [f"{N}/About/", f"{N}/about"]
+    assert page_variants(f"{N}/d/index.html") == [f"{N}/D/INDEX.HTML", f"{N}/d/"]
+    assert page_variants(f"{N}/") == [f"{N}/index.html"]
+
+
+def test_duplicate_variants(tmp_path: Path) -> None:
+    j = audit_site(
+        tmp_path,
+        [{"url": f"{OLD}/{x}", "location": f"{N}/{x}/"} for x in ("a", "b", "c", "d")]
+        + [
+            page(f"{N}/a/"),
+            page(f"{N}/a"),  # a duplicate with its own canonical
+            page(f"{N}/b/"),
+            page(f"{N}/b/index.html", canonical=f"{N}/b/"),  # canonicalised: fine
+            page(f"{N}/c/"),
+            {"url": f"{N}/c", "location": f"{N}/c/"},  # redirected: fine
+            page(f"{N}/d/"),
+            {"url": f"{N}/D/", "title": "D"},  # case-insensitive server, no canonical
+        ],
+        rows=[(f"{OLD}/{x}", f"{N}/{x}/") for x in ("a", "b", "c", "d")],
+        variants=True,
+    )
+    assert fired(j, "duplicate-variant") == [f"{N}/a/", f"{N}/d/"]
+
+
+def test_variant_chains(tmp_path: Path) -> None:
+    j = audit_site(
+        tmp_path,
+        [
+            {"url": f"{OLD}/a", "location": f"{N}/a"},
+            {"url": f"{OLD}/b", "location": f"{N}/b"},
+            {"url": f"{OLD}/c", "location": f"{N}/c"},
+            {"url": f"{OLD}/d", "location": f"{N}/d"},
+            # https://www.o.test/a first goes back to http: two hops
+            {"url": "https://www.o.test/a", "location": f"{OLD}/a"},
+            # the slash variant of /b lands elsewhere
+            {"url": f"{OLD}/b/", "location": f"{N}/other"},
+            # the slash variant of /c is the old page, still live
+            page(f"{OLD}/c/"),
+            page(f"{N}/a"),
+            page(f"{N}/b"),
+            page(f"{N}/c"),
+            page(f"{N}/d"),
+            page(f"{N}/other"),
+        ],
+        rows=[(f"{OLD}/{x}", f"{N}/{x}") for x in ("a", "b", "c", "d")],
+        redirect_variants=True,  # every other variant answers like its route: one hop
+        variants=True,
+    )
+    assert fired(j, "variant-chain") == [f"{OLD}/a", f"{OLD}/b", f"{OLD}/c"]
+    msg = {f.url: f.message for f in j.findings if f.rule_id == "variant-chain"}
+    assert "https://www.o.test/a takes 2 redirects" in msg[f"{OLD}/a"]
+    assert f"lands on {N}/other" in msg[f"{OLD}/b"]
+    assert "answers 200 itself" in msg[f"{OLD}/c"]
+
+
+def test_variants_on_hosts_that_do_not_answer_are_not_judged(tmp_path: Path) -> None:
+    # no redirect_variants: o.test (bare) and the https side are not served at all
+    j = audit_site(
+        tmp_path,
+        [{"url": f"{OLD}/a", "location": f"{N}/a"}, page(f"{N}/a")],
+        rows=[(f"{OLD}/a", f"{N}/a")],
+        dead_hosts=["o.test"],
+        variants=True,
+    )
+    # www.o.test answers 404 for the variants it has no route for: real detours; the bare
+    # host refuses every connection: not judged
+    assert fired(j, "variant-chain") == [f"{OLD}/a"]
+    message = next(f.message for f in j.findings if f.rule_id == "variant-chain")
+    assert f"{OLD}/a/ ends on 404" in message
+    assert "//o.test/" not in message  # the bare host refuses: not a detour anyone sees
+
+
+def test_without_variants_the_rules_are_skipped(tmp_path: Path) -> None:
+    j = audit_site(tmp_path, [page(f"{N}/a")], urls=[f"{N}/a"])
+    reasons = {s.rule_id: s.reason for s in j.skipped}
+    assert reasons["variant-chain"] == reasons["duplicate-variant"]
+    assert reasons["variant-chain"] == "URL variants not requested (--variants)"
