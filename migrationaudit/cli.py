@@ -258,6 +258,12 @@ def crawl_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--per-host-concurrency", type=click.IntRange(1, 512),
                      default=settings.PER_HOST_CONCURRENCY, show_default=True,
                      help="Requests in flight per host."),
+        click.option("--workers", type=click.IntRange(0, 64), default=settings.WORKERS,
+                     show_default=True,
+                     help="Crawl processes sharing the legacy URLs (their limits divided so "
+                          "the totals hold). 0: one per CPU, for runs of at least "
+                          f"{settings.WORKER_MIN_SEEDS:,} URLs per process; 1: a single "
+                          "process. --delay and new-site sitemap or crawl work use one."),
         click.option("--delay", type=click.FloatRange(0), default=settings.DELAY, show_default=True,
                      help="Seconds between requests to one host."),
         click.option("--timeout", type=click.FloatRange(0.1), default=settings.TIMEOUT,
@@ -451,6 +457,7 @@ def _make_request(kw: dict[str, Any]) -> Any:
         delay=kw.get("delay", settings.DELAY),
         timeout=kw.get("timeout", settings.TIMEOUT),
         retries=kw.get("retries", settings.RETRIES),
+        workers=kw.get("workers", settings.WORKERS),
         user_agent=kw.get("user_agent", settings.USER_AGENT),
         connect_to=connect,
         scrapy_settings=tuple(_scrapy_setting(v) for v in kw.get("scrapy_settings", ())),
@@ -573,6 +580,7 @@ _RESUME_FIELDS: dict[str, tuple[str, ...]] = {
     "max_hops": ("max_hops",), "concurrency": ("concurrency",),
     "per_host_concurrency": ("per_host_concurrency",), "delay": ("delay",),
     "timeout": ("timeout",), "retries": ("retries",), "user_agent": ("user_agent",),
+    "workers": ("workers",),
     "connect_to": ("resolve", "connect_to"), "scrapy_settings": ("scrapy_settings",),
     "rewrite_host": ("rewrite_host",), "verify_tls": ("insecure",), "ca_bundle": ("ca_bundle",),
 }
@@ -739,12 +747,14 @@ def config_command(for_command: str, as_json: bool, args: tuple[str, ...]) -> No
 @main.command()
 @click.argument("run_dir", metavar="RUN_DIR", type=click.Path(file_okay=False, path_type=Path))
 @gate_options
+@FIXES_OPTION
 def report(run_dir: Path, **kw: Any) -> None:
     """Re-render every output of a saved run with the current configuration (no network).
 
     RUN_DIR is an audit's --out folder (or its run/ folder). Rules, severities, --fail-on,
-    budgets, ignores and the baseline apply anew; the reports are written next to the run
-    (or to --out) and the exit code is the new gate's.
+    budgets, ignores and the baseline apply anew; the --priority exports are read again from
+    where the audit found them (one that is gone is named, and left out). The reports and
+    fixes/ are written next to the run (or to --out) and the exit code is the new gate's.
     """
     from click.core import ParameterSource
 
@@ -762,8 +772,13 @@ def report(run_dir: Path, **kw: Any) -> None:
         result = rebuild(saved, checks, Severity.parse(kw["fail_on"]))
     except MigrationAuditError as exc:
         _fail(str(exc), kw["debug"])
+    if not kw["quiet"]:
+        for note in saved.notes:  # e.g. a --priority export that is gone
+            click.echo(f"warning: {note}", err=True)
     result = _finish(result, out_dir, tuple(kw["formats"]) or None, kw["quiet"], kw["debug"],
                      policy, kw)
+    if kw["fixes"]:
+        _write_fixes(result, out_dir, kw["quiet"], kw["debug"])
     sys.exit(_exit_code(result, kw))
 
 

@@ -99,6 +99,7 @@ KEYS: tuple[Key, ...] = (
     Key("max-hops", "max_hops"),
     Key("concurrency", "concurrency"),
     Key("per-host-concurrency", "per_host_concurrency"),
+    Key("workers", "workers"),
     Key("delay", "delay"),
     Key("timeout", "timeout"),
     Key("retries", "retries"),

@@ -18,6 +18,11 @@ Scrapy's CrawlerProcess with :class:`~migrationaudit.spiders.hop.HopSpider` and 
 ``progress FETCHED FINISHED TOTAL`` lines on stdout (hop records written, legacy URLs whose
 chain is finished, legacy URLs).
 
+``--workers N`` (:func:`plan_workers`): N such children over shards of the seeds (a stable
+hash of host + path, :func:`shard_of`), each in ``RUN_DIR/shards/K/`` with its share of the
+concurrency limits, merged into ``RUN_DIR`` when they end (:func:`merge_shards`: a URL two
+children both fetched keeps its first record) and removed; crawl.json then sums them up.
+
 Secrets (``--auth`` / ``--header``) never touch the run directory: job.json leaves them out,
 and the parent hands them to the child as the first line of its stdin (``--secrets-stdin``),
 already scoped to origins. ``--resume`` keeps hops.jsonl and replays its records instead of
@@ -29,17 +34,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import ssl
 import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from migrationaudit.access import (
     OriginKey,
@@ -50,13 +58,17 @@ from migrationaudit.access import (
 )
 from migrationaudit.errors import ConfigError, CrawlError, InputError
 from migrationaudit.models import Hop
-from migrationaudit.settings import ConnectTo, CrawlOptions
+from migrationaudit.settings import WORKER_MIN_SEEDS, ConnectTo, CrawlOptions
+from migrationaudit.sitework import JOB_FILE as SITE_JOB_FILE
+from migrationaudit.sitework import RECORDS_FILE as SITE_RECORDS_FILE
+from migrationaudit.sitework import SiteJob
 
 SEEDS_FILE = "seeds.txt"
 JOB_FILE = "job.json"
 HOPS_FILE = "hops.jsonl"
 SUMMARY_FILE = "crawl.json"
 LOG_FILE = "crawl.log"
+SHARDS_DIR = "shards"  # --workers N: one run directory per crawl process, merged at the end
 STOP_GRACE_S = 15.0  # after SIGTERM, how long the child may take to close cleanly
 STDERR_TAIL_LINES = 20
 _CHILD_ENV = "MIGRATIONAUDIT_CRAWL_CHILD"  # set: the child stops when the parent goes away
@@ -79,6 +91,7 @@ class CrawlSummary:
     elapsed_s: float
     interrupted: bool
     finished: int = 0
+    workers: int = 1  # crawl processes that shared the seeds (see plan_workers)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -92,6 +105,7 @@ class CrawlSummary:
             elapsed_s=float(d.get("elapsed_s", 0.0)),
             interrupted=bool(d.get("interrupted", False)),
             finished=int(d.get("finished", 0)),
+            workers=int(d.get("workers", 1)),
         )
 
 
@@ -156,7 +170,11 @@ def run_crawl(
         for name in stale:
             (run_dir / name).unlink(missing_ok=True)
         if resume:
+            # A sharded run stopped before its merge (parent killed): merge what it kept.
+            merge_shards(run_dir)
             _drop_cut_off_record(run_dir / HOPS_FILE)
+        else:
+            shutil.rmtree(run_dir / SHARDS_DIR, ignore_errors=True)
         count = _write_seeds(seeds, run_dir / SEEDS_FILE, origins, rewriter.forward)
         job = json.dumps(options_to_dict(options), indent=2)
         (run_dir / JOB_FILE).write_text(job + "\n", encoding="utf-8")
@@ -166,6 +184,10 @@ def run_crawl(
         scoped = scope_headers(options.headers, origins, rewriter)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+
+    plan = plan_workers(options, count, SiteJob.read(run_dir))
+    if plan.workers > 1:
+        return _run_sharded(run_dir, plan, options, scoped, count, progress, resume, started)
 
     cmd = [sys.executable, "-m", "migrationaudit.crawl", str(run_dir), "--secrets-stdin"]
     if resume:
@@ -289,18 +311,21 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": options.per_host_concurrency,
         "DOWNLOAD_DELAY": options.delay,
         # --delay is a promise to the site: at least that long between two requests to a host.
-        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "DOWNLOAD_DELAY_JITTER": 0,  # (RANDOMIZE_DOWNLOAD_DELAY is deprecated in 2.19)
         "DOWNLOAD_TIMEOUT": options.timeout,
         "USER_AGENT": options.user_agent,
         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
         "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        # One middleware: the download handler itself applies DOWNLOAD_TIMEOUT and
+        # USER_AGENT (each middleware is a few calls per request on a CPU-bound crawl).
         "DOWNLOADER_MIDDLEWARES_BASE": {
-            "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
-            "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": 500,
             "migrationaudit.spiders.handler.LenientHttpCompressionMiddleware": 590,
         },
         "SPIDER_MIDDLEWARES_BASE": {},
-        "EXTENSIONS_BASE": {"scrapy.extensions.corestats.CoreStats": 0},
+        # No extension at all: CoreStats alone answered signals on every response and
+        # nothing reads its numbers (spider_exceptions/count comes from the scraper).
+        "EXTENSIONS_BASE": {},
+        "LOG_FORMATTER": "migrationaudit.spiders.handler.QuietLogFormatter",
         "ITEM_PIPELINES": {},
         "FEEDS": {},
         # Decompressed-size cap (a gzip bomb must not eat the memory); the wire cap is ours.
@@ -317,6 +342,320 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
     for key, value in options.scrapy_settings:
         settings[key] = value
     return settings
+
+
+# -- --workers N: shards of the seeds, one crawl process each, merged into one run --
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    """How many crawl processes a run uses, and why (said in the run's crawl.log)."""
+
+    workers: int
+    reason: str
+
+
+def plan_workers(
+    options: CrawlOptions, seeds: int, site_job: SiteJob | None = None, cpus: int | None = None
+) -> WorkerPlan:
+    """The number of crawl processes for ``seeds`` legacy URLs.
+
+    ``options.workers`` 0 (auto) is one per CPU, but at most one per ``WORKER_MIN_SEEDS``
+    seeds (starting a Scrapy process costs about a second); N is N. Politeness and
+    correctness cap it: never more processes than seeds, than ``--concurrency`` or
+    ``--per-host-concurrency`` (the per-process limits are those divided by the process
+    count, so the totals still hold); a single process when ``--delay`` is set (a gap
+    between two requests to a host is a promise one process can keep) or when the new-site
+    work needs the whole crawl in view (sitemaps, a ``--crawl``, sitemap discovery on known
+    new-site hosts: a process sees only its shard)."""
+    cpus = cpus or os.cpu_count() or 1
+    if options.workers <= 0:
+        wanted, why = min(cpus, max(1, seeds // WORKER_MIN_SEEDS)), "auto"
+    else:
+        wanted, why = options.workers, "--workers"
+    capped = min(wanted, max(seeds, 1), options.concurrency, options.per_host_concurrency)
+    if capped < wanted:
+        why += ", capped by seeds/--concurrency/--per-host-concurrency"
+    if capped > 1 and options.delay > 0:
+        return WorkerPlan(1, "--delay is kept by a single process")
+    if capped > 1 and site_job is not None and _needs_whole_crawl(site_job):
+        return WorkerPlan(1, "the new-site work (sitemaps, --crawl, discovery) needs one process")
+    return WorkerPlan(capped, why)
+
+
+def _needs_whole_crawl(job: SiteJob) -> bool:
+    """Site work that is not per seed: robots.txt is (each process reads the robots.txt of the
+    hosts it meets; the merge keeps one record), sitemaps and crawls are not."""
+    discovery = job.discover and bool(job.new_sites)
+    return bool(job.sitemaps or job.local_sitemaps or job.old_sitemaps or job.crawl or discovery)
+
+
+def shard_of(url: str, shards: int) -> int:
+    """The shard of a seed: a stable hash of its host and path (the same in every run, so a
+    resumed run gives each process the seeds it had)."""
+    try:
+        parts = urlsplit(url)
+        key = (parts.hostname or "") + parts.path
+    except ValueError:
+        key = url
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % shards
+
+
+def shard_options(options: CrawlOptions, workers: int) -> CrawlOptions:
+    """One process's share of the limits: the totals over all processes stay as asked."""
+    return dataclasses.replace(
+        options,
+        workers=1,
+        concurrency=max(1, options.concurrency // workers),
+        per_host_concurrency=max(1, options.per_host_concurrency // workers),
+    )
+
+
+def merge_shards(run_dir: Path) -> int:
+    """Merge ``run_dir/shards/*`` into ``run_dir`` and remove them; the number of hop records.
+
+    hops.jsonl: the run's own records first, then each shard's, a URL recorded twice (a tail
+    shared by chains of two shards, or a record copied in for a resume) keeps its first
+    record; a line cut off by a kill is dropped. site.jsonl: a robots.txt record once per URL,
+    other records once per distinct line. crawl.log: the shards' logs, one after another."""
+    shards_root = Path(run_dir) / SHARDS_DIR
+    if not shards_root.is_dir():
+        return 0
+    shard_dirs = sorted(
+        (p for p in shards_root.iterdir() if p.is_dir() and p.name.isdigit()),
+        key=lambda p: int(p.name),
+    )
+    written = _merge_lines(run_dir / HOPS_FILE, [d / HOPS_FILE for d in shard_dirs], _hop_key)
+    if any((d / SITE_RECORDS_FILE).is_file() for d in shard_dirs):
+        _merge_lines(
+            run_dir / SITE_RECORDS_FILE, [d / SITE_RECORDS_FILE for d in shard_dirs], _site_key
+        )
+    with (run_dir / LOG_FILE).open("ab") as log:
+        for d in shard_dirs:
+            try:
+                text = (d / LOG_FILE).read_bytes()
+            except OSError:
+                continue
+            if text.strip():
+                log.write(f"--- crawl process {d.name} ---\n".encode() + text.rstrip() + b"\n")
+    shutil.rmtree(shards_root, ignore_errors=True)
+    return written
+
+
+def _hop_key(line: bytes) -> object:
+    try:
+        return hash(json.loads(line)["url"])
+    except (ValueError, KeyError, TypeError):
+        return None  # unreadable: kept as it is (read_hops names it)
+
+
+def _site_key(line: bytes) -> object:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if isinstance(record, dict) and record.get("t") == "robots":
+        return hash(("robots", str(record.get("url"))))
+    return hash(line)
+
+
+def _merge_lines(target: Path, sources: list[Path], key: Callable[[bytes], object]) -> int:
+    """``target``'s complete lines then the sources', first line per key (None: always
+    kept), written atomically over ``target``. Memory: one hash per distinct key."""
+    seen: set[object] = set()
+    written = 0
+    tmp = target.with_name(target.name + ".merge")
+    with tmp.open("wb") as out:
+        for path in (target, *sources):
+            try:
+                f = path.open("rb")
+            except FileNotFoundError:
+                continue
+            with f:
+                for line in f:
+                    if not line.endswith(b"\n") or not line.strip():
+                        continue  # cut off by a kill: its URL is fetched again on resume
+                    k = key(line)
+                    if k is not None:
+                        if k in seen:
+                            continue
+                        seen.add(k)
+                    out.write(line)
+                    written += 1
+    os.replace(tmp, target)
+    return written
+
+
+def _prepare_shards(
+    run_dir: Path, plan: WorkerPlan, options: CrawlOptions, resume: bool
+) -> list[Path]:
+    """One run directory per process: its seeds, its share of the limits, the site job; on
+    resume a copy of the records so far (replayed, not fetched again)."""
+    root = run_dir / SHARDS_DIR
+    shutil.rmtree(root, ignore_errors=True)
+    dirs = [root / str(k) for k in range(plan.workers)]
+    for d in dirs:
+        d.mkdir(parents=True)
+    job = json.dumps(options_to_dict(shard_options(options, plan.workers)), indent=2) + "\n"
+    files = [(d / SEEDS_FILE).open("w", encoding="utf-8") for d in dirs]
+    try:
+        with (run_dir / SEEDS_FILE).open(encoding="utf-8") as f:
+            for line in f:
+                files[shard_of(line.strip(), plan.workers)].write(line)
+    finally:
+        for out in files:
+            out.close()
+    for d in dirs:
+        (d / JOB_FILE).write_text(job, encoding="utf-8")
+        for name in (SITE_JOB_FILE, *((HOPS_FILE, SITE_RECORDS_FILE) if resume else ())):
+            if (run_dir / name).is_file():
+                shutil.copyfile(run_dir / name, d / name)
+    return dirs
+
+
+def _run_sharded(
+    run_dir: Path,
+    plan: WorkerPlan,
+    options: CrawlOptions,
+    scoped: Any,
+    count: int,
+    progress: ProgressCallback | None,
+    resume: bool,
+    started: float,
+) -> CrawlSummary:
+    """Run ``plan.workers`` crawl processes over shards of the seeds, then merge them."""
+    try:
+        dirs = _prepare_shards(run_dir, plan, options, resume)
+    except OSError as exc:
+        raise CrawlError(f"cannot prepare the shards of {run_dir}: {exc}") from exc
+    with (run_dir / LOG_FILE).open("ab") as log:
+        log.write(f"{plan.workers} crawl processes ({plan.reason})\n".encode())
+    secrets = (json.dumps({"headers": scoped_to_wire(scoped)}) + "\n").encode("utf-8")
+    env = {**os.environ, _CHILD_ENV: "1", "PYTHONUNBUFFERED": "1"}
+    counts = [[0, 0] for _ in dirs]  # per process: fetched, finished
+    # On resume every process starts from a copy of the records so far: count them once.
+    copied = (len(dirs) - 1) * _count_lines(run_dir / HOPS_FILE) if resume else 0
+    lock = threading.Lock()
+    changed = threading.Event()
+    procs: list[subprocess.Popen[bytes]] = []
+    readers: list[threading.Thread] = []
+    interrupted = False
+
+    def read(k: int, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            parts = raw.split()
+            if len(parts) != 4 or parts[0] != b"progress":
+                continue
+            try:
+                update = [int(parts[1]), int(parts[2])]
+            except ValueError:
+                continue
+            with lock:
+                counts[k] = update
+            changed.set()
+
+    try:
+        for k, d in enumerate(dirs):
+            cmd = [sys.executable, "-m", "migrationaudit.crawl", str(d), "--secrets-stdin"]
+            if resume:
+                cmd.append("--resume")
+            with (d / LOG_FILE).open("wb") as log:
+                try:
+                    proc = subprocess.Popen(
+                        cmd,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=log,
+                        env=env,
+                        start_new_session=True,
+                    )
+                except OSError as exc:
+                    raise CrawlError(f"cannot start a crawl process: {exc}") from exc
+            procs.append(proc)
+            assert proc.stdin is not None
+            try:
+                proc.stdin.write(secrets)
+                proc.stdin.flush()
+            except OSError:
+                pass  # the child died at once; its exit code says why below
+            reader = threading.Thread(target=read, args=(k, proc), daemon=True)
+            reader.start()
+            readers.append(reader)
+        # Progress is reported from here, not from the reader threads: a callback that
+        # raises (KeyboardInterrupt included) must raise in the caller's thread.
+        while any(reader.is_alive() for reader in readers):
+            if changed.wait(0.2):
+                changed.clear()
+                with lock:
+                    done = sum(c[1] for c in counts)
+                    fetched = max(0, sum(c[0] for c in counts) - copied)
+                _report(progress, done, count, fetched)
+        for proc in procs:
+            proc.wait()
+    except KeyboardInterrupt:
+        interrupted = True
+        _stop_all(procs)
+    except BaseException:
+        _stop_all(procs)
+        merge_shards(run_dir)
+        raise
+    finally:
+        for proc in procs:
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    pipe.close()
+
+    summaries = [read_summary(d) for d in dirs]
+    failed = [
+        (k, p.returncode)
+        for k, (p, s) in enumerate(zip(procs, summaries, strict=True))
+        if p.returncode != 0 or s is None
+    ]
+    tails = {k: _tail(dirs[k] / LOG_FILE) for k, _ in failed}
+    fetched = merge_shards(run_dir)
+    finished = [
+        s.finished if s is not None else c[1] for s, c in zip(summaries, counts, strict=True)
+    ]
+    summary = CrawlSummary(
+        seeds=count,
+        fetched=fetched,
+        complete=not interrupted and not failed and all(s.complete for s in summaries if s),
+        elapsed_s=round(time.monotonic() - started, 3),
+        interrupted=interrupted or any(s.interrupted for s in summaries if s),
+        finished=sum(finished),
+        workers=plan.workers,
+    )
+    if failed and not interrupted:
+        k, code = failed[0]
+        how = f"exited with code {code}" if code else f"ended without writing {SUMMARY_FILE}"
+        if code is not None and code < 0:
+            how = f"was killed by signal {-code}"
+        tail = tails[k]
+        raise CrawlError(f"crawl process {k} {how}" + (f":\n{tail}" if tail else ""))
+    tmp = run_dir / (SUMMARY_FILE + ".tmp")
+    tmp.write_text(json.dumps(summary.to_dict()) + "\n", encoding="utf-8")
+    os.replace(tmp, run_dir / SUMMARY_FILE)
+    if not interrupted:
+        _report(progress, summary.finished, summary.seeds, summary.fetched)
+    return summary
+
+
+def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    # SIGTERM to all first: they close in parallel within one grace period.
+    for proc in procs:
+        if proc.poll() is None:
+            try:
+                proc.send_signal(signal.SIGTERM)
+            except OSError:
+                pass
+    deadline = time.monotonic() + STOP_GRACE_S
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            proc.kill()
+            proc.wait()
 
 
 # -- parent-side helpers --

@@ -40,6 +40,7 @@ from migrationaudit.sitecheck import notes as site_notes
 from migrationaudit.sitecheck import plan as plan_site
 from migrationaudit.sitecheck import prepare as prepare_site
 from migrationaudit.sitecheck import read_records as read_site_records
+from migrationaudit.sitecheck import saved_options as saved_site_options
 from migrationaudit.urls import is_http
 from migrationaudit.verdicts import build_verdicts
 
@@ -178,6 +179,7 @@ def _run_info(req: AuditRequest, started: str, partial: bool, extra: dict[str, A
             "max_hops": req.crawl.max_hops,
             "concurrency": req.crawl.concurrency,
             "per_host_concurrency": req.crawl.per_host_concurrency,
+            "workers": req.crawl.workers,
             "delay": req.crawl.delay,
             "timeout": req.crawl.timeout,
             "retries": req.crawl.retries,
@@ -239,6 +241,8 @@ def resume_audit(
     from migrationaudit.runstore import INPUTS_FILE, load_inputs_file
 
     started = _now()
+    if req.site == SiteOptions():  # the new-site options of the run, unless given again
+        req = replace(req, site=saved_site_options(run_dir) or req.site)
     if req.maps or req.url_lists or req.priority:
         inputs = load_inputs(req)
         save_inputs(run_dir, req, inputs)
@@ -305,6 +309,7 @@ def finish_run(req: AuditRequest, inputs: Inputs, run_dir: Path, summary: CrawlS
             "elapsed_s": round(summary.elapsed_s, 2),
             "complete": summary.complete,
             "interrupted": summary.interrupted,
+            "workers": summary.workers,  # crawl processes (--workers)
         },
         "site": site_notes(site.records, plan_site(req.site, inputs.rules, inputs.legacy)[1]),
     }

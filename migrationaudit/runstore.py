@@ -8,11 +8,16 @@ A run directory holds, besides the crawl's own files (``seeds.txt``, ``job.json`
     inputs.json   maps, url_lists, legacy (url, origin, expected_url)   — since the first
                   version; added: schema, rules (every map row with its origin, status and
                   note), listed (URL-list entries), skipped_rows, request (base URLs, map
-                  format, working folder)
+                  format, --priority export paths and columns, working folder)
     run.json      the run metadata of the result (timestamps, options, crawl summary)
 
 Everything is additive: a run directory without the added keys is still read (its map rows
 are rebuilt from ``legacy``, without status or note).
+
+The ``--priority`` exports are referenced, not copied (they can be large and are the user's
+files): a re-render reads them again from their saved paths. One that is gone or no longer
+readable is left out, and :attr:`SavedRun.notes` says so (the CLI prints the notes; the
+re-rendered result names the missing files in ``run["priority_missing"]``).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
 if TYPE_CHECKING:
     from migrationaudit.crawl import CrawlSummary
     from migrationaudit.gate import GatePolicy
+    from migrationaudit.inputs.priority import PriorityIndex
     from migrationaudit.pipeline import AuditRequest, Inputs
 
 INPUTS_FILE = "inputs.json"
@@ -120,6 +126,10 @@ class SavedRun:
     summary: CrawlSummary | None
     run: dict[str, Any]
     site: SiteOptions = dataclasses.field(default_factory=SiteOptions)
+    # Problems reading the run again that do not stop a re-render (a --priority export gone),
+    # one sentence each, for the user; ``priority_missing`` names the exports left out.
+    notes: tuple[str, ...] = ()
+    priority_missing: tuple[str, ...] = ()
 
 
 def find_run_dir(path: str | Path) -> Path:
@@ -155,6 +165,11 @@ def _mover(saved_cwd: str | None) -> Callable[[str], str]:
 
 def load_inputs_file(run_dir: Path) -> tuple[Inputs, dict[str, Any]]:
     """The :class:`Inputs` saved in ``run_dir/inputs.json`` and its ``request`` block."""
+    inputs, request, _ = _load_inputs(run_dir)
+    return inputs, request
+
+
+def _load_inputs(run_dir: Path) -> tuple[Inputs, dict[str, Any], PriorityReread]:
     from migrationaudit.pipeline import Inputs, collect_legacy
 
     path = run_dir / INPUTS_FILE
@@ -198,25 +213,55 @@ def load_inputs_file(run_dir: Path) -> tuple[Inputs, dict[str, Any]]:
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"corrupt saved inputs: {exc!r}", file=str(path)) from None
     legacy = collect_legacy(rules, listed)
-    return Inputs(rules, legacy, skipped, _priority(request, move)), request
+    priority = _priority(request, move)
+    return Inputs(rules, legacy, skipped, priority.index), request, priority
 
 
-def _priority(request: Mapping[str, Any], move: Callable[[str], str]) -> Any:
-    """The run's --priority exports read again (values for ranking), or None when it had none
-    or they are gone: a re-render then ranks nothing, but judges the same URLs."""
-    files = [move(str(f)) for f in request.get("priority") or []]
-    if not files or not all(os.path.isfile(f) for f in files):
-        return None
+@dataclass(frozen=True)
+class PriorityReread:
+    """The run's ``--priority`` exports read again: the index of those still readable (None
+    when none is), the exports left out, and a sentence for each problem."""
+
+    index: PriorityIndex | None = None
+    missing: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def _priority(request: Mapping[str, Any], move: Callable[[str], str]) -> PriorityReread:
+    """The run's --priority exports read again from their saved paths (values for ranking).
+    An export that is gone or unreadable now is left out and named in the notes: the
+    re-render then ranks with what is left (nothing, when every export is gone) but judges
+    the same URLs (the ones only an export had are saved among the listed URLs)."""
     from migrationaudit.errors import MigrationAuditError
     from migrationaudit.inputs.common import check_base_url
     from migrationaudit.inputs.priority import read_priority
 
+    saved = [str(f) for f in request.get("priority") or []]
+    if not saved:
+        return PriorityReread()
+    present: list[str] = []
+    missing: list[str] = []
+    notes: list[str] = []
+    for original in saved:
+        path = move(original)
+        if os.path.isfile(path):
+            present.append(path)
+        else:
+            missing.append(path)
+            notes.append(f"--priority export {path} is gone: rendering without its link values")
+    if not present:
+        return PriorityReread(None, tuple(missing), tuple(notes))
+    columns = {str(k): str(v) for k, v in request.get("priority_columns") or []}
     try:
         base = check_base_url(request.get("base_url"))
-        columns = {str(k): str(v) for k, v in request.get("priority_columns") or []}
-        return read_priority(tuple(files), base, columns)
-    except MigrationAuditError:
-        return None
+        return PriorityReread(
+            read_priority(tuple(present), base, columns), tuple(missing), tuple(notes)
+        )
+    except MigrationAuditError as exc:
+        notes.append(
+            f"--priority exports cannot be read again ({exc}): rendering without link values"
+        )
+        return PriorityReread(None, tuple(missing + present), tuple(notes))
 
 
 def load_run(path: str | Path) -> SavedRun:
@@ -224,7 +269,7 @@ def load_run(path: str | Path) -> SavedRun:
     from migrationaudit.crawl import JOB_FILE, options_from_dict, read_summary
 
     run_dir = find_run_dir(path)
-    inputs, request = load_inputs_file(run_dir)
+    inputs, request, priority = _load_inputs(run_dir)
     try:
         job = json.loads((run_dir / JOB_FILE).read_text(encoding="utf-8"))
         crawl = options_from_dict(job)
@@ -236,7 +281,16 @@ def load_run(path: str | Path) -> SavedRun:
         run = {}
     if not isinstance(run, dict):
         run = {}
-    return SavedRun(run_dir, inputs, crawl, read_summary(run_dir), run, _site_options(request))
+    return SavedRun(
+        run_dir,
+        inputs,
+        crawl,
+        read_summary(run_dir),
+        run,
+        _site_options(request),
+        notes=priority.notes,
+        priority_missing=priority.missing,
+    )
 
 
 def _site_options(request: Mapping[str, Any]) -> SiteOptions:
@@ -275,6 +329,9 @@ def rebuild(saved: SavedRun, checks: CheckOptions, fail_on: Severity) -> AuditRe
     )
     if saved.summary is not None and "partial" not in run:
         run["partial"] = not saved.summary.complete
+    run.pop("priority_missing", None)  # a saved run.json never has it; said anew each time
+    if saved.priority_missing:
+        run["priority_missing"] = list(saved.priority_missing)
     return AuditResult(
         findings=judged.findings,
         verdicts=judged.verdicts,

@@ -12,6 +12,8 @@ MAX_HOPS = 10  # Googlebot follows at most 10 hops
 HARD_MAX_HOPS = 20
 CONCURRENCY = 16
 PER_HOST_CONCURRENCY = 8
+WORKERS = 0  # crawl processes; 0 = auto: one per CPU, at most one per WORKER_MIN_SEEDS seeds
+WORKER_MIN_SEEDS = 1000  # auto: a process costs ~1 s to start, not worth it for fewer seeds
 DELAY = 0.0  # seconds between requests to one host
 TIMEOUT = 30.0  # seconds per request, including the body
 RETRIES = 2  # for transient failures only (connection errors, timeouts, 502/503/504, 429)
@@ -78,6 +80,7 @@ class CrawlOptions:
     ca_bundle: str | None = None  # PEM file trusted on top of the system store
     retry_backoff: float = RETRY_BACKOFF
     retry_after_max: float = RETRY_AFTER_MAX
+    workers: int = WORKERS  # crawl processes over shards of the seeds (see crawl.plan_workers)
     # --auth / --header: secrets, so never serialised (crawl.options_to_dict drops them).
     headers: tuple[ScopedHeader, ...] = field(default=(), repr=False, compare=False)
 

@@ -318,7 +318,14 @@ class SiteContext:
     old_sitemap_urls: frozenset[str] = frozenset()  # normalised
 
     def skip_reason(self, need: str, graph: nx.MultiDiGraph) -> str | None:
-        """Why a rule needing ``need`` cannot run here (None: it can)."""
+        """Why a rule needing ``need`` cannot run here (None: it can). Computed once per
+        graph (the verdicts ask for every legacy URL)."""
+        cache: dict[str, str | None] = graph.graph.setdefault("_skip_reasons", {})
+        if need not in cache:
+            cache[need] = self._skip_reason(need, graph)
+        return cache[need]
+
+    def _skip_reason(self, need: str, graph: nx.MultiDiGraph) -> str | None:
         if need == "robots":
             return None if self.robots else NO_ROBOTS
         if need == "site-crawl":
@@ -513,3 +520,27 @@ def case_args(folder: Path) -> list[str]:
         elif key in _CASE_NUMBERS:
             out += [flag, str(value)]
     return out
+
+
+def options_from_dict(data: Any) -> SiteOptions | None:
+    """SiteOptions from their saved form (``dataclasses.asdict``; lists for tuples); None
+    when ``data`` holds none."""
+    if not isinstance(data, dict):
+        return None
+    names = {f for f in SiteOptions.__dataclass_fields__}
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
+    try:
+        return SiteOptions(**values)
+    except TypeError:
+        return None
+
+
+def saved_options(run_dir: Path) -> SiteOptions | None:
+    """The new-site options a run was started with (``inputs.json``'s request), for a resume
+    that does not give them again."""
+    try:
+        data = json.loads((Path(run_dir) / "inputs.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    request = data.get("request") if isinstance(data, dict) else None
+    return options_from_dict(request.get("site") if isinstance(request, dict) else None)

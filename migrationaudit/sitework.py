@@ -33,7 +33,12 @@ from urllib.parse import urldefrag, urlsplit, urlunsplit
 
 from migrationaudit.errors import InputError
 from migrationaudit.inputs.robots import RobotsTxt, decode_robots, robots_url
-from migrationaudit.inputs.sitemaps import SitemapDoc, parse_sitemap, read_sitemap_file
+from migrationaudit.inputs.sitemaps import (
+    SitemapDoc,
+    SitemapEntry,
+    parse_sitemap,
+    read_sitemap_file,
+)
 from migrationaudit.models import Hop
 from migrationaudit.settings import (
     CRAWL_DEPTH,
@@ -226,6 +231,32 @@ class SiteWork:
     crawled: dict[str, int] = field(default_factory=dict)
     link_pages: int = 0  # pages whose links were collected (bounded by max_pages)
     listed: int = 0  # sitemap URLs wanted so far (bounded by fetch_limit)
+    # A resumed run: robots.txt texts and sitemaps the interrupted run read (its bodies are
+    # not fetched again), by URL.
+    restored_robots: dict[str, str] = field(default_factory=dict)
+    restored_sitemaps: dict[str, SitemapDoc] = field(default_factory=dict)
+
+    def restore(self, records: Iterable[dict[str, Any]]) -> None:
+        """Resume: what the interrupted run read (its ``site.jsonl`` records), so replayed
+        robots.txt and sitemap records act as if their bodies had been read again."""
+        for r in records:
+            if r.get("t") == "robots" and r.get("text") is not None:
+                self.restored_robots[r["url"]] = r["text"]
+            elif r.get("t") == "sitemap" and not r.get("unread") and "://" in r["url"]:
+                self.restored_sitemaps.setdefault(
+                    r["url"],
+                    SitemapDoc(
+                        source=r["url"],
+                        format=r.get("format"),
+                        entries=tuple(SitemapEntry.from_dict(e) for e in r.get("entries", ())),
+                        count=int(r.get("count") or 0),
+                        size=int(r.get("size") or 0),
+                        compressed=bool(r.get("compressed")),
+                        over_limit=tuple(r.get("over_limit") or ()),
+                        errors=tuple(r.get("errors") or ()),
+                        error_count=int(r.get("error_count") or 0),
+                    ),
+                )
 
     # -- scopes --
 
@@ -364,6 +395,8 @@ class SiteWork:
             self.emit({"t": "robots", "url": url, "unread": True})
             return None
         text = decode_robots(body) if hop.is_healthy and body is not None else None
+        if text is None and body is None and url in self.restored_robots:
+            return RobotsTxt.from_answer(url, 200, self.restored_robots[url]).sitemaps
         self.emit(
             {"t": "robots", "url": url, "status": hop.status, "error": hop.error, "text": text}
         )
@@ -397,6 +430,9 @@ class SiteWork:
         if hop is not None and not hop.is_healthy:
             return []  # the chain's end says it all (sitemap-broken)
         self.sitemaps_read.add(url)
+        if body is None and url in self.restored_sitemaps:
+            doc = self.restored_sitemaps[url]
+            return self._sitemap_doc(url, doc, role, truncated=False)
         if hop is None or body is None:
             reason = "fetched for another purpose before it was known as a sitemap"
             self.emit({"t": "sitemap", "url": url, "old": role.old, "unread": reason})

@@ -111,12 +111,10 @@ def gate_label(result: AuditResult) -> str:
 
 
 def gate_count(result: AuditResult) -> int:
-    """How many findings fail the gate (at or above ``fail_on``, or over a rule's budget when
-    the result carries budgets)."""
-    gating = getattr(result, "gating_findings", None)
-    if callable(gating):
-        return len(gating())
-    return sum(1 for f in result.findings if f.severity >= result.fail_on)
+    """How many findings fail the gate, exactly as the gate decides it: those of an exceeded
+    budget, and those at or above ``fail_on`` of rules without a budget (ignored and
+    baselined findings never count)."""
+    return len(result.gating_findings())
 
 
 def tool_version(result: AuditResult) -> str:
@@ -127,6 +125,111 @@ def tool_version(result: AuditResult) -> str:
 def run_partial(result: AuditResult) -> bool:
     """True when the run says it was interrupted or some chains are incomplete."""
     return bool(result.run.get("partial", False))
+
+
+@dataclass(frozen=True)
+class RunWarning:
+    """Something about how the run was made that its reader must know before trusting it
+    (shown as a banner in report.html, a line in the stderr summary, a note in summary.md).
+
+    ``key`` is stable (``partial``, ``tls-off``, ``rewrite-host``, ``priority-missing``,
+    ``resumed``); ``title`` and ``text`` are plain sentences; ``short`` is a one-line form for
+    a terminal; ``items`` are values the text refers to (``OLD=NEW`` pairs, file names)."""
+
+    key: str
+    title: str
+    text: str
+    short: str
+    items: tuple[str, ...] = ()
+
+
+def _rewrites(run: Mapping[str, Any]) -> tuple[str, ...]:
+    value = run.get("rewrite_host")
+    if not value:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, Mapping):  # tolerate {"old": "new"}
+        value = [f"{k}={v}" for k, v in value.items()]
+    if not isinstance(value, list | tuple):
+        return (one_line(str(value)),)
+    return tuple(one_line(str(v)) for v in value if str(v).strip())
+
+
+def tls_verify_off(run: Mapping[str, Any]) -> bool:
+    """True only when the run says TLS certificates were not verified (``--insecure``); a run
+    that does not say (older run directories) is not assumed insecure."""
+    tls = run.get("tls")
+    return isinstance(tls, Mapping) and tls.get("verify") is False
+
+
+def run_warnings(result: AuditResult) -> list[RunWarning]:
+    """The warnings of ``result.run``, most serious first: a partial run (some verdicts are
+    missing), TLS verification off, host rewriting on, ``--priority`` exports a re-render
+    could not read again, a resumed run."""
+    run = result.run
+    out: list[RunWarning] = []
+    if run_partial(result):
+        out.append(
+            RunWarning(
+                "partial",
+                "Partial run",
+                "the crawl did not finish, so some legacy URLs are incomplete and have no "
+                "final verdict yet.",
+                "partial run: the crawl did not finish",
+            )
+        )
+    if tls_verify_off(run):
+        out.append(
+            RunWarning(
+                "tls-off",
+                "TLS verification was off",
+                "certificates were not checked (--insecure), so an expired, self-signed or "
+                "wrong-host certificate does not show here; audit again with verification on "
+                "(or --ca-bundle) before trusting the HTTPS results.",
+                "TLS verification was off (--insecure): certificate errors are not reported",
+            )
+        )
+    rewrites = _rewrites(run)
+    if rewrites:
+        out.append(
+            RunWarning(
+                "rewrite-host",
+                "Host rewriting was on",
+                "URLs of OLD were requested on NEW (--rewrite-host); findings name OLD, but the "
+                "answers came from NEW, not from the production hosts.",
+                f"host rewriting was on ({', '.join(rewrites)}): answers came from the new hosts",
+                rewrites,
+            )
+        )
+    missing = run.get("priority_missing")
+    if missing:
+        names = tuple(
+            one_line(str(m)) for m in (missing if isinstance(missing, list) else [missing])
+        )
+        out.append(
+            RunWarning(
+                "priority-missing",
+                "Link values missing",
+                "this re-render could not read the run's --priority export(s) again (gone or "
+                "unreadable): their link values are missing from the ranking and from "
+                "valuable-url-unmapped.",
+                "--priority export(s) gone: rendered without their link values",
+                names,
+            )
+        )
+    if run.get("resumed"):
+        out.append(
+            RunWarning(
+                "resumed",
+                "Resumed run",
+                "the crawl was interrupted and continued later (--resume); its answers were "
+                "fetched in more than one session, so a site that changed in between may "
+                "look inconsistent.",
+                "resumed run (--resume): answers were fetched in more than one session",
+            )
+        )
+    return out
 
 
 def jsonable(value: Any) -> Any:

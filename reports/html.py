@@ -36,6 +36,7 @@ from migrationaudit.reports.common import (
     rule_lookup,
     rule_title,
     run_partial,
+    run_warnings,
     tool_version,
     triage_of,
 )
@@ -52,6 +53,7 @@ from migrationaudit.reports.htmldata import (
     value_label,
 )
 
+from migrationaudit.gate import gate_reasons
 from migrationaudit.models import AuditResult, Chain, Hop
 
 FILENAME = "report.html"
@@ -64,10 +66,24 @@ PAGE_SIZE = 50  # rows per page of the findings and verdict tables
 FAILURE_PAGE = 10  # rows per page of "the failures that cost the most"
 EXAMPLES = 5  # example rows under each rule's explanation
 REVIEW_ROWS = 50  # URLs for a human listed in the corrected-map section
+SUPPRESSED_ROWS = 500  # ignored / baselined findings listed (all of them are in findings.json)
 PAGE_SIZES = (10, 25, 50, 100, 250)
-# Run keys shown in the header; any other key is listed under "Run details".
+# Run keys shown in the header, the warnings or the gate card; any other key is listed under
+# "Run details".
 SHOWN_RUN_KEYS = frozenset(
-    {"tool", "version", "started_at", "finished_at", "inputs", "connect_to", "partial", "base_url"}
+    {
+        "tool",
+        "version",
+        "started_at",
+        "finished_at",
+        "inputs",
+        "connect_to",
+        "partial",
+        "base_url",
+        "gate",
+        "resumed",
+        "rewrite_host",
+    }
 )
 # ``code`` (reST) or `code` (Markdown) inside a rule docstring.
 _DOC_CODE = re.compile(r"``(.+?)``|`([^`]+)`")
@@ -336,6 +352,81 @@ def _fix_plan(result: AuditResult) -> dict[str, Any] | None:
     }
 
 
+def _gate(result: AuditResult) -> dict[str, Any]:
+    """The gate as the gate decides it (:meth:`AuditResult.gating_findings`,
+    :func:`migrationaudit.gate.gate_reasons`): the findings that fail it, every budget with
+    its count, why it failed, and what it did not count (ignored, baselined; always shown)."""
+    suppressed = result.counts_suppressed()
+    info = result.run.get("gate")
+    baseline = info.get("baseline") if isinstance(info, dict) else None
+    budgets = [
+        {
+            "rule": _text(b.rule_id),
+            "anchor": anchor(b.rule_id),
+            "fired": b.count > 0,
+            "count": b.count,
+            "limit": b.limit,
+            "exceeded": b.exceeded,
+        }
+        for b in result.budget_statuses()
+    ]
+    return {
+        "label": gate_label(result),
+        "fail_on": result.fail_on.label,
+        "count": gate_count(result),
+        "reasons": [_text(r) for r in gate_reasons(result)],
+        "budgets": budgets,
+        "budget_failed": any(b["exceeded"] for b in budgets),
+        "ignored": suppressed.get("ignored", 0),
+        "baselined": suppressed.get("baselined", 0),
+        "baseline": _text(baseline) if baseline else "",
+    }
+
+
+def _suppressed(result: AuditResult) -> dict[str, Any]:
+    """The ignore entries (with how many findings each matched) and the findings the gate did
+    not count, each with its reason; at most :data:`SUPPRESSED_ROWS` rows of each kind."""
+    info = result.run.get("gate")
+    entries = info.get("ignores") if isinstance(info, dict) else None
+    ignores = [
+        {
+            "rule": _text(e.get("rule", "*")),
+            "url": _text(e.get("url", "*")),
+            "reason": _text(e.get("reason", "")),
+            "matched": int(e.get("matched", 0) or 0),
+        }
+        for e in (entries if isinstance(entries, list) else [])
+        if isinstance(e, dict)
+    ]
+    active = set(result.counts_by_rule())  # rules with a section to link to
+    kinds: dict[str, list[dict[str, Any]]] = {"ignored": [], "baselined": []}
+    totals = {"ignored": 0, "baselined": 0}
+    for s in result.suppressed:
+        kind = s.kind if s.kind in kinds else "ignored"
+        totals[kind] += 1
+        if len(kinds[kind]) < SUPPRESSED_ROWS:
+            f = s.finding
+            kinds[kind].append(
+                {
+                    "rule": {
+                        "id": _text(f.rule_id),
+                        "anchor": anchor(f.rule_id) if f.rule_id in active else "",
+                    },
+                    "severity": f.severity.label,
+                    "url": _link(f.url),
+                    "reason": _text(s.reason),
+                    "message": _text(f.message),
+                }
+            )
+    return {
+        "ignores": ignores,
+        "ignored": kinds["ignored"],
+        "ignored_total": totals["ignored"],
+        "baselined": kinds["baselined"],
+        "baselined_total": totals["baselined"],
+    }
+
+
 def _options(data: ReportData, result: AuditResult) -> dict[str, Any]:
     fired = {row[F["rule"]] for row in data.findings}
     fired |= {c for row in data.verdicts for c in row[V["rules"]]}
@@ -382,12 +473,18 @@ def context(result: AuditResult, page_size: int = PAGE_SIZE) -> dict[str, Any]:
     return {
         "csp": CSP,
         "tool": {"name": TOOL_NAME, "version": _text(tool_version(result))},
-        "gate": {
-            "label": gate_label(result),
-            "fail_on": result.fail_on.label,
-            "count": gate_count(result),
-        },
+        "gate": _gate(result),
         "partial": run_partial(result),
+        "warnings": [
+            {
+                "key": w.key,
+                "title": w.title,
+                "text": w.text,
+                "names": [_text(i) for i in w.items],
+            }
+            for w in run_warnings(result)
+        ],
+        "suppressed": _suppressed(result),
         "run": _run(result),
         "total": total,
         "verdict_counts": [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from migrationaudit.reports.common import gate_label, one_line, rule_title
+from migrationaudit.reports.common import RunWarning, gate_label, one_line, rule_title, run_warnings
 
 from migrationaudit.models import AuditResult, Finding
 from migrationaudit.tables import finding_path
@@ -38,6 +38,12 @@ def md_code(text: str) -> str:
     text = text.replace("|", "\\|")
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _warning_line(warning: RunWarning) -> str:
+    """A run warning as one quoted line (partial run, TLS off, host rewriting, resumed)."""
+    items = f" ({', '.join(md_code(i) for i in warning.items)})" if warning.items else ""
+    return f"> ⚠️ **{md_text(warning.title)}**{items}: {md_text(warning.text)}"
 
 
 def _suppressed_line(result: AuditResult) -> str:
@@ -77,7 +83,8 @@ def _ignore_table(result: AuditResult) -> list[str]:
 
 
 def render(result: AuditResult) -> str:
-    """``summary.md`` text: the gate (and why it failed), counts, what the gate did not count
+    """``summary.md`` text: the gate (and why it failed), warnings about the run (partial, TLS
+    verification off, host rewriting, resumed), counts, what the gate did not count
     (ignored, baselined; always shown), budgets, ignore entries with their reasons, top rules,
     failing URLs with chains."""
     gate = gate_label(result)
@@ -98,11 +105,14 @@ def render(result: AuditResult) -> str:
             for b in exceeded
         ]
         lines.append("\n\n".join(reasons))
+    elif budgeted:
+        # A budgeted rule may have findings at or above fail_on and still pass.
+        kept = "Every budget kept, and no other finding at or above"
+        lines.append(f"{kept} **{fail_on}** (the gate).")
     else:
         lines.append(f"No finding at or above **{fail_on}** (the gate).")
-    if result.run.get("partial"):
-        lines.append("")
-        lines.append("⚠️ **Partial run**: the crawl did not finish; some URLs are incomplete.")
+    for warning in run_warnings(result):
+        lines += ["", _warning_line(warning)]
     lines += ["", f"**{len(result.verdicts)}** legacy URLs audited.", ""]
 
     verdicts = result.counts_by_verdict()

@@ -1,14 +1,15 @@
 """The short human summary the CLI prints to stderr (details live in the report files).
 
-Only counts, rule ids and the report path are printed: no crawled text reaches the terminal,
-so a hostile URL cannot smuggle escape sequences into a CI log.
+Only counts, rule ids, the user's own ``--rewrite-host`` values and the report path are
+printed (controls stripped): no crawled text reaches the terminal, so a hostile URL cannot
+smuggle escape sequences into a CI log.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from migrationaudit.reports.common import TOOL_NAME, gate_label, one_line
+from migrationaudit.reports.common import TOOL_NAME, gate_label, one_line, run_warnings
 from migrationaudit.reports.html import FILENAME as HTML_FILENAME
 
 from migrationaudit.gate import gate_reasons
@@ -22,8 +23,9 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def render(result: AuditResult, out_dir: Path | None = None) -> str:
-    """About 5-10 lines: verdict counts, findings by severity, top rules, ignored and
-    baselined counts, budgets, the gate (and why it failed), report path."""
+    """About 5-10 lines: verdict counts, findings by severity, top rules, warnings about the
+    run (partial, TLS verification off, host rewriting, resumed), ignored and baselined
+    counts, budgets, the gate (and why it failed), report path."""
     lines = [
         f"{TOOL_NAME}: {len(result.verdicts)} legacy URLs: {_counts(result.counts_by_verdict())}",
         f"findings: {_counts(result.counts_by_severity())}",
@@ -35,9 +37,14 @@ def render(result: AuditResult, out_dir: Path | None = None) -> str:
         lines.append(f"top rules: {one_line(top)}{more}")
     if result.skipped:
         lines.append(f"skipped rules: {len(result.skipped)} (reasons in the report)")
-    if result.run.get("partial"):
-        incomplete = result.counts_by_verdict().get("incomplete", 0)
-        lines.append(f"partial run: the crawl did not finish; {incomplete} URL(s) incomplete")
+    # How the run was made, when it limits what the numbers mean (partial, TLS off, rewritten
+    # hosts, resumed): the same warnings report.html and summary.md show as banners.
+    for warning in run_warnings(result):
+        if warning.key == "partial":
+            incomplete = result.counts_by_verdict().get("incomplete", 0)
+            lines.append(f"partial run: the crawl did not finish; {incomplete} URL(s) incomplete")
+        else:
+            lines.append(f"warning: {one_line(warning.short)}")
     # Always shown, zeros included: a CI log must say what the gate did not count.
     suppressed = result.counts_suppressed()
     baseline = (result.run.get("gate") or {}).get("baseline")

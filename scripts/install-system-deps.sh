@@ -5,7 +5,8 @@
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
-# nginx serves the generated fixes/ rules for real in tests/test_fixes.py
+# nginx serves the generated fixes/ rules for real in tests/test_fixes.py, and the
+# benchmark's synthetic site (bench/, smoke-tested in tests/test_bench.py)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

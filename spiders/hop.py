@@ -49,7 +49,7 @@ from migrationaudit.settings import (
     RETRY_AFTER_MAX,
     RETRY_BACKOFF,
 )
-from migrationaudit.sitework import SiteJob, SiteWork, open_records
+from migrationaudit.sitework import RECORDS_FILE, SiteJob, SiteWork, open_records
 
 HOPS_FILE = "hops.jsonl"
 SEEDS_FILE = "seeds.txt"
@@ -509,6 +509,23 @@ def map_back(hop: Hop, rewriter: HostRewriter) -> Hop:
     )
 
 
+def _site_records(run_dir: Path) -> list[dict[str, Any]]:
+    """The new-site records of an interrupted run (a cut-off last line is skipped)."""
+    path = run_dir / RECORDS_FILE
+    if not path.is_file():
+        return []
+    out: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if not line.endswith("\n"):
+                break
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+    return out
+
+
 # -- the spider -----------------------------------------------------------------------------
 
 
@@ -539,6 +556,7 @@ class HopSpider(scrapy.Spider):
         self.rewriter = parse_rewrites(tuple(pair) for pair in rewrite_host)  # type: ignore[misc]
         self.resume = bool(resume)
         self._previous: dict[str, str | None] = {}  # resume: recorded URL → redirect target
+        self._replayed: dict[str, Hop] = {}  # resume with a site job: the records themselves
         self.report_progress = bool(progress)
         self.seeds_total = 0
         self.seeds_read = 0
@@ -664,7 +682,11 @@ class HopSpider(scrapy.Spider):
 
     def _fetch(self, url: str) -> list[Request]:
         if url in self._previous:  # resume: recorded before, replayed instead of fetched
-            return self._after_record(url, self._previous.pop(url))
+            requests = self._after_record(url, self._previous.pop(url))
+            replayed = self._replayed.pop(url, None)
+            if self.site is not None and replayed is not None:
+                requests += self._site_reach(self.site.on_record(replayed))
+            return requests
         reason = unfetchable_reason(url)
         if reason is None:
             try:
@@ -744,7 +766,11 @@ class HopSpider(scrapy.Spider):
                 except (ValueError, KeyError, TypeError, AttributeError):
                     continue
                 self._previous[hop.url] = hop.target if hop.is_redirect else None
+                if self.site is not None:  # the new-site side replays whole records
+                    self._replayed[hop.url] = hop
         self.written = len(self._previous)
+        if self.site is not None:
+            self.site.restore(_site_records(self.run_dir))
 
     def _open_out(self) -> IO[str]:
         if self._out is None:

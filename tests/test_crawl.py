@@ -15,11 +15,17 @@ import pytest
 from migrationaudit.crawl import (
     HOPS_FILE,
     JOB_FILE,
+    LOG_FILE,
     SEEDS_FILE,
+    SHARDS_DIR,
     SUMMARY_FILE,
+    merge_shards,
     options_from_dict,
+    plan_workers,
     read_hops,
     read_summary,
+    shard_of,
+    shard_options,
 )
 from migrationaudit.errors import CrawlError, InputError
 from migrationaudit.models import Hop, HopKind
@@ -492,3 +498,220 @@ def test_read_hops_without_a_crawl(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no hop records"):
         list(read_hops(tmp_path))
     assert read_summary(tmp_path) is None
+
+
+# -- --workers: shards of the seeds, merged ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sharded(
+    run: CrawlRun,  # first: the scenario's retry counters are shared by both crawls
+    site_server: ScenarioServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    crawl_runner: Callable[..., CrawlRun],
+) -> CrawlRun:
+    run_dir = tmp_path_factory.mktemp("sharded") / "run"
+    return crawl_runner(
+        site_server,
+        SEEDS,
+        run_dir,
+        max_hops=10,
+        retries=1,
+        timeout=2.0,
+        workers=2,
+        extra_connect_to=[ConnectTo("plain.example", 443, "127.0.0.1", site_server.http_port)],
+    )
+
+
+def test_two_workers_record_what_one_does(run: CrawlRun, sharded: CrawlRun) -> None:
+    assert {shard_of(s, 2) for s in SEEDS} == {0, 1}  # both processes had seeds
+    assert sharded.summary.workers == 2 and run.summary.workers == 1
+    assert set(sharded.hops) == set(run.hops)  # and no URL twice (crawl_with checks)
+    for url, hop in run.hops.items():
+        other = sharded[url]
+        assert (other.kind, other.target) == (hop.kind, hop.target), url
+    assert sharded.summary.complete and sharded.summary.finished == len(SEEDS)
+    assert sharded.summary.fetched == len(sharded.hops)
+    assert not (sharded.run_dir / SHARDS_DIR).exists()  # merged and removed
+    assert read_summary(sharded.run_dir) == sharded.summary
+    job = options_from_dict(json.loads((sharded.run_dir / JOB_FILE).read_text()))
+    assert job.workers == 2
+    assert "2 crawl processes" in (sharded.run_dir / LOG_FILE).read_text()
+
+
+def test_a_tail_shared_across_workers_is_recorded_once(
+    scenario_server: Callable[..., ScenarioServer], crawl: Callable[..., CrawlRun]
+) -> None:
+    seeds = [f"http://a.example/{i}" for i in range(8)]
+    routes: list[dict[str, object]] = [
+        {"url": s, "status": 301, "location": "http://b.example/shared"} for s in seeds
+    ]
+    routes.append({"url": "http://b.example/shared", "title": "Shared"})
+    server = scenario_server(routes)
+    assert {shard_of(s, 2) for s in seeds} == {0, 1}
+    result = crawl(server, seeds, workers=2)
+    assert result.summary.workers == 2 and result.summary.finished == 8
+    # Each process fetched the shared target once; the merge kept one record of it.
+    assert server.count("http://b.example/shared") == 2
+    assert list(result.order).count("http://b.example/shared") == 1
+    assert result.summary.fetched == len(result.hops) == 9
+
+
+def test_sharded_resume_does_not_fetch_again(
+    scenario_server: Callable[..., ScenarioServer], tmp_path: Path
+) -> None:
+    from migrationaudit.crawl import run_crawl
+    from migrationaudit.settings import CrawlOptions
+
+    routes: list[dict[str, object]] = []
+    for i in range(6):
+        routes += [
+            {"url": f"http://a.example/{i}", "status": 301, "location": f"http://b.example/{i}"},
+            {"url": f"http://b.example/{i}", "title": f"page {i}"},
+        ]
+    server = scenario_server(routes)
+    seeds = [f"http://a.example/{i}" for i in range(6)]
+    options = CrawlOptions(connect_to=server.connect_to(), timeout=2.0, retries=0, workers=2)
+    run_dir = tmp_path / "run"
+    assert run_crawl(seeds, run_dir, options).fetched == 12
+    lines = (run_dir / HOPS_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [json.loads(line)["url"] for line in lines[:5]]
+    # Interrupted: five records, a sixth cut off, and a shard left unmerged (parent killed)
+    # that holds one more record.
+    (run_dir / HOPS_FILE).write_text("".join(lines[:5]) + lines[5][:20], encoding="utf-8")
+    (run_dir / SHARDS_DIR / "1").mkdir(parents=True)
+    (run_dir / SHARDS_DIR / "1" / HOPS_FILE).write_text(lines[6], encoding="utf-8")
+    kept.append(json.loads(lines[6])["url"])
+    before = {str(r["url"]): server.count(str(r["url"])) for r in routes}
+    resumed = run_crawl(seeds, run_dir, options, resume=True)
+    assert resumed.complete and resumed.workers == 2
+    assert resumed.fetched == 12 and resumed.finished == 6
+    hops = {h.url: h for h in read_hops(run_dir)}
+    assert len(hops) == 12 and all(h.status in (200, 301) for h in hops.values())
+    for url in kept:
+        assert server.count(url) == before[url], f"{url} fetched again"
+    assert sum(server.count(u) - n for u, n in before.items()) == 12 - len(kept)
+
+
+def test_interrupted_sharded_crawl_keeps_what_it_had(
+    scenario_server: Callable[..., ScenarioServer], tmp_path: Path
+) -> None:
+    from migrationaudit.crawl import run_crawl
+    from migrationaudit.settings import CrawlOptions
+
+    routes = [{"url": f"http://slow.example/{i}", "delay": 0.4} for i in range(40)]
+    server = scenario_server(routes)
+
+    def interrupt(done: int, total: int) -> None:
+        if done >= 2:
+            raise KeyboardInterrupt  # raised in the caller's thread, as Ctrl-C would be
+
+    options = CrawlOptions(
+        connect_to=server.connect_to(), concurrency=2, per_host_concurrency=2, workers=2
+    )
+    run_dir = tmp_path / "run"
+    seeds = [str(r["url"]) for r in routes]
+    summary = run_crawl(seeds, run_dir, options, progress=interrupt)
+    assert summary.interrupted and not summary.complete and summary.workers == 2
+    assert summary.seeds == 40
+    hops = list(read_hops(run_dir))
+    assert 2 <= len(hops) < 40 and summary.fetched == len(hops)
+    assert read_summary(run_dir) == summary
+    assert not (run_dir / SHARDS_DIR).exists()
+
+
+def test_plan_workers() -> None:
+    from migrationaudit.settings import WORKER_MIN_SEEDS, CrawlOptions
+    from migrationaudit.sitework import SiteJob
+
+    auto = CrawlOptions()
+    assert plan_workers(auto, 10, cpus=4).workers == 1  # too few seeds to pay for a process
+    assert plan_workers(auto, 3 * WORKER_MIN_SEEDS, cpus=4).workers == 3
+    assert plan_workers(auto, 100 * WORKER_MIN_SEEDS, cpus=4).workers == 4
+    two = CrawlOptions(workers=2)
+    assert plan_workers(two, 10, cpus=1).workers == 2  # asked for: no minimum
+    assert plan_workers(two, 1).workers == 1  # never more processes than seeds
+    assert plan_workers(CrawlOptions(workers=8, per_host_concurrency=3), 100).workers == 3
+    assert plan_workers(CrawlOptions(workers=2, delay=0.5), 100).workers == 1
+    robots_only = SiteJob(old_sites=("old.example",))
+    assert plan_workers(two, 100, robots_only).workers == 2
+    for job in (
+        SiteJob(sitemaps=("https://new.example/sitemap.xml",)),
+        SiteJob(crawl=("https://new.example/",)),
+        SiteJob(new_sites=("new.example",)),  # discovery on a known new site
+    ):
+        plan = plan_workers(two, 100, job)
+        assert plan.workers == 1 and "new-site" in plan.reason
+    assert plan_workers(two, 100, SiteJob(new_sites=("n.example",), discover=False)).workers == 2
+
+
+def test_shard_options_keep_the_totals() -> None:
+    from migrationaudit.settings import CrawlOptions
+
+    one = shard_options(CrawlOptions(concurrency=16, per_host_concurrency=8, workers=2), 2)
+    assert (one.concurrency, one.per_host_concurrency, one.workers) == (8, 4, 1)
+
+
+def test_shard_of_is_stable_and_spreads() -> None:
+    urls = [f"http://h{i % 3}.example/p/{i}" for i in range(400)]
+    first = [shard_of(u, 4) for u in urls]
+    assert first == [shard_of(u, 4) for u in urls]
+    counts = [first.count(k) for k in range(4)]
+    assert min(counts) > 60, counts
+    # Query string and scheme do not move a seed: the key is host + path.
+    assert shard_of("http://a.example/x?q=1", 7) == shard_of("https://A.example/x", 7)
+
+
+def test_merge_shards_keeps_first_records(tmp_path: Path) -> None:
+    def site_line(record: dict[str, object]) -> str:
+        return json.dumps(record) + "\n"
+
+    (tmp_path / HOPS_FILE).write_text(_line("http://a.example/"), encoding="utf-8")
+    shard0, shard1 = tmp_path / SHARDS_DIR / "0", tmp_path / SHARDS_DIR / "1"
+    shard0.mkdir(parents=True)
+    shard1.mkdir(parents=True)
+    first_b = json.dumps({**json.loads(_line("http://b.example/")), "status": 301}) + "\n"
+    (shard0 / HOPS_FILE).write_text(_line("http://a.example/") + first_b, encoding="utf-8")
+    cut = _line("http://d.example/")[:20]
+    (shard1 / HOPS_FILE).write_text(
+        _line("http://b.example/") + _line("http://c.example/") + cut, encoding="utf-8"
+    )
+    robots = {"t": "robots", "url": "http://a.example/robots.txt", "status": 404}
+    (shard0 / "site.jsonl").write_text(site_line(robots), encoding="utf-8")
+    (shard1 / "site.jsonl").write_text(
+        site_line({**robots, "status": 200}) + site_line({"t": "crawled", "url": "u"}),
+        encoding="utf-8",
+    )
+    (shard1 / LOG_FILE).write_text("a warning\n", encoding="utf-8")
+    assert merge_shards(tmp_path) == 3
+    hops = list(read_hops(tmp_path))
+    assert [h.url for h in hops] == ["http://a.example/", "http://b.example/", "http://c.example/"]
+    assert hops[1].status == 301  # the first record of b wins
+    site = [json.loads(line) for line in (tmp_path / "site.jsonl").read_text().splitlines()]
+    assert site == [robots, {"t": "crawled", "url": "u"}]
+    assert "--- crawl process 1 ---\na warning" in (tmp_path / LOG_FILE).read_text()
+    assert not (tmp_path / SHARDS_DIR).exists()
+    assert merge_shards(tmp_path) == 0  # nothing left to merge
+
+
+# -- the download handler's decompression --------------------------------------------------------
+
+
+def test_an_undecodable_text_body_is_kept_as_an_empty_answer() -> None:
+    from migrationaudit.spiders.handler import LenientHttpCompressionMiddleware
+    from scrapy.http import HtmlResponse, Request, Response
+    from scrapy.utils.test import get_crawler
+
+    mw = LenientHttpCompressionMiddleware.from_crawler(get_crawler())
+    request = Request("http://a.example/sitemap.xml")
+    response = HtmlResponse(
+        "http://a.example/sitemap.xml",
+        status=200,
+        headers={"Content-Encoding": "gzip", "Content-Type": "text/html; charset=utf-8"},
+        body=b"\x1f\x8b\x08\x00 this is not gzip",
+        request=request,
+    )
+    got = mw.process_response(request, response)
+    assert isinstance(got, Response) and type(got) is Response
+    assert got.status == 200 and got.body == b"" and "undecodable" in got.flags
+    assert got.headers.get("Content-Type") == b"text/html; charset=utf-8"

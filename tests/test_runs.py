@@ -8,6 +8,7 @@ Two scenario servers: "before" (a 404 and a loop among healthy redirects) and "a
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -335,3 +336,125 @@ def test_only_failed_in_place(
     urls = [json.loads(line)["url"] for line in hops]
     assert len(urls) == len(set(urls))  # one record per URL after the merge
     assert f"{OLD}/loop2" in urls  # a record of the earlier run, kept
+
+
+# --- `report` with --priority exports and fixes/ ------------------------------------------------
+
+EXPORT = (  # an Ahrefs "top pages"-style export: /gone is the most linked page
+    f"URL,Referring domains,Backlinks\n{OLD}/gone,40,300\n{OLD}/ok,7,20\n{OLD}/chain,3,5\n"
+)
+
+
+def values(data: dict[str, Any]) -> dict[str, int | None]:
+    return {v["url"]: v["value"]["referring_domains"] for v in data["verdicts"] if v.get("value")}
+
+
+@pytest.fixture(scope="module")
+def priority_run(
+    servers: dict[str, ScenarioServer], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """An audit with a relative --priority export (cwd: its parent): OUT folder."""
+    work = tmp_path_factory.mktemp("prio")
+    (work / "m.csv").write_text(MAP, encoding="utf-8")
+    (work / "exports").mkdir()
+    (work / "exports" / "top.csv").write_text(EXPORT, encoding="utf-8")
+    proc = cli(
+        "audit",
+        "--map",
+        "m.csv",
+        "--priority",
+        "exports/top.csv",
+        "--out",
+        "out",
+        "--timeout",
+        "3",
+        "--retries",
+        "0",
+        "--format",
+        "json",
+        "--no-fixes",
+        *connect_args(servers["before"]),
+        cwd=work,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert values(findings_json(work / "out")) == {
+        f"{OLD}/gone": 40,
+        f"{OLD}/ok": 7,
+        f"{OLD}/chain": 3,
+    }
+    return work / "out"
+
+
+def test_report_reads_the_priority_exports_again_and_writes_fixes(
+    priority_run: Path, tmp_path: Path
+) -> None:
+    # from another folder: the export's saved relative path is found again
+    proc = cli("report", str(priority_run), "--out", "re", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "warning:" not in proc.stderr
+    data = findings_json(tmp_path / "re")
+    before = findings_json(priority_run)
+    # ranked alike, with the same values (origins are re-pointed from this folder)
+    assert [v["url"] for v in data["verdicts"]] == [v["url"] for v in before["verdicts"]]
+    assert values(data) == values(before) == {f"{OLD}/gone": 40, f"{OLD}/ok": 7, f"{OLD}/chain": 3}
+    value = next(v["value"] for v in data["verdicts"] if v["url"] == f"{OLD}/gone")
+    export = os.path.relpath(priority_run.parent / "exports" / "top.csv", tmp_path)
+    assert value["origin"] == {"file": export, "line": 2}
+    assert "priority_missing" not in data["run"]
+    # fixes/ like `audit` writes it: /ok and /chain get one hop, the loop goes to a human
+    fixes = tmp_path / "re" / "fixes"
+    assert "fixes: 2 one-hop redirects, 2 URLs for a human -> re/fixes" in proc.stderr
+    flat = (fixes / "redirects.csv").read_text(encoding="utf-8")
+    assert f"{OLD}/chain,{NEW}/chain" in flat and f"{OLD}/ok,{NEW}/ok" in flat
+    assert f"{OLD}/loop" in (fixes / "needs-review.csv").read_text(encoding="utf-8")
+    assert (fixes / "nginx-map.conf").is_file() and (fixes / "_redirects").is_file()
+    # --no-fixes (or fixes = false in the config) writes none
+    proc = cli(
+        "report",
+        str(priority_run),
+        "--out",
+        "nofix",
+        "--format",
+        "json",
+        "--no-fixes",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert not (tmp_path / "nofix" / "fixes").exists()
+
+
+def test_report_without_the_priority_export_says_so(priority_run: Path, tmp_path: Path) -> None:
+    work = priority_run.parent
+    export = work / "exports" / "top.csv"
+    hidden = export.rename(tmp_path / "top.csv")  # gone since the audit (put back below)
+    try:
+        proc = cli(
+            "report",
+            "out",
+            "--out",
+            "re",
+            "--format",
+            "json",
+            "--format",
+            "html",
+            "--no-fixes",
+            cwd=work,
+        )
+    finally:
+        hidden.rename(export)
+    assert proc.returncode == 1, proc.stderr
+    name = "exports/top.csv"
+    assert (
+        f"warning: --priority export {name} is gone: rendering without its link values"
+        in proc.stderr
+    )
+    assert "warning: --priority export(s) gone" in proc.stderr  # the summary says it again
+    data = findings_json(work / "re")
+    assert values(data) == {}  # rendered, without values
+    assert {v["url"]: v["verdict"] for v in data["verdicts"]} == verdicts(
+        findings_json(priority_run)
+    )
+    assert data["run"]["priority_missing"] == [name]
+    page = lxml_html.fromstring((work / "re" / "report.html").read_bytes())
+    (banner,) = page.xpath('//p[@data-warning="priority-missing"]')
+    assert name in banner.text_content()

@@ -8,7 +8,8 @@ the URL it blames (the canonical, the link target, the sitemap entry).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import networkx as nx
 
@@ -22,6 +23,7 @@ from migrationaudit.urls import normalize
 ROBOTS_HOPS = 5  # redirects Google follows for a robots.txt
 MAX_NAMED = 5  # URLs named in one message ("… and 12 more")
 JUDGED_KINDS = (FINAL, SITEMAP_ENTRY, CRAWLED)
+T = TypeVar("T")
 
 
 def site(ctx: AuditContext) -> SiteContext:
@@ -110,19 +112,34 @@ def site_finding(
     )
 
 
-def judged_pages(ctx: AuditContext) -> Iterator[Hop]:
+def cached(ctx: AuditContext, key: str, make: Callable[[], T]) -> T:
+    """``make()`` once per audit graph: several rules ask the same question (the graph is
+    built and judged once; its ``graph`` dict carries the answers)."""
+    store: dict[str, Any] = graph(ctx).graph.setdefault("_cache", {})
+    if key not in store:
+        store[key] = make()
+    return store[key]  # type: ignore[no-any-return]
+
+
+def judged_pages(ctx: AuditContext) -> list[Hop]:
     """Healthy new-site pages the audit knows as pages: final pages of legacy chains, sitemap
     entries, crawled pages (each once, in graph order)."""
-    g = graph(ctx)
-    sc = scope(ctx)
-    seen: set[str] = set()
-    for kind in JUDGED_KINDS:
-        for url in nodes_of(g, kind):
-            hop = lookup(g, url)
-            if hop is None or hop.url in seen or not hop.is_healthy or not sc.is_new(hop.url):
-                continue
-            seen.add(hop.url)
-            yield hop
+
+    def make() -> list[Hop]:
+        g = graph(ctx)
+        sc = scope(ctx)
+        seen: set[str] = set()
+        out: list[Hop] = []
+        for kind in JUDGED_KINDS:
+            for url in nodes_of(g, kind):
+                hop = lookup(g, url)
+                if hop is None or hop.url in seen or not hop.is_healthy or not sc.is_new(hop.url):
+                    continue
+                seen.add(hop.url)
+                out.append(hop)
+        return out
+
+    return cached(ctx, "judged_pages", make)
 
 
 def robots_for(g: nx.MultiDiGraph, url: str) -> RobotsTxt | None:
@@ -131,6 +148,13 @@ def robots_for(g: nx.MultiDiGraph, url: str) -> RobotsTxt | None:
     start = robots_url(url)
     if start is None:
         return None
+    cache: dict[str, RobotsTxt | None] = g.graph.setdefault("_robots_for", {})
+    if start not in cache:
+        cache[start] = _robots_at(g, start)
+    return cache[start]
+
+
+def _robots_at(g: nx.MultiDiGraph, start: str) -> RobotsTxt | None:
     c = chain(g, start, ROBOTS_HOPS)
     if c.outcome is Outcome.INCOMPLETE:
         return None

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import answers_itself, finding, judged, landing, map_index
 from migrationaudit.checks.site import (
+    cached,
     end_text,
     follow,
     graph,
@@ -62,8 +63,12 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return (p.scheme.lower(), (p.hostname or "").lower(), port)
 
 
-def _listed(ctx: AuditContext) -> Iterator[_Listed]:
+def _listed(ctx: AuditContext) -> list[_Listed]:
     """Every URL of the new site's urlset/text sitemaps, once (first spelling)."""
+    return cached(ctx, "sitemap_listed", lambda: list(_listing(ctx)))
+
+
+def _listing(ctx: AuditContext) -> Iterator[_Listed]:
     g = graph(ctx)
     groups: dict[str, tuple[str, list[tuple[SitemapFile, int]]]] = {}
     for sm in sitemap_files(g):
@@ -78,6 +83,10 @@ def _listed(ctx: AuditContext) -> Iterator[_Listed]:
 
 def _legacy_items(ctx: AuditContext) -> dict[str, LegacyURL]:
     """Mapped sources (rows sending a URL elsewhere), by normalised URL."""
+    return cached(ctx, "mapped_sources", lambda: _mapped_sources(ctx))
+
+
+def _mapped_sources(ctx: AuditContext) -> dict[str, LegacyURL]:
     out: dict[str, LegacyURL] = {}
     index = map_index(ctx.rules)
     for item in ctx.legacy:
@@ -127,9 +136,12 @@ def _kind(ctx: AuditContext, entry: _Listed, legacy: dict[str, LegacyURL]) -> st
 
 
 def _entries(ctx: AuditContext, kind: str) -> Iterator[_Listed]:
-    legacy = _legacy_items(ctx)
-    for entry in _listed(ctx):
-        if _kind(ctx, entry, legacy) == kind:
+    def classify() -> list[tuple[str | None, _Listed]]:
+        legacy = _legacy_items(ctx)
+        return [(_kind(ctx, entry, legacy), entry) for entry in _listed(ctx)]
+
+    for got, entry in cached(ctx, "sitemap_kinds", classify):
+        if got == kind:
             yield entry
 
 

@@ -91,12 +91,24 @@ def _answer(site: Site, request: Request, hits: dict[str, int]) -> Response | Ho
     )
 
 
-def crawl(site: Site, seeds: Iterable[str], run_dir: Path, max_hops: int = 10) -> list[Hop]:
-    """Crawl ``seeds`` (and the site job already in ``run_dir``, if any) in memory."""
+def crawl(
+    site: Site,
+    seeds: Iterable[str],
+    run_dir: Path,
+    max_hops: int = 10,
+    *,
+    stop_after: int | None = None,
+    resume: bool = False,
+) -> list[Hop]:
+    """Crawl ``seeds`` (and the site job already in ``run_dir``, if any) in memory.
+    ``stop_after``: answer that many requests, then stop as an interrupted run does;
+    ``resume``: continue the run in ``run_dir`` (its records are replayed, not fetched)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     seeds = list(seeds)
     (run_dir / SEEDS_FILE).write_text("".join(f"{s}\n" for s in seeds), encoding="utf-8")
-    spider = HopSpider(run_dir=run_dir, max_hops=max_hops, retries=0)
+    spider = HopSpider(run_dir=run_dir, max_hops=max_hops, retries=0, resume=resume)
+    if resume:
+        spider._load_previous()
     spider._open_out()
     queue: deque[Request] = deque()
     for url in seeds:
@@ -106,7 +118,11 @@ def crawl(site: Site, seeds: Iterable[str], run_dir: Path, max_hops: int = 10) -
     if spider.site is not None:
         queue.extend(spider._site_reach(spider.site.start()))
     hits: dict[str, int] = {}
+    answered = 0
     while queue:
+        if stop_after is not None and answered >= stop_after:
+            break
+        answered += 1
         request = queue.popleft()
         answer = _answer(site, request, hits)
         if isinstance(answer, HopDownloadError):
@@ -115,7 +131,7 @@ def crawl(site: Site, seeds: Iterable[str], run_dir: Path, max_hops: int = 10) -
             queue.extend(spider.on_error(failure))
         else:
             queue.extend(spider.parse(answer))
-    spider.closed("finished")
+    spider.closed("finished" if not queue else "shutdown")
     assert (run_dir / HOPS_FILE).is_file()
     return list(read_hops(run_dir))
 

@@ -192,3 +192,33 @@ def test_demo_without_the_new_site_inputs_skips_their_rules(tmp_path: Path) -> N
     assert {"sitemap-broken", "robots-disallow-all", "robots-blocked-target"} <= fired
     # without --staging-host the staging canonical is just another host: no leak is reported
     assert "canonical-foreign-host" not in fired
+
+
+@pytest.mark.parametrize("stop_after", [40, 200])
+def test_an_interrupted_and_resumed_demo_ends_like_an_uninterrupted_one(
+    demo: Any, tmp_path: Path, stop_after: int
+) -> None:
+    from migrationaudit.pipeline import AuditRequest, judge, load_inputs
+    from migrationaudit.settings import CheckOptions
+    from migrationaudit.sitecheck import SiteRun, case_options, plan, read_records, start_run
+
+    from .memcrawl import crawl
+
+    case = SAMPLES / "demo"
+    opts = case_options(case)
+    req = AuditRequest(
+        maps=(str(case / "redirects.csv"),), url_lists=(str(case / "urls.txt"),), site=opts
+    )
+    inputs = load_inputs(req)
+    job, _ = plan(opts, inputs.rules, inputs.legacy)
+    start_run(tmp_path, job)
+    site = load_site(case / "site.json")
+    seeds = [item.url for item in inputs.legacy]
+    first = crawl(site, seeds, tmp_path, stop_after=stop_after)
+    assert 0 < len(first) < 400  # interrupted
+    hops = crawl(site, seeds, tmp_path, resume=True)
+    assert len(hops) == len({h.url for h in hops})  # nothing fetched twice
+    judged = judge(inputs, hops, CheckOptions(), 10, site=SiteRun(opts, read_records(tmp_path)))
+    assert {(f.rule_id, f.url) for f in judged.findings} == {
+        (f.rule_id, f.url) for f in demo.findings
+    }

@@ -115,4 +115,5 @@ def test_budgets_and_ignores_move_failures(audit_result: AuditResult) -> None:
     noindex = by_name[f"{OLD}/noindex"]
     assert noindex.find("failure") is None
     assert "[ignored: staging robots tag removed at launch]" in (
-        noindex.findtext("system-out") or "")
+        noindex.findtext("system-out") or ""
+    )

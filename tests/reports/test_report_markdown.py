@@ -88,8 +88,9 @@ def test_gate_section_counts_and_reasons(audit_result: AuditResult) -> None:
     text = markdown.render(audit_result)
     assert "**Not counted by the gate:** 0 ignored, 0 baselined." in text  # always there
     assert "### Budgets" not in text and "### Ignored" not in text
-    policy = make_policy(budgets=["redirect-chain=0"],
-                         ignores=["redirect-loop * loop | <b>known</b>"])
+    policy = make_policy(
+        budgets=["redirect-chain=0"], ignores=["redirect-loop * loop | <b>known</b>"]
+    )
     text = markdown.render(apply(audit_result, policy))
     assert "Budget exceeded: `redirect-chain` has **1** finding(s), max 0." in text
     assert "**Not counted by the gate:** 1 ignored, 0 baselined." in text

@@ -1,0 +1,199 @@
+"""Stage ``scale``: graph + rules + outputs on N synthetic legacy URLs, no crawl.
+
+Writes the hop records a correct crawl of the synthetic site (:mod:`synthsite`) would write
+(≈2.25 per legacy URL) straight to ``WORK/run/hops.jsonl`` and the URL list to
+``WORK/urls.txt``, then runs the audit's stages one by one in this process, timing each and
+reading the peak RSS so far (``ru_maxrss``) and the current RSS after it:
+
+inputs (read the URL list) → graph (``build_graph`` over streamed records) → chains →
+rules (``run_checks``) → verdicts → one stage per output format (``write_reports``).
+
+Prints one JSON object on stdout: {"n", "hop_records", "stages": [{"stage", "s",
+"peak_rss_mb", "rss_mb"}], "findings", "outputs": {file: bytes}}.
+
+    python bench/scale.py --n 1000000 --work /tmp/scale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synthsite import KINDS, _chain, write_url_list
+
+FORMATS = ("json", "csv", "junit", "markdown", "sarif", "html")
+
+
+def _page(title: str, canonical: str) -> dict[str, Any]:
+    return {
+        "content_type": "text/html",
+        "title": title,
+        "canonical": canonical,
+        "canonical_header": None,
+        "meta_robots": None,
+        "x_robots_tag": None,
+        "meta_refresh": None,
+    }
+
+
+def _record(url: str, status: int, target: str | None, page: dict[str, Any] | None) -> str:
+    headers: dict[str, str] = {"server": "nginx/1.22.1", "content-type": "text/html"}
+    if target is not None:
+        headers["location"] = target
+    return json.dumps(
+        {
+            "url": url,
+            "status": status,
+            "kind": "http-redirect" if target is not None else "final",
+            "location": target,
+            "target": target,
+            "error": None,
+            "elapsed_ms": 1.0,
+            "headers": headers,
+            "page": page,
+        },
+        separators=(",", ":"),
+    )
+
+
+def write_hops(n: int, path: Path) -> int:
+    """The hop records of the first ``n`` legacy URLs, each URL once; the count written."""
+    seen: set[str] = set()
+    written = 0
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(n):
+            kind = KINDS[i % len(KINDS)]
+            chain = _chain(i)
+            for pos, url in enumerate(chain):
+                if url in seen:
+                    break  # a shared tail (funnel hubs): recorded once
+                seen.add(url)
+                last = pos == len(chain) - 1
+                if kind == "loop" and last:
+                    out.write(_record(url, 301, chain[0], None) + "\n")
+                elif not last:
+                    temporary = (kind == "temporary" and pos == 0) or (kind == "four" and pos == 1)
+                    out.write(_record(url, 302 if temporary else 301, chain[pos + 1], None) + "\n")
+                elif kind in ("gone", "removed"):
+                    status = 404 if kind == "gone" else 410
+                    out.write(_record(url, status, None, _page("Not Found", "")) + "\n")
+                else:
+                    canonical = f"http://new.example/n/{i}/" if kind == "canonical" else url
+                    out.write(_record(url, 200, None, _page(f"Page {i}", canonical)) + "\n")
+                written += 1
+    # Shared tails are few (funnel hubs): ``seen`` is what the crawl itself would hold.
+    return written
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--formats", default=",".join(FORMATS))
+    args = parser.parse_args(argv)
+
+    run_dir = args.work / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    urls = write_url_list(args.n, args.work / "urls.txt")
+    records = write_hops(args.n, run_dir / "hops.jsonl")
+    generate_s = round(time.monotonic() - started, 2)
+
+    # Imported after generation: the generator's memory is not the audit's.
+    from migrationaudit.reports import write_reports
+
+    from migrationaudit.checks import AuditContext, rule_infos, run_checks
+    from migrationaudit.crawl import read_hops
+    from migrationaudit.graph import build_graph, chains_for
+    from migrationaudit.models import AuditResult
+    from migrationaudit.pipeline import AuditRequest, load_inputs, rank_by_value
+    from migrationaudit.settings import CheckOptions
+    from migrationaudit.verdicts import build_verdicts
+
+    stages: list[dict[str, Any]] = []
+    clock = time.monotonic()
+
+    def stage(name: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        stages.append(
+            {
+                "stage": name,
+                "s": round(now - clock, 2),
+                "peak_rss_mb": _peak_mb(),
+                "rss_mb": _rss_mb(),
+            }
+        )
+        print(f"  {stages[-1]}", file=sys.stderr, flush=True)
+        clock = time.monotonic()
+
+    stage("start")
+    req = AuditRequest(url_lists=(str(urls),), out_dir=args.work / "report")
+    inputs = load_inputs(req)
+    stage("inputs")
+    graph = build_graph(read_hops(run_dir))
+    stage("graph")
+    chains = chains_for(graph, [item.url for item in inputs.legacy], 10)
+    stage("chains")
+    ctx = AuditContext(
+        rules=inputs.rules,
+        legacy=inputs.legacy,
+        graph=graph,
+        chains=chains,
+        options=CheckOptions(),
+        priority=inputs.priority,
+    )
+    findings, skipped = run_checks(ctx)
+    stage("rules")
+    findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
+    stage("verdicts")
+    result = AuditResult(
+        findings=findings,
+        verdicts=verdicts,
+        chains=chains,
+        skipped=skipped,
+        rules=rule_infos(),
+        fail_on=req.fail_on,
+        run={"mode": "bench-scale", "input": inputs.notes(), "partial": False},
+    )
+    outputs: dict[str, int] = {}
+    for fmt in [f for f in args.formats.split(",") if f]:
+        for name, path in write_reports(result, req.out_dir, [fmt]).items():
+            outputs[name] = path.stat().st_size
+        stage(f"output:{fmt}")
+    print(
+        json.dumps(
+            {
+                "n": args.n,
+                "hop_records": records,
+                "generate_s": generate_s,
+                "stages": stages,
+                "findings": len(findings),
+                "outputs": outputs,
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
