@@ -44,6 +44,9 @@ VERDICT_FIELDS = (
     "expected",
     "match",
     "indexable",
+    "self_canonical",
+    "in_sitemap",
+    "robots_allowed",
     "canonical",
     "rules",
     "origin",
@@ -326,6 +329,7 @@ class ReportData:
 
 
 def _tri(value: bool | None) -> int:
+    """A tri-state cell: 1 yes, 0 no, -1 unknown (report.js's TRI shows "yes"/"no"/"")."""
     return -1 if value is None else int(value)
 
 
@@ -372,6 +376,9 @@ def build(result: AuditResult, meta: Callable[[str], tuple[str, str, str]]) -> R
                 s.add(v.expected_url),
                 _tri(v.target_match),
                 _tri(v.indexable),
+                _tri(v.self_canonical),
+                _tri(v.in_sitemap),
+                _tri(v.robots_allowed),
                 s.add(v.canonical),
                 [data.rule(r) for r in v.rules],
                 s.add(v.origin),

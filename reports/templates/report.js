@@ -226,6 +226,10 @@
         rules: function (row) {
           return row[V.rules].map(function (c) { return D.rules[c].id; }).join(" ");
         },
+        // tri-state columns: unknown (-1) first, then no (0), then yes (1)
+        self_canonical: function (row) { return row[V.self_canonical]; },
+        in_sitemap: function (row) { return row[V.in_sitemap]; },
+        robots_allowed: function (row) { return row[V.robots_allowed]; },
         origin: function (row) { return str(row[V.origin]); }
       },
       render: function (row) {
@@ -245,6 +249,9 @@
         tr.appendChild(td("u", link(row[V.expected])));
         tr.appendChild(td(null, TRI[row[V.match]]));
         tr.appendChild(td(null, TRI[row[V.indexable]]));
+        tr.appendChild(td(null, TRI[row[V.self_canonical]]));
+        tr.appendChild(td(null, TRI[row[V.in_sitemap]]));
+        tr.appendChild(td(null, TRI[row[V.robots_allowed]]));
         tr.appendChild(td("u", link(row[V.canonical])));
         tr.appendChild(rulesCell(row[V.rules]));
         tr.appendChild(td("origin", el("code", null, str(row[V.origin]))));

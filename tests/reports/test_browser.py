@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,18 @@ class Opened:
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("browser")
-    return write_reports(build_audit_result(), out, ["html"])["report.html"]
+    result = build_audit_result()
+    # the new site's tri-states on two rows (the fixture leaves them unknown)
+    first, second, *rest = result.verdicts
+    result = replace(
+        result,
+        verdicts=(
+            replace(first, self_canonical=True, in_sitemap=True, robots_allowed=True),
+            replace(second, self_canonical=False, in_sitemap=False, robots_allowed=None),
+            *rest,
+        ),
+    )
+    return write_reports(result, out, ["html"])["report.html"]
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +242,24 @@ def test_sorting_by_click_and_by_keyboard(opened: Opened) -> None:
     url.click()
     urls = [r.split()[0] for r in rows(page, "#verdict-table")]
     assert urls == sorted(urls)
+
+
+def test_new_site_columns_show_and_sort(opened: Opened) -> None:
+    page = opened.page
+    heads = page.locator("#verdict-table thead th").all_inner_texts()
+    at = heads.index("Indexable")
+    assert heads[at + 1 : at + 4] == ["Self-canonical", "In new sitemap", "Robots allowed"]
+    assert column(page, "#verdict-table", "self_canonical")[:3] == ["yes", "no", ""]
+    assert column(page, "#verdict-table", "in_sitemap")[:3] == ["yes", "no", ""]
+    assert column(page, "#verdict-table", "robots_allowed")[:3] == ["yes", "", ""]
+    header = page.locator('#verdict-table th[data-col="self_canonical"]')
+    header.locator("button").click()
+    assert header.get_attribute("aria-sort") == "ascending"
+    values = column(page, "#verdict-table", "self_canonical")
+    assert values[-2:] == ["no", "yes"] and set(values[:-2]) == {""}
+    header.locator("button").click()
+    assert column(page, "#verdict-table", "self_canonical")[:2] == ["yes", "no"]
+    assert opened.errors == []
 
 
 def test_pages(opened: Opened) -> None:

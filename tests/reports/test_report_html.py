@@ -301,6 +301,43 @@ def test_skipped_rules_and_verdict_table(page: str, audit_result: AuditResult) -
     assert rows[-1].xpath('.//a[@href="#rule-map-self"]')
 
 
+def test_new_site_columns_follow_indexable(audit_result: AuditResult) -> None:
+    first, second, *rest = audit_result.verdicts
+    result = replace(
+        audit_result,
+        verdicts=(
+            replace(first, self_canonical=True, in_sitemap=False, robots_allowed=None),
+            replace(second, self_canonical=False, in_sitemap=None, robots_allowed=True),
+            *rest,
+        ),
+    )
+    text = html.render(result)
+    doc = tree(text)
+    heads = doc.xpath('//table[@id="verdict-table"]/thead//th')
+    names = [h.text_content() for h in heads]
+    at = names.index("Indexable")
+    assert names[at + 1 : at + 4] == ["Self-canonical", "In new sitemap", "Robots allowed"]
+    assert [h.get("data-col") for h in heads[at + 1 : at + 4]] == [
+        "self_canonical",
+        "in_sitemap",
+        "robots_allowed",
+    ]
+    rows = doc.xpath('//table[@id="verdict-table"]/tbody/tr')
+    assert cells(rows[0])[at + 1 : at + 4] == ["yes", "no", ""]
+    assert cells(rows[1])[at + 1 : at + 4] == ["no", "", "yes"]
+    assert cells(rows[2])[at + 1 : at + 4] == ["", "", ""]  # unknown stays blank
+    # the embedded rows carry the same tri-states (1 yes, 0 no, -1 unknown) for report.js
+    data = embedded(text)
+    fields = data["fields"]["V"]
+    assert fields[fields.index("indexable") + 1 : fields.index("indexable") + 4] == [
+        "self_canonical",
+        "in_sitemap",
+        "robots_allowed",
+    ]
+    pick = [fields.index(n) for n in ("self_canonical", "in_sitemap", "robots_allowed")]
+    assert [[row[i] for i in pick] for row in data["V"][:3]] == [[1, 0, -1], [0, -1, 1], [-1] * 3]
+
+
 def test_plain_data_context(audit_result: AuditResult) -> None:
     def check(value: Any) -> None:
         if isinstance(value, dict):
