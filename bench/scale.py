@@ -119,13 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     generate_s = round(time.monotonic() - started, 2)
 
     # Imported after generation: the generator's memory is not the audit's.
-    from migrationaudit.reports import write_reports
-
     from migrationaudit.checks import AuditContext, rule_infos, run_checks
     from migrationaudit.crawl import read_hops
     from migrationaudit.graph import build_graph, chains_for
     from migrationaudit.models import AuditResult
     from migrationaudit.pipeline import AuditRequest, load_inputs, rank_by_value
+    from migrationaudit.reports import write_reports
     from migrationaudit.settings import CheckOptions
     from migrationaudit.verdicts import build_verdicts
 

@@ -35,7 +35,9 @@ def parse_resolve(value: str) -> ConnectTo:
     host, sep, rest = value.partition(":")
     port_s, sep2, addr = rest.partition(":")
     if not (host and sep and sep2 and addr and port_s.isdigit()):
-        raise click.BadParameter(f"{value!r}: expected HOST:PORT:ADDR, e.g. www.example.com:443:127.0.0.1")
+        raise click.BadParameter(
+            f"{value!r}: expected HOST:PORT:ADDR, e.g. www.example.com:443:127.0.0.1"
+        )
     port = int(port_s)
     if not 0 < port < 65536:
         raise click.BadParameter(f"{value!r}: port {port} out of range")
@@ -47,7 +49,8 @@ def parse_connect_to(value: str) -> ConnectTo:
     parts = value.rsplit(":", 1)
     if len(parts) != 2 or not parts[1].isdigit():
         raise click.BadParameter(
-            f"{value!r}: expected HOST:PORT:ADDR:PORT2, e.g. www.example.com:443:127.0.0.1:8443")
+            f"{value!r}: expected HOST:PORT:ADDR:PORT2, e.g. www.example.com:443:127.0.0.1:8443"
+        )
     base = parse_resolve(parts[0])
     port2 = int(parts[1])
     if not 0 < port2 < 65536:
@@ -75,7 +78,8 @@ def _check_severity_override(value: str) -> None:
     rule_id, _ = _severity_override(value)
     if rule_id not in _known_rule_ids():
         raise click.BadParameter(
-            f"{value!r}: unknown rule id {rule_id!r} (see `migrationaudit rules`)")
+            f"{value!r}: unknown rule id {rule_id!r} (see `migrationaudit rules`)"
+        )
 
 
 def _check_rule_id(value: str) -> None:
@@ -97,7 +101,8 @@ def _priority_column(value: str) -> tuple[str, str]:
     metric = metric.strip().lower().replace("-", "_")
     if not sep or not header.strip() or metric not in COLUMN_KEYS:
         raise click.BadParameter(
-            f"{value!r}: expected METRIC=HEADER, METRIC one of: {', '.join(COLUMN_KEYS)}")
+            f"{value!r}: expected METRIC=HEADER, METRIC one of: {', '.join(COLUMN_KEYS)}"
+        )
     return metric, header.strip()
 
 
@@ -107,8 +112,9 @@ def _known_rule_ids() -> set[str]:
     return {r.rule_id for r in all_rules()}
 
 
-def build_check_options(many_to_one: int, max_hops: int, disable: tuple[str, ...],
-                        severity: tuple[str, ...]) -> CheckOptions:
+def build_check_options(
+    many_to_one: int, max_hops: int, disable: tuple[str, ...], severity: tuple[str, ...]
+) -> CheckOptions:
     known = _known_rule_ids()
     disabled = set(disable)
     overrides: list[tuple[str, Severity]] = []
@@ -121,8 +127,12 @@ def build_check_options(many_to_one: int, max_hops: int, disable: tuple[str, ...
     unknown = sorted((disabled | {r for r, _ in overrides}) - known)
     if unknown:
         raise ConfigError(f"unknown rule id(s): {', '.join(unknown)} (see `migrationaudit rules`)")
-    return CheckOptions(max_hops=max_hops, many_to_one=many_to_one, disabled=frozenset(disabled),
-                        severity_overrides=tuple(overrides))
+    return CheckOptions(
+        max_hops=max_hops,
+        many_to_one=many_to_one,
+        disabled=frozenset(disabled),
+        severity_overrides=tuple(overrides),
+    )
 
 
 # --- output helpers ---------------------------------------------------------------------------
@@ -141,8 +151,9 @@ def _progress_printer(quiet: bool) -> Callable[[int, int], None] | None:
         return None
     from migrationaudit.progress import ProgressReporter
 
-    return ProgressReporter(lambda text: click.echo(text, nl=False, err=True),
-                            tty=sys.stderr.isatty())
+    return ProgressReporter(
+        lambda text: click.echo(text, nl=False, err=True), tty=sys.stderr.isatty()
+    )
 
 
 class _StopSignals:
@@ -208,8 +219,15 @@ def _exit_code(result: AuditResult, kw: dict[str, Any]) -> int:
     return EXIT_GATE if result.gate_failed else EXIT_OK
 
 
-def _finish(result: AuditResult, out_dir: Path, formats: tuple[str, ...] | None, quiet: bool,
-            debug: bool, policy: Any = None, kw: dict[str, Any] | None = None) -> AuditResult:
+def _finish(
+    result: AuditResult,
+    out_dir: Path,
+    formats: tuple[str, ...] | None,
+    quiet: bool,
+    debug: bool,
+    policy: Any = None,
+    kw: dict[str, Any] | None = None,
+) -> AuditResult:
     """Apply the gate policy, write the reports (and the baseline, when asked), print GitHub
     annotations under GitHub Actions and the summary; return the gated result."""
     from migrationaudit.gate import apply, write_baseline
@@ -242,63 +260,135 @@ FORMAT_CHOICES = ("html", "json", "csv", "junit", "markdown", "sarif")
 
 def crawl_options(f: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
-        click.option("--resolve", "resolve", multiple=True, metavar="HOST:PORT:ADDR",
-                     type=Checked("HOST:PORT:ADDR", parse_resolve),
-                     help="Connect to ADDR for HOST:PORT, keeping the host name in the URL, Host "
-                          "header and TLS SNI (curl semantics). Repeatable. Audit staging under "
-                          "production host names before DNS cutover."),
-        click.option("--connect-to", "connect_to", multiple=True, metavar="HOST:PORT:ADDR:PORT2",
-                     type=Checked("HOST:PORT:ADDR:PORT2", parse_connect_to),
-                     help="Like --resolve, but also to another port (curl --connect-to). Repeatable."),
-        click.option("--max-hops", type=click.IntRange(1, settings.HARD_MAX_HOPS),
-                     default=settings.MAX_HOPS, show_default=True,
-                     help="Redirects followed per legacy URL before `hop-limit` (Googlebot: 10)."),
-        click.option("--concurrency", type=click.IntRange(1, 512), default=settings.CONCURRENCY,
-                     show_default=True, help="Requests in flight in total."),
-        click.option("--per-host-concurrency", type=click.IntRange(1, 512),
-                     default=settings.PER_HOST_CONCURRENCY, show_default=True,
-                     help="Requests in flight per host."),
-        click.option("--workers", type=click.IntRange(0, 64), default=settings.WORKERS,
-                     show_default=True,
-                     help="Crawl processes sharing the legacy URLs (their limits divided so "
-                          "the totals hold). 0: one per CPU, for runs of at least "
-                          f"{settings.WORKER_MIN_SEEDS:,} URLs per process; 1: a single "
-                          "process. --delay and new-site sitemap or crawl work use one."),
-        click.option("--delay", type=click.FloatRange(0), default=settings.DELAY, show_default=True,
-                     help="Seconds between requests to one host."),
-        click.option("--timeout", type=click.FloatRange(0.1), default=settings.TIMEOUT,
-                     show_default=True, help="Seconds per request, body included."),
-        click.option("--retries", type=click.IntRange(0, 10), default=settings.RETRIES,
-                     show_default=True,
-                     help="Retries of transient failures (connection errors, timeouts, 429, "
-                          "502, 503, 504); never of other 4xx."),
-        click.option("--user-agent", default=settings.USER_AGENT, show_default=True,
-                     help="User-Agent header sent with every request."),
-        click.option("--scrapy-setting", "scrapy_settings", multiple=True, metavar="KEY=VALUE",
-                     type=Checked("KEY=VALUE", _scrapy_setting),
-                     help="Pass a Scrapy setting through (advanced). Repeatable."),
-        click.option("--rewrite-host", "rewrite_host", multiple=True, metavar="OLD=NEW",
-                     type=Checked("OLD=NEW", HostRewrite.parse),
-                     help="Request URLs of host OLD on host NEW (e.g. staging) and report in "
-                          "OLD's terms: targets, Location and canonicals naming NEW are read as "
-                          "OLD. HOST, HOST:PORT or SCHEME://HOST[:PORT] on both sides. "
-                          "Repeatable."),
-        click.option("--auth", "auth", multiple=True, metavar="[ORIGIN=]USER:PASS",
-                     type=Checked("[ORIGIN=]USER:PASS", parse_auth),
-                     help="HTTP basic credentials, sent only to ORIGIN (scheme://host[:port]) or, "
-                          "without one, to the legacy URLs' origins; never to a host a redirect "
-                          "leads to. Never written to the run folder or reports. Repeatable."),
-        click.option("--header", "headers", multiple=True, metavar="[ORIGIN=]'NAME: VALUE'",
-                     type=Checked("[ORIGIN=]'NAME: VALUE'", parse_header),
-                     help="Extra request header, scoped like --auth (e.g. a staging token). "
-                          "Repeatable."),
-        click.option("--ca-bundle", "ca_bundle", metavar="FILE",
-                     type=click.Path(exists=True, dir_okay=False),
-                     help="Also trust the CA certificates of this PEM file (a private staging "
-                          "CA); the system store stays trusted."),
-        click.option("--insecure", "insecure", is_flag=True,
-                     help="Do not verify TLS certificates (self-signed staging); the report "
-                          "says verification was off."),
+        click.option(
+            "--resolve",
+            "resolve",
+            multiple=True,
+            metavar="HOST:PORT:ADDR",
+            type=Checked("HOST:PORT:ADDR", parse_resolve),
+            help="Connect to ADDR for HOST:PORT, keeping the host name in the URL, Host "
+            "header and TLS SNI (curl semantics). Repeatable. Audit staging under "
+            "production host names before DNS cutover.",
+        ),
+        click.option(
+            "--connect-to",
+            "connect_to",
+            multiple=True,
+            metavar="HOST:PORT:ADDR:PORT2",
+            type=Checked("HOST:PORT:ADDR:PORT2", parse_connect_to),
+            help="Like --resolve, but also to another port (curl --connect-to). Repeatable.",
+        ),
+        click.option(
+            "--max-hops",
+            type=click.IntRange(1, settings.HARD_MAX_HOPS),
+            default=settings.MAX_HOPS,
+            show_default=True,
+            help="Redirects followed per legacy URL before `hop-limit` (Googlebot: 10).",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(1, 512),
+            default=settings.CONCURRENCY,
+            show_default=True,
+            help="Requests in flight in total.",
+        ),
+        click.option(
+            "--per-host-concurrency",
+            type=click.IntRange(1, 512),
+            default=settings.PER_HOST_CONCURRENCY,
+            show_default=True,
+            help="Requests in flight per host.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(0, 64),
+            default=settings.WORKERS,
+            show_default=True,
+            help="Crawl processes sharing the legacy URLs (their limits divided so "
+            "the totals hold). 0: one per CPU, for runs of at least "
+            f"{settings.WORKER_MIN_SEEDS:,} URLs per process; 1: a single "
+            "process. --delay and new-site sitemap or crawl work use one.",
+        ),
+        click.option(
+            "--delay",
+            type=click.FloatRange(0),
+            default=settings.DELAY,
+            show_default=True,
+            help="Seconds between requests to one host.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(0.1),
+            default=settings.TIMEOUT,
+            show_default=True,
+            help="Seconds per request, body included.",
+        ),
+        click.option(
+            "--retries",
+            type=click.IntRange(0, 10),
+            default=settings.RETRIES,
+            show_default=True,
+            help="Retries of transient failures (connection errors, timeouts, 429, "
+            "502, 503, 504); never of other 4xx.",
+        ),
+        click.option(
+            "--user-agent",
+            default=settings.USER_AGENT,
+            show_default=True,
+            help="User-Agent header sent with every request.",
+        ),
+        click.option(
+            "--scrapy-setting",
+            "scrapy_settings",
+            multiple=True,
+            metavar="KEY=VALUE",
+            type=Checked("KEY=VALUE", _scrapy_setting),
+            help="Pass a Scrapy setting through (advanced). Repeatable.",
+        ),
+        click.option(
+            "--rewrite-host",
+            "rewrite_host",
+            multiple=True,
+            metavar="OLD=NEW",
+            type=Checked("OLD=NEW", HostRewrite.parse),
+            help="Request URLs of host OLD on host NEW (e.g. staging) and report in "
+            "OLD's terms: targets, Location and canonicals naming NEW are read as "
+            "OLD. HOST, HOST:PORT or SCHEME://HOST[:PORT] on both sides. "
+            "Repeatable.",
+        ),
+        click.option(
+            "--auth",
+            "auth",
+            multiple=True,
+            metavar="[ORIGIN=]USER:PASS",
+            type=Checked("[ORIGIN=]USER:PASS", parse_auth),
+            help="HTTP basic credentials, sent only to ORIGIN (scheme://host[:port]) or, "
+            "without one, to the legacy URLs' origins; never to a host a redirect "
+            "leads to. Never written to the run folder or reports. Repeatable.",
+        ),
+        click.option(
+            "--header",
+            "headers",
+            multiple=True,
+            metavar="[ORIGIN=]'NAME: VALUE'",
+            type=Checked("[ORIGIN=]'NAME: VALUE'", parse_header),
+            help="Extra request header, scoped like --auth (e.g. a staging token). Repeatable.",
+        ),
+        click.option(
+            "--ca-bundle",
+            "ca_bundle",
+            metavar="FILE",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Also trust the CA certificates of this PEM file (a private staging "
+            "CA); the system store stays trusted.",
+        ),
+        click.option(
+            "--insecure",
+            "insecure",
+            is_flag=True,
+            help="Do not verify TLS certificates (self-signed staging); the report "
+            "says verification was off.",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -307,42 +397,86 @@ def crawl_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def gate_options(f: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
-        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-                     default=Path(settings.OUT_DIR), show_default=True,
-                     help="Directory for report.html, findings.json, CSVs, junit.xml, summary.md "
-                          "and the run's hop records."),
-        click.option("--format", "formats", multiple=True, type=click.Choice(FORMAT_CHOICES),
-                     help="Outputs to write (repeatable; default: all but sarif, which writes "
-                          "findings.sarif for code scanning)."),
-        click.option("--fail-on", type=click.Choice(["error", "warning", "notice"]),
-                     default=settings.FAIL_ON.label, show_default=True,
-                     help="Exit 1 when any finding is at or above this severity."),
-        click.option("--max", "budgets", multiple=True, metavar="RULE=N",
-                     type=Checked("RULE=N", _gate_parser("budget")),
-                     help="Budget: RULE fails the gate only with more than N findings (instead "
-                          "of --fail-on), e.g. redirect-chain=25, redirect-loop=0. Repeatable."),
-        click.option("--ignore", "ignores", multiple=True, metavar="'RULE URL-GLOB REASON'",
-                     type=Checked("'RULE URL-GLOB REASON'", _gate_parser("ignore")),
-                     help="Do not count RULE's findings on legacy URLs matching URL-GLOB (* for "
-                          "any rule or URL); the reason shows in the report. Repeatable."),
-        click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
-                     metavar="FILE",
-                     help="findings.json of an earlier run: its findings (rule + URL) are known "
-                          "and do not fail the gate; only new ones do."),
-        click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
-                     metavar="FILE", help="Write this run's findings as a baseline file."),
-        click.option("--exit-zero", is_flag=True,
-                     help="Exit 0 even when the gate fails (report-only runs)."),
-        click.option("--many-to-one", type=click.IntRange(1), default=settings.MANY_TO_ONE,
-                     show_default=True,
-                     help="`many-to-one` fires when more than this many legacy URLs land on one "
-                          "non-home URL."),
-        click.option("--disable", multiple=True, metavar="RULE",
-                     type=Checked("RULE", _check_rule_id),
-                     help="Switch a rule off (repeatable)."),
-        click.option("--severity", multiple=True, metavar="RULE=LEVEL",
-                     type=Checked("RULE=LEVEL", _check_severity_override),
-                     help="Override a rule's severity: error, warning, notice or off (repeatable)."),
+        click.option(
+            "--out",
+            "out_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path(settings.OUT_DIR),
+            show_default=True,
+            help="Directory for report.html, findings.json, CSVs, junit.xml, summary.md "
+            "and the run's hop records.",
+        ),
+        click.option(
+            "--format",
+            "formats",
+            multiple=True,
+            type=click.Choice(FORMAT_CHOICES),
+            help="Outputs to write (repeatable; default: all but sarif, which writes "
+            "findings.sarif for code scanning).",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(["error", "warning", "notice"]),
+            default=settings.FAIL_ON.label,
+            show_default=True,
+            help="Exit 1 when any finding is at or above this severity.",
+        ),
+        click.option(
+            "--max",
+            "budgets",
+            multiple=True,
+            metavar="RULE=N",
+            type=Checked("RULE=N", _gate_parser("budget")),
+            help="Budget: RULE fails the gate only with more than N findings (instead "
+            "of --fail-on), e.g. redirect-chain=25, redirect-loop=0. Repeatable.",
+        ),
+        click.option(
+            "--ignore",
+            "ignores",
+            multiple=True,
+            metavar="'RULE URL-GLOB REASON'",
+            type=Checked("'RULE URL-GLOB REASON'", _gate_parser("ignore")),
+            help="Do not count RULE's findings on legacy URLs matching URL-GLOB (* for "
+            "any rule or URL); the reason shows in the report. Repeatable.",
+        ),
+        click.option(
+            "--baseline",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="findings.json of an earlier run: its findings (rule + URL) are known "
+            "and do not fail the gate; only new ones do.",
+        ),
+        click.option(
+            "--write-baseline",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="Write this run's findings as a baseline file.",
+        ),
+        click.option(
+            "--exit-zero", is_flag=True, help="Exit 0 even when the gate fails (report-only runs)."
+        ),
+        click.option(
+            "--many-to-one",
+            type=click.IntRange(1),
+            default=settings.MANY_TO_ONE,
+            show_default=True,
+            help="`many-to-one` fires when more than this many legacy URLs land on one "
+            "non-home URL.",
+        ),
+        click.option(
+            "--disable",
+            multiple=True,
+            metavar="RULE",
+            type=Checked("RULE", _check_rule_id),
+            help="Switch a rule off (repeatable).",
+        ),
+        click.option(
+            "--severity",
+            multiple=True,
+            metavar="RULE=LEVEL",
+            type=Checked("RULE=LEVEL", _check_severity_override),
+            help="Override a rule's severity: error, warning, notice or off (repeatable).",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr."),
         click.option("--debug", is_flag=True, help="Show tracebacks for errors."),
     ]
@@ -362,29 +496,60 @@ def _gate_parser(kind: str) -> Callable[[str], object]:
 
 def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
-        click.option("--map", "-m", "maps", multiple=True, metavar="FILE",
-                     help="Redirect map CSV/TSV: old_url,new_url[,status[,note]]. Repeatable."),
-        click.option("--urls", "-u", "url_lists", multiple=True, metavar="FILE",
-                     help="Plain list of legacy URLs, one per line ('-' = stdin). Repeatable."),
-        click.option("--map-format", type=click.Choice(["auto", "csv", "netlify", "amplify"]),
-                     default="auto", show_default=True,
-                     help="Map file format: CSV/TSV, Netlify/Cloudflare `_redirects`, or AWS "
-                          "Amplify JSON (auto: from the file name and first line)."),
-        click.option("--base-url", metavar="URL",
-                     help="Resolve relative URLs in the inputs against this URL."),
-        click.option("--target-base-url", metavar="URL",
-                     help="Resolve relative new_url values against this URL instead "
-                          "(a move to a new domain)."),
-        click.option("--priority", "priority", multiple=True, metavar="FILE",
-                     help="Backlink or traffic export (Ahrefs/Semrush top pages or backlinks, "
-                          "Search Console pages; CSV/TSV, UTF-8 or UTF-16): rank failures by "
-                          "referring domains and clicks; valuable URLs missing from the map "
-                          "are audited and reported. Repeatable."),
-        click.option("--priority-column", "priority_columns", multiple=True,
-                     metavar="METRIC=HEADER",
-                     help="Name a --priority column when its header is unusual; METRIC: url, "
-                          "source, referring_domains, backlinks, clicks, impressions, traffic. "
-                          "Repeatable."),
+        click.option(
+            "--map",
+            "-m",
+            "maps",
+            multiple=True,
+            metavar="FILE",
+            help="Redirect map CSV/TSV: old_url,new_url[,status[,note]]. Repeatable.",
+        ),
+        click.option(
+            "--urls",
+            "-u",
+            "url_lists",
+            multiple=True,
+            metavar="FILE",
+            help="Plain list of legacy URLs, one per line ('-' = stdin). Repeatable.",
+        ),
+        click.option(
+            "--map-format",
+            type=click.Choice(["auto", "csv", "netlify", "amplify"]),
+            default="auto",
+            show_default=True,
+            help="Map file format: CSV/TSV, Netlify/Cloudflare `_redirects`, or AWS "
+            "Amplify JSON (auto: from the file name and first line).",
+        ),
+        click.option(
+            "--base-url",
+            metavar="URL",
+            help="Resolve relative URLs in the inputs against this URL.",
+        ),
+        click.option(
+            "--target-base-url",
+            metavar="URL",
+            help="Resolve relative new_url values against this URL instead "
+            "(a move to a new domain).",
+        ),
+        click.option(
+            "--priority",
+            "priority",
+            multiple=True,
+            metavar="FILE",
+            help="Backlink or traffic export (Ahrefs/Semrush top pages or backlinks, "
+            "Search Console pages; CSV/TSV, UTF-8 or UTF-16): rank failures by "
+            "referring domains and clicks; valuable URLs missing from the map "
+            "are audited and reported. Repeatable.",
+        ),
+        click.option(
+            "--priority-column",
+            "priority_columns",
+            multiple=True,
+            metavar="METRIC=HEADER",
+            help="Name a --priority column when its header is unusual; METRIC: url, "
+            "source, referring_domains, backlinks, clicks, impressions, traffic. "
+            "Repeatable.",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -394,35 +559,83 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def site_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """The new site's side: sitemaps, robots.txt, a crawl, URL variants, host roles."""
     opts = [
-        click.option("--sitemap", "sitemaps", multiple=True, metavar="URL|FILE",
-                     help="A sitemap (or index, .xml.gz, text) of the new site, besides those "
-                          "its robots.txt names and /sitemap.xml. Repeatable."),
-        click.option("--old-sitemap", "old_sitemaps", multiple=True, metavar="URL|FILE",
-                     help="The legacy site's sitemap: every URL in it is audited as a legacy "
-                          "URL and must redirect or be mapped. Repeatable."),
-        click.option("--crawl", "crawl_urls", multiple=True, metavar="URL",
-                     help="Crawl the new site from this page (its hosts only) for internal "
-                          "links, canonicals and hreflang. Repeatable."),
-        click.option("--max-pages", type=click.IntRange(1), default=settings.CRAWL_MAX_PAGES,
-                     show_default=True, help="Pages of the new site whose links --crawl follows."),
-        click.option("--depth", type=click.IntRange(0), default=settings.CRAWL_DEPTH,
-                     show_default=True, help="Clicks from a --crawl start page."),
-        click.option("--variants", is_flag=True,
-                     help="Also request each legacy URL's http/https, www/non-www and "
-                          "trailing-slash variants, and each new page's slash, case and "
-                          "index.html variants."),
-        click.option("--new-host", "new_hosts", multiple=True, metavar="HOST",
-                     help="A host of the new site (default: where most map targets go, plus "
-                          "--crawl and --sitemap hosts). Repeatable."),
-        click.option("--staging-host", "staging_hosts", multiple=True, metavar="HOST",
-                     help="A staging host: canonicals and links to it are leaks. Repeatable."),
-        click.option("--no-robots", is_flag=True,
-                     help="Do not read robots.txt of the old hosts (nor judge robots rules)."),
-        click.option("--no-sitemap-discovery", is_flag=True,
-                     help="Do not look for sitemaps in robots.txt and at /sitemap.xml."),
-        click.option("--max-sitemap-urls", type=click.IntRange(0),
-                     default=settings.SITEMAP_FETCH_LIMIT, show_default=True,
-                     help="Sitemap URLs fetched per run (the rest are counted, not checked)."),
+        click.option(
+            "--sitemap",
+            "sitemaps",
+            multiple=True,
+            metavar="URL|FILE",
+            help="A sitemap (or index, .xml.gz, text) of the new site, besides those "
+            "its robots.txt names and /sitemap.xml. Repeatable.",
+        ),
+        click.option(
+            "--old-sitemap",
+            "old_sitemaps",
+            multiple=True,
+            metavar="URL|FILE",
+            help="The legacy site's sitemap: every URL in it is audited as a legacy "
+            "URL and must redirect or be mapped. Repeatable.",
+        ),
+        click.option(
+            "--crawl",
+            "crawl_urls",
+            multiple=True,
+            metavar="URL",
+            help="Crawl the new site from this page (its hosts only) for internal "
+            "links, canonicals and hreflang. Repeatable.",
+        ),
+        click.option(
+            "--max-pages",
+            type=click.IntRange(1),
+            default=settings.CRAWL_MAX_PAGES,
+            show_default=True,
+            help="Pages of the new site whose links --crawl follows.",
+        ),
+        click.option(
+            "--depth",
+            type=click.IntRange(0),
+            default=settings.CRAWL_DEPTH,
+            show_default=True,
+            help="Clicks from a --crawl start page.",
+        ),
+        click.option(
+            "--variants",
+            is_flag=True,
+            help="Also request each legacy URL's http/https, www/non-www and "
+            "trailing-slash variants, and each new page's slash, case and "
+            "index.html variants.",
+        ),
+        click.option(
+            "--new-host",
+            "new_hosts",
+            multiple=True,
+            metavar="HOST",
+            help="A host of the new site (default: where most map targets go, plus "
+            "--crawl and --sitemap hosts). Repeatable.",
+        ),
+        click.option(
+            "--staging-host",
+            "staging_hosts",
+            multiple=True,
+            metavar="HOST",
+            help="A staging host: canonicals and links to it are leaks. Repeatable.",
+        ),
+        click.option(
+            "--no-robots",
+            is_flag=True,
+            help="Do not read robots.txt of the old hosts (nor judge robots rules).",
+        ),
+        click.option(
+            "--no-sitemap-discovery",
+            is_flag=True,
+            help="Do not look for sitemaps in robots.txt and at /sitemap.xml.",
+        ),
+        click.option(
+            "--max-sitemap-urls",
+            type=click.IntRange(0),
+            default=settings.SITEMAP_FETCH_LIMIT,
+            show_default=True,
+            help="Sitemap URLs fetched per run (the rest are counted, not checked).",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -449,7 +662,8 @@ def _make_request(kw: dict[str, Any]) -> Any:
     from migrationaudit.pipeline import AuditRequest
 
     connect = tuple(parse_resolve(v) for v in kw.get("resolve", ())) + tuple(
-        parse_connect_to(v) for v in kw.get("connect_to", ()))
+        parse_connect_to(v) for v in kw.get("connect_to", ())
+    )
     crawl = CrawlOptions(
         max_hops=kw.get("max_hops", settings.MAX_HOPS),
         concurrency=kw.get("concurrency", settings.CONCURRENCY),
@@ -461,8 +675,10 @@ def _make_request(kw: dict[str, Any]) -> Any:
         user_agent=kw.get("user_agent", settings.USER_AGENT),
         connect_to=connect,
         scrapy_settings=tuple(_scrapy_setting(v) for v in kw.get("scrapy_settings", ())),
-        rewrite_host=tuple((str(r.old), str(r.new)) for r in
-                           (HostRewrite.parse(v) for v in kw.get("rewrite_host", ()))),
+        rewrite_host=tuple(
+            (str(r.old), str(r.new))
+            for r in (HostRewrite.parse(v) for v in kw.get("rewrite_host", ()))
+        ),
         verify_tls=not kw.get("insecure", False),
         # Absolute: a --resume from another folder must find it again (job.json keeps it).
         ca_bundle=os.path.abspath(kw["ca_bundle"]) if kw.get("ca_bundle") else None,
@@ -471,9 +687,15 @@ def _make_request(kw: dict[str, Any]) -> Any:
     )
     checks = build_check_options(kw["many_to_one"], crawl.max_hops, kw["disable"], kw["severity"])
     return AuditRequest(
-        maps=tuple(kw["maps"]), url_lists=tuple(kw["url_lists"]), base_url=kw["base_url"],
-        target_base_url=kw["target_base_url"], out_dir=kw["out_dir"], crawl=crawl, checks=checks,
-        fail_on=Severity.parse(kw["fail_on"]), formats=tuple(kw["formats"]) or None,
+        maps=tuple(kw["maps"]),
+        url_lists=tuple(kw["url_lists"]),
+        base_url=kw["base_url"],
+        target_base_url=kw["target_base_url"],
+        out_dir=kw["out_dir"],
+        crawl=crawl,
+        checks=checks,
+        fail_on=Severity.parse(kw["fail_on"]),
+        formats=tuple(kw["formats"]) or None,
         map_format=kw["map_format"],
         priority=tuple(kw.get("priority", ())),
         priority_columns=tuple(_priority_column(v) for v in kw.get("priority_columns", ())),
@@ -499,15 +721,22 @@ def _write_fixes(result: AuditResult, out_dir: Path, quiet: bool, debug: bool) -
     except MigrationAuditError as exc:
         _fail(str(exc), debug)
     if not quiet:
-        click.echo(f"fixes: {len(plan.fixes)} one-hop redirects, {len(plan.review)} URLs for a "
-                   f"human -> {out_dir / FIXES_SUBDIR}", err=True)
+        click.echo(
+            f"fixes: {len(plan.fixes)} one-hop redirects, {len(plan.review)} URLs for a "
+            f"human -> {out_dir / FIXES_SUBDIR}",
+            err=True,
+        )
 
 
 FIXES_OPTION = click.option(
-    "--fixes/--no-fixes", "fixes", default=True, show_default=True,
+    "--fixes/--no-fixes",
+    "fixes",
+    default=True,
+    show_default=True,
     help="Write fixes/: the corrected redirect map (every legacy URL to its final healthy "
-         "page in one hop) as CSV, nginx, Apache and _redirects rules, and the URLs that "
-         "need a human (loops, broken targets).")
+    "page in one hop) as CSV, nginx, Apache and _redirects rules, and the URLs that "
+    "need a human (loops, broken targets).",
+)
 
 
 @main.command()
@@ -516,15 +745,23 @@ FIXES_OPTION = click.option(
 @crawl_options
 @gate_options
 @FIXES_OPTION
-@click.option("--only-failed", "only_failed", metavar="RUN_DIR",
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Re-check only the legacy URLs that failed in that earlier run (its --out "
-                   "folder) and merge the results with the rest of it.")
-@click.option("--resume", "resume", metavar="RUN_DIR",
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Continue an interrupted run (its --out folder) where it stopped, without "
-                   "fetching again what it recorded; its inputs and crawl options are reused "
-                   "unless given again (give --auth/--header again: they are never saved).")
+@click.option(
+    "--only-failed",
+    "only_failed",
+    metavar="RUN_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Re-check only the legacy URLs that failed in that earlier run (its --out "
+    "folder) and merge the results with the rest of it.",
+)
+@click.option(
+    "--resume",
+    "resume",
+    metavar="RUN_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Continue an interrupted run (its --out folder) where it stopped, without "
+    "fetching again what it recorded; its inputs and crawl options are reused "
+    "unless given again (give --auth/--header again: they are never saved).",
+)
 def audit(**kw: Any) -> None:
     """Request every legacy URL hop by hop and judge it.
 
@@ -553,8 +790,9 @@ def audit(**kw: Any) -> None:
                 from migrationaudit.runstore import audit_only_failed
 
                 # Without --map/--urls the earlier run's saved inputs are used.
-                result = audit_only_failed(req, kw["only_failed"], policy,
-                                           progress=_progress_printer(kw["quiet"]))
+                result = audit_only_failed(
+                    req, kw["only_failed"], policy, progress=_progress_printer(kw["quiet"])
+                )
             else:
                 result = run_audit(req, progress=_progress_printer(kw["quiet"]))
         except MigrationAuditError as exc:
@@ -568,8 +806,11 @@ def audit(**kw: Any) -> None:
             _write_fixes(result, req.out_dir, kw["quiet"], kw["debug"])
         if _interrupted(result):
             if not kw["quiet"]:
-                click.echo(f"migrationaudit: interrupted; partial report written. Continue with: "
-                           f"migrationaudit audit --resume {req.out_dir}", err=True)
+                click.echo(
+                    f"migrationaudit: interrupted; partial report written. Continue with: "
+                    f"migrationaudit audit --resume {req.out_dir}",
+                    err=True,
+                )
             sys.exit(stop.exit_code if stop.signum else EXIT_ERROR)
     sys.exit(_exit_code(result, kw))
 
@@ -577,12 +818,19 @@ def audit(**kw: Any) -> None:
 # CrawlOptions fields a resumed run takes from the command line when given there, else from
 # the interrupted run's job.json (field → click parameters that set it).
 _RESUME_FIELDS: dict[str, tuple[str, ...]] = {
-    "max_hops": ("max_hops",), "concurrency": ("concurrency",),
-    "per_host_concurrency": ("per_host_concurrency",), "delay": ("delay",),
-    "timeout": ("timeout",), "retries": ("retries",), "user_agent": ("user_agent",),
+    "max_hops": ("max_hops",),
+    "concurrency": ("concurrency",),
+    "per_host_concurrency": ("per_host_concurrency",),
+    "delay": ("delay",),
+    "timeout": ("timeout",),
+    "retries": ("retries",),
+    "user_agent": ("user_agent",),
     "workers": ("workers",),
-    "connect_to": ("resolve", "connect_to"), "scrapy_settings": ("scrapy_settings",),
-    "rewrite_host": ("rewrite_host",), "verify_tls": ("insecure",), "ca_bundle": ("ca_bundle",),
+    "connect_to": ("resolve", "connect_to"),
+    "scrapy_settings": ("scrapy_settings",),
+    "rewrite_host": ("rewrite_host",),
+    "verify_tls": ("insecure",),
+    "ca_bundle": ("ca_bundle",),
 }
 
 
@@ -608,10 +856,14 @@ def _resume_request(req: Any, path: Path) -> tuple[Path, Any]:
     try:
         saved = options_from_dict(json.loads((run_dir / JOB_FILE).read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError) as exc:
-        raise ConfigError(f"{run_dir / JOB_FILE}: cannot read the run's crawl options: {exc}"
-                          ) from None
-    keep = {name: getattr(saved, name) for name, params in _RESUME_FIELDS.items()
-            if not any(given(p) for p in params)}
+        raise ConfigError(
+            f"{run_dir / JOB_FILE}: cannot read the run's crawl options: {exc}"
+        ) from None
+    keep = {
+        name: getattr(saved, name)
+        for name, params in _RESUME_FIELDS.items()
+        if not any(given(p) for p in params)
+    }
     crawl = dataclasses.replace(req.crawl, **keep)
     out_dir = req.out_dir
     if not given("out_dir"):
@@ -643,11 +895,19 @@ def demo_dir() -> Path:
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path(settings.OUT_DIR), show_default=True, help="Where to write the report.")
-@click.option("--gate", is_flag=True,
-              help="Exit with the audit's gate code (1: the demo's planted defects fail it) "
-                   "instead of 0.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(settings.OUT_DIR),
+    show_default=True,
+    help="Where to write the report.",
+)
+@click.option(
+    "--gate",
+    is_flag=True,
+    help="Exit with the audit's gate code (1: the demo's planted defects fail it) instead of 0.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
@@ -677,14 +937,18 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
                 url_lists=(str(here / "urls.txt"),),
                 priority=(str(here / "priority.csv"),),
                 out_dir=out_dir,
-                crawl=CrawlOptions(connect_to=server.connect_to(), timeout=3.0, retries=1,
-                                   ca_bundle=str(ca_file)),
+                crawl=CrawlOptions(
+                    connect_to=server.connect_to(), timeout=3.0, retries=1, ca_bundle=str(ca_file)
+                ),
                 checks=build_check_options(settings.MANY_TO_ONE, settings.MAX_HOPS, (), ()),
                 site=site_opts,
             )
             if not quiet:
-                click.echo("demo: old and new site serving on 127.0.0.1 "
-                           f"(http :{server.http_port}, https :{server.https_port})", err=True)
+                click.echo(
+                    "demo: old and new site serving on 127.0.0.1 "
+                    f"(http :{server.http_port}, https :{server.https_port})",
+                    err=True,
+                )
             result = run_audit(req, progress=_progress_printer(quiet))
     except MigrationAuditError as exc:
         _fail(str(exc), debug)
@@ -695,8 +959,9 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True
+)
 def rules(fmt: str) -> None:
     """List every rule: id, default severity and what it checks."""
     from migrationaudit.checks import rule_infos
@@ -715,10 +980,15 @@ def rules(fmt: str) -> None:
 # --- issue 4: configuration, re-rendering and comparing saved runs ---------------------------
 
 
-@main.command("config", context_settings={"ignore_unknown_options": True,
-                                          "allow_extra_args": True})
-@click.option("--for", "for_command", type=click.Choice(["audit", "check-map"]),
-              default="audit", show_default=True, help="The command whose options are shown.")
+@main.command("config", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option(
+    "--for",
+    "for_command",
+    type=click.Choice(["audit", "check-map"]),
+    default="audit",
+    show_default=True,
+    help="The command whose options are shown.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of TOML.")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def config_command(for_command: str, as_json: bool, args: tuple[str, ...]) -> None:
@@ -766,8 +1036,9 @@ def report(run_dir: Path, **kw: Any) -> None:
         out_dir = kw["out_dir"]
         if ctx.get_parameter_source("out_dir") is ParameterSource.DEFAULT:
             out_dir = saved.run_dir.parent
-        checks = build_check_options(kw["many_to_one"], saved.crawl.max_hops, kw["disable"],
-                                     kw["severity"])
+        checks = build_check_options(
+            kw["many_to_one"], saved.crawl.max_hops, kw["disable"], kw["severity"]
+        )
         policy = _make_policy(kw)
         result = rebuild(saved, checks, Severity.parse(kw["fail_on"]))
     except MigrationAuditError as exc:
@@ -775,8 +1046,9 @@ def report(run_dir: Path, **kw: Any) -> None:
     if not kw["quiet"]:
         for note in saved.notes:  # e.g. a --priority export that is gone
             click.echo(f"warning: {note}", err=True)
-    result = _finish(result, out_dir, tuple(kw["formats"]) or None, kw["quiet"], kw["debug"],
-                     policy, kw)
+    result = _finish(
+        result, out_dir, tuple(kw["formats"]) or None, kw["quiet"], kw["debug"], policy, kw
+    )
     if kw["fixes"]:
         _write_fixes(result, out_dir, kw["quiet"], kw["debug"])
     sys.exit(_exit_code(result, kw))
@@ -785,17 +1057,37 @@ def report(run_dir: Path, **kw: Any) -> None:
 @main.command()
 @click.argument("run_a", metavar="RUN_A", type=click.Path(exists=True, path_type=Path))
 @click.argument("run_b", metavar="RUN_B", type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("migration-diff"), show_default=True,
-              help="Directory for diff.html and diff.md.")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "markdown"]),
-              help="Outputs to write (repeatable; default: both).")
-@click.option("--fail-on-regression", is_flag=True,
-              help="Exit 1 when a URL's verdict got worse or a finding is new or worse.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("migration-diff"),
+    show_default=True,
+    help="Directory for diff.html and diff.md.",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["html", "markdown"]),
+    help="Outputs to write (repeatable; default: both).",
+)
+@click.option(
+    "--fail-on-regression",
+    is_flag=True,
+    help="Exit 1 when a URL's verdict got worse or a finding is new or worse.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-def diff(run_a: Path, run_b: Path, out_dir: Path, formats: tuple[str, ...],
-         fail_on_regression: bool, quiet: bool, debug: bool) -> None:
+def diff(
+    run_a: Path,
+    run_b: Path,
+    out_dir: Path,
+    formats: tuple[str, ...],
+    fail_on_regression: bool,
+    quiet: bool,
+    debug: bool,
+) -> None:
     """Compare two audits: what got fixed, what regressed, what is new.
 
     RUN_A (before) and RUN_B (after) are report folders, findings.json files or run

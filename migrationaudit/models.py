@@ -360,7 +360,8 @@ class LinkValue:
     def valuable(self) -> bool:
         """Has links, clicks or traffic (impressions alone earn nothing worth a redirect)."""
         return any(
-            (n or 0) > 0 for n in (self.referring_domains, self.backlinks, self.clicks, self.traffic)
+            (n or 0) > 0
+            for n in (self.referring_domains, self.backlinks, self.clicks, self.traffic)
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -468,8 +469,12 @@ class BudgetStatus:
         return self.count > self.limit
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule_id, "max": self.limit, "count": self.count,
-                "exceeded": self.exceeded}
+        return {
+            "rule": self.rule_id,
+            "max": self.limit,
+            "count": self.count,
+            "exceeded": self.exceeded,
+        }
 
 
 @dataclass(frozen=True)

@@ -161,7 +161,9 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _run_info(req: AuditRequest, started: str, partial: bool, extra: dict[str, Any]) -> dict[str, Any]:
+def _run_info(
+    req: AuditRequest, started: str, partial: bool, extra: dict[str, Any]
+) -> dict[str, Any]:
     from migrationaudit.crawl import access_info
 
     crawl = asdict(req.crawl)
@@ -198,20 +200,29 @@ def check_map_only(req: AuditRequest) -> AuditResult:
     """Run only the map rules (no request is sent)."""
     started = _now()
     inputs = load_inputs(req)
-    ctx = AuditContext(rules=inputs.rules, legacy=inputs.legacy, graph=None, chains={},
-                       options=req.checks, priority=inputs.priority)
+    ctx = AuditContext(
+        rules=inputs.rules,
+        legacy=inputs.legacy,
+        graph=None,
+        chains={},
+        options=req.checks,
+        priority=inputs.priority,
+    )
     findings, skipped = run_checks(ctx)
     skipped = tuple(s for s in skipped if s.reason != "no crawl was run")
     findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
     return AuditResult(
-        findings=findings, verdicts=verdicts, chains={}, skipped=skipped, rules=rule_infos(),
-        fail_on=req.fail_on, run=_run_info(req, started, False, {"mode": "check-map", "input": inputs.notes()}),
+        findings=findings,
+        verdicts=verdicts,
+        chains={},
+        skipped=skipped,
+        rules=rule_infos(),
+        fail_on=req.fail_on,
+        run=_run_info(req, started, False, {"mode": "check-map", "input": inputs.notes()}),
     )
 
 
-def run_audit(
-    req: AuditRequest, progress: Callable[[int, int], None] | None = None
-) -> AuditResult:
+def run_audit(req: AuditRequest, progress: Callable[[int, int], None] | None = None) -> AuditResult:
     """Read inputs, crawl hop by hop, judge every legacy URL, return the result.
 
     The crawl runs in a child process and streams hop records to ``out_dir/run/hops.jsonl``;
@@ -224,8 +235,7 @@ def run_audit(
     run_dir = req.out_dir / RUN_SUBDIR
     save_inputs(run_dir, req, inputs)
     prepare_site(run_dir, req.site, inputs.rules, inputs.legacy)
-    summary = run_crawl((item.url for item in inputs.legacy), run_dir, req.crawl,
-                        progress=progress)
+    summary = run_crawl((item.url for item in inputs.legacy), run_dir, req.crawl, progress=progress)
     return finish_run(req, inputs, run_dir, summary, started)
 
 
@@ -250,11 +260,15 @@ def resume_audit(
         inputs, saved = load_inputs_file(run_dir)
         data = json.loads((run_dir / INPUTS_FILE).read_text(encoding="utf-8"))
         req = replace(
-            req, maps=tuple(data.get("maps") or ()), url_lists=tuple(data.get("url_lists") or ()),
-            base_url=saved.get("base_url"), target_base_url=saved.get("target_base_url"),
+            req,
+            maps=tuple(data.get("maps") or ()),
+            url_lists=tuple(data.get("url_lists") or ()),
+            base_url=saved.get("base_url"),
+            target_base_url=saved.get("target_base_url"),
         )
-    summary = run_crawl((item.url for item in inputs.legacy), run_dir, req.crawl,
-                        progress=progress, resume=True)
+    summary = run_crawl(
+        (item.url for item in inputs.legacy), run_dir, req.crawl, progress=progress, resume=True
+    )
     result = finish_run(req, inputs, run_dir, summary, started)
     result = replace(result, run={**result.run, "resumed": True})
     save_run_info(run_dir, result.run)
@@ -271,8 +285,13 @@ class Judged:
     skipped: tuple[SkippedRule, ...]
 
 
-def judge(inputs: Inputs, hops: Iterable[Hop], checks: CheckOptions, max_hops: int,
-          site: SiteRun | None = None) -> Judged:
+def judge(
+    inputs: Inputs,
+    hops: Iterable[Hop],
+    checks: CheckOptions,
+    max_hops: int,
+    site: SiteRun | None = None,
+) -> Judged:
     """Build the redirect graph from ``hops``, follow every legacy URL's chain, run the rules
     and build the verdicts (no I/O: a saved run is judged again the same way). ``site``: the
     new-site stage's options and records (:mod:`migrationaudit.sitecheck`); without it the
@@ -283,15 +302,23 @@ def judge(inputs: Inputs, hops: Iterable[Hop], checks: CheckOptions, max_hops: i
     site_ctx = None
     if site is not None:
         site_ctx, _ = attach_site(site, graph, inputs.rules, legacy, chains)
-    ctx = AuditContext(rules=inputs.rules, legacy=legacy, graph=graph, chains=chains,
-                       options=checks, priority=inputs.priority, site=site_ctx)
+    ctx = AuditContext(
+        rules=inputs.rules,
+        legacy=legacy,
+        graph=graph,
+        chains=chains,
+        options=checks,
+        priority=inputs.priority,
+        site=site_ctx,
+    )
     findings, skipped = run_checks(ctx)
     findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
     return Judged(findings, verdicts, chains, skipped)
 
 
-def finish_run(req: AuditRequest, inputs: Inputs, run_dir: Path, summary: CrawlSummary,
-               started: str) -> AuditResult:
+def finish_run(
+    req: AuditRequest, inputs: Inputs, run_dir: Path, summary: CrawlSummary, started: str
+) -> AuditResult:
     """Judge the hop records of ``run_dir`` into the result, and save its run metadata
     (``run.json``) so that ``migrationaudit report`` can re-render the run later."""
     from migrationaudit.crawl import read_hops
@@ -314,8 +341,12 @@ def finish_run(req: AuditRequest, inputs: Inputs, run_dir: Path, summary: CrawlS
         "site": site_notes(site.records, plan_site(req.site, inputs.rules, inputs.legacy)[1]),
     }
     result = AuditResult(
-        findings=judged.findings, verdicts=judged.verdicts, chains=judged.chains,
-        skipped=judged.skipped, rules=rule_infos(), fail_on=req.fail_on,
+        findings=judged.findings,
+        verdicts=judged.verdicts,
+        chains=judged.chains,
+        skipped=judged.skipped,
+        rules=rule_infos(),
+        fail_on=req.fail_on,
         run=_run_info(req, started, partial, extra),
     )
     save_run_info(run_dir, result.run)

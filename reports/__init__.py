@@ -24,10 +24,9 @@ import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from migrationaudit.reports import csvout, html, jsonout, junit, markdown, sarif, text
-
 from migrationaudit.errors import ConfigError, ReportError
 from migrationaudit.models import AuditResult
+from migrationaudit.reports import csvout, html, jsonout, junit, markdown, sarif, text
 
 FORMATS = ("html", "json", "csv", "junit", "markdown")  # the default set
 ALL_FORMATS = (*FORMATS, "sarif")  # sarif (code scanning) only when asked for

@@ -12,9 +12,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from migrationaudit.reports.common import display_text, safe_href
-
 from migrationaudit.models import AuditResult, Outcome, Verdict
+from migrationaudit.reports.common import display_text, safe_href
 
 WIDTH = 420
 ROW = 22  # height of one horizontal bar row

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from migrationaudit.reports.common import display_text
-from migrationaudit.reports.markdown import md_code, md_text
 
 from migrationaudit.diff import RunDiff
 from migrationaudit.errors import ReportError
+from migrationaudit.reports.common import display_text
+from migrationaudit.reports.markdown import md_code, md_text
 
 HTML_FILENAME = "diff.html"
 MD_FILENAME = "diff.md"

@@ -11,10 +11,9 @@ early or start another one.
 
 from __future__ import annotations
 
+from migrationaudit.models import AuditResult, Finding, Severity
 from migrationaudit.reports.common import one_line
 from migrationaudit.reports.sarif import artifact_path
-
-from migrationaudit.models import AuditResult, Finding, Severity
 
 MAX_PER_LEVEL = 50
 

@@ -25,6 +25,9 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from migrationaudit.gate import gate_reasons
+from migrationaudit.models import AuditResult, Chain, Hop
 from migrationaudit.reports import charts as charts_mod
 from migrationaudit.reports.common import (
     TOOL_NAME,
@@ -52,9 +55,6 @@ from migrationaudit.reports.htmldata import (
     path_steps,
     value_label,
 )
-
-from migrationaudit.gate import gate_reasons
-from migrationaudit.models import AuditResult, Chain, Hop
 
 FILENAME = "report.html"
 TEMPLATE = "report.html.j2"

@@ -25,10 +25,10 @@ from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
-from migrationaudit.reports.charts import status_key
-from migrationaudit.reports.common import display_text, host_of, safe_href, triage_of
 
 from migrationaudit.models import AuditResult, Chain, Finding, Hop, HopKind, Outcome
+from migrationaudit.reports.charts import status_key
+from migrationaudit.reports.common import display_text, host_of, safe_href, triage_of
 from migrationaudit.tables import finding_chain
 from migrationaudit.urls import normalize
 

@@ -38,10 +38,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from migrationaudit.reports.common import TOOL_NAME, jsonable, run_partial, tool_version
-
 from migrationaudit.gate import gate_reasons
 from migrationaudit.models import AuditResult
+from migrationaudit.reports.common import TOOL_NAME, jsonable, run_partial, tool_version
 
 FILENAME = "findings.json"
 SCHEMA_VERSION = 1

@@ -13,9 +13,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
-from migrationaudit.reports.common import TOOL_NAME, host_of, strip_control
-
 from migrationaudit.models import AuditResult, Finding
+from migrationaudit.reports.common import TOOL_NAME, host_of, strip_control
 from migrationaudit.tables import finding_path
 
 FILENAME = "junit.xml"

@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from migrationaudit.models import AuditResult, Finding, Origin, Severity, SuppressedFinding
 from migrationaudit.reports.common import (
     TOOL_NAME,
     doc_paragraphs,
@@ -28,8 +29,6 @@ from migrationaudit.reports.common import (
     strip_control,
     tool_version,
 )
-
-from migrationaudit.models import AuditResult, Finding, Origin, Severity, SuppressedFinding
 from migrationaudit.tables import finding_path
 
 FILENAME = "findings.sarif"

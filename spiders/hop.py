@@ -34,7 +34,6 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
 import scrapy
-from migrationaudit.spiders.handler import HopDownloadError, parse_retry_after
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from twisted.internet.defer import CancelledError as TwistedCancelledError
 from twisted.python.failure import Failure
@@ -50,6 +49,7 @@ from migrationaudit.settings import (
     RETRY_BACKOFF,
 )
 from migrationaudit.sitework import RECORDS_FILE, SiteJob, SiteWork, open_records
+from migrationaudit.spiders.handler import HopDownloadError, parse_retry_after
 
 HOPS_FILE = "hops.jsonl"
 SEEDS_FILE = "seeds.txt"

@@ -9,28 +9,43 @@ from pathlib import Path
 import pytest
 
 
-def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, stdin: str | None = None, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "migrationaudit.cli", *args],
-        input=stdin, capture_output=True, text=True, timeout=timeout, cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
     )
 
 
 BAD_INPUTS = [
-    ("missing-column.csv", "url,notes\nhttp://a.example/,x\n",
-     "missing-column.csv:1: missing column new_url in header (found: url, notes)"),
-    ("bad-url.csv", "old_url,new_url\nhttp://a.example/,http://b.example/\nhttp://a b/,/x\n",
-     "bad-url.csv:3: unparseable old_url 'http://a b/'"),
-    ("bad-scheme.csv", "http://a.example/,http://b.example/\nftp://a.example/f,http://b.example/\n",
-     "bad-scheme.csv:2: old_url 'ftp://a.example/f' has scheme 'ftp'"),
+    (
+        "missing-column.csv",
+        "url,notes\nhttp://a.example/,x\n",
+        "missing-column.csv:1: missing column new_url in header (found: url, notes)",
+    ),
+    (
+        "bad-url.csv",
+        "old_url,new_url\nhttp://a.example/,http://b.example/\nhttp://a b/,/x\n",
+        "bad-url.csv:3: unparseable old_url 'http://a b/'",
+    ),
+    (
+        "bad-scheme.csv",
+        "http://a.example/,http://b.example/\nftp://a.example/f,http://b.example/\n",
+        "bad-scheme.csv:2: old_url 'ftp://a.example/f' has scheme 'ftp'",
+    ),
     ("relative.csv", "/a,/b\n", "relative.csv:1: relative old_url '/a' needs --base-url"),
 ]
 
 
 @pytest.mark.parametrize(("name", "content", "message"), BAD_INPUTS)
-def test_bad_map_exits_2_with_one_line(tmp_path: Path, name: str, content: str,
-                                       message: str) -> None:
+def test_bad_map_exits_2_with_one_line(
+    tmp_path: Path, name: str, content: str, message: str
+) -> None:
     (tmp_path / name).write_text(content, encoding="utf-8")
     proc = run_cli("audit", "--map", name, "--out", "out", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
@@ -42,15 +57,18 @@ def test_bad_map_exits_2_with_one_line(tmp_path: Path, name: str, content: str,
 
 
 def test_undecodable_bytes_exit_2(tmp_path: Path) -> None:
-    (tmp_path / "m.csv").write_bytes(b"http://a.example/,http://b.example/\nhttp://a.example/\xe9,/\n")
+    (tmp_path / "m.csv").write_bytes(
+        b"http://a.example/,http://b.example/\nhttp://a.example/\xe9,/\n"
+    )
     proc = run_cli("audit", "--map", "m.csv", cwd=tmp_path)
     assert proc.returncode == 2
     assert "m.csv:2: undecodable bytes" in proc.stderr
 
 
 def test_bad_url_on_stdin_exit_2(tmp_path: Path) -> None:
-    proc = run_cli("audit", "--urls", "-", stdin="https://a.example/\njavascript:alert(1)\n",
-                   cwd=tmp_path)
+    proc = run_cli(
+        "audit", "--urls", "-", stdin="https://a.example/\njavascript:alert(1)\n", cwd=tmp_path
+    )
     assert proc.returncode == 2
     assert "<stdin>:2:" in proc.stderr and "scheme 'javascript'" in proc.stderr
 
@@ -113,10 +131,28 @@ def test_rules_lists_every_contract_id() -> None:
     assert proc.returncode == 0
     ids = {line.split()[0] for line in proc.stdout.splitlines() if line.strip()}
     contract = {
-        "redirect-loop", "hop-limit", "redirect-chain", "temporary-redirect", "broken-target",
-        "legacy-url-broken", "not-redirected", "target-mismatch", "https-downgrade", "slash-hop",
-        "host-hop", "scheme-hop", "inconsistent-final-urls", "homepage-redirect", "many-to-one",
-        "query-dropped", "meta-refresh", "canonical-mismatch", "noindex-target", "map-loop",
-        "map-chain", "map-conflict", "map-self",
+        "redirect-loop",
+        "hop-limit",
+        "redirect-chain",
+        "temporary-redirect",
+        "broken-target",
+        "legacy-url-broken",
+        "not-redirected",
+        "target-mismatch",
+        "https-downgrade",
+        "slash-hop",
+        "host-hop",
+        "scheme-hop",
+        "inconsistent-final-urls",
+        "homepage-redirect",
+        "many-to-one",
+        "query-dropped",
+        "meta-refresh",
+        "canonical-mismatch",
+        "noindex-target",
+        "map-loop",
+        "map-chain",
+        "map-conflict",
+        "map-self",
     }
     assert contract <= ids

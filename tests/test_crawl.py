@@ -698,9 +698,10 @@ def test_merge_shards_keeps_first_records(tmp_path: Path) -> None:
 
 
 def test_an_undecodable_text_body_is_kept_as_an_empty_answer() -> None:
-    from migrationaudit.spiders.handler import LenientHttpCompressionMiddleware
     from scrapy.http import HtmlResponse, Request, Response
     from scrapy.utils.test import get_crawler
+
+    from migrationaudit.spiders.handler import LenientHttpCompressionMiddleware
 
     mw = LenientHttpCompressionMiddleware.from_crawler(get_crawler())
     request = Request("http://a.example/sitemap.xml")

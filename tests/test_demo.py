@@ -12,15 +12,28 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+def demo_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     out = tmp_path_factory.mktemp("demo") / "report"
-    proc = subprocess.run([sys.executable, "-m", "migrationaudit.cli", "demo", "--out", str(out)],
-                          capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(
+        [sys.executable, "-m", "migrationaudit.cli", "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     return proc, out
 
 
@@ -34,8 +47,14 @@ def test_demo_exits_0_and_says_where_the_report_is(demo_run) -> None:  # type: i
     proc, out = demo_run
     assert proc.returncode == 0, proc.stderr
     assert f"report: {(out / 'report.html').resolve()}" in proc.stdout
-    for name in ("report.html", "findings.json", "hops.csv", "verdicts.csv", "junit.xml",
-                 "summary.md"):
+    for name in (
+        "report.html",
+        "findings.json",
+        "hops.csv",
+        "verdicts.csv",
+        "junit.xml",
+        "summary.md",
+    ):
         assert (out / name).is_file(), name
 
 
@@ -48,9 +67,21 @@ def test_demo_exercises_every_rule(demo_run) -> None:  # type: ignore[no-untyped
 
 
 def test_demo_gate_flag_returns_the_gate_code(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "migrationaudit.cli", "demo", "--gate", "-q",
-                           "--out", str(tmp_path / "r")], capture_output=True, text=True,
-                          timeout=240)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "migrationaudit.cli",
+            "demo",
+            "--gate",
+            "-q",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == 1, proc.stderr
 
 

@@ -24,9 +24,23 @@ def audit_case(case: Path, out: Path) -> tuple[subprocess.CompletedProcess[str],
         ca_file = out.parent / "scenario-ca.pem"
         ca_file.parent.mkdir(parents=True, exist_ok=True)
         ca_file.write_bytes(server.ca_pem)
-        args = [sys.executable, "-m", "migrationaudit.cli", "audit",
-                "--map", str(case / "redirects.csv"), "--out", str(out),
-                "--timeout", "5", "--retries", "0", "-q", "--ca-bundle", str(ca_file)]
+        args = [
+            sys.executable,
+            "-m",
+            "migrationaudit.cli",
+            "audit",
+            "--map",
+            str(case / "redirects.csv"),
+            "--out",
+            str(out),
+            "--timeout",
+            "5",
+            "--retries",
+            "0",
+            "-q",
+            "--ca-bundle",
+            str(ca_file),
+        ]
         if (case / "urls.txt").is_file():
             args += ["--urls", str(case / "urls.txt")]
         args += case_args(case)  # the new site's side: audit.json (crawl, variants, ...)
@@ -47,7 +61,8 @@ def test_golden_case(case: Path, tmp_path: Path) -> None:
     got = sorted([f["rule"], f["url"]] for f in data["findings"])
     expected = json.loads((case / "expected.json").read_text(encoding="utf-8"))
     assert got == sorted(expected), "\n".join(
-        [f"+ {g}" for g in got if g not in expected] + [f"- {e}" for e in expected if e not in got])
+        [f"+ {g}" for g in got if g not in expected] + [f"- {e}" for e in expected if e not in got]
+    )
     has_error = any(f["severity"] == "error" for f in data["findings"])
     assert proc.returncode == (1 if has_error else 0), proc.stderr
     # every input URL has exactly one verdict

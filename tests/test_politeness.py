@@ -11,9 +11,9 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
 import pytest
-from migrationaudit.spiders.handler import parse_retry_after
 
 from migrationaudit.scenario import RequestLog, ScenarioServer, parse_site
+from migrationaudit.spiders.handler import parse_retry_after
 
 if TYPE_CHECKING:
     from conftest import CrawlRun

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from migrationaudit.spiders.hop import ChainProgress
 
 from migrationaudit.crawl import HOPS_FILE, _drop_cut_off_record, read_hops, run_crawl
 from migrationaudit.scenario import ScenarioServer, parse_site
 from migrationaudit.settings import CrawlOptions
+from migrationaudit.spiders.hop import ChainProgress
 
 OLD, NEW = "http://old.example", "https://new.example"
 N = 14

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from migrationaudit.spiders.hop import map_back
 
 from migrationaudit.access import HostRewrite, HostRewriter, parse_rewrites
 from migrationaudit.models import Hop, HopKind, PageFacts
 from migrationaudit.scenario import ScenarioServer
+from migrationaudit.spiders.hop import map_back
 
 if TYPE_CHECKING:
     from conftest import CrawlRun

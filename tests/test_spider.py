@@ -15,6 +15,11 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.client_reqrep import ConnectionKey
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
+from twisted.python.failure import Failure
+
+from migrationaudit.models import Hop, HopKind
+from migrationaudit.settings import ConnectTo
 from migrationaudit.spiders.handler import (
     ConnectToResolver,
     HopDownloadError,
@@ -36,11 +41,6 @@ from migrationaudit.spiders.hop import (
     strip_fragment,
     unfetchable_reason,
 )
-from scrapy.http import HtmlResponse, Request, Response, TextResponse
-from twisted.python.failure import Failure
-
-from migrationaudit.models import Hop, HopKind
-from migrationaudit.settings import ConnectTo
 
 URL = "http://old.example/dir/page"
 

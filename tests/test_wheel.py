@@ -30,11 +30,25 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, src / name)
     for name in ("migrationaudit", "spiders", "reports", "sample_maps"):
-        shutil.copytree(ROOT / name, src / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(
+            ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
     dist = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
-                    str(dist), str(src)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (whl,) = dist.glob("migrationaudit-*.whl")
     return whl
 
@@ -53,19 +67,39 @@ def test_demo_runs_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-                    str(wheel)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     # third-party packages from the test environment, as a plain path (no .pth processing)
-    site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                               check=True, capture_output=True, text=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
     (site / "zz_test_deps.pth").write_text(sysconfig.get_path("purelib") + "\n", encoding="utf-8")
     work = tmp_path / "empty"
     work.mkdir()
-    proc = subprocess.run([str(env_dir / "bin" / "migrationaudit"), "demo", "--out", "report"],
-                          cwd=work, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(env_dir / "bin" / "migrationaudit"), "demo", "--out", "report"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
-    where = subprocess.run([str(py), "-c", "import migrationaudit.spiders.hop as h; print(h.__file__)"],
-                           cwd=work, check=True, capture_output=True, text=True).stdout
+    where = subprocess.run(
+        [str(py), "-c", "import migrationaudit.spiders.hop as h; print(h.__file__)"],
+        cwd=work,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert str(env_dir) in where, "migrationaudit must be imported from the wheel"
     assert (work / "report" / "report.html").is_file()
     data = json.loads((work / "report" / "findings.json").read_text(encoding="utf-8"))

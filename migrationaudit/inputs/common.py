@@ -30,7 +30,8 @@ def read_text(path: str | Path) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
-            f"undecodable bytes (not UTF-8) at byte {exc.start}: {data[exc.start:exc.start + 4]!r}",
+            f"undecodable bytes (not UTF-8) at byte {exc.start}: "
+            f"{data[exc.start : exc.start + 4]!r}",
             file=name,
             line=line,
         ) from None
@@ -50,8 +51,11 @@ def check_url(raw: str, base_url: str | None, file: str, line: int, what: str = 
     if not value:
         raise InputError(f"empty {what}", file=file, line=line)
     if any(ch.isspace() for ch in value) or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise InputError(f"unparseable {what} {value!r}: contains whitespace or control characters",
-                         file=file, line=line)
+        raise InputError(
+            f"unparseable {what} {value!r}: contains whitespace or control characters",
+            file=file,
+            line=line,
+        )
     try:
         parts = urlsplit(value)
         if not parts.scheme and not parts.netloc:

@@ -53,21 +53,38 @@ def _status(raw: str, file: str, line: int) -> tuple[int | None, str | None]:
     if status in (404, 410, 403, 451):
         return None, f"custom status {status} page rule, not a redirect"
     if status not in (301, 302, 303, 307, 308):
-        raise InputError(f"bad status {status}: expected a 3xx redirect status", file=file,
-                         line=line)
+        raise InputError(
+            f"bad status {status}: expected a 3xx redirect status", file=file, line=line
+        )
     return status, None
 
 
-def _rule(source: str, target: str, status: int | None, name: str, line: int,
-          base: str | None, target_base: str | None, note: str = "") -> RedirectRule:
+def _rule(
+    source: str,
+    target: str,
+    status: int | None,
+    name: str,
+    line: int,
+    base: str | None,
+    target_base: str | None,
+    note: str = "",
+) -> RedirectRule:
     src = check_url(source, base, name, line, what="source")
     dst = check_url(target, target_base or base, name, line, what="target")
-    return RedirectRule(source=src, expected_target=dst, origin=Origin(name, line),
-                        expected_status=status, note=note)
+    return RedirectRule(
+        source=src,
+        expected_target=dst,
+        origin=Origin(name, line),
+        expected_status=status,
+        note=note,
+    )
 
 
-def read_netlify(path: str | Path, base_url: str | None, target_base_url: str | None = None,
-                 ) -> tuple[tuple[RedirectRule, ...], tuple[SkippedRow, ...]]:
+def read_netlify(
+    path: str | Path,
+    base_url: str | None,
+    target_base_url: str | None = None,
+) -> tuple[tuple[RedirectRule, ...], tuple[SkippedRow, ...]]:
     """Read a Netlify-style ``_redirects`` file."""
     name, text = read_text(path)
     rules: list[RedirectRule] = []
@@ -89,8 +106,9 @@ def read_netlify(path: str | Path, base_url: str | None, target_base_url: str | 
                 continue
             rest = rest[1:]
         if any("=" in t for t in rest):
-            skipped.append(SkippedRow(Origin(name, lineno),
-                                      "conditional rule (country/language/role)"))
+            skipped.append(
+                SkippedRow(Origin(name, lineno), "conditional rule (country/language/role)")
+            )
             continue
         why = _pattern_reason(source)
         if why:
@@ -106,8 +124,11 @@ def _json_items_with_lines(text: str, name: str) -> list[tuple[int, object]]:
     ws = re.compile(r"\s*")
     idx = ws.match(text, 0).end()  # type: ignore[union-attr]
     if idx >= len(text) or text[idx] != "[":
-        raise InputError("expected a JSON array of {source, target, status} objects", file=name,
-                         line=text.count("\n", 0, idx) + 1)
+        raise InputError(
+            "expected a JSON array of {source, target, status} objects",
+            file=name,
+            line=text.count("\n", 0, idx) + 1,
+        )
     idx += 1
     out: list[tuple[int, object]] = []
     while True:
@@ -126,21 +147,29 @@ def _json_items_with_lines(text: str, name: str) -> list[tuple[int, object]]:
         elif idx < len(text) and text[idx] == "]":
             return out
         else:
-            raise InputError("invalid JSON: expected ',' or ']'", file=name,
-                             line=text.count("\n", 0, idx) + 1)
+            raise InputError(
+                "invalid JSON: expected ',' or ']'", file=name, line=text.count("\n", 0, idx) + 1
+            )
 
 
-def read_amplify(path: str | Path, base_url: str | None, target_base_url: str | None = None,
-                 ) -> tuple[tuple[RedirectRule, ...], tuple[SkippedRow, ...]]:
+def read_amplify(
+    path: str | Path,
+    base_url: str | None,
+    target_base_url: str | None = None,
+) -> tuple[tuple[RedirectRule, ...], tuple[SkippedRow, ...]]:
     """Read an AWS Amplify Hosting redirects JSON file."""
     name, text = read_text(path)
     rules: list[RedirectRule] = []
     skipped: list[SkippedRow] = []
     for line, item in _json_items_with_lines(text, name):
-        if not isinstance(item, dict) or not isinstance(item.get("source"), str) or not isinstance(
-                item.get("target"), str):
-            raise InputError("expected an object with string 'source' and 'target'", file=name,
-                             line=line)
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("source"), str)
+            or not isinstance(item.get("target"), str)
+        ):
+            raise InputError(
+                "expected an object with string 'source' and 'target'", file=name, line=line
+            )
         status, why = _status(str(item.get("status", "301")), name, line)
         if why:
             skipped.append(SkippedRow(Origin(name, line), why))
@@ -149,6 +178,7 @@ def read_amplify(path: str | Path, base_url: str | None, target_base_url: str | 
         if why:
             skipped.append(SkippedRow(Origin(name, line), why))
             continue
-        rules.append(_rule(item["source"], item["target"], status, name, line, base_url,
-                           target_base_url))
+        rules.append(
+            _rule(item["source"], item["target"], status, name, line, base_url, target_base_url)
+        )
     return tuple(rules), tuple(skipped)

@@ -20,17 +20,39 @@ import io
 from pathlib import Path
 
 from migrationaudit.errors import InputError
-from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.common import check_url, read_text
+from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.models import Origin, RedirectRule
 
 SOURCE_NAMES = {
-    "old_url", "old", "old url", "source", "source_url", "from", "from_url", "legacy_url",
-    "legacy", "url", "old_path", "redirect_from", "address",
+    "old_url",
+    "old",
+    "old url",
+    "source",
+    "source_url",
+    "from",
+    "from_url",
+    "legacy_url",
+    "legacy",
+    "url",
+    "old_path",
+    "redirect_from",
+    "address",
 }
 TARGET_NAMES = {
-    "new_url", "new", "new url", "target", "target_url", "to", "to_url", "destination",
-    "destination_url", "redirect", "redirect_to", "new_path", "redirect_url",
+    "new_url",
+    "new",
+    "new url",
+    "target",
+    "target_url",
+    "to",
+    "to_url",
+    "destination",
+    "destination_url",
+    "redirect",
+    "redirect_to",
+    "new_path",
+    "redirect_url",
 }
 STATUS_NAMES = {"status", "expected_status", "status_code", "code", "type", "redirect_type"}
 NOTE_NAMES = {"note", "notes", "comment", "comments", "description"}
@@ -60,10 +82,14 @@ def _looks_like_url(cell: str) -> bool:
     return c.startswith(("http://", "https://", "/", "//")) or "://" in c
 
 
-def _header_columns(cells: list[str], file: str, line: int) -> tuple[int, int, int | None, int | None]:
+def _header_columns(
+    cells: list[str], file: str, line: int
+) -> tuple[int, int, int | None, int | None]:
     names = [c.strip().lower().replace("-", "_") for c in cells]
-    names = [n.replace(" ", "_") if n.replace(" ", "_") in SOURCE_NAMES | TARGET_NAMES else n
-             for n in names]
+    names = [
+        n.replace(" ", "_") if n.replace(" ", "_") in SOURCE_NAMES | TARGET_NAMES else n
+        for n in names
+    ]
 
     def find(candidates: set[str]) -> int | None:
         for i, n in enumerate(names):
@@ -87,11 +113,13 @@ def _parse_status(raw: str, file: str, line: int) -> int | None:
     try:
         status = int(value)
     except ValueError:
-        raise InputError(f"bad status {value!r}: expected a number such as 301", file=file,
-                         line=line) from None
+        raise InputError(
+            f"bad status {value!r}: expected a number such as 301", file=file, line=line
+        ) from None
     if status not in REDIRECT_STATUSES | REMOVED_STATUSES:
         raise InputError(
-            f"bad status {status}: expected 301, 302, 303, 307, 308 (redirect) or 404, 410 (removed)",
+            f"bad status {status}: expected 301, 302, 303, 307, 308 (redirect) "
+            "or 404, 410 (removed)",
             file=file,
             line=line,
         )
@@ -130,8 +158,11 @@ def read_map(
             continue
         for c in cells:
             if len(c) > MAX_FIELD:
-                raise InputError(f"field of {len(c)} characters is too long (max {MAX_FIELD})",
-                                 file=name, line=start)
+                raise InputError(
+                    f"field of {len(c)} characters is too long (max {MAX_FIELD})",
+                    file=name,
+                    line=start,
+                )
         if not seen_data and columns is None and not _looks_like_url(cells[0]):
             columns = _header_columns(cells, name, start)
             continue
@@ -140,26 +171,38 @@ def read_map(
         if len(cells) <= src_i or not cells[src_i].strip():
             raise InputError("missing old_url", file=name, line=start)
         source = check_url(cells[src_i], base_url, name, start, what="old_url")
-        status = _parse_status(cells[status_i], name, start) if (
-            status_i is not None and status_i < len(cells)) else None
+        status = (
+            _parse_status(cells[status_i], name, start)
+            if (status_i is not None and status_i < len(cells))
+            else None
+        )
         raw_target = cells[dst_i].strip() if dst_i < len(cells) else ""
         if raw_target:
             target: str | None = check_url(raw_target, target_base, name, start, what="new_url")
             if status in REMOVED_STATUSES:
                 raise InputError(
                     f"status {status} means removed, but new_url is set ({raw_target!r})",
-                    file=name, line=start,
+                    file=name,
+                    line=start,
                 )
         elif status in REMOVED_STATUSES:
             target = None
         else:
             raise InputError(
                 "missing new_url (leave it empty only with status 404 or 410 for a removed URL)",
-                file=name, line=start,
+                file=name,
+                line=start,
             )
         note = cells[note_i].strip() if note_i is not None and note_i < len(cells) else ""
-        rules.append(RedirectRule(source=source, expected_target=target, origin=Origin(name, start),
-                                  expected_status=status, note=note))
+        rules.append(
+            RedirectRule(
+                source=source,
+                expected_target=target,
+                origin=Origin(name, start),
+                expected_status=status,
+                note=note,
+            )
+        )
     if not rules:
         raise InputError("redirect map is empty (no rows)", file=name)
     return tuple(rules)
@@ -195,7 +238,9 @@ def detect_format(path: str | Path) -> str:
 
 
 def read_map_file(
-    path: str | Path, base_url: str | None = None, target_base_url: str | None = None,
+    path: str | Path,
+    base_url: str | None = None,
+    target_base_url: str | None = None,
     fmt: str = "auto",
 ) -> tuple[tuple[RedirectRule, ...], tuple[SkippedRow, ...]]:
     """Read a redirect map of any supported format: (rules, rows that cannot be audited)."""
@@ -209,6 +254,7 @@ def read_map_file(
     else:
         return read_map(path, base_url, target_base_url), ()
     if not rules:
-        raise InputError(f"no auditable rules ({len(skipped)} pattern/rewrite rules skipped)",
-                         file=str(path))
+        raise InputError(
+            f"no auditable rules ({len(skipped)} pattern/rewrite rules skipped)", file=str(path)
+        )
     return rules, skipped

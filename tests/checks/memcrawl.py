@@ -15,8 +15,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from migrationaudit.spiders.handler import HopDownloadError
-from migrationaudit.spiders.hop import SEEDS_FILE, HopSpider
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from twisted.python.failure import Failure
@@ -27,6 +25,8 @@ from migrationaudit.pipeline import AuditRequest, Inputs, judge, load_inputs
 from migrationaudit.scenario import Route, Site, render_page, route_body, route_key
 from migrationaudit.settings import MAX_BODY, CheckOptions, SiteOptions
 from migrationaudit.sitecheck import SiteRun, plan, read_records, start_run
+from migrationaudit.spiders.handler import HopDownloadError
+from migrationaudit.spiders.hop import SEEDS_FILE, HopSpider
 
 TIMEOUT = 5.0  # what tests/test_golden.py passes to the CLI
 INFLATED_CAP = max(MAX_BODY * 4, 1024 * 1024)  # the crawl's DOWNLOAD_MAXSIZE

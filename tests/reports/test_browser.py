@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from audit_fixture import BIDI_URL, HOSTILE_MESSAGE, OLD, SCRIPT_URL, build_audit_result
-from migrationaudit.reports import write_reports
 
 from migrationaudit.models import (
     AuditResult,
@@ -30,6 +29,7 @@ from migrationaudit.models import (
     Severity,
     Verdict,
 )
+from migrationaudit.reports import write_reports
 
 pytestmark = pytest.mark.browser
 

@@ -8,10 +8,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from migrationaudit.reports import FORMATS, render_summary, write_reports
 
 from migrationaudit.errors import ConfigError, ReportError
 from migrationaudit.models import AuditResult
+from migrationaudit.reports import FORMATS, render_summary, write_reports
 
 CONTRACT_FILES = {
     "report.html",

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from audit_fixture import OLD
 from lxml import html as lxml_html
-from migrationaudit.reports import html, markdown, text
-from migrationaudit.reports.common import gate_count, run_warnings
 
 from migrationaudit.gate import Baseline, GatePolicy, IgnoreRule, apply
 from migrationaudit.models import AuditResult, Finding, Severity
+from migrationaudit.reports import html, markdown, text
+from migrationaudit.reports.common import gate_count, run_warnings
 
 FAR = f"{OLD}/far"
 IGNORE_REASON = "dead.example is shut down <on purpose> & known"

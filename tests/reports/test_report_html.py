@@ -22,11 +22,11 @@ from audit_fixture import (
 )
 from jinja2 import nodes
 from lxml import html as lxml_html
+
+from migrationaudit.models import AuditResult, Hop, HopKind, LinkValue
 from migrationaudit.reports import html
 from migrationaudit.reports.common import safe_href
 from migrationaudit.reports.htmldata import curl_command, parse_connect, value_label
-
-from migrationaudit.models import AuditResult, Hop, HopKind, LinkValue
 
 REL = "noopener noreferrer nofollow"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from audit_fixture import FORMULA_URL, HOSTILE_MESSAGE, JS_TARGET, SCRIPT_URL
-from migrationaudit.reports import jsonout
 
 from migrationaudit import __version__
 from migrationaudit.models import AuditResult, Severity
+from migrationaudit.reports import jsonout
 
 
 def load(result: AuditResult) -> dict[str, Any]:

@@ -6,9 +6,9 @@ import xml.etree.ElementTree as ET
 
 from audit_fixture import BIDI_URL, OLD, SCRIPT_URL
 from lxml import etree
-from migrationaudit.reports import junit
 
 from migrationaudit.models import AuditResult, Severity
+from migrationaudit.reports import junit
 
 
 def parse(result: AuditResult) -> ET.Element:

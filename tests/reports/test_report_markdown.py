@@ -6,10 +6,10 @@ import re
 from dataclasses import replace
 
 from audit_fixture import OLD, build_audit_result, hop
-from migrationaudit.reports import markdown
-from migrationaudit.reports.markdown import md_code, md_text
 
 from migrationaudit.models import AuditResult, Chain, Finding, Outcome, Severity
+from migrationaudit.reports import markdown
+from migrationaudit.reports.markdown import md_code, md_text
 
 CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from audit_fixture import SCRIPT_URL
 from jsonschema import Draft4Validator
-from migrationaudit.reports import github, sarif
 
 from migrationaudit.gate import apply, make_policy
 from migrationaudit.models import AuditResult, Finding, Origin, Severity
+from migrationaudit.reports import github, sarif
 
 
 @pytest.fixture(scope="module")

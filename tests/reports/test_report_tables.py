@@ -7,9 +7,9 @@ import io
 
 import pandas as pd
 from audit_fixture import BIDI_URL, FORMULA_TITLE, FORMULA_URL, NEW, OLD, SCRIPT_URL
-from migrationaudit.reports import csvout
 
 from migrationaudit.models import AuditResult
+from migrationaudit.reports import csvout
 from migrationaudit.settings import KEPT_HEADERS
 from migrationaudit.tables import (
     csv_safe,
