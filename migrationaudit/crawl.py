@@ -43,7 +43,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,41 @@ def access_info(options: CrawlOptions) -> dict[str, Any]:
     return info
 
 
+def _secrets_line(scoped: Mapping[OriginKey, list[tuple[str, str]]]) -> bytes:
+    """The one line of secrets a crawl child reads from its stdin (never written to disk)."""
+    return (json.dumps({"headers": scoped_to_wire(scoped)}) + "\n").encode("utf-8")
+
+
+def _start_child(run_dir: Path, resume: bool, secrets: bytes) -> subprocess.Popen[bytes]:
+    """Start one crawl process on ``run_dir``, its stderr in ``run_dir/crawl.log``, and hand it
+    the secrets line. The stdin pipe stays open: its EOF tells the child we are gone."""
+    cmd = [sys.executable, "-m", "migrationaudit.crawl", str(run_dir), "--secrets-stdin"]
+    if resume:
+        cmd.append("--resume")
+    env = {**os.environ, _CHILD_ENV: "1", "PYTHONUNBUFFERED": "1"}
+    with (run_dir / LOG_FILE).open("wb") as log:
+        try:
+            # A session of its own: a terminal's Ctrl-C reaches only us, and we stop the
+            # child with exactly one SIGTERM (a second one would force an unclean stop).
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=env,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise CrawlError(f"cannot start a crawl process: {exc}") from exc
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(secrets)
+        proc.stdin.flush()
+    except OSError:
+        pass  # the child died at once; its exit code says why
+    return proc
+
+
 def run_crawl(
     seeds: Iterable[str],
     run_dir: Path,
@@ -189,49 +224,25 @@ def run_crawl(
     if plan.workers > 1:
         return _run_sharded(run_dir, plan, options, scoped, count, progress, resume, started)
 
-    cmd = [sys.executable, "-m", "migrationaudit.crawl", str(run_dir), "--secrets-stdin"]
-    if resume:
-        cmd.append("--resume")
-    env = {**os.environ, _CHILD_ENV: "1", "PYTHONUNBUFFERED": "1"}
     interrupted = False
     last = {"done": 0}
-    with (run_dir / LOG_FILE).open("wb") as log:
-        try:
-            # A session of its own: a terminal's Ctrl-C reaches only us, and we stop the
-            # child with exactly one SIGTERM (a second one would force an unclean stop).
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                env=env,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise CrawlError(f"cannot start the crawl process: {exc}") from exc
-        try:
-            assert proc.stdout is not None and proc.stdin is not None
-            # One line, then the pipe stays open: its EOF tells the child we are gone.
-            secrets = json.dumps({"headers": scoped_to_wire(scoped)}) + "\n"
-            try:
-                proc.stdin.write(secrets.encode("utf-8"))
-                proc.stdin.flush()
-            except OSError:
-                pass  # the child died at once; its exit code says why below
-            del secrets, scoped
-            for raw in proc.stdout:
-                _feed_progress(raw, progress, last)
-            proc.wait()
-        except KeyboardInterrupt:
-            interrupted = True
-            _stop(proc)
-        except BaseException:
-            _stop(proc)
-            raise
-        finally:
-            for pipe in (proc.stdin, proc.stdout):
-                if pipe is not None:
-                    pipe.close()
+    proc = _start_child(run_dir, resume, _secrets_line(scoped))
+    del scoped
+    try:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            _feed_progress(raw, progress, last)
+        proc.wait()
+    except KeyboardInterrupt:
+        interrupted = True
+        _stop(proc)
+    except BaseException:
+        _stop(proc)
+        raise
+    finally:
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                pipe.close()
 
     summary = read_summary(run_dir)
     if interrupted:
@@ -530,8 +541,7 @@ def _run_sharded(
         raise CrawlError(f"cannot prepare the shards of {run_dir}: {exc}") from exc
     with (run_dir / LOG_FILE).open("ab") as log:
         log.write(f"{plan.workers} crawl processes ({plan.reason})\n".encode())
-    secrets = (json.dumps({"headers": scoped_to_wire(scoped)}) + "\n").encode("utf-8")
-    env = {**os.environ, _CHILD_ENV: "1", "PYTHONUNBUFFERED": "1"}
+    secrets = _secrets_line(scoped)
     counts = [[0, 0] for _ in dirs]  # per process: fetched, finished
     # On resume every process starts from a copy of the records so far: count them once.
     copied = (len(dirs) - 1) * _count_lines(run_dir / HOPS_FILE) if resume else 0
@@ -557,28 +567,8 @@ def _run_sharded(
 
     try:
         for k, d in enumerate(dirs):
-            cmd = [sys.executable, "-m", "migrationaudit.crawl", str(d), "--secrets-stdin"]
-            if resume:
-                cmd.append("--resume")
-            with (d / LOG_FILE).open("wb") as log:
-                try:
-                    proc = subprocess.Popen(
-                        cmd,
-                        stdin=subprocess.PIPE,
-                        stdout=subprocess.PIPE,
-                        stderr=log,
-                        env=env,
-                        start_new_session=True,
-                    )
-                except OSError as exc:
-                    raise CrawlError(f"cannot start a crawl process: {exc}") from exc
+            proc = _start_child(d, resume, secrets)
             procs.append(proc)
-            assert proc.stdin is not None
-            try:
-                proc.stdin.write(secrets)
-                proc.stdin.flush()
-            except OSError:
-                pass  # the child died at once; its exit code says why below
             reader = threading.Thread(target=read, args=(k, proc), daemon=True)
             reader.start()
             readers.append(reader)
