@@ -25,6 +25,7 @@ demo: setup
 	$(BIN)/migrationaudit demo
 
 test: setup-test browser
+	$(BIN)/python scripts/audit_deps.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup-test

@@ -169,6 +169,8 @@ def chain(graph: nx.MultiDiGraph, url: str, max_hops: int) -> Chain:
     - HOP_LIMIT: the ``max_hops + 1``-th fetch still redirects (the crawler fetches at most
       ``max_hops + 1`` URLs of a chain, so a chain of ``max_hops`` redirects and a page is FINAL).
     - INCOMPLETE: a URL on the path has no record; ``missing`` names it.
+    - OFFSITE: the path reached a URL outside the audit's scope (recorded, not requested);
+      it is the last hop.
     """
     hops: list[Hop] = []
     seen: set[str] = set()
@@ -179,6 +181,8 @@ def chain(graph: nx.MultiDiGraph, url: str, max_hops: int) -> Chain:
             return Chain(url, tuple(hops), Outcome.INCOMPLETE, missing=current)
         hops.append(hop)
         seen.add(hop.url)
+        if hop.kind is HopKind.OFFSITE:
+            return Chain(url, tuple(hops), Outcome.OFFSITE)
         if not hop.is_redirect or hop.target is None:
             outcome = Outcome.ERROR if hop.kind is HopKind.NETWORK_ERROR else Outcome.FINAL
             return Chain(url, tuple(hops), outcome)

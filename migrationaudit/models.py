@@ -48,6 +48,7 @@ class HopKind(str, Enum):
     META_REFRESH = "meta-refresh"  # a page whose <meta http-equiv=refresh> sends elsewhere
     FINAL = "final"  # any other answer: the chain ends here
     NETWORK_ERROR = "network-error"  # no HTTP answer (DNS, refused, timeout, TLS, bad scheme)
+    OFFSITE = "offsite"  # not requested: the URL is outside the audit's scope (``error`` says why)
 
     def __str__(self) -> str:
         return self.value
@@ -61,6 +62,7 @@ class Outcome(str, Enum):
     LOOP = "loop"  # revisited a URL
     HOP_LIMIT = "hop-limit"  # more than max_hops redirects
     INCOMPLETE = "incomplete"  # a hop was never fetched (interrupted crawl)
+    OFFSITE = "offsite"  # left the audit's scope: the last hop was recorded, not requested
 
     def __str__(self) -> str:
         return self.value
@@ -185,6 +187,9 @@ class Hop:
     elapsed_ms: float = 0.0
     headers: Mapping[str, str] = field(default_factory=dict)
     page: PageFacts | None = None
+    # How browsers (WHATWG URL) and RFC 3986 disagree about ``location`` (backslashes,
+    # control characters, several Location headers...); ``target`` follows the browsers.
+    ambiguity: str | None = None
 
     @property
     def is_redirect(self) -> bool:
@@ -211,6 +216,8 @@ class Hop:
             "elapsed_ms": round(self.elapsed_ms, 1),
             "headers": dict(self.headers),
             "page": self.page.to_dict() if self.page else None,
+            # Only when set: hop records of ordinary runs keep their shape.
+            **({"ambiguity": self.ambiguity} if self.ambiguity is not None else {}),
         }
 
     @classmethod
@@ -226,6 +233,7 @@ class Hop:
             elapsed_ms=float(d.get("elapsed_ms") or 0.0),
             headers=dict(d.get("headers") or {}),
             page=PageFacts.from_dict(page) if page else None,
+            ambiguity=d.get("ambiguity"),
         )
 
 
@@ -288,6 +296,8 @@ class Chain:
             parts.append("[hop limit]")
         elif self.outcome is Outcome.INCOMPLETE:
             parts.append(f"{self.missing} [not fetched]")
+        elif self.outcome is Outcome.OFFSITE:
+            parts.append("[offsite: not requested]")
         elif self.hops:
             last = self.hops[-1]
             parts.append(f"[{last.status}]" if last.error is None else f"[{last.error}]")
