@@ -3,13 +3,17 @@
 Writes the hop records a correct crawl of the synthetic site (:mod:`synthsite`) would write
 (≈2.25 per legacy URL) straight to ``WORK/run/hops.jsonl`` and the URL list to
 ``WORK/urls.txt``, then runs the audit's stages one by one in this process, timing each and
-reading the peak RSS so far (``ru_maxrss``) and the current RSS after it:
+reading the peak RSS so far (``ru_maxrss``), the current RSS after it and the stage's own peak
+(``stage_peak_mb``: the highest RSS a sampler thread saw while the stage ran, every 20 ms; the
+process-wide peak hides an output's cost behind the graph's):
 
-inputs (read the URL list) → graph (``build_graph`` over streamed records) → chains →
-rules (``run_checks``) → verdicts → one stage per output format (``write_reports``).
+inputs (read the URL list) → graph (decode ``hops.jsonl``, timed apart as ``read_s`` /
+``read_cpu_s``, then ``build_graph``) → chains → [site: the new-site stage, with ``--site``]
+→ rules (``run_checks``) → verdicts → one stage per output format (``write_reports``). Every
+stage's ``cpu_s`` is this process's CPU time, steadier than wall time on a shared machine.
 
 Prints one JSON object on stdout: {"n", "hop_records", "stages": [{"stage", "s",
-"peak_rss_mb", "rss_mb"}], "findings", "outputs": {file: bytes}}.
+"cpu_s", "peak_rss_mb", "rss_mb", "stage_peak_mb"}], "findings", "outputs": {file: bytes}}.
 
     python bench/scale.py --n 1000000 --work /tmp/scale
 """
@@ -20,6 +24,7 @@ import argparse
 import json
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -104,11 +109,36 @@ def _peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+class _StagePeak:
+    """The highest RSS seen since the last :meth:`take`, sampled by a daemon thread."""
+
+    def __init__(self, every_s: float = 0.02) -> None:
+        self.peak = _rss_mb()
+        self._every = every_s
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            self.peak = max(self.peak, _rss_mb())
+            time.sleep(self._every)
+
+    def take(self) -> float:
+        """The peak since the last call (at least the RSS now), then start over."""
+        now = _rss_mb()
+        peak, self.peak = max(self.peak, now), now
+        return peak
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, required=True)
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument(
+        "--site",
+        action="store_true",
+        help="also run the new-site stage as an audit does (default options, no site records)",
+    )
     args = parser.parse_args(argv)
 
     run_dir = args.work / "run"
@@ -121,49 +151,75 @@ def main(argv: list[str] | None = None) -> int:
     # Imported after generation: the generator's memory is not the audit's.
     from migrationaudit.checks import AuditContext, rule_infos, run_checks
     from migrationaudit.crawl import read_hops
-    from migrationaudit.graph import build_graph, chains_for
+    from migrationaudit.graph import build_graph, chains_for, gc_paused
     from migrationaudit.models import AuditResult
     from migrationaudit.pipeline import AuditRequest, load_inputs, rank_by_value
     from migrationaudit.reports import write_reports
-    from migrationaudit.settings import CheckOptions
+    from migrationaudit.settings import CheckOptions, SiteOptions
+    from migrationaudit.sitecheck import SiteRun, all_legacy
+    from migrationaudit.sitecheck import attach as attach_site
     from migrationaudit.verdicts import build_verdicts
 
     stages: list[dict[str, Any]] = []
+    sampler = _StagePeak()
     clock = time.monotonic()
+    cpu = time.process_time()
 
-    def stage(name: str) -> None:
-        nonlocal clock
+    def stage(name: str, **extra: float) -> None:
+        nonlocal clock, cpu
         now = time.monotonic()
         stages.append(
             {
                 "stage": name,
                 "s": round(now - clock, 2),
+                "cpu_s": round(time.process_time() - cpu, 2),
                 "peak_rss_mb": _peak_mb(),
                 "rss_mb": _rss_mb(),
+                "stage_peak_mb": sampler.take(),
+                **extra,
             }
         )
         print(f"  {stages[-1]}", file=sys.stderr, flush=True)
         clock = time.monotonic()
+        cpu = time.process_time()
 
     stage("start")
     req = AuditRequest(url_lists=(str(urls),), out_dir=args.work / "report")
     inputs = load_inputs(req)
     stage("inputs")
-    graph = build_graph(read_hops(run_dir))
-    stage("graph")
-    chains = chains_for(graph, [item.url for item in inputs.legacy], 10)
+    # The stages of pipeline.judge, one by one, with the collector paused as judge pauses it.
+    judging = gc_paused()
+    judging.__enter__()
+    # Decoding timed apart from building (``read_s``, ``read_cpu_s`` of the graph stage); the
+    # list only adds its pointers: the graph keeps every Hop anyway.
+    read_clock, read_cpu = time.monotonic(), time.process_time()
+    hops = list(read_hops(run_dir))
+    read_s = round(time.monotonic() - read_clock, 2)
+    read_cpu_s = round(time.process_time() - read_cpu, 2)
+    graph = build_graph(hops)
+    del hops
+    stage("graph", read_s=read_s, read_cpu_s=read_cpu_s)
+    site = SiteRun(SiteOptions()) if args.site else None
+    legacy = all_legacy(site, inputs.legacy) if site is not None else inputs.legacy
+    chains = chains_for(graph, [item.url for item in legacy], 10)
     stage("chains")
+    site_ctx = None
+    if site is not None:
+        site_ctx, _ = attach_site(site, graph, inputs.rules, legacy, chains)
+        stage("site")
     ctx = AuditContext(
         rules=inputs.rules,
-        legacy=inputs.legacy,
+        legacy=legacy,
         graph=graph,
         chains=chains,
         options=CheckOptions(),
         priority=inputs.priority,
+        site=site_ctx,
     )
     findings, skipped = run_checks(ctx)
     stage("rules")
     findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
+    judging.__exit__(None, None, None)
     stage("verdicts")
     result = AuditResult(
         findings=findings,

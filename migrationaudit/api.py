@@ -26,6 +26,7 @@ called any number of times in one Python process.
 from __future__ import annotations
 
 import csv
+import math
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -93,12 +94,23 @@ class Audit:
         return render_summary(self.result)
 
     def write_reports(
-        self, out: str | Path | None = None, formats: Iterable[str] | None = None
+        self,
+        out: str | Path | None = None,
+        formats: Iterable[str] | None = None,
+        *,
+        html_rows: int | None = None,
     ) -> dict[str, Path]:
-        """Write the report files (default: every default format, into the audit's folder)."""
+        """Write the report files (default: every default format, into the audit's folder).
+        ``html_rows`` caps report.html's tables as ``--html-rows`` does (None: the default,
+        0: never cap)."""
         from migrationaudit.reports import FORMATS, write_reports
 
-        return write_reports(self.result, Path(out or self.out_dir), tuple(formats or FORMATS))
+        return write_reports(
+            self.result,
+            Path(out or self.out_dir),
+            tuple(formats or FORMATS),
+            html_rows=html_rows,
+        )
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k} {v}" for k, v in self.result.counts_by_verdict().items() if v)
@@ -130,14 +142,35 @@ def _urls_input(urls: Any, out_dir: Path) -> list[str]:
     return files
 
 
+def _cell(value: Any) -> Any:
+    """A map cell as the CSV reader should see it. Missing values (None, NaN, ``pd.NA``,
+    ``NaT``) are empty cells, and a whole float is an int: a status column with a gap is
+    float64 in pandas, and ``301.0`` is not a status. Strings such as ``"NA"`` or ``"null"``
+    are kept as they are."""
+    if value is None or isinstance(value, str):
+        return "" if value is None else value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return int(value) if value.is_integer() else value
+    if type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing markers
+        return ""
+    if hasattr(value, "item") and not isinstance(value, int):  # numpy scalars
+        return _cell(value.item())
+    return value
+
+
 def _map_input(map_: Any, out_dir: Path) -> list[str]:
     """File paths stay; a DataFrame or rows of (old_url, new_url[, status[, note]]) are
-    written to a CSV map in ``out_dir``."""
+    written to a CSV map in ``out_dir`` (missing values as empty cells, see :func:`_cell`)."""
     if map_ is None:
         return []
     if hasattr(map_, "to_csv"):
         path = out_dir / MAP_FILE
-        map_.to_csv(path, index=False)
+        with path.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow([str(c) for c in map_.columns])
+            writer.writerows([_cell(v) for v in r] for r in map_.itertuples(index=False))
         return [str(path)]
     items = _as_list(map_)
     rows = [r for r in items if isinstance(r, tuple | list)]
@@ -147,7 +180,7 @@ def _map_input(map_: Any, out_dir: Path) -> list[str]:
         with path.open("w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(["old_url", "new_url", "status", "note"][: max(map(len, rows))])
-            writer.writerows(["" if v is None else v for v in r] for r in rows)
+            writer.writerows([_cell(v) for v in r] for r in rows)
         files.append(str(path))
     return files
 

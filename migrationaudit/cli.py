@@ -1,7 +1,9 @@
 """The command line: the only module that prints, reads the environment or exits.
 
 Exit codes: 0 = the audit finished and nothing is at or above ``--fail-on``; 1 = it finished and
-the gate failed; 2 = it could not run (usage, configuration, input, crawl machinery, report I/O).
+the gate failed; 2 = it could not run (usage, configuration, input, crawl machinery); 3 = it is
+incomplete (``--max-runtime`` stopped the crawl: partial report, resumable); 4 = an output or
+the run's state could not be written (disk full, read-only folder).
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ import click
 
 from migrationaudit import __version__, settings
 from migrationaudit.access import HostRewrite, parse_auth, parse_header
-from migrationaudit.config import Checked, config_option
-from migrationaudit.errors import ConfigError, MigrationAuditError
+from migrationaudit.config import Checked, Duration, config_option
+from migrationaudit.errors import ConfigError, MigrationAuditError, ReportError
 from migrationaudit.models import AuditResult, Severity
+from migrationaudit.scope import parse_allow_host
 from migrationaudit.settings import CheckOptions, ConnectTo, CrawlOptions, SiteOptions
 
 EXIT_OK, EXIT_GATE, EXIT_ERROR = 0, 1, 2
+EXIT_INCOMPLETE = 3  # the run stopped at a run-level limit (--max-runtime): partial, resumable
+EXIT_IO = 4  # an output or the run's state could not be written (disk full, read-only folder)
 
 
 # --- option parsing -------------------------------------------------------------------------
@@ -139,10 +144,13 @@ def build_check_options(
 
 
 def _fail(message: str, debug: bool) -> NoReturn:
+    """Print the one-line error and exit: 4 when the error being handled is a write failure
+    (ReportError: disk full, read-only folder; the previous outputs are left whole), else 2.
+    Always called from an ``except`` block, so the exception is at hand."""
     if debug:
         traceback.print_exc()
     click.echo(f"migrationaudit: error: {message}", err=True)
-    sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_IO if isinstance(sys.exc_info()[1], ReportError) else EXIT_ERROR)
 
 
 def _progress_printer(quiet: bool) -> Callable[[int, int], None] | None:
@@ -213,7 +221,15 @@ def _make_policy(kw: dict[str, Any]) -> Any:
     return make_policy(kw.get("budgets", ()), kw.get("ignores", ()), kw.get("baseline"))
 
 
+def _stopped(result: AuditResult) -> str | None:
+    """Why a run-level limit stopped the crawl ("--max-runtime 15m reached"), or None."""
+    stopped = result.run.get("stopped")
+    return str(stopped) if stopped else None
+
+
 def _exit_code(result: AuditResult, kw: dict[str, Any]) -> int:
+    if _stopped(result):
+        return EXIT_INCOMPLETE  # not a verdict on the site: wins over the gate and --exit-zero
     if kw.get("exit_zero"):
         return EXIT_OK
     return EXIT_GATE if result.gate_failed else EXIT_OK
@@ -237,7 +253,7 @@ def _finish(
     try:
         if policy is not None:
             result = apply(result, policy)
-        write_reports(result, out_dir, formats or FORMATS)
+        write_reports(result, out_dir, formats or FORMATS, html_rows=kw.get("html_rows"))
         if kw.get("write_baseline"):
             write_baseline(result, kw["write_baseline"])
     except MigrationAuditError as exc:
@@ -332,6 +348,15 @@ def crawl_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "502, 503, 504); never of other 4xx.",
         ),
         click.option(
+            "--max-runtime",
+            "max_runtime",
+            type=Duration(),
+            default=None,
+            help="Stop the crawl cleanly after this long (90s, 15m, 2h or seconds): the "
+            "report is written, marked partial, and the exit code is 3; --resume completes "
+            "the run.",
+        ),
+        click.option(
             "--user-agent",
             default=settings.USER_AGENT,
             show_default=True,
@@ -355,6 +380,16 @@ def crawl_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "OLD's terms: targets, Location and canonicals naming NEW are read as "
             "OLD. HOST, HOST:PORT or SCHEME://HOST[:PORT] on both sides. "
             "Repeatable.",
+        ),
+        click.option(
+            "--allow-host",
+            "allow_hosts",
+            multiple=True,
+            metavar="HOST[:PORT]",
+            type=Checked("HOST[:PORT]", parse_allow_host),
+            help="Also request this host (on PORT, or its scheme's default ports), besides "
+            "the hosts the inputs name; a redirect to any other host is recorded, not "
+            "followed (offsite-redirect). Repeatable.",
         ),
         click.option(
             "--auth",
@@ -413,6 +448,15 @@ def gate_options(f: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(FORMAT_CHOICES),
             help="Outputs to write (repeatable; default: all but sarif, which writes "
             "findings.sarif for code scanning).",
+        ),
+        click.option(
+            "--html-rows",
+            type=click.IntRange(0),
+            default=None,
+            metavar="N",
+            help="Above N legacy URLs or findings, report.html lists only the N worst legacy "
+            "URLs and the N worst findings of each rule (default 1,000; 0: every row). "
+            "Its counts and charts cover everything; the CSVs and findings.json hold every row.",
         ),
         click.option(
             "--fail-on",
@@ -671,6 +715,7 @@ def _make_request(kw: dict[str, Any]) -> Any:
         delay=kw.get("delay", settings.DELAY),
         timeout=kw.get("timeout", settings.TIMEOUT),
         retries=kw.get("retries", settings.RETRIES),
+        max_runtime=kw.get("max_runtime") or settings.MAX_RUNTIME,
         workers=kw.get("workers", settings.WORKERS),
         user_agent=kw.get("user_agent", settings.USER_AGENT),
         connect_to=connect,
@@ -700,6 +745,7 @@ def _make_request(kw: dict[str, Any]) -> Any:
         priority=tuple(kw.get("priority", ())),
         priority_columns=tuple(_priority_column(v) for v in kw.get("priority_columns", ())),
         site=_site_request(kw),
+        allow_hosts=tuple(kw.get("allow_hosts", ())),
     )
 
 
@@ -812,6 +858,15 @@ def audit(**kw: Any) -> None:
                     err=True,
                 )
             sys.exit(stop.exit_code if stop.signum else EXIT_ERROR)
+        if _stopped(result):
+            if not kw["quiet"]:
+                click.echo(
+                    f"migrationaudit: stopped: {_stopped(result)}; partial report written. "
+                    f"Continue with: migrationaudit audit --resume {req.out_dir}",
+                    err=True,
+                )
+            if stop.signum:
+                sys.exit(stop.exit_code)  # a signal while the report was written
     sys.exit(_exit_code(result, kw))
 
 
@@ -844,9 +899,10 @@ def _resume_request(req: Any, path: Path) -> tuple[Path, Any]:
 
     from migrationaudit.crawl import JOB_FILE, options_from_dict
     from migrationaudit.pipeline import RUN_SUBDIR
-    from migrationaudit.runstore import find_run_dir
+    from migrationaudit.runstore import check_state, find_run_dir
 
     run_dir = find_run_dir(path)
+    check_state(run_dir)  # a damaged or hand-edited state file: exit 2, file and line named
     ctx = click.get_current_context()
 
     def given(param: str) -> bool:

@@ -103,6 +103,7 @@ KEYS: tuple[Key, ...] = (
     Key("delay", "delay"),
     Key("timeout", "timeout"),
     Key("retries", "retries"),
+    Key("max-runtime", "max_runtime"),
     Key("user-agent", "user_agent"),
     Key("scrapy-setting", "scrapy_settings", PAIRS),
     # staging access and long runs (live once the options exist)
@@ -111,6 +112,7 @@ KEYS: tuple[Key, ...] = (
     Key("ca-bundle", "ca_bundle", path=True),
     Key("insecure", "insecure"),
     Key("rewrite-host", "rewrite_host"),
+    Key("allow-host", "allow_hosts"),
     # rules, the gate and outputs
     Key("many-to-one", "many_to_one"),
     Key("disable", "disable"),
@@ -123,6 +125,7 @@ KEYS: tuple[Key, ...] = (
     Key("exit-zero", "exit_zero"),
     Key("out", "out_dir", path=True),
     Key("format", "formats"),
+    Key("html-rows", "html_rows"),
     Key("fixes", "fixes"),
     Key("quiet", "quiet"),
 )
@@ -164,6 +167,56 @@ class Checked(click.ParamType):
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
         return value
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([smh]?)")
+_UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str | float) -> float:
+    """Seconds of a duration: ``90s``, ``15m``, ``2h``, ``1h30m``, or plain seconds (``90``,
+    ``2.5``; a number in a config file too). ValueError when it is none of those or is 0."""
+    if isinstance(text, bool):
+        raise ValueError(f"{text!r} is not a duration")
+    if isinstance(text, int | float):
+        total = float(text)
+    else:
+        value = text.strip().lower()
+        parts = _DURATION.findall(value)
+        if not parts or "".join(f"{n}{u}" for n, u in parts) != value.replace(" ", ""):
+            raise ValueError(f"{text!r} is not a duration like 90s, 15m, 2h or seconds")
+        total = sum(float(n) * _UNIT_S[u] for n, u in parts)
+    if not total > 0 or total == float("inf"):
+        raise ValueError(f"{text!r}: a duration must be more than 0 seconds")
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    """``900`` → ``15m``, ``5400`` → ``1h30m``, ``3`` → ``3s`` (the inverse of
+    :func:`parse_duration`, as a person writes it)."""
+    if seconds != int(seconds):
+        return f"{seconds:g}s"
+    left, out = int(seconds), ""
+    for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
+        if left >= size:
+            out += f"{left // size}{unit}"
+            left %= size
+    return out or "0s"
+
+
+class Duration(click.ParamType):
+    """A duration option (:func:`parse_duration`), converted to seconds (a float)."""
+
+    name = "DURATION"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return parse_duration(value)
+        except (ValueError, TypeError) as exc:
+            self.fail(str(exc), param, ctx)
 
 
 class ConfigUsageError(click.ClickException):

@@ -8,10 +8,12 @@ A run directory holds::
 
     seeds.txt    one URL a line (written here)
     job.json     the CrawlOptions (written here)
+    scope.json   the hosts the audit may request (migrationaudit.scope; written here)
     hops.jsonl   one Hop.to_dict() JSON object a line, appended and flushed as they arrive
     crawl.json   {"seeds", "fetched", "finished", "complete", "elapsed_s", "interrupted"}
                  (written last)
     crawl.log    the crawl process's stderr (Scrapy warnings and errors)
+    crawl.lock   flock'ed while a crawl process may write here (see :func:`lock_run_dir`)
 
 ``python -m migrationaudit.crawl RUN_DIR [--resume] [--secrets-stdin]`` is the child: it runs
 Scrapy's CrawlerProcess with :class:`~migrationaudit.spiders.hop.HopSpider` and prints
@@ -32,6 +34,7 @@ fetching their URLs again.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import os
 import shutil
@@ -56,8 +59,9 @@ from migrationaudit.access import (
     scope_headers,
     scoped_to_wire,
 )
-from migrationaudit.errors import ConfigError, CrawlError, InputError
+from migrationaudit.errors import ConfigError, CrawlError, InputError, ReportError
 from migrationaudit.models import Hop
+from migrationaudit.scope import SCOPE_FILE, Scope, scope_of
 from migrationaudit.settings import WORKER_MIN_SEEDS, ConnectTo, CrawlOptions
 from migrationaudit.sitework import JOB_FILE as SITE_JOB_FILE
 from migrationaudit.sitework import RECORDS_FILE as SITE_RECORDS_FILE
@@ -68,8 +72,12 @@ JOB_FILE = "job.json"
 HOPS_FILE = "hops.jsonl"
 SUMMARY_FILE = "crawl.json"
 LOG_FILE = "crawl.log"
+LOCK_FILE = "crawl.lock"  # held (flock) by the run's crawl processes while they write
+LOCK_WAIT_S = 30.0  # how long a new run waits for an orphaned crawl process to close
+EXIT_IO = 4  # a crawl process's exit code when it could not write its records
 SHARDS_DIR = "shards"  # --workers N: one run directory per crawl process, merged at the end
 STOP_GRACE_S = 15.0  # after SIGTERM, how long the child may take to close cleanly
+MAX_RUNTIME_STOP = "max-runtime"  # CrawlSummary.stopped: the --max-runtime deadline passed
 STDERR_TAIL_LINES = 20
 _CHILD_ENV = "MIGRATIONAUDIT_CRAWL_CHILD"  # set: the child stops when the parent goes away
 
@@ -92,6 +100,8 @@ class CrawlSummary:
     interrupted: bool
     finished: int = 0
     workers: int = 1  # crawl processes that shared the seeds (see plan_workers)
+    # A run-level limit that stopped the crawl before its end ("max-runtime"), else None.
+    stopped: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -106,6 +116,7 @@ class CrawlSummary:
             interrupted=bool(d.get("interrupted", False)),
             finished=int(d.get("finished", 0)),
             workers=int(d.get("workers", 1)),
+            stopped=str(d["stopped"]) if d.get("stopped") else None,
         )
 
 
@@ -145,9 +156,13 @@ def _secrets_line(scoped: Mapping[OriginKey, list[tuple[str, str]]]) -> bytes:
     return (json.dumps({"headers": scoped_to_wire(scoped)}) + "\n").encode("utf-8")
 
 
-def _start_child(run_dir: Path, resume: bool, secrets: bytes) -> subprocess.Popen[bytes]:
+def _start_child(
+    run_dir: Path, resume: bool, secrets: bytes, lock: int | None = None
+) -> subprocess.Popen[bytes]:
     """Start one crawl process on ``run_dir``, its stderr in ``run_dir/crawl.log``, and hand it
-    the secrets line. The stdin pipe stays open: its EOF tells the child we are gone."""
+    the secrets line. The stdin pipe stays open: its EOF tells the child we are gone.
+    ``lock``: the run directory's lock descriptor, inherited, so the child keeps the lock
+    when we are killed (an orphan closing down still owns the run directory)."""
     cmd = [sys.executable, "-m", "migrationaudit.crawl", str(run_dir), "--secrets-stdin"]
     if resume:
         cmd.append("--resume")
@@ -163,6 +178,7 @@ def _start_child(run_dir: Path, resume: bool, secrets: bytes) -> subprocess.Pope
                 stderr=log,
                 env=env,
                 start_new_session=True,
+                pass_fds=(lock,) if lock is not None else (),
             )
         except OSError as exc:
             raise CrawlError(f"cannot start a crawl process: {exc}") from exc
@@ -182,8 +198,14 @@ def run_crawl(
     *,
     progress: ProgressCallback | None = None,
     resume: bool = False,
+    scope: Scope | None = None,
 ) -> CrawlSummary:
     """Crawl ``seeds`` hop by hop into ``run_dir`` (see the module docstring).
+
+    Only URLs in the audit's scope are requested (:mod:`migrationaudit.scope`): the hosts of
+    the seeds, of ``options`` (``connect_to``, ``rewrite_host``), of the run's site job
+    (``--crawl``, sitemaps) and of ``scope`` (what else the inputs name, ``--allow-host``);
+    a resumed run keeps the hosts its run directory named before. Written to ``scope.json``.
 
     The crawl runs in a child process. ``progress(done, total)`` is called as records
     arrive: done = legacy URLs whose chain is finished, total = seeds (an object with
@@ -197,24 +219,47 @@ def run_crawl(
     started = time.monotonic()
     if options.ca_bundle:
         _check_ca_bundle(options.ca_bundle)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"cannot create {run_dir}: {_os_reason(exc)}") from exc
+    lock = lock_run_dir(run_dir)
+    try:
+        return _run_locked(seeds, run_dir, options, progress, resume, started, lock, scope)
+    finally:
+        os.close(lock)
+
+
+def _run_locked(
+    seeds: Iterable[str],
+    run_dir: Path,
+    options: CrawlOptions,
+    progress: ProgressCallback | None,
+    resume: bool,
+    started: float,
+    lock: int,
+    scope: Scope | None = None,
+) -> CrawlSummary:
     rewriter = parse_rewrites(options.rewrite_host)
     origins: set[OriginKey] = set()
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
         stale = (SUMMARY_FILE,) if resume else (HOPS_FILE, SUMMARY_FILE)
         for name in stale:
             (run_dir / name).unlink(missing_ok=True)
         if resume:
             # A sharded run stopped before its merge (parent killed): merge what it kept.
             merge_shards(run_dir)
+            # A kill can cut the last line of either record file; the resumed run appends.
             _drop_cut_off_record(run_dir / HOPS_FILE)
+            _drop_cut_off_record(run_dir / SITE_RECORDS_FILE)
         else:
             shutil.rmtree(run_dir / SHARDS_DIR, ignore_errors=True)
         count = _write_seeds(seeds, run_dir / SEEDS_FILE, origins, rewriter.forward)
-        job = json.dumps(options_to_dict(options), indent=2)
-        (run_dir / JOB_FILE).write_text(job + "\n", encoding="utf-8")
+        write_job(run_dir, options)
+        write_scope(run_dir, options, origins, scope, resume)
     except OSError as exc:
-        raise CrawlError(f"cannot prepare run directory {run_dir}: {exc}") from exc
+        name = exc.filename or run_dir
+        raise ReportError(f"cannot write {name}: {_os_reason(exc)}") from exc
     try:
         scoped = scope_headers(options.headers, origins, rewriter)
     except ValueError as exc:
@@ -222,13 +267,17 @@ def run_crawl(
 
     plan = plan_workers(options, count, SiteJob.read(run_dir))
     if plan.workers > 1:
-        return _run_sharded(run_dir, plan, options, scoped, count, progress, resume, started)
+        return _run_sharded(
+            run_dir, plan, options, scoped, count, progress, resume, started, lock
+        )
 
     interrupted = False
-    last = {"done": 0}
-    proc = _start_child(run_dir, resume, _secrets_line(scoped))
+    last: dict[str, Any] = {"done": 0}
+    proc = _start_child(run_dir, resume, _secrets_line(scoped), lock)
     del scoped
+    deadline = Deadline(options.max_runtime, started)
     try:
+        deadline.start([proc])
         assert proc.stdout is not None
         for raw in proc.stdout:
             _feed_progress(raw, progress, last)
@@ -240,11 +289,29 @@ def run_crawl(
         _stop(proc)
         raise
     finally:
+        deadline.cancel()
         for pipe in (proc.stdin, proc.stdout):
             if pipe is not None:
                 pipe.close()
 
     summary = read_summary(run_dir)
+    if deadline.hit and not interrupted and not (summary is not None and summary.complete):
+        # --max-runtime: stopped like Ctrl-C (what was recorded is kept), but it is a limit
+        # the user set, not an interruption: the run is incomplete (exit 3), resumable.
+        if summary is None:  # killed after the grace period: count what it kept
+            summary = CrawlSummary(
+                seeds=count,
+                fetched=_count_lines(run_dir / HOPS_FILE),
+                complete=False,
+                elapsed_s=time.monotonic() - started,
+                interrupted=False,
+                finished=last["done"],
+            )
+        summary = dataclasses.replace(
+            summary, complete=False, interrupted=False, stopped=MAX_RUNTIME_STOP
+        )
+        _write_summary(run_dir, summary)
+        return summary
     if interrupted:
         if summary is None:
             summary = CrawlSummary(
@@ -256,6 +323,8 @@ def run_crawl(
                 finished=last["done"],
             )
         return dataclasses.replace(summary, complete=False, interrupted=True)
+    if proc.returncode == EXIT_IO:
+        raise ReportError(str(last.get("ioerror") or f"cannot write {run_dir / HOPS_FILE}"))
     if proc.returncode != 0 or summary is None:
         how = f"exited with code {proc.returncode}"
         if proc.returncode < 0:
@@ -271,8 +340,11 @@ def run_crawl(
 def read_hops(run_dir: Path) -> Iterator[Hop]:
     """Stream the Hop records of a run directory.
 
-    A last line cut off mid-write (a killed run) is skipped; any other unreadable line is
-    an :class:`InputError` naming the file and line."""
+    A last line cut off mid-write (a killed run) is skipped; any other unreadable line, or
+    a record of the wrong shape or types, is an :class:`InputError` naming the file and
+    line (:func:`migrationaudit.runstore.hop_record`)."""
+    from migrationaudit.runstore import hop_record
+
     path = Path(run_dir) / HOPS_FILE
     try:
         f = path.open(encoding="utf-8")
@@ -284,13 +356,13 @@ def read_hops(run_dir: Path) -> Iterator[Hop]:
         for lineno, line in enumerate(f, start=1):
             if not line.strip():
                 continue
-            try:
-                yield Hop.from_dict(json.loads(line))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                if not line.endswith("\n"):
+            if not line.endswith("\n"):
+                try:  # the last line: whole but unterminated (written by hand), or cut off
+                    yield hop_record(line, path, lineno)
+                except InputError:
                     return  # the truncated last record of an interrupted run
-                msg = f"corrupt hop record: {exc}"
-                raise InputError(msg, file=str(path), line=lineno) from None
+                return
+            yield hop_record(line, path, lineno)
 
 
 def read_summary(run_dir: Path) -> CrawlSummary | None:
@@ -339,7 +411,8 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "LOG_FORMATTER": "migrationaudit.spiders.handler.QuietLogFormatter",
         "ITEM_PIPELINES": {},
         "FEEDS": {},
-        # Decompressed-size cap (a gzip bomb must not eat the memory); the wire cap is ours.
+        # Unused by our own decompression (spiders/compression.py caps each kind of body);
+        # kept as a ceiling should Scrapy's HttpCompressionMiddleware ever be switched back on.
         "DOWNLOAD_MAXSIZE": max(options.max_body * 4, 1024 * 1024),
         "DOWNLOAD_WARNSIZE": 0,
         "MIGRATIONAUDIT_MAX_BODY": options.max_body,
@@ -518,7 +591,11 @@ def _prepare_shards(
             out.close()
     for d in dirs:
         (d / JOB_FILE).write_text(job, encoding="utf-8")
-        for name in (SITE_JOB_FILE, *((HOPS_FILE, SITE_RECORDS_FILE) if resume else ())):
+        for name in (
+            SITE_JOB_FILE,
+            SCOPE_FILE,
+            *((HOPS_FILE, SITE_RECORDS_FILE) if resume else ()),
+        ):
             if (run_dir / name).is_file():
                 shutil.copyfile(run_dir / name, d / name)
     return dirs
@@ -533,6 +610,7 @@ def _run_sharded(
     progress: ProgressCallback | None,
     resume: bool,
     started: float,
+    run_lock: int | None = None,
 ) -> CrawlSummary:
     """Run ``plan.workers`` crawl processes over shards of the seeds, then merge them."""
     try:
@@ -550,10 +628,14 @@ def _run_sharded(
     procs: list[subprocess.Popen[bytes]] = []
     readers: list[threading.Thread] = []
     interrupted = False
+    ioerrors: dict[int, str] = {}
 
     def read(k: int, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stdout is not None
         for raw in proc.stdout:
+            if raw.startswith(b"ioerror "):
+                ioerrors[k] = raw[len(b"ioerror ") :].decode("utf-8", "replace").strip()
+                continue
             parts = raw.split()
             if len(parts) != 4 or parts[0] != b"progress":
                 continue
@@ -565,13 +647,15 @@ def _run_sharded(
                 counts[k] = update
             changed.set()
 
+    deadline = Deadline(options.max_runtime, started)
     try:
         for k, d in enumerate(dirs):
-            proc = _start_child(d, resume, secrets)
+            proc = _start_child(d, resume, secrets, run_lock)
             procs.append(proc)
             reader = threading.Thread(target=read, args=(k, proc), daemon=True)
             reader.start()
             readers.append(reader)
+        deadline.start(procs)
         # Progress is reported from here, not from the reader threads: a callback that
         # raises (KeyboardInterrupt included) must raise in the caller's thread.
         while any(reader.is_alive() for reader in readers):
@@ -591,44 +675,99 @@ def _run_sharded(
         merge_shards(run_dir)
         raise
     finally:
+        deadline.cancel()
         for proc in procs:
             for pipe in (proc.stdin, proc.stdout):
                 if pipe is not None:
                     pipe.close()
 
     summaries = [read_summary(d) for d in dirs]
+    stopped = deadline.hit and not interrupted and not all(s and s.complete for s in summaries)
     failed = [
         (k, p.returncode)
         for k, (p, s) in enumerate(zip(procs, summaries, strict=True))
         if p.returncode != 0 or s is None
     ]
     tails = {k: _tail(dirs[k] / LOG_FILE) for k, _ in failed}
-    fetched = merge_shards(run_dir)
+    try:
+        fetched = merge_shards(run_dir)
+    except OSError as exc:
+        raise ReportError(f"cannot write {exc.filename or run_dir}: {_os_reason(exc)}") from exc
+    io_failed = [k for k, code in failed if code == EXIT_IO]
+    if io_failed and not interrupted and not stopped:
+        k = io_failed[0]
+        raise ReportError(ioerrors.get(k) or f"cannot write {run_dir / HOPS_FILE}")
     finished = [
         s.finished if s is not None else c[1] for s, c in zip(summaries, counts, strict=True)
     ]
     summary = CrawlSummary(
         seeds=count,
         fetched=fetched,
-        complete=not interrupted and not failed and all(s.complete for s in summaries if s),
+        complete=not interrupted
+        and not stopped
+        and not failed
+        and all(s.complete for s in summaries if s),
         elapsed_s=round(time.monotonic() - started, 3),
-        interrupted=interrupted or any(s.interrupted for s in summaries if s),
+        interrupted=not stopped and (interrupted or any(s.interrupted for s in summaries if s)),
         finished=sum(finished),
         workers=plan.workers,
+        stopped=MAX_RUNTIME_STOP if stopped else None,
     )
-    if failed and not interrupted:
+    if failed and not interrupted and not stopped:
         k, code = failed[0]
         how = f"exited with code {code}" if code else f"ended without writing {SUMMARY_FILE}"
         if code is not None and code < 0:
             how = f"was killed by signal {-code}"
         tail = tails[k]
         raise CrawlError(f"crawl process {k} {how}" + (f":\n{tail}" if tail else ""))
-    tmp = run_dir / (SUMMARY_FILE + ".tmp")
-    tmp.write_text(json.dumps(summary.to_dict()) + "\n", encoding="utf-8")
-    os.replace(tmp, run_dir / SUMMARY_FILE)
+    try:
+        _write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary.to_dict()) + "\n")
+    except OSError as exc:
+        raise ReportError(f"cannot write {run_dir / SUMMARY_FILE}: {_os_reason(exc)}") from exc
     if not interrupted:
         _report(progress, summary.finished, summary.seeds, summary.fetched)
     return summary
+
+
+class Deadline:
+    """``--max-runtime``: ``seconds`` after ``started`` (a ``time.monotonic()`` value), stop
+    the crawl processes cleanly, as Ctrl-C does (SIGTERM; killed after STOP_GRACE_S), from a
+    timer thread; ``hit`` says it happened. ``seconds`` 0 or less: no deadline."""
+
+    def __init__(self, seconds: float, started: float) -> None:
+        self.seconds = seconds
+        self.started = started
+        self.hit = False
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._timer: threading.Timer | None = None
+
+    def start(self, procs: Iterable[subprocess.Popen[bytes]]) -> None:
+        """Arm the timer for ``procs`` (already started)."""
+        self._procs = list(procs)
+        if self.seconds <= 0:
+            return
+        left = max(0.0, self.started + self.seconds - time.monotonic())
+        self._timer = threading.Timer(left, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self) -> None:
+        """The crawl ended (or is being stopped otherwise): the timer must not fire."""
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _fire(self) -> None:
+        if all(p.poll() is not None for p in self._procs):
+            return  # finished just in time
+        self.hit = True
+        _stop_all(self._procs)
+
+
+def _write_summary(run_dir: Path, summary: CrawlSummary) -> None:
+    try:
+        _write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary.to_dict()) + "\n")
+    except OSError as exc:
+        raise ReportError(f"cannot write {run_dir / SUMMARY_FILE}: {_os_reason(exc)}") from exc
 
 
 def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -649,6 +788,86 @@ def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 # -- parent-side helpers --
+
+
+def lock_run_dir(run_dir: Path, wait: float = LOCK_WAIT_S) -> int:
+    """Lock ``run_dir`` for one crawl (``crawl.lock``, flock); the descriptor to close.
+
+    A crawl process whose parent was killed closes down on its own (it sees its stdin close)
+    and may still be appending records for a few seconds: a new run or a resume waits for it
+    (at most ``wait`` seconds, then :class:`CrawlError`), so two processes never append to
+    one hops.jsonl. The lock is released by the kernel when the last holder dies."""
+    try:
+        fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise ReportError(f"cannot write {run_dir / LOCK_FILE}: {_os_reason(exc)}") from exc
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise CrawlError(
+                    f"{run_dir}: another crawl process is still writing this run directory "
+                    f"(it holds {LOCK_FILE}); try again when it has stopped"
+                ) from None
+            time.sleep(0.05)
+        except BaseException:
+            os.close(fd)
+            raise
+
+
+def write_scope(
+    run_dir: Path,
+    options: CrawlOptions,
+    origins: Iterable[OriginKey],
+    given: Scope | None = None,
+    resume: bool = False,
+) -> Scope:
+    """Write the run's ``scope.json``: ``given``, plus the seeds' ``origins`` (as requested,
+    after host rewriting), the ``--resolve`` / ``--connect-to`` hosts, both sides of each
+    ``--rewrite-host``, the site job's ``--crawl`` and sitemap URLs and, on resume, what the
+    run directory's scope named before (``--allow-host`` need not be given again)."""
+    scope = Scope()
+    if resume and (before := Scope.read(run_dir)) is not None:
+        scope.merge(before)
+    if given is not None:
+        scope.merge(given)
+    for _scheme, host, port in origins:
+        scope.add_host(host, port)
+    for c in options.connect_to:
+        scope.add_host(c.host, c.port)
+    rewrite_sides = [side for pair in options.rewrite_host for side in pair]
+    scope.merge(scope_of(hosts=rewrite_sides))
+    job = SiteJob.read(run_dir)
+    if job is not None:
+        for url in (*job.crawl, *job.sitemaps, *job.old_sitemaps):
+            scope.add_url(url)
+    scope.write(run_dir)
+    return scope
+
+
+def write_job(run_dir: Path, options: CrawlOptions) -> None:
+    """Write ``job.json`` (the crawl options, secrets left out) atomically."""
+    _write_atomic(Path(run_dir) / JOB_FILE, json.dumps(options_to_dict(options), indent=2) + "\n")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: a kill or a full disk
+    leaves the previous file whole (the temporary file is removed)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def _write_seeds(
@@ -714,7 +933,10 @@ def _report(progress: ProgressCallback | None, done: int, total: int, fetched: i
         progress(done, total)
 
 
-def _feed_progress(raw: bytes, progress: ProgressCallback | None, last: dict[str, int]) -> None:
+def _feed_progress(raw: bytes, progress: ProgressCallback | None, last: dict[str, Any]) -> None:
+    if raw.startswith(b"ioerror "):  # the child could not write: what, and why
+        last["ioerror"] = raw[len(b"ioerror ") :].decode("utf-8", "replace").strip()
+        return
     parts = raw.split()
     if len(parts) != 4 or parts[0] != b"progress":
         return
@@ -800,6 +1022,8 @@ def _child_main(run_dir: Path, *, resume: bool = False, secrets_stdin: bool = Fa
     crawler = process.create_crawler(HopSpider)
     # Read by the download handler; an attribute, not a setting (settings get logged).
     crawler.migrationaudit_headers = scoped  # type: ignore[attr-defined]
+    # The download handler's address policy: hosts the scope names are explicit.
+    crawler.migrationaudit_scope = Scope.read(run_dir)  # type: ignore[attr-defined]
     process.crawl(
         crawler,
         run_dir=str(run_dir),
@@ -816,6 +1040,8 @@ def _child_main(run_dir: Path, *, resume: bool = False, secrets_stdin: bool = Fa
     process.start()
 
     spider = crawler.spider
+    if isinstance(spider, HopSpider) and spider.io_error is not None:
+        return _io_failed(spider.io_error)
     if not isinstance(spider, HopSpider) or spider.close_reason is None:
         print("crawl: the spider did not run to its close", file=sys.stderr)
         return 1
@@ -830,10 +1056,21 @@ def _child_main(run_dir: Path, *, resume: bool = False, secrets_stdin: bool = Fa
         interrupted=reason == "shutdown",
         finished=spider.chains.done,
     )
-    tmp = run_dir / (SUMMARY_FILE + ".tmp")
-    tmp.write_text(json.dumps(summary.to_dict()) + "\n", encoding="utf-8")
-    os.replace(tmp, run_dir / SUMMARY_FILE)
+    try:
+        _write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary.to_dict()) + "\n")
+    except OSError as exc:
+        return _io_failed(f"cannot write {run_dir / SUMMARY_FILE}: {_os_reason(exc)}")
     return 0
+
+
+def _io_failed(message: str) -> int:
+    """The child could not write its records: tell the parent why (stdout), exit EXIT_IO."""
+    try:
+        print(f"ioerror {message}", flush=True)
+        print(f"crawl: {message}", file=sys.stderr, flush=True)
+    except OSError:
+        pass  # the log is on the same full disk; the exit code still says it
+    return EXIT_IO
 
 
 if __name__ == "__main__":

@@ -24,13 +24,15 @@ sitemap file, sitemap entry, crawled page. The new-site stage adds them
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import networkx as nx
 
 from migrationaudit.models import Chain, Hop, HopKind, Outcome
-from migrationaudit.urls import normalize
+from migrationaudit.plainurls import normal_form
 
 # G.graph key of {normalize(url): url} for fetched URLs whose spelling differs from their
 # normal form, so that a Location written differently (``HTTP://Host:80/a``) still finds the
@@ -54,6 +56,24 @@ CRAWLED = "crawled"
 NODE_KINDS = (LEGACY, FINAL, SITEMAP, SITEMAP_ENTRY, CRAWLED)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of acyclic records are built.
+
+    Every few thousand allocations the collector walks the young objects, and now and then all
+    of them: at a million legacy URLs (tens of millions of objects, none in a reference cycle)
+    that walking cost more than the work itself. Reference counting still frees everything;
+    the collector's previous state is restored on exit."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def build_graph(hops: Iterable[Hop]) -> nx.MultiDiGraph:
     """Build the redirect graph from hop records (streamed; each consumed once).
 
@@ -63,21 +83,53 @@ def build_graph(hops: Iterable[Hop]) -> nx.MultiDiGraph:
     graph: nx.MultiDiGraph = nx.MultiDiGraph()
     aliases: dict[str, str] = {}
     graph.graph[ALIASES] = aliases
-    for hop in hops:
-        if graph.has_node(hop.url):
-            # Drop the previous record's edge; an unfetched target left without edges stays as
-            # a harmless node.
-            old = [(u, v, k) for u, v, k in graph.out_edges(hop.url, keys=True) if k == REDIRECT]
-            graph.remove_edges_from(old)
-        graph.add_node(hop.url, hop=hop)
-        norm = normalize(hop.url)
-        if norm != hop.url:
-            aliases.setdefault(norm, hop.url)
-        if hop.target:
-            graph.add_edge(
-                hop.url, hop.target, key=REDIRECT, status=hop.status, kind=hop.kind.value
-            )
+    # The graph's own dicts, filled directly: what ``add_node``/``add_edge`` do (a node is a
+    # ``_node`` attribute dict plus ``_succ``/``_pred`` neighbour dicts; a multi-edge is a
+    # key → data dict shared by both sides), without their per-call checks, which were most of
+    # the cost of building a million-URL graph.
+    nodes: dict[str, dict[str, Any]] = graph._node
+    succ: dict[str, dict[str, dict[str, dict[str, Any]]]] = graph._succ
+    pred: dict[str, dict[str, dict[str, dict[str, Any]]]] = graph._pred
+    with gc_paused():
+        for hop in hops:
+            url = hop.url
+            attrs = nodes.get(url)
+            if attrs is None:
+                nodes[url] = {"hop": hop}
+                succ[url] = {}
+                pred[url] = {}
+            else:
+                if "hop" in attrs:
+                    _drop_redirect(succ, pred, url)  # an earlier record of the same URL
+                attrs["hop"] = hop
+            norm = normal_form(url)
+            if norm is not url:  # the same object when the URL is in normal form
+                aliases.setdefault(norm, url)
+            target = hop.target
+            if target:
+                if target not in succ:
+                    nodes[target] = {}
+                    succ[target] = {}
+                    pred[target] = {}
+                # ``_value_``: what ``.value`` returns, without the enum descriptor's cost.
+                data = {"status": hop.status, "kind": hop.kind._value_}
+                keydict = succ[url].get(target)
+                if keydict is None:
+                    keydict = succ[url][target] = {REDIRECT: data}
+                    pred[target][url] = keydict
+                else:
+                    keydict.setdefault(REDIRECT, {}).update(data)
     return graph
+
+
+def _drop_redirect(succ: dict[str, Any], pred: dict[str, Any], url: str) -> None:
+    """Remove ``url``'s redirect out-edges (and a neighbour entry left without edges)."""
+    for target, keydict in list(succ[url].items()):
+        if REDIRECT in keydict:
+            del keydict[REDIRECT]
+            if not keydict:
+                del succ[url][target]
+                del pred[target][url]
 
 
 def add_page_relations(graph: nx.MultiDiGraph) -> None:
@@ -146,13 +198,18 @@ def referrers(graph: nx.MultiDiGraph, url: str, kind: str) -> list[tuple[str, di
 def lookup(graph: nx.DiGraph, url: str) -> Hop | None:
     """The hop record of ``url``: exact spelling first, then any fetched URL equal to it after
     :func:`~migrationaudit.urls.normalize`. None when it was never fetched."""
-    nodes: Mapping[str, Mapping[str, Any]] = graph.nodes
+    return _lookup(graph._node, graph.graph.get(ALIASES, {}), url)
+
+
+def _lookup(
+    nodes: Mapping[str, Mapping[str, Any]], aliases: Mapping[str, str], url: str
+) -> Hop | None:
     attrs = nodes.get(url)
     hop = attrs.get("hop") if attrs is not None else None
     if hop is not None:
         return hop  # type: ignore[no-any-return]
-    norm = normalize(url)
-    key = graph.graph.get(ALIASES, {}).get(norm, norm)
+    norm = normal_form(url)
+    key = aliases.get(norm, norm)
     if key == url:
         return None
     attrs = nodes.get(key)
@@ -172,10 +229,12 @@ def chain(graph: nx.MultiDiGraph, url: str, max_hops: int) -> Chain:
     - OFFSITE: the path reached a URL outside the audit's scope (recorded, not requested);
       it is the last hop.
     """
+    nodes: Mapping[str, Mapping[str, Any]] = graph._node
+    aliases: Mapping[str, str] = graph.graph.get(ALIASES, {})
     hops: list[Hop] = []
     seen: set[str] = set()
     current = url
-    hop = lookup(graph, current)
+    hop = _lookup(nodes, aliases, current)
     while True:
         if hop is None:
             return Chain(url, tuple(hops), Outcome.INCOMPLETE, missing=current)
@@ -187,7 +246,7 @@ def chain(graph: nx.MultiDiGraph, url: str, max_hops: int) -> Chain:
             outcome = Outcome.ERROR if hop.kind is HopKind.NETWORK_ERROR else Outcome.FINAL
             return Chain(url, tuple(hops), outcome)
         current = hop.target
-        hop = lookup(graph, current)
+        hop = _lookup(nodes, aliases, current)
         if current in seen or (hop is not None and hop.url in seen):
             return Chain(url, tuple(hops), Outcome.LOOP, loop_at=current)
         if len(hops) > max_hops:
@@ -197,7 +256,8 @@ def chain(graph: nx.MultiDiGraph, url: str, max_hops: int) -> Chain:
 def chains_for(graph: nx.DiGraph, urls: Iterable[str], max_hops: int) -> dict[str, Chain]:
     """``{url: chain(graph, url, max_hops)}`` for every URL, in input order (duplicates once)."""
     out: dict[str, Chain] = {}
-    for url in urls:
-        if url not in out:
-            out[url] = chain(graph, url, max_hops)
+    with gc_paused():
+        for url in urls:
+            if url not in out:
+                out[url] = chain(graph, url, max_hops)
     return out

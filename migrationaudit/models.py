@@ -68,7 +68,7 @@ class Outcome(str, Enum):
         return self.value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where an input came from: a file (or ``-`` for stdin) and a 1-based line."""
 
@@ -82,7 +82,7 @@ class Origin:
         return {"file": self.file, "line": self.line}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RedirectRule:
     """One row of a redirect map: ``source`` should land on ``expected_target``.
 
@@ -96,7 +96,7 @@ class RedirectRule:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LegacyURL:
     """A URL to audit. ``rule`` is its (first) map rule, None for a plain list entry."""
 
@@ -109,7 +109,7 @@ class LegacyURL:
         return self.rule.expected_target if self.rule else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageFacts:
     """What a non-redirecting page says about itself (HTML head and headers)."""
 
@@ -168,7 +168,7 @@ class PageFacts:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hop:
     """One fetch of one URL: the unit the crawl records and streams to disk.
 
@@ -190,6 +190,10 @@ class Hop:
     # How browsers (WHATWG URL) and RFC 3986 disagree about ``location`` (backslashes,
     # control characters, several Location headers...); ``target`` follows the browsers.
     ambiguity: str | None = None
+    # The body was not read whole: "truncated" (over the cap for its kind of fetch),
+    # "dataloss" (the server broke off before Content-Length / the last chunk),
+    # "undecodable" (its Content-Encoding could not be decoded). None: read whole.
+    body: str | None = None
 
     @property
     def is_redirect(self) -> bool:
@@ -218,6 +222,7 @@ class Hop:
             "page": self.page.to_dict() if self.page else None,
             # Only when set: hop records of ordinary runs keep their shape.
             **({"ambiguity": self.ambiguity} if self.ambiguity is not None else {}),
+            **({"body": self.body} if self.body is not None else {}),
         }
 
     @classmethod
@@ -234,10 +239,11 @@ class Hop:
             headers=dict(d.get("headers") or {}),
             page=PageFacts.from_dict(page) if page else None,
             ambiguity=d.get("ambiguity"),
+            body=d.get("body"),
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chain:
     """The path a legacy URL takes: every Hop in order, and how it ended.
 
@@ -300,11 +306,12 @@ class Chain:
             parts.append("[offsite: not requested]")
         elif self.hops:
             last = self.hops[-1]
-            parts.append(f"[{last.status}]" if last.error is None else f"[{last.error}]")
+            text = str(last.status) if last.error is None else last.error
+            parts.append(f"[{text}; body {last.body}]" if last.body else f"[{text}]")
         return " ".join(parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One defect: a rule id, a severity, the legacy (requested) URL and the evidence."""
 
@@ -341,7 +348,7 @@ class Finding:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LinkValue:
     """What a legacy URL is worth in links and search traffic, joined from ``--priority``
     exports (Ahrefs/Semrush top pages or backlinks, Google Search Console pages). A metric no
@@ -385,7 +392,7 @@ class LinkValue:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """The acceptance row for one legacy URL. ``value`` is set when ``--priority`` exports
     were given and one of them has this URL."""

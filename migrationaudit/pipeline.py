@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from migrationaudit import __version__
 from migrationaudit.checks import AuditContext, rule_infos, run_checks
 from migrationaudit.errors import ConfigError, InputError
-from migrationaudit.graph import build_graph, chains_for
+from migrationaudit.graph import build_graph, chains_for, gc_paused
 from migrationaudit.inputs.common import check_base_url
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.maps import read_map_file
@@ -32,7 +32,8 @@ from migrationaudit.models import (
     SkippedRule,
     Verdict,
 )
-from migrationaudit.runstore import save_inputs, save_run_info
+from migrationaudit.runstore import begin_run, save_inputs, save_run_info
+from migrationaudit.scope import Scope, scope_of
 from migrationaudit.settings import FAIL_ON, OUT_DIR, CheckOptions, CrawlOptions, SiteOptions
 from migrationaudit.sitecheck import SiteRun, all_legacy, check_local_files, old_sitemap_legacy
 from migrationaudit.sitecheck import attach as attach_site
@@ -67,6 +68,8 @@ class AuditRequest:
     priority: tuple[str, ...] = ()  # link/traffic exports (--priority)
     priority_columns: tuple[tuple[str, str], ...] = ()  # (metric, header) (--priority-column)
     site: SiteOptions = field(default_factory=SiteOptions)  # the new site's side (issue 3)
+    # --allow-host HOST[:PORT]: hosts the audit may request besides those the inputs name.
+    allow_hosts: tuple[str, ...] = ()
 
 
 def collect_legacy(
@@ -137,6 +140,21 @@ def load_inputs(req: AuditRequest) -> Inputs:
         names = ", ".join(req.maps + req.url_lists + req.priority)
         raise InputError(f"no URLs to audit in {names}")
     return Inputs(tuple(rules), legacy, tuple(skipped), priority)
+
+
+def audit_scope(req: AuditRequest, inputs: Inputs) -> Scope:
+    """The hosts the inputs name besides the legacy URLs (which the crawl names itself): the
+    map's targets, ``--crawl`` / ``--sitemap`` / ``--old-sitemap`` URLs, ``--new-host``,
+    ``--staging-host`` and ``--allow-host`` (see :mod:`migrationaudit.scope`)."""
+    site = req.site
+    urls = [r.expected_target for r in inputs.rules if r.expected_target]
+    urls += [u for u in (*site.crawl, *site.sitemaps, *site.old_sitemaps) if is_http(u)]
+    # One URL per origin: a million-row map names a handful of hosts.
+    origins = {u.split("/", 3)[2] if u.count("/") >= 2 else u: u for u in urls}
+    try:
+        return scope_of(origins.values(), (*site.new_hosts, *site.staging_hosts), req.allow_hosts)
+    except ValueError as exc:
+        raise ConfigError(f"--allow-host: {exc}") from None
 
 
 def rank_by_value(
@@ -233,9 +251,18 @@ def run_audit(req: AuditRequest, progress: Callable[[int, int], None] | None = N
     started = _now()
     inputs = load_inputs(req)
     run_dir = req.out_dir / RUN_SUBDIR
-    save_inputs(run_dir, req, inputs)
+    # Resumable at every moment: the old state goes and job.json comes first, inputs.json
+    # (what --resume looks for) last, before the crawl's first request.
+    begin_run(run_dir, req.crawl)
     prepare_site(run_dir, req.site, inputs.rules, inputs.legacy)
-    summary = run_crawl((item.url for item in inputs.legacy), run_dir, req.crawl, progress=progress)
+    save_inputs(run_dir, req, inputs)
+    summary = run_crawl(
+        (item.url for item in inputs.legacy),
+        run_dir,
+        req.crawl,
+        progress=progress,
+        scope=audit_scope(req, inputs),
+    )
     return finish_run(req, inputs, run_dir, summary, started)
 
 
@@ -267,7 +294,12 @@ def resume_audit(
             target_base_url=saved.get("target_base_url"),
         )
     summary = run_crawl(
-        (item.url for item in inputs.legacy), run_dir, req.crawl, progress=progress, resume=True
+        (item.url for item in inputs.legacy),
+        run_dir,
+        req.crawl,
+        progress=progress,
+        resume=True,
+        scope=audit_scope(req, inputs),
     )
     result = finish_run(req, inputs, run_dir, summary, started)
     result = replace(result, run={**result.run, "resumed": True})
@@ -285,6 +317,7 @@ class Judged:
     skipped: tuple[SkippedRule, ...]
 
 
+@gc_paused()  # millions of acyclic objects: see migrationaudit.graph.gc_paused
 def judge(
     inputs: Inputs,
     hops: Iterable[Hop],
@@ -316,6 +349,15 @@ def judge(
     return Judged(findings, verdicts, chains, skipped)
 
 
+def stop_reason(crawl: CrawlOptions, stopped: str) -> str:
+    """The report's line for a run stopped by a limit: "--max-runtime 15m reached"."""
+    from migrationaudit.config import format_duration
+
+    if stopped == "max-runtime":
+        return f"--max-runtime {format_duration(crawl.max_runtime)} reached"
+    return f"{stopped} reached"
+
+
 def finish_run(
     req: AuditRequest, inputs: Inputs, run_dir: Path, summary: CrawlSummary, started: str
 ) -> AuditResult:
@@ -337,7 +379,10 @@ def finish_run(
             "complete": summary.complete,
             "interrupted": summary.interrupted,
             "workers": summary.workers,  # crawl processes (--workers)
+            # A run-level limit that stopped the crawl ("max-runtime"): exit 3, resumable.
+            **({"stopped": summary.stopped} if summary.stopped else {}),
         },
+        **({"stopped": stop_reason(req.crawl, summary.stopped)} if summary.stopped else {}),
         "site": site_notes(site.records, plan_site(req.site, inputs.rules, inputs.legacy)[1]),
     }
     result = AuditResult(

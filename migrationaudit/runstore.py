@@ -12,7 +12,16 @@ A run directory holds, besides the crawl's own files (``seeds.txt``, ``job.json`
     run.json      the run metadata of the result (timestamps, options, crawl summary)
 
 Everything is additive: a run directory without the added keys is still read (its map rows
-are rebuilt from ``legacy``, without status or note).
+are rebuilt from ``legacy``, without status or note). A run directory written by a newer
+version (``schema`` above :data:`SCHEMA`) or edited by hand (bad JSON, a record of the wrong
+shape) is refused with an :class:`InputError` naming the file and, for JSON lines, the line
+(:func:`check_state`, :func:`hop_record`): it is never half-read. State is JSON; nothing is
+ever pickled.
+
+The order of a new run makes every moment of it resumable (:func:`begin_run`): the previous
+state is dropped, ``job.json`` and the new-site job are written, and ``inputs.json`` comes
+last: a folder with ``inputs.json`` can be resumed (``--resume``), one without it never
+started its crawl.
 
 The ``--priority`` exports are referenced, not copied (they can be large and are the user's
 files): a re-render reads them again from their saved paths. One that is gone or no longer
@@ -25,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterable, Mapping
@@ -33,9 +43,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from migrationaudit.errors import InputError
+from migrationaudit.errors import InputError, ReportError
 from migrationaudit.inputs.hosting import SkippedRow
-from migrationaudit.models import AuditResult, Hop, LegacyURL, Origin, RedirectRule, Severity
+from migrationaudit.models import (
+    AuditResult,
+    Hop,
+    HopKind,
+    LegacyURL,
+    Origin,
+    RedirectRule,
+    Severity,
+)
 from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
 
 if TYPE_CHECKING:
@@ -51,13 +69,63 @@ SCHEMA = 2  # inputs.json: 1 = maps/url_lists/legacy only; 2 = rules, listed, re
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` atomically; ReportError (exit 4) names the file when it cannot be."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         os.replace(tmp, path)
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# Files of an earlier run in the folder that a new run replaces (inputs.json first: from then
+# on the folder is not resumable until the new inputs.json is written).
+_STALE = (INPUTS_FILE, "hops.jsonl", "crawl.json", RUN_FILE, "site.jsonl", "site-job.json")
+
+
+def begin_run(run_dir: Path, crawl: CrawlOptions) -> None:
+    """Start a new run in ``run_dir``: drop an earlier run's state and write ``job.json``.
+    The caller then writes the new-site job and, last, ``inputs.json``. Waits for a crawl
+    process of an earlier, killed run that is still closing down (see
+    :func:`migrationaudit.crawl.lock_run_dir`)."""
+    from migrationaudit.crawl import SHARDS_DIR, lock_run_dir, write_job
+
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"cannot create {run_dir}: {exc.strerror or exc}") from exc
+    lock = lock_run_dir(run_dir)
+    try:
+        for name in _STALE:
+            (run_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(run_dir / SHARDS_DIR, ignore_errors=True)
+        sweep_staged(run_dir)
+        write_job(run_dir, crawl)
+    except OSError as exc:
+        raise ReportError(f"cannot write {exc.filename or run_dir}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(lock)
+
+
+_STAGED = re.compile(r"^\..+\.(?:[0-9a-f]{12}|\d+)\.tmp$")
+
+
+def sweep_staged(folder: Path) -> None:
+    """Remove temporary files that a killed writer left behind in ``folder`` (the hidden
+    ``.NAME.XXXX.tmp`` files of atomic writes; the real files were never touched)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if _STAGED.match(entry.name) and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def _rule_dict(r: RedirectRule) -> dict[str, Any]:
@@ -134,14 +202,242 @@ class SavedRun:
 
 def find_run_dir(path: str | Path) -> Path:
     """The run directory for ``path``: an ``OUT`` folder (its ``run/``) or the run directory
-    itself. InputError when neither holds hop records."""
-    from migrationaudit.crawl import HOPS_FILE
+    itself. InputError when neither is one: a run directory has ``inputs.json`` and hop
+    records or, when it was stopped before its crawl wrote any, ``job.json``."""
+    from migrationaudit.crawl import HOPS_FILE, JOB_FILE
 
     path = Path(path)
     for candidate in (path / "run", path):
-        if (candidate / HOPS_FILE).is_file() and (candidate / INPUTS_FILE).is_file():
+        if (candidate / INPUTS_FILE).is_file() and (
+            (candidate / HOPS_FILE).is_file() or (candidate / JOB_FILE).is_file()
+        ):
             return candidate
     raise InputError(f"{path}: not a run directory (no run/{HOPS_FILE} and {INPUTS_FILE})")
+
+
+# --- checking a saved run's state files -------------------------------------------------------
+
+_OPTIONAL_TEXT = ("location", "target", "error", "ambiguity")
+_PAGE_TEXT = (
+    "content_type",
+    "title",
+    "canonical",
+    "canonical_header",
+    "meta_robots",
+    "x_robots_tag",
+    "meta_refresh",
+)
+
+
+def _hop_problem(d: Any) -> str | None:
+    """What is wrong with a hop record's shape (None: nothing). Types are checked, not only
+    keys: a hand-edited ``"status": "301"`` would otherwise be judged as a non-redirect."""
+    if not isinstance(d, dict):
+        return f"expected a JSON object, got {type(d).__name__}"
+    if not isinstance(d.get("url"), str) or not d["url"]:
+        return '"url" must be a non-empty string'
+    status = d.get("status")
+    if status is not None and (not isinstance(status, int) or isinstance(status, bool)):
+        return '"status" must be an integer or null'
+    if d.get("kind") not in {k.value for k in HopKind}:
+        return f'"kind" must be one of {", ".join(k.value for k in HopKind)}'
+    for key in _OPTIONAL_TEXT:
+        if d.get(key) is not None and not isinstance(d[key], str):
+            return f'"{key}" must be a string or null'
+    elapsed = d.get("elapsed_ms")
+    if elapsed is not None and (not isinstance(elapsed, int | float) or isinstance(elapsed, bool)):
+        return '"elapsed_ms" must be a number'
+    headers = d.get("headers")
+    if headers is not None and not (
+        isinstance(headers, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+    ):
+        return '"headers" must be an object of strings'
+    page = d.get("page")
+    if page is not None:
+        if not isinstance(page, dict):
+            return '"page" must be an object or null'
+        for key in _PAGE_TEXT:
+            if page.get(key) is not None and not isinstance(page[key], str):
+                return f'"page.{key}" must be a string or null'
+        pairs = page.get("hreflang") or []
+        if not isinstance(pairs, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+            for p in pairs
+        ):
+            return '"page.hreflang" must be a list of [language, URL] pairs'
+        links = page.get("links")
+        if links is not None and not (
+            isinstance(links, list) and all(isinstance(u, str) for u in links)
+        ):
+            return '"page.links" must be a list of strings'
+    return None
+
+
+def hop_record(line: str | bytes, path: Path, lineno: int) -> Hop:
+    """One line of ``hops.jsonl`` as a Hop; InputError naming ``path:lineno`` when the line
+    is not JSON or not a hop record of the right shape and types."""
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        raise InputError(f"corrupt hop record: not JSON ({exc})", str(path), lineno) from None
+    problem = _hop_problem(data)
+    if problem is not None:
+        raise InputError(f"corrupt hop record: {problem}", str(path), lineno)
+    return Hop.from_dict(data)
+
+
+def _json_object(path: Path, what: str) -> dict[str, Any] | None:
+    """A state file's JSON object; None when the file is absent; InputError when it is not
+    readable JSON or not an object."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {what}: {exc}", str(path)) from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"corrupt {what}: not JSON ({exc})", str(path)) from None
+    if not isinstance(data, dict):
+        raise InputError(f"corrupt {what}: expected a JSON object", str(path))
+    return data
+
+
+def _check_inputs_shape(data: Mapping[str, Any], path: Path) -> None:
+    schema = data.get("schema", 1)
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise InputError(f"corrupt saved inputs: bad schema {schema!r}", str(path))
+    if schema > SCHEMA:
+        raise InputError(
+            f"written by a newer migrationaudit (schema {schema}; this version reads up to "
+            f"{SCHEMA}): re-run the audit, or use the version that wrote it",
+            str(path),
+        )
+    lists = ("maps", "url_lists", "legacy", "rules", "listed", "skipped_rows")
+    for key in lists:
+        if key in data and not isinstance(data[key], list):
+            raise InputError(f'corrupt saved inputs: "{key}" must be a list', str(path))
+    if "legacy" not in data:
+        raise InputError('corrupt saved inputs: no "legacy" list', str(path))
+    for key in ("legacy", "rules", "listed"):
+        for k, item in enumerate(data.get(key) or []):
+            if not isinstance(item, dict) or not isinstance(
+                item.get("url", item.get("source")), str
+            ):
+                raise InputError(
+                    f'corrupt saved inputs: "{key}"[{k}] must be an object with a URL', str(path)
+                )
+            origin = item.get("origin")
+            if origin is not None and not (
+                isinstance(origin, dict)
+                and isinstance(origin.get("file", ""), str)
+                and isinstance(origin.get("line", 0), int)
+            ):
+                raise InputError(f'corrupt saved inputs: "{key}"[{k}].origin', str(path))
+    if "request" in data and not isinstance(data["request"], dict | None):
+        raise InputError('corrupt saved inputs: "request" must be an object', str(path))
+
+
+def _check_job_shape(data: Mapping[str, Any], path: Path) -> None:
+    from migrationaudit.crawl import options_from_dict
+
+    fields = {f.name: f for f in dataclasses.fields(CrawlOptions)}
+    defaults = CrawlOptions()
+    for key, value in data.items():
+        if key not in fields:
+            continue  # an option of another version: ignored, like options_from_dict does
+        expected = getattr(defaults, key)
+        if isinstance(expected, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(expected, int | float):
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        elif isinstance(expected, tuple):
+            ok = isinstance(value, list)
+        elif isinstance(expected, str):
+            ok = isinstance(value, str)
+        else:
+            ok = True  # optional values (None by default): options_from_dict checks them
+        if not ok:
+            raise InputError(f'corrupt crawl options: "{key}" has the wrong type', str(path))
+    try:
+        options_from_dict(dict(data))
+    except (TypeError, ValueError, KeyError) as exc:
+        raise InputError(f"corrupt crawl options: {exc}", str(path)) from None
+
+
+def _check_jsonl(path: Path, check: Callable[[bytes, int], None]) -> None:
+    """Every complete line of a JSON-lines file through ``check``; a last line without its
+    newline (cut off by a kill) is not checked: readers and resumes drop it."""
+    try:
+        f = path.open("rb")
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", str(path)) from None
+    with f:
+        for lineno, line in enumerate(f, start=1):
+            if line.endswith(b"\n") and line.strip():
+                check(line, lineno)
+
+
+def _site_line(path: Path) -> Callable[[bytes, int], None]:
+    def check(line: bytes, lineno: int) -> None:
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            msg = f"corrupt site record: not JSON ({exc})"
+            raise InputError(msg, str(path), lineno) from None
+        if not isinstance(record, dict) or not isinstance(record.get("t"), str):
+            raise InputError('corrupt site record: expected an object with "t"', str(path), lineno)
+
+    return check
+
+
+_SUMMARY_FLAGS = frozenset({"complete", "interrupted"})
+_SUMMARY_NUMBERS = frozenset({"seeds", "fetched", "elapsed_s", "finished", "workers"})
+
+
+def check_state(run_dir: Path) -> None:
+    """Refuse a run directory whose state files were damaged or edited by hand, or written by
+    a newer version: InputError naming the file (and the line, for JSON lines). Checks
+    ``inputs.json``, ``job.json``, ``crawl.json``, ``run.json``, ``site-job.json`` and every
+    complete line of ``hops.jsonl`` and ``site.jsonl``. A last line cut off by a kill is
+    allowed (it is dropped); an absent optional file is too."""
+    from migrationaudit.crawl import HOPS_FILE, JOB_FILE, SUMMARY_FILE
+    from migrationaudit.sitework import JOB_FILE as SITE_JOB_FILE
+    from migrationaudit.sitework import RECORDS_FILE as SITE_RECORDS_FILE
+
+    run_dir = Path(run_dir)
+    inputs = _json_object(run_dir / INPUTS_FILE, "saved inputs")
+    if inputs is None:
+        raise InputError("no saved inputs: not a run directory", str(run_dir / INPUTS_FILE))
+    _check_inputs_shape(inputs, run_dir / INPUTS_FILE)
+    job = _json_object(run_dir / JOB_FILE, "crawl options")
+    if job is not None:
+        _check_job_shape(job, run_dir / JOB_FILE)
+    summary = _json_object(run_dir / SUMMARY_FILE, "crawl summary")
+    if summary is not None:
+        for key, value in summary.items():
+            if key in _SUMMARY_FLAGS:
+                ok = isinstance(value, bool)
+            elif key in _SUMMARY_NUMBERS:
+                ok = isinstance(value, int | float) and not isinstance(value, bool)
+            else:
+                continue  # text, or a key of another version: CrawlSummary.from_dict reads it
+            if not ok:
+                msg = f'corrupt crawl summary: "{key}" has the wrong type'
+                raise InputError(msg, str(run_dir / SUMMARY_FILE))
+    _json_object(run_dir / RUN_FILE, "run metadata")
+    _json_object(run_dir / SITE_JOB_FILE, "new-site job")
+    hops = run_dir / HOPS_FILE
+
+    def hop_line(line: bytes, lineno: int) -> None:
+        hop_record(line, hops, lineno)
+
+    _check_jsonl(hops, hop_line)
+    _check_jsonl(run_dir / SITE_RECORDS_FILE, _site_line(run_dir / SITE_RECORDS_FILE))
 
 
 def _origin(d: Mapping[str, Any], moved: Callable[[str], str]) -> Origin:
@@ -269,6 +565,7 @@ def load_run(path: str | Path) -> SavedRun:
     from migrationaudit.crawl import JOB_FILE, options_from_dict, read_summary
 
     run_dir = find_run_dir(path)
+    check_state(run_dir)
     inputs, request, priority = _load_inputs(run_dir)
     try:
         job = json.loads((run_dir / JOB_FILE).read_text(encoding="utf-8"))
@@ -389,7 +686,7 @@ def audit_only_failed(
     )
     from migrationaudit.crawl import CrawlSummary as Summary
     from migrationaudit.gate import apply
-    from migrationaudit.pipeline import RUN_SUBDIR, _now, finish_run, load_inputs
+    from migrationaudit.pipeline import RUN_SUBDIR, _now, audit_scope, finish_run, load_inputs
 
     started = _now()
     saved = load_run(previous)
@@ -407,7 +704,9 @@ def audit_only_failed(
     recheck_dir = req.out_dir / RECHECK_SUBDIR
     run_dir = req.out_dir / RUN_SUBDIR
     if recheck:
-        summary = run_crawl(recheck, recheck_dir, req.crawl, progress=progress)
+        # The scope of the whole audit: a re-checked chain may lead to any host it names.
+        scope = audit_scope(req, inputs)
+        summary = run_crawl(recheck, recheck_dir, req.crawl, progress=progress, scope=scope)
         new_hops = list(read_hops(recheck_dir))
     else:
         summary = Summary(seeds=0, fetched=0, complete=True, elapsed_s=0.0, interrupted=False)

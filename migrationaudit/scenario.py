@@ -23,7 +23,8 @@ variant has one is answered like a well-kept server does: the same redirect when
 redirects, else a 301 to the route's URL (and the www twins of routed hosts are served too).
 ``gzip``: ``"encoding"`` sends the body with ``Content-Encoding: gzip``, ``"file"`` sends it
 gzip-compressed as the file itself (a ``.xml.gz`` sitemap). ``zeros_mb``: the body is that many
-MiB of NUL bytes (with gzip: a decompression bomb of a few KiB on the wire).
+MiB of NUL bytes (with gzip: a decompression bomb of a few KiB on the wire). In a ``location``,
+``{http_port}`` and ``{https_port}`` stand for the server's listening ports.
 
 :class:`ScenarioServer` serves every routed host on one HTTP and one HTTPS listener on
 127.0.0.1 (ephemeral ports); :meth:`ScenarioServer.connect_to` gives the ``ConnectTo`` entries
@@ -606,7 +607,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         headers = list(route.headers)
         if route.location is not None:
-            headers.insert(0, ("Location", route.location))
+            headers.insert(0, ("Location", owner.expand(route.location)))
         body, extra, content_type = route_body(route, route.status)
         self._send(route.status, headers + extra, body, content_type, send_body=send_body)
 
@@ -641,6 +642,11 @@ class _Handler(BaseHTTPRequestHandler):
             pass
         sock.close()
         self.close_connection = True
+
+
+def expand_location(location: str, http_port: int, https_port: int) -> str:
+    """``location`` with ``{http_port}`` / ``{https_port}`` replaced by the given ports."""
+    return location.replace("{http_port}", str(http_port)).replace("{https_port}", str(https_port))
 
 
 def _host_only(host_header: str) -> str:
@@ -803,6 +809,12 @@ class ScenarioServer:
             for port in (80, 443):
                 entries[(host, port)] = ConnectTo(host, port, self.host, self.dead_port)
         return tuple(entries.values())
+
+    def expand(self, location: str) -> str:
+        """A route's Location with ``{http_port}`` / ``{https_port}`` replaced by this server's
+        listening ports (a redirect to e.g. ``http://localhost:{http_port}/``: a host the
+        audit does not name that would reach this very server if it were requested)."""
+        return expand_location(location, self.http_port, self.https_port)
 
     def count(self, url: str) -> int:
         """How many requests the server received for ``url`` (matched like routes)."""

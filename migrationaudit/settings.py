@@ -24,6 +24,8 @@ FAIL_ON = Severity.ERROR
 MANY_TO_ONE = 10  # more than this many legacy URLs into one non-home target is a funnel
 OUT_DIR = "migration-report"
 MAX_BODY = 5 * 1024 * 1024  # a page body larger than this is cut (facts come from the head)
+REDIRECT_MAX_BODY = 64 * 1024  # a 3xx body is never worth more (kept for no rule)
+MAX_RUNTIME = 0.0  # seconds the crawl may run (--max-runtime); 0 = no deadline
 
 # Response headers kept on every hop record (lower-case names).
 KEPT_HEADERS = (
@@ -80,6 +82,9 @@ class CrawlOptions:
     ca_bundle: str | None = None  # PEM file trusted on top of the system store
     retry_backoff: float = RETRY_BACKOFF
     retry_after_max: float = RETRY_AFTER_MAX
+    # --max-runtime: the crawl stops cleanly this many seconds after it started (0 = never);
+    # the run is then partial (exit 3) and --resume completes it.
+    max_runtime: float = MAX_RUNTIME
     workers: int = WORKERS  # crawl processes over shards of the seeds (see crawl.plan_workers)
     # --auth / --header: secrets, so never serialised (crawl.options_to_dict drops them).
     headers: tuple[ScopedHeader, ...] = field(default=(), repr=False, compare=False)

@@ -40,13 +40,15 @@ from migrationaudit.inputs.sitemaps import (
     read_sitemap_file,
 )
 from migrationaudit.models import Hop
+from migrationaudit.scope import Scope
 from migrationaudit.settings import (
     CRAWL_DEPTH,
     CRAWL_MAX_PAGES,
     SITEMAP_FETCH_LIMIT,
+    SITEMAP_MAX_BYTES,
     SITEMAP_MAX_DEPTH,
 )
-from migrationaudit.urls import host_of, normalize, www_variant
+from migrationaudit.urls import host_of, is_http, normalize, www_variant
 
 JOB_FILE = "site-job.json"
 RECORDS_FILE = "site.jsonl"
@@ -235,6 +237,9 @@ class SiteWork:
     # not fetched again), by URL.
     restored_robots: dict[str, str] = field(default_factory=dict)
     restored_sitemaps: dict[str, SitemapDoc] = field(default_factory=dict)
+    # The audit's scope (migrationaudit.scope): the URLs a sitemap of an in-scope host lists
+    # join it (not as explicit hosts). None: no scope (every URL may be requested).
+    scope: Scope | None = None
 
     def restore(self, records: Iterable[dict[str, Any]]) -> None:
         """Resume: what the interrupted run read (its ``site.jsonl`` records), so replayed
@@ -298,6 +303,13 @@ class SiteWork:
         """Whether the answer's body is needed (robots.txt or sitemap at the end of a chain)."""
         return any(r.kind in BODY_ROLES for r in self.pending.get(url, ()))
 
+    def fetch_kind(self, url: str) -> str | None:
+        """What a request for ``url`` fetches, for its body cap: "sitemap" or "robots" when a
+        role waiting on it reads the body (a sitemap wins: it has the larger cap), else None
+        (a page)."""
+        kinds = {r.kind for r in self.pending.get(url, ())}
+        return "sitemap" if "sitemap" in kinds else "robots" if "robots" in kinds else None
+
     def wants_links(self, url: str) -> bool:
         """Whether to collect the links of this page (a new-site page of a crawled site, while
         the page budget lasts)."""
@@ -359,7 +371,7 @@ class SiteWork:
         self, url: str, role: _Role, hop: Hop | None, body: bytes | None, flags: tuple[str, ...]
     ) -> list[str]:
         if role.kind == "robots":
-            return self._robots(url, role, hop, body)
+            return self._robots(url, role, hop, body, "truncated" in flags)
         if role.kind == "sitemap":
             return self._sitemap(url, role, hop, body, flags)
         if role.kind in ("expand", "legacy"):
@@ -368,9 +380,11 @@ class SiteWork:
             return self._crawl(url, role.depth)
         return []
 
-    def _robots(self, url: str, role: _Role, hop: Hop | None, body: bytes | None) -> list[str]:
+    def _robots(
+        self, url: str, role: _Role, hop: Hop | None, body: bytes | None, cut: bool = False
+    ) -> list[str]:
         if url not in self.robots_read:
-            self.robots_read[url] = self._read_robots(url, hop, body)
+            self.robots_read[url] = self._read_robots(url, hop, body, cut)
         declared = self.robots_read[url]
         # Sitemaps are looked for only on a new-site host that answers its own robots.txt: a
         # host redirecting it elsewhere is a variant the site does not serve.
@@ -388,18 +402,24 @@ class SiteWork:
             out += self._declare(sitemap_probe_url(role.requested), _Role("sitemap"), "probe", url)
         return out
 
-    def _read_robots(self, url: str, hop: Hop | None, body: bytes | None) -> tuple[str, ...] | None:
+    def _read_robots(
+        self, url: str, hop: Hop | None, body: bytes | None, cut: bool = False
+    ) -> tuple[str, ...] | None:
         """Emit the robots record; its Sitemap: lines (() for none, or no file at all: a 4xx),
-        None when nothing should be looked for (unread, 5xx, no answer)."""
+        None when nothing should be looked for (unread, 5xx, no answer). ``cut``: the body was
+        longer than the 500 KiB read (Google ignores the rest too: said, not an error)."""
         if hop is None:
             self.emit({"t": "robots", "url": url, "unread": True})
             return None
         text = decode_robots(body) if hop.is_healthy and body is not None else None
         if text is None and body is None and url in self.restored_robots:
             return RobotsTxt.from_answer(url, 200, self.restored_robots[url]).sitemaps
-        self.emit(
-            {"t": "robots", "url": url, "status": hop.status, "error": hop.error, "text": text}
-        )
+        record: dict[str, Any] = {
+            "t": "robots", "url": url, "status": hop.status, "error": hop.error, "text": text
+        }
+        if cut and text is not None:
+            record["truncated"] = True  # only when set: robots records keep their shape
+        self.emit(record)
         if text is not None:
             return RobotsTxt.from_answer(url, 200, text).sitemaps
         if hop.status is not None and 400 <= hop.status < 500 and hop.status != 429:
@@ -444,9 +464,16 @@ class SiteWork:
             doc = parse_sitemap(body, url)
         if role.source == "probe" and doc.format is None and doc.count == 0:
             return []  # e.g. an HTML page served for every path: not a sitemap, not a defect
+        if "truncated" in flags:
+            doc = _cut_sitemap(doc, "inflated-over-cap" in flags)
         return self._sitemap_doc(url, doc, role, truncated="truncated" in flags)
 
     def _sitemap_doc(self, url: str, doc: SitemapDoc, role: _Role, truncated: bool) -> list[str]:
+        if self.scope is not None and (not is_http(url) or self.scope.contains(url)):
+            # A sitemap of an in-scope host (or a local file given as input) speaks for the
+            # site: what it lists is in scope; those hosts' addresses are still checked.
+            for entry in doc.entries:
+                self.scope.add_listed(entry.loc)
         out: list[str] = []
         errors = list(doc.errors)
         unfetched = 0
@@ -544,6 +571,23 @@ class SiteWork:
                 if self.in_new(link):
                     out += self._want(link, _Role("crawl", depth=depth + 1))
         return out
+
+
+def _cut_sitemap(doc: SitemapDoc, inflated: bool) -> SitemapDoc:
+    """``doc`` of a body the crawl cut at the sitemap cap (50 MiB, the protocol's own limit):
+    over the size limit (sitemap-too-large), and not read in full (sitemap-invalid)."""
+    mb = SITEMAP_MAX_BYTES // (1024 * 1024)
+    if inflated:
+        why = (
+            f"the compressed body could not be decoded in full: it inflates to more than "
+            f"{mb} MB (the first {mb} MB were read)"
+        )
+    else:
+        why = f"the body is larger than {mb} MB: only the first {mb} MB were read"
+    over = doc.over_limit if doc.over_limit else (f"more than {mb} MB uncompressed (read stopped)",)
+    return replace(
+        doc, over_limit=over, errors=(why, *doc.errors), error_count=doc.error_count + 1
+    )
 
 
 def open_records(run_dir: Path) -> tuple[Emit, Callable[[], None]]:

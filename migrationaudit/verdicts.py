@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 import networkx as nx
 
 from migrationaudit.checks import AuditContext
-from migrationaudit.checks.common import accepted_targets, map_index
+from migrationaudit.checks.common import accepted_targets, counted, map_index
 from migrationaudit.checks.site import robots_for, sitemap_listings
 from migrationaudit.models import (
     Chain,
@@ -19,18 +19,21 @@ from migrationaudit.models import (
     Severity,
     Verdict,
 )
-from migrationaudit.urls import normalize
+from migrationaudit.plainurls import normal_form as normalize
 
 OK = "ok"
 INCOMPLETE = "incomplete"
+UNKNOWN_END = (Outcome.INCOMPLETE, Outcome.OFFSITE)  # how the chain ends is not known
 
 
 def _target_match(
     item: LegacyURL, chain: Chain | None, index: Mapping[str, RedirectRule]
 ) -> bool | None:
     expected = item.expected_target
-    if expected is None or chain is None or chain.outcome is Outcome.INCOMPLETE:
-        return None  # nothing expected, or not known (no crawl, chain not fully fetched)
+    if expected is None or chain is None or chain.outcome in UNKNOWN_END:
+        # Nothing expected, or not known: no crawl, the chain not fully fetched, or it left
+        # the audit's scope (where it lands was never asked).
+        return None
     final = chain.final_url
     if final is None:
         return False  # a loop or a hop-limit chain lands nowhere
@@ -40,6 +43,10 @@ def _target_match(
 def _verdict(chain: Chain | None, severities: list[Severity]) -> str:
     if chain is not None and chain.outcome is Outcome.INCOMPLETE:
         return INCOMPLETE
+    if chain is not None and chain.outcome is Outcome.OFFSITE:
+        # Never "ok": where the chain lands is not known (offsite-redirect says so, and a
+        # disabled or baselined rule does not make it known).
+        severities = [*severities, Severity.NOTICE]
     return max(severities).label if severities else OK
 
 
@@ -47,14 +54,15 @@ def build_verdicts(ctx: AuditContext, findings: Iterable[Finding]) -> tuple[Verd
     """One Verdict per ``ctx.legacy`` entry, in input order.
 
     - ``verdict``: ``"incomplete"`` when the chain was not fully fetched; otherwise the worst
-      severity label among the URL's findings, ``"ok"`` when it has none.
+      severity label among the URL's findings, ``"ok"`` when it has none; at least
+      ``"notice"`` when the chain left the audit's scope (outcome ``offsite``).
     - Without a crawl (map-only check) a URL has no chain: its outcome is ``incomplete`` (it
       was not requested) while ``verdict`` still comes from its (map) findings, so a clean map
       row reads "ok" and a conflicting one "error".
     - ``target_match``: the final URL is the map's target after normalisation (or where the map
       sends that target on, as ``target-mismatch`` judges it); None when there is no expected
-      target or the outcome is unknown (no crawl, incomplete); False for loops and hop-limit
-      chains.
+      target or the outcome is unknown (no crawl, incomplete, offsite); False for loops and
+      hop-limit chains.
     - ``indexable``: the final page is healthy (2xx) and not noindex; None when the chain did
       not end on an HTTP answer (loop, hop limit, network error, incomplete, no crawl).
     - ``canonical``: the final page's effective canonical (HTML, else Link header).
@@ -71,10 +79,19 @@ def build_verdicts(ctx: AuditContext, findings: Iterable[Finding]) -> tuple[Verd
     for f in findings:
         by_url.setdefault(f.url, []).append(f)
     out: list[Verdict] = []
+    # The redirect counts the rules already took (same order as ctx.legacy, chains with hops
+    # only): counting them again was a tenth of judging a million URLs.
+    counts = iter(counted(ctx))
+    known = next(counts, None)
     for item in ctx.legacy:
         chain = ctx.chains.get(item.url)
         own = by_url.get(item.url, [])
         final = chain.final if chain is not None else None
+        if known is not None and known[0] is item:
+            hop_count = known[2]
+            known = next(counts, None)
+        else:
+            hop_count = chain.hop_count if chain is not None else 0
         answered = final is not None and final.status is not None
         site_columns = _site_columns(ctx, chain)
         page = final.page if final is not None else None
@@ -83,9 +100,9 @@ def build_verdicts(ctx: AuditContext, findings: Iterable[Finding]) -> tuple[Verd
                 url=item.url,
                 verdict=_verdict(chain, [f.severity for f in own]),
                 outcome=chain.outcome if chain is not None else Outcome.INCOMPLETE,
-                hop_count=chain.hop_count if chain is not None else 0,
-                final_url=chain.final_url if chain is not None else None,
-                final_status=chain.final_status if chain is not None else None,
+                hop_count=hop_count,
+                final_url=final.url if final is not None else None,
+                final_status=final.status if final is not None else None,
                 expected_url=item.expected_target,
                 target_match=_target_match(item, chain, index),
                 indexable=(

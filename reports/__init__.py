@@ -14,11 +14,16 @@ One module per format, each a pure ``render(result)`` (``csvout`` renders severa
 :func:`write_reports` renders every requested format to a temporary file in ``out_dir`` first
 and only then renames them all into place (``os.replace``), so a crash or a render error never
 leaves half a report, nor a mix of old and new files when rendering fails.
+
+findings.json, the CSVs, SARIF and JUnit are rendered *while* they are written, in chunks
+(each module's ``chunks``), so memory stays near the audit's own results at any size; their
+``render`` functions give the same text whole. report.html is capped instead (``html_rows``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import secrets
 from collections.abc import Callable, Iterable
@@ -31,14 +36,17 @@ from migrationaudit.reports import csvout, html, jsonout, junit, markdown, sarif
 FORMATS = ("html", "json", "csv", "junit", "markdown")  # the default set
 ALL_FORMATS = (*FORMATS, "sarif")  # sarif (code scanning) only when asked for
 
-# Format name → file name → content. str content is written as UTF-8.
-_RENDERERS: dict[str, Callable[[AuditResult], dict[str, str | bytes]]] = {
-    "html": lambda r: {html.FILENAME: html.render(r)},
-    "json": lambda r: {jsonout.FILENAME: jsonout.render(r)},
-    "csv": lambda r: dict(csvout.render_files(r)),
-    "junit": lambda r: {junit.FILENAME: junit.render(r)},
-    "markdown": lambda r: {markdown.FILENAME: markdown.render(r)},
-    "sarif": lambda r: {sarif.FILENAME: sarif.render(r)},
+# A file's content: text (written as UTF-8), bytes, or text chunks written as they are made,
+# so findings.json, the CSVs, SARIF and JUnit never exist whole in memory (streamed writers).
+Content = str | bytes | Iterable[str]
+# Format name → (result, html row cap) → file name → content.
+_RENDERERS: dict[str, Callable[[AuditResult, int | None], dict[str, Content]]] = {
+    "html": lambda r, rows: {html.FILENAME: html.render(r, max_rows=rows)},
+    "json": lambda r, _: {jsonout.FILENAME: jsonout.chunks(r)},
+    "csv": lambda r, _: dict(csvout.chunk_files(r)),
+    "junit": lambda r, _: {junit.FILENAME: junit.chunks(r)},
+    "markdown": lambda r, _: {markdown.FILENAME: markdown.render(r)},
+    "sarif": lambda r, _: {sarif.FILENAME: sarif.chunks(r)},
 }
 
 __all__ = ["ALL_FORMATS", "FORMATS", "render_summary", "write_reports"]
@@ -63,16 +71,29 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _stage(target: Path, content: str | bytes) -> Path:
-    """Write ``content`` to a new hidden temporary file next to ``target``; return its path."""
-    data = content.encode("utf-8") if isinstance(content, str) else content
+def _sweep_staged(target: Path) -> None:
+    """Remove the staged files of ``target`` that a killed writer left behind."""
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
+def _stage(target: Path, content: Content) -> Path:
+    """Write ``content`` to a new hidden temporary file next to ``target``; return its path.
+    Chunked content is rendered while it is written (a render error leaves no file)."""
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     # os.open with 0o666 lets the umask decide the final mode, like a plain open() would
     # (mkstemp would leave every report readable by its owner only).
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(content, bytes):
+                fh.write(content)
+            elif isinstance(content, str):
+                fh.write(content.encode("utf-8"))
+            else:
+                for chunk in content:
+                    fh.write(chunk.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
     except BaseException:
@@ -82,12 +103,18 @@ def _stage(target: Path, content: str | bytes) -> Path:
 
 
 def write_reports(
-    result: AuditResult, out_dir: Path, formats: Iterable[str] = FORMATS
+    result: AuditResult,
+    out_dir: Path,
+    formats: Iterable[str] = FORMATS,
+    *,
+    html_rows: int | None = None,
 ) -> dict[str, Path]:
     """Render ``formats`` of ``result`` into ``out_dir`` (created if missing).
 
     Returns file name → written path (``"report.html"``, ``"findings.json"``, ``"hops.csv"``,
     ``"verdicts.csv"``, ``"findings.csv"``, ``"junit.xml"``, ``"summary.md"``), in format order.
+    ``html_rows`` caps report.html's tables above that many legacy URLs or findings (None:
+    :data:`html.HTML_ROWS`; see :func:`html.render`); the other files always hold everything.
     Raises ReportError naming the path when the folder or a file cannot be written, and
     ConfigError for an unknown format (before anything is written)."""
     wanted = _formats(formats)
@@ -100,8 +127,9 @@ def write_reports(
     staged: list[tuple[Path, Path]] = []  # (temporary file, final path)
     try:
         for fmt in wanted:
-            for name, content in _RENDERERS[fmt](result).items():
+            for name, content in _RENDERERS[fmt](result, html_rows).items():
                 target = out_dir / name
+                _sweep_staged(target)
                 try:
                     staged.append((_stage(target, content), target))
                 except OSError as exc:

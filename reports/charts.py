@@ -124,13 +124,15 @@ def hop_chart(verdicts: Iterable[Verdict]) -> dict[str, Any]:
 
 def status_key(v: Verdict) -> str:
     """What a legacy URL ended on, as one filterable word: ``200``, ``404``, ``loop``,
-    ``hop-limit``, ``network-error`` or ``not-fetched``."""
+    ``hop-limit``, ``network-error``, ``not-fetched`` or ``offsite`` (left the audit's scope)."""
     if v.outcome is Outcome.LOOP:
         return "loop"
     if v.outcome is Outcome.HOP_LIMIT:
         return "hop-limit"
     if v.outcome is Outcome.INCOMPLETE:
         return "not-fetched"
+    if v.outcome is Outcome.OFFSITE:
+        return "offsite"
     if v.final_status is None:
         return "network-error"
     return str(v.final_status)
@@ -139,7 +141,7 @@ def status_key(v: Verdict) -> str:
 def _status_cls(key: str) -> str:
     if key.isdigit():
         return {"2": "c-ok", "3": "c-warning"}.get(key[0], "c-error")
-    return "c-muted" if key == "not-fetched" else "c-error"
+    return "c-muted" if key in ("not-fetched", "offsite") else "c-error"
 
 
 def status_chart(verdicts: Iterable[Verdict]) -> dict[str, Any]:

@@ -170,13 +170,16 @@ def run_warnings(result: AuditResult) -> list[RunWarning]:
     run = result.run
     out: list[RunWarning] = []
     if run_partial(result):
+        # Why it stopped, when a run-level limit stopped it ("--max-runtime 15m reached").
+        stopped = str(run.get("stopped") or "")
+        why = f"stopped: {stopped}; " if stopped else ""
         out.append(
             RunWarning(
                 "partial",
                 "Partial run",
-                "the crawl did not finish, so some legacy URLs are incomplete and have no "
-                "final verdict yet.",
-                "partial run: the crawl did not finish",
+                f"{why}the crawl did not finish, so some legacy URLs are incomplete and have "
+                "no final verdict yet (complete it with --resume).",
+                f"partial run: {why}the crawl did not finish",
             )
         )
     if tls_verify_off(run):

@@ -6,8 +6,14 @@ rule explaining symptom, cost and action, the corrected map's summary, then ever
 every legacy URL in tables that can be searched, filtered, sorted and paged.
 
 Every row is embedded once as JSON (:mod:`migrationaudit.reports.htmldata`); report.js draws
-the tables page by page, so 100,000 URLs stay fast. The template renders the first page of
-each table itself, so the page reads (and prints) without JavaScript too.
+the tables page by page. The template renders the first page of each table itself, so the
+page reads (and prints) without JavaScript too.
+
+A big audit stays small and fast: above ``max_rows`` legacy URLs or findings (``--html-rows``,
+default :data:`HTML_ROWS`), the summary, charts, rule sections and the corrected map still
+count everything, but the tables embed only the worst ``max_rows`` legacy URLs and the worst
+``max_rows`` findings of each rule, and say so at the top with links to verdicts.csv,
+findings.csv and findings.json beside the report, which hold every row.
 
 The template gets plain data only (dicts, lists, str, int). Every string from the crawl is
 hostile: Jinja autoescapes it, controls are stripped, invisible/bidi characters are shown as
@@ -49,10 +55,13 @@ from migrationaudit.reports.htmldata import (
     VERDICT_ORDER,
     F,
     ReportData,
+    Selection,
     Strings,
     V,
     build,
+    build_selected,
     path_steps,
+    select_rows,
     value_label,
 )
 
@@ -68,6 +77,12 @@ EXAMPLES = 5  # example rows under each rule's explanation
 REVIEW_ROWS = 50  # URLs for a human listed in the corrected-map section
 SUPPRESSED_ROWS = 500  # ignored / baselined findings listed (all of them are in findings.json)
 PAGE_SIZES = (10, 25, 50, 100, 250)
+# Above this many legacy URLs or findings the tables embed only the worst rows (--html-rows;
+# 0 = never cap). ~300-600 bytes of page per embedded row: 1,000 keeps a 100,000-URL report at
+# a few MB that opens in a second; everything is in the CSVs and findings.json anyway.
+HTML_ROWS = 1000
+# The files beside report.html that hold every row (linked from a capped report).
+FULL_DATA = ("verdicts.csv", "findings.csv", "findings.json")
 # Run keys shown in the header, the warnings or the gate card; any other key is listed under
 # "Run details".
 SHOWN_RUN_KEYS = frozenset(
@@ -251,8 +266,10 @@ class _Views:
 
 def failure_order(data: ReportData, priority: bool) -> list[int]:
     """Failing verdict rows (error, warning), most costly first: by link value when the
-    exports were given, else by severity; input order breaks ties (report.js sorts alike)."""
-    rows = [i for i, r in enumerate(data.verdicts) if VERDICT_ORDER[r[V["verdict"]]] in FAILING]
+    exports were given, else by severity; input order breaks ties (report.js sorts alike).
+    Only the listed rows of a capped report (:attr:`ReportData.listed`)."""
+    listed = data.verdicts if data.listed is None else data.verdicts[: data.listed]
+    rows = [i for i, r in enumerate(listed) if VERDICT_ORDER[r[V["verdict"]]] in FAILING]
 
     def key(i: int) -> tuple[int, int, int]:
         r = data.verdicts[i]
@@ -265,6 +282,7 @@ def failure_order(data: ReportData, priority: bool) -> list[int]:
 
 def _sections(result: AuditResult, data: ReportData, views: _Views) -> list[dict[str, Any]]:
     infos = rule_lookup(result)
+    totals = result.counts_by_rule()  # a capped report embeds fewer rows than the rule has
     grouped: dict[int, list[int]] = {}
     for j, row in enumerate(data.findings):
         grouped.setdefault(row[F["rule"]], []).append(j)
@@ -301,7 +319,8 @@ def _sections(result: AuditResult, data: ReportData, views: _Views) -> list[dict
                     "cost": triage.cost,
                     "action": triage.action,
                 },
-                "count": len(rows),
+                "count": totals.get(rule_id, len(rows)),
+                "shown": len(rows),
                 "examples": [views.finding(j) for j in rows[:EXAMPLES]],
             }
         )
@@ -450,8 +469,33 @@ def _options(data: ReportData, result: AuditResult) -> dict[str, Any]:
     }
 
 
-def context(result: AuditResult, page_size: int = PAGE_SIZE) -> dict[str, Any]:
-    """Everything the template shows, as plain data (tables: their first page)."""
+def capped(result: AuditResult, max_rows: int | None = None) -> bool:
+    """Whether report.html embeds only the worst rows: more than ``max_rows`` (None:
+    :data:`HTML_ROWS`; 0: never) legacy URLs or findings."""
+    cap = HTML_ROWS if max_rows is None else max_rows
+    return cap > 0 and (len(result.verdicts) > cap or len(result.findings) > cap)
+
+
+def _cap_view(result: AuditResult, selection: Selection, cap: int) -> dict[str, Any]:
+    counts = result.counts_by_verdict()
+    return {
+        "rows": cap,
+        "verdicts_shown": selection.listed,
+        "failures_shown": sum(
+            1 for v in selection.verdicts[: selection.listed] if v.verdict in FAILING
+        ),
+        "failures_total": sum(counts.get(k, 0) for k in FAILING),
+        "findings_shown": len(selection.findings),
+        "files": list(FULL_DATA),
+    }
+
+
+def context(
+    result: AuditResult, page_size: int = PAGE_SIZE, max_rows: int | None = None
+) -> dict[str, Any]:
+    """Everything the template shows, as plain data (tables: their first page). Above
+    ``max_rows`` legacy URLs or findings (None: :data:`HTML_ROWS`; 0: never) the tables hold
+    the worst rows only (:func:`~migrationaudit.reports.htmldata.select_rows`)."""
     infos = rule_lookup(result)
     severities: dict[str, str] = {}
     for f in result.findings:
@@ -466,12 +510,20 @@ def context(result: AuditResult, page_size: int = PAGE_SIZE) -> dict[str, Any]:
         default = info.severity.label if info else "notice"
         return rule_title(result, rule_id), severities.get(rule_id, default), anchor(rule_id)
 
-    data = build(result, meta)
+    cap_view = None
+    if capped(result, max_rows):
+        cap = HTML_ROWS if max_rows is None else max_rows
+        selection = select_rows(result, cap)
+        data = build_selected(result, selection, meta)
+        cap_view = _cap_view(result, selection, cap)
+    else:
+        data = build(result, meta)
     views = _Views(data)
     priority = bool(data.values)
     total = len(result.verdicts)
     verdict_counts = result.counts_by_verdict()
     failures = failure_order(data, priority)
+    listed = len(data.verdicts) if data.listed is None else data.listed
     anchors = {r: anchor(r) for r in result.counts_by_rule()}
     return {
         "csp": CSP,
@@ -496,7 +548,8 @@ def context(result: AuditResult, page_size: int = PAGE_SIZE) -> dict[str, Any]:
         ],
         "severity_counts": _bars(result.counts_by_severity()),
         "finding_total": len(result.findings),
-        "failing_total": len(failures),
+        "failing_total": cap_view["failures_total"] if cap_view else len(failures),
+        "cap": cap_view,
         "charts": charts_mod.charts(result, anchors, severities),
         "priority": priority,
         "sections": _sections(result, data, views),
@@ -514,11 +567,12 @@ def context(result: AuditResult, page_size: int = PAGE_SIZE) -> dict[str, Any]:
         "failure_page": FAILURE_PAGE,
         "failures": [views.verdict(i, n + 1) for n, i in enumerate(failures[:FAILURE_PAGE])],
         "findings": [views.finding(j) for j in range(min(page_size, len(data.findings)))],
-        "verdicts": [views.verdict(i) for i in range(min(page_size, len(data.verdicts)))],
+        "verdicts": [views.verdict(i) for i in range(min(page_size, listed))],
         "data_json": data.to_json(),
     }
 
 
-def render(result: AuditResult) -> str:
-    """The whole ``report.html`` page."""
-    return environment().get_template(TEMPLATE).render(context(result))
+def render(result: AuditResult, max_rows: int | None = None) -> str:
+    """The whole ``report.html`` page; tables capped above ``max_rows`` rows (None:
+    :data:`HTML_ROWS`; 0: never), see :func:`context`."""
+    return environment().get_template(TEMPLATE).render(context(result, max_rows=max_rows))

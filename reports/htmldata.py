@@ -13,20 +13,35 @@ Shape of the embedded JSON (arrays, not objects: a 100,000-URL audit stays a few
     values   [referring_domains, backlinks, clicks, impressions, traffic, rank] (--priority)
 
 report.js reads the same field positions; a test renders a page both ways and compares.
+
+A big audit is embedded capped (:func:`select_rows`): the worst N legacy URLs and the worst N
+findings of each rule. ``vn`` then says how many of the ``V`` rows the tables list; the rows
+after them are the verdicts of embedded findings (their value, curl command and verdict),
+which the findings table needs but the legacy-URL tables do not list.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import shlex
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
 
-from migrationaudit.models import AuditResult, Chain, Finding, Hop, HopKind, Outcome
+from migrationaudit.models import (
+    AuditResult,
+    Chain,
+    Finding,
+    Hop,
+    HopKind,
+    LinkValue,
+    Outcome,
+    Verdict,
+)
 from migrationaudit.reports.charts import status_key
 from migrationaudit.reports.common import display_text, host_of, safe_href, triage_of
 from migrationaudit.tables import finding_chain
@@ -162,6 +177,8 @@ def path_steps(
         if chain.missing:
             steps.append(Step(chain.missing))
         end = ("not fetched", "sinc")
+    elif outcome is Outcome.OFFSITE:
+        end = ("offsite: not requested", "sinc")  # the last step: outside the audit's scope
     elif last is not None and last.is_redirect:
         steps.append(Step(last.target))
     elif last is not None:
@@ -247,6 +264,9 @@ class ReportData:
     verdicts: list[list[Any]] = field(default_factory=list)
     findings: list[list[Any]] = field(default_factory=list)
     values: list[list[int | None]] = field(default_factory=list)
+    # How many ``verdicts`` rows the legacy-URL tables list (None: all of them); see
+    # :func:`select_rows`.
+    listed: int | None = None
 
     meta: Callable[[str], tuple[str, str, str]] = lambda r: (r, "notice", r)
 
@@ -315,6 +335,8 @@ class ReportData:
             "verdictOrder": list(VERDICT_ORDER),
             "severityOrder": list(SEVERITY_ORDER),
         }
+        if self.listed is not None:  # capped: only then, so a small report is unchanged
+            data["vn"] = self.listed
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         for char, escape in (
             ("<", "\\u003c"),
@@ -443,3 +465,81 @@ def _finding_row(
         data.host(f.url),
         status,
     ]
+
+
+# --- a capped report: the worst rows only -------------------------------------------------------
+
+# How bad a verdict is, worst first: errors, warnings, then URLs whose chain was never
+# completed (they may hide either), notices, and clean URLs last.
+VERDICT_RANK = {"error": 0, "warning": 1, "incomplete": 2, "notice": 3, "ok": 4}
+
+
+def _value_key(value: LinkValue | None) -> tuple[int, ...]:
+    """Most valuable first (as the pipeline ranks ``--priority`` values), for an ascending
+    sort; no value sorts last."""
+    if value is None:
+        return (0, 0, 0, 0, 0)
+    return tuple(-n for n in value.rank_key)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a capped report embeds: ``verdicts`` = the listed rows (worst first) followed by
+    the verdicts of embedded findings that are not listed; ``listed`` = how many are listed."""
+
+    verdicts: tuple[Verdict, ...]
+    listed: int
+    findings: tuple[Finding, ...]
+    per_rule: dict[str, int]  # rule id → findings embedded (at most the cap)
+
+
+def worst_verdicts(verdicts: Iterable[Verdict], n: int) -> list[Verdict]:
+    """The ``n`` worst verdicts, worst first: by verdict (error, warning, incomplete, notice,
+    ok), then link value (``--priority``), then URL."""
+    return heapq.nsmallest(
+        n, verdicts, key=lambda v: (VERDICT_RANK.get(v.verdict, 2), _value_key(v.value), v.url)
+    )
+
+
+def worst_findings(
+    findings: Iterable[Finding], n: int, values: Mapping[str, LinkValue]
+) -> list[Finding]:
+    """The ``n`` worst findings of *each* rule, worst first overall: by severity, then the
+    legacy URL's link value (``values``: URL → value), then rule id and URL."""
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule_id, []).append(f)
+
+    def key(f: Finding) -> tuple[int, tuple[int, ...], str, str]:
+        return (-int(f.severity), _value_key(values.get(f.url)), f.rule_id, f.url)
+
+    kept = [f for rows in by_rule.values() for f in heapq.nsmallest(n, rows, key=key)]
+    return sorted(kept, key=key)
+
+
+def select_rows(result: AuditResult, n: int) -> Selection:
+    """The rows a report capped at ``n`` embeds: the worst ``n`` legacy URLs, the worst ``n``
+    findings of each rule, and the verdicts those findings need (see :class:`Selection`)."""
+    values = {v.url: v.value for v in result.verdicts if v.value is not None}
+    listed = worst_verdicts(result.verdicts, n)
+    findings = worst_findings(result.findings, n, values)
+    have = {v.url for v in listed}
+    wanted = {f.url for f in findings} - have
+    extra = []
+    for v in result.verdicts:
+        if v.url in wanted:
+            extra.append(v)
+            wanted.discard(v.url)
+    per_rule: dict[str, int] = {}
+    for f in findings:
+        per_rule[f.rule_id] = per_rule.get(f.rule_id, 0) + 1
+    return Selection(tuple(listed) + tuple(extra), len(listed), tuple(findings), per_rule)
+
+
+def build_selected(
+    result: AuditResult, selection: Selection, meta: Callable[[str], tuple[str, str, str]]
+) -> ReportData:
+    """:func:`build` over the selected rows only (``listed`` set for report.js)."""
+    data = build(replace(result, verdicts=selection.verdicts, findings=selection.findings), meta)
+    data.listed = selection.listed
+    return data

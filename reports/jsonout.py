@@ -31,16 +31,21 @@ every earlier key keeps its meaning).
 
 Keys are sorted, text is UTF-8 (``ensure_ascii=False``), indent 2: two renders of the same
 result are byte-identical. Strings are kept verbatim (JSON escapes control characters).
+
+:func:`chunks` writes the document item by item (:mod:`~migrationaudit.reports.streamjson`):
+the text is the same as one ``json.dumps`` of :func:`document`, but memory stays at one item
+instead of the whole document and its string (gigabytes at a million legacy URLs).
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from typing import Any
 
 from migrationaudit.gate import gate_reasons
 from migrationaudit.models import AuditResult
 from migrationaudit.reports.common import TOOL_NAME, jsonable, run_partial, tool_version
+from migrationaudit.reports.streamjson import placeholder, stream_document
 
 FILENAME = "findings.json"
 SCHEMA_VERSION = 1
@@ -62,20 +67,40 @@ def summary(result: AuditResult) -> dict[str, Any]:
     }
 
 
-def document(result: AuditResult) -> dict[str, Any]:
-    """The whole ``findings.json`` document as plain data."""
+def _skeleton(result: AuditResult, lists: dict[str, Any]) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": TOOL_NAME, "version": tool_version(result)},
         "run": jsonable(result.run),
         "summary": summary(result),
-        "findings": [jsonable(f.to_dict()) for f in result.findings],
-        "verdicts": [jsonable(v.to_dict()) for v in result.verdicts],
+        "findings": lists["findings"],
+        "verdicts": lists["verdicts"],
         "skipped_rules": [{"rule": s.rule_id, "reason": s.reason} for s in result.skipped],
-        "suppressed": [jsonable(s.to_dict()) for s in result.suppressed],
+        "suppressed": lists["suppressed"],
     }
+
+
+def _items(result: AuditResult) -> dict[str, Iterator[Any]]:
+    """The big lists, one plain-data entry at a time."""
+    return {
+        "findings": (jsonable(f.to_dict()) for f in result.findings),
+        "verdicts": (jsonable(v.to_dict()) for v in result.verdicts),
+        "suppressed": (jsonable(s.to_dict()) for s in result.suppressed),
+    }
+
+
+def document(result: AuditResult) -> dict[str, Any]:
+    """The whole ``findings.json`` document as plain data (all of it in memory: for tests and
+    small results; :func:`chunks` writes the same text without building it)."""
+    return _skeleton(result, {name: list(items) for name, items in _items(result).items()})
+
+
+def chunks(result: AuditResult) -> Iterator[str]:
+    """``findings.json`` text in chunks, item by item; joined, exactly :func:`render`'s text."""
+    lists = {name: placeholder(name) for name in ("findings", "verdicts", "suppressed")}
+    return stream_document(_skeleton(result, lists), _items(result), sort_keys=True)
 
 
 def render(result: AuditResult) -> str:
     """``findings.json`` text, deterministic, ending in a newline."""
-    return json.dumps(document(result), sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+    return "".join(chunks(result))

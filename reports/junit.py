@@ -6,14 +6,18 @@ exceeded budget) make one ``<failure>`` (message = the rule ids; text = each fin
 message, chain and fix); other findings, and ignored or baselined ones with their reason, go
 to ``<system-out>``; a URL whose chain was never completed is ``<skipped>``. Built with
 ElementTree, so it is well-formed; characters XML 1.0 forbids are stripped first.
+
+:func:`chunks` writes one ``<testcase>`` at a time (each built and serialised on its own), the
+same text as :func:`render`'s whole tree without holding a million elements.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
-from migrationaudit.models import AuditResult, Finding
+from migrationaudit.models import AuditResult, BudgetStatus, Finding
 from migrationaudit.reports.common import TOOL_NAME, host_of, strip_control
 from migrationaudit.tables import finding_path
 
@@ -51,8 +55,17 @@ def _cases(result: AuditResult) -> Iterable[tuple[str, str | None]]:
             yield f.url, None
 
 
-def build(result: AuditResult) -> ET.Element:
-    """The ``<testsuites>`` element tree."""
+@dataclass
+class _Plan:
+    """What every test case needs, gathered in one pass over the findings."""
+
+    by_url: dict[str, list[Finding]]
+    quiet: dict[str, list[str]]
+    gating_ids: set[int]
+    exceeded: dict[str, BudgetStatus]
+
+
+def _plan(result: AuditResult) -> _Plan:
     by_url: dict[str, list[Finding]] = {}
     for f in result.findings:
         by_url.setdefault(f.url, []).append(f)
@@ -60,50 +73,111 @@ def build(result: AuditResult) -> ET.Element:
     for s in result.suppressed:
         note = f"[{s.kind}: {s.reason}] " + _finding_text(result, s.finding)
         quiet.setdefault(s.finding.url, []).append(note)
-    gating_ids = {id(f) for f in result.gating_findings()}
-    exceeded = {b.rule_id: b for b in result.budget_statuses() if b.exceeded}
-    cases = list(_cases(result))
-    root = ET.Element("testsuites", {"name": TOOL_NAME})
-    suite = ET.SubElement(root, "testsuite", {"name": TOOL_NAME})
-    failures = skipped = 0
-    for url, verdict in cases:
-        case = ET.SubElement(
-            suite,
-            "testcase",
-            {"classname": _clean(host_of(url) or "(no host)"), "name": _clean(url)},
+    return _Plan(
+        by_url,
+        quiet,
+        {id(f) for f in result.gating_findings()},
+        {b.rule_id: b for b in result.budget_statuses() if b.exceeded},
+    )
+
+
+def _case(result: AuditResult, plan: _Plan, url: str, verdict: str | None) -> ET.Element:
+    """One ``<testcase>``: a failure for gating findings, else skipped when incomplete, and
+    the other findings as system-out."""
+    case = ET.Element(
+        "testcase", {"classname": _clean(host_of(url) or "(no host)"), "name": _clean(url)}
+    )
+    found = plan.by_url.get(url, [])
+    gating = [f for f in found if id(f) in plan.gating_ids]
+    other = [f for f in found if id(f) not in plan.gating_ids]
+    if gating:
+        rule_ids = sorted({f.rule_id for f in gating})
+        failure = ET.SubElement(
+            case,
+            "failure",
+            {"message": _clean(", ".join(rule_ids)), "type": gating[0].severity.label},
         )
-        found = by_url.get(url, [])
-        gating = [f for f in found if id(f) in gating_ids]
-        other = [f for f in found if id(f) not in gating_ids]
-        if gating:
+        texts = []
+        for f in gating:
+            text = _finding_text(result, f)
+            if f.rule_id in plan.exceeded:
+                b = plan.exceeded[f.rule_id]
+                text += f"\n  budget: {b.count} {b.rule_id} finding(s) > max {b.limit}"
+            texts.append(text)
+        failure.text = _clean("\n\n".join(texts))
+    elif verdict == "incomplete":
+        ET.SubElement(case, "skipped", {"message": "incomplete: the chain was not fetched"})
+    notes = [_finding_text(result, f) for f in other] + plan.quiet.get(url, [])
+    if notes:
+        out = ET.SubElement(case, "system-out")
+        out.text = _clean("\n\n".join(notes))
+    return case
+
+
+def _counts(plan: _Plan, cases: Iterable[tuple[str, str | None]]) -> dict[str, int]:
+    tests = failures = skipped = 0
+    for url, verdict in cases:
+        tests += 1
+        if any(id(f) in plan.gating_ids for f in plan.by_url.get(url, ())):
             failures += 1
-            rule_ids = sorted({f.rule_id for f in gating})
-            failure = ET.SubElement(
-                case,
-                "failure",
-                {"message": _clean(", ".join(rule_ids)), "type": gating[0].severity.label},
-            )
-            texts = []
-            for f in gating:
-                text = _finding_text(result, f)
-                if f.rule_id in exceeded:
-                    b = exceeded[f.rule_id]
-                    text += f"\n  budget: {b.count} {b.rule_id} finding(s) > max {b.limit}"
-                texts.append(text)
-            failure.text = _clean("\n\n".join(texts))
         elif verdict == "incomplete":
             skipped += 1
-            ET.SubElement(case, "skipped", {"message": "incomplete: the chain was not fetched"})
-        notes = [_finding_text(result, f) for f in other] + quiet.get(url, [])
-        if notes:
-            out = ET.SubElement(case, "system-out")
-            out.text = _clean("\n\n".join(notes))
-    counts = {"tests": len(cases), "failures": failures, "errors": 0, "skipped": skipped}
+    return {"tests": tests, "failures": failures, "errors": 0, "skipped": skipped}
+
+
+def _shell(result: AuditResult, counts: dict[str, int]) -> tuple[ET.Element, ET.Element]:
+    root = ET.Element("testsuites", {"name": TOOL_NAME})
+    suite = ET.SubElement(root, "testsuite", {"name": TOOL_NAME})
     for element in (root, suite):
         element.attrib.update({k: str(v) for k, v in counts.items()})
     started = result.run.get("started_at")
     if started:
         suite.set("timestamp", _clean(str(started)))
+    return root, suite
+
+
+def build(result: AuditResult) -> ET.Element:
+    """The ``<testsuites>`` element tree (all in memory: for tests; :func:`chunks` streams)."""
+    plan = _plan(result)
+    root, suite = _shell(result, _counts(plan, _cases(result)))
+    for url, verdict in _cases(result):
+        suite.append(_case(result, plan, url, verdict))
+    return root
+
+
+_DECLARATION = "<?xml version='1.0' encoding='utf-8'?>\n"
+CHUNK_CASES = 500  # test cases per written chunk
+
+
+def chunks(result: AuditResult) -> Iterator[str]:
+    """``junit.xml`` text in chunks (UTF-8 when written), one test case at a time; joined and
+    encoded, exactly :func:`render`'s bytes."""
+    plan = _plan(result)
+    counts = _counts(plan, _cases(result))
+    root, suite = _shell(result, counts)
+    if not counts["tests"]:
+        root_text = ET.tostring(_indented(root), encoding="unicode")
+        yield _DECLARATION + root_text + "\n"
+        return
+    # The shell around a marker child, indented like the whole tree: the cases go in its place.
+    ET.SubElement(suite, "marker")
+    head, _, tail = ET.tostring(_indented(root), encoding="unicode").partition("<marker />")
+    yield _DECLARATION + head
+    batch: list[str] = []
+    first = True
+    for url, verdict in _cases(result):
+        case = _case(result, plan, url, verdict)
+        ET.indent(case, level=2)
+        batch.append(("" if first else "\n    ") + ET.tostring(case, encoding="unicode"))
+        first = False
+        if len(batch) >= CHUNK_CASES:
+            yield "".join(batch)
+            batch = []
+    yield "".join(batch) + tail + "\n"
+
+
+def _indented(root: ET.Element) -> ET.Element:
+    ET.indent(root)
     return root
 
 

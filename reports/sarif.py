@@ -10,12 +10,15 @@ folder). ``partialFingerprints`` carry the audit's fingerprint (rule + URL), so 
 the same alert from run to run. With a baseline, results say ``baselineState`` new or
 unchanged; ignored findings are results with an accepted external suppression carrying the
 ignore's reason. Validated against the OASIS JSON schema in the tests.
+
+:func:`chunks` writes the results one by one (the text of one ``json.dumps`` of
+:func:`document`, without holding the document: a million results would take gigabytes).
 """
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -29,6 +32,7 @@ from migrationaudit.reports.common import (
     strip_control,
     tool_version,
 )
+from migrationaudit.reports.streamjson import placeholder, stream_document
 from migrationaudit.tables import finding_path
 
 FILENAME = "findings.sarif"
@@ -134,13 +138,18 @@ def _result(
     return out
 
 
-def document(result: AuditResult) -> dict[str, Any]:
-    """The SARIF log as plain data."""
+def _results(result: AuditResult) -> Iterator[dict[str, Any]]:
+    """One SARIF result per finding, then one per suppressed finding."""
     index = {r.rule_id: i for i, r in enumerate(result.rules)}
     gate = result.run.get("gate") or {}
     has_baseline = bool(gate.get("baseline"))
-    results = [_result(result, f, index, None, has_baseline) for f in result.findings]
-    results += [_result(result, s.finding, index, s, has_baseline) for s in result.suppressed]
+    for f in result.findings:
+        yield _result(result, f, index, None, has_baseline)
+    for s in result.suppressed:
+        yield _result(result, s.finding, index, s, has_baseline)
+
+
+def _log(result: AuditResult, results: Any) -> dict[str, Any]:
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -166,6 +175,17 @@ def document(result: AuditResult) -> dict[str, Any]:
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 
+def document(result: AuditResult) -> dict[str, Any]:
+    """The SARIF log as plain data (all in memory: for tests; :func:`chunks` streams it)."""
+    return _log(result, list(_results(result)))
+
+
+def chunks(result: AuditResult) -> Iterator[str]:
+    """``findings.sarif`` text in chunks, result by result; joined, :func:`render`'s text."""
+    skeleton = _log(result, placeholder("results"))
+    return stream_document(skeleton, {"results": _results(result)})
+
+
 def render(result: AuditResult) -> str:
     """``findings.sarif`` text (deterministic, UTF-8, indent 2)."""
-    return json.dumps(document(result), ensure_ascii=False, indent=2) + "\n"
+    return "".join(chunks(result))

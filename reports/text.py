@@ -41,7 +41,7 @@ def render(result: AuditResult, out_dir: Path | None = None) -> str:
     for warning in run_warnings(result):
         if warning.key == "partial":
             incomplete = result.counts_by_verdict().get("incomplete", 0)
-            lines.append(f"partial run: the crawl did not finish; {incomplete} URL(s) incomplete")
+            lines.append(f"{warning.short}; {incomplete} URL(s) incomplete")
         else:
             lines.append(f"warning: {one_line(warning.short)}")
     # Always shown, zeros included: a CI log must say what the gate did not count.

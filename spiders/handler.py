@@ -1,14 +1,19 @@
 """The crawl's HTTP(S) download handler: aiohttp underneath, curl's ``--connect-to`` on top.
 
 Scrapy hands every request to :class:`HopDownloadHandler`, which sends it once (no redirects,
-no cookies, no decompression: Scrapy's compression middleware does that), reads at most
-``MIGRATIONAUDIT_MAX_BODY`` bytes of the body (64 KiB for a 3xx) within one deadline that
-includes the body, and turns every failure into a :class:`HopDownloadError` with a short,
+no cookies, no decompression: :class:`LenientHttpCompressionMiddleware` does that), reads at
+most the body cap of what the request fetches (``meta["fetch"]``: a page
+``MIGRATIONAUDIT_MAX_BODY``, a sitemap 50 MiB, a robots.txt 500 KiB; any 3xx 64 KiB; see
+:func:`migrationaudit.spiders.compression.body_cap`) within one deadline that includes the body,
+and turns every failure into a :class:`HopDownloadError` with a short,
 stable message ("connection refused", "timeout after 30s", "dns: ...", "tls: ...") and a
 ``transient`` flag the spider's retry policy reads.
 
 :class:`ConnectToResolver` implements :class:`~migrationaudit.settings.ConnectTo`: a request
 for HOST:PORT connects to ADDR:CONNECT_PORT while the URL, Host header and TLS SNI keep HOST.
+It also applies the audit's address policy (``crawler.migrationaudit_scope``, see
+:mod:`migrationaudit.scope`): a host the inputs do not name is only connected to on public
+addresses; otherwise the request fails with "blocked: HOST resolves to ADDR (loopback); ...".
 
 TLS is verified against the system store (``ssl.create_default_context()``), plus the PEM
 file of ``MIGRATIONAUDIT_CA_BUNDLE``; ``MIGRATIONAUDIT_VERIFY_TLS = False`` turns verification
@@ -28,7 +33,7 @@ debug log would print) and added at send time to requests for exactly that origi
 Settings read: ``MIGRATIONAUDIT_CONNECT_TO`` (a list of ``[host, port, addr, connect_port]``),
 ``MIGRATIONAUDIT_MAX_BODY``, ``MIGRATIONAUDIT_VERIFY_TLS``, ``MIGRATIONAUDIT_CA_BUNDLE``,
 ``MIGRATIONAUDIT_RETRY_AFTER_MAX``, ``DOWNLOAD_TIMEOUT``, ``CONCURRENT_REQUESTS``,
-``CONCURRENT_REQUESTS_PER_DOMAIN``, ``DOWNLOAD_MAXSIZE`` (decompressed size cap), ``USER_AGENT``
+``CONCURRENT_REQUESTS_PER_DOMAIN``, ``USER_AGENT``
 (sent when the request has no User-Agent: the crawl runs without UserAgentMiddleware).
 """
 
@@ -40,28 +45,29 @@ import ipaddress
 import socket
 import ssl
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Request, Response
 from scrapy.logformatter import LogFormatter
 from scrapy.responsetypes import responsetypes
 
 from migrationaudit.access import OriginKey, origin_of
+from migrationaudit.scope import Scope, blocked_message, ip_of
 from migrationaudit.settings import MAX_BODY, RETRY_AFTER_MAX, TIMEOUT, ConnectTo
+from migrationaudit.spiders.compression import body_cap, decode_body
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-REDIRECT_BODY_CAP = 64 * 1024  # a 3xx body is never worth more
 CHUNK = 64 * 1024
 MAX_HEADER_LINE = 64 * 1024  # long Location headers are findings, not parse errors
 MAX_ERROR_TEXT = 200
@@ -138,19 +144,37 @@ class ConnectToResolver(AbstractResolver):
     everything else goes to ``fallback`` (the system resolver by default).
 
     aiohttp keeps the URL's host for the Host header, the pool key and TLS SNI, so only the
-    socket address changes, exactly like ``curl --connect-to``."""
+    socket address changes, exactly like ``curl --connect-to``.
+
+    ``explicit`` (the audit's scope, :mod:`migrationaudit.scope`): a host for which it says
+    False only gets its public addresses; when it has none, resolving it raises a
+    non-transient :class:`HopDownloadError` ``blocked: ...``. The check sits here, where
+    every result is produced, so aiohttp's DNS cache only ever holds checked addresses and a
+    name that turns private later (DNS rebinding) is blocked on that later lookup."""
 
     def __init__(
-        self, entries: Iterable[ConnectTo], fallback: AbstractResolver | None = None
+        self,
+        entries: Iterable[ConnectTo],
+        fallback: AbstractResolver | None = None,
+        explicit: Callable[[str], bool] | None = None,
     ) -> None:
         self._entries = {(_host_key(e.host), e.port): e for e in entries}
         self._fallback = fallback
+        self._explicit = explicit
         # Permanent failures (NXDOMAIN), remembered: a decommissioned host with thousands of
         # legacy URLs would otherwise cost one slow lookup per URL.
         self._failed: dict[tuple[str, int], tuple[float, int, str]] = {}
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._resolve(host, port, family)
+        if self._explicit is None or self._explicit(host):
+            return found
+        return checked_addresses(host, found)
+
+    async def _resolve(
+        self, host: str, port: int, family: socket.AddressFamily
     ) -> list[ResolveResult]:
         entry = self._entries.get((_host_key(host), port))
         if entry is None:
@@ -197,6 +221,22 @@ class ConnectToResolver(AbstractResolver):
     async def close(self) -> None:
         if self._fallback is not None:
             await self._fallback.close()
+
+
+def checked_addresses(host: str, found: list[ResolveResult]) -> list[ResolveResult]:
+    """The public addresses among ``found`` (a host that was not named in the inputs); a
+    :class:`HopDownloadError` ``blocked: ...`` when there is none."""
+    kept: list[ResolveResult] = []
+    reason: str | None = None
+    for result in found:
+        message = blocked_message(host, str(result["host"]))
+        if message is None:
+            kept.append(result)
+        elif reason is None:
+            reason = message
+    if not kept and reason is not None:
+        raise HopDownloadError(_short(reason), transient=False)
+    return kept
 
 
 def _host_key(host: str) -> str:
@@ -286,6 +326,9 @@ class HopDownloadHandler(BaseDownloadHandler):
             getattr(crawler, "migrationaudit_headers", None) or {}
         )
         self._scoped = {k: list(v) for k, v in scoped.items()}
+        # The audit's scope (set by the crawl process from scope.json): hosts it does not name
+        # are only connected to on public addresses. None: no address check.
+        self._scope: Scope | None = getattr(crawler, "migrationaudit_scope", None)
         self._not_before: dict[str, float] = {}  # host → monotonic time it may be asked again
         self._session: aiohttp.ClientSession | None = None
 
@@ -295,7 +338,10 @@ class HopDownloadHandler(BaseDownloadHandler):
             connector = aiohttp.TCPConnector(
                 limit=self._limit,
                 limit_per_host=self._limit_per_host,
-                resolver=ConnectToResolver(self._entries),
+                resolver=ConnectToResolver(
+                    self._entries,
+                    explicit=self._scope.is_explicit if self._scope is not None else None,
+                ),
                 ttl_dns_cache=DNS_CACHE_TTL,
                 ssl=tls_context(self._verify, self._ca_bundle),
             )
@@ -319,6 +365,10 @@ class HopDownloadHandler(BaseDownloadHandler):
         host = _request_host(request.url)
         await self._wait_turn(host, float(request.meta.get("retry_at") or 0.0))
         started = time.monotonic()
+        blocked = self._blocked_literal(request.url)
+        if blocked is not None:
+            request.meta["hop_elapsed_ms"] = 0.0
+            raise HopDownloadError(blocked, transient=False)
         try:
             async with asyncio.timeout(timeout):
                 async with session.request(
@@ -332,7 +382,7 @@ class HopDownloadHandler(BaseDownloadHandler):
                 ) as resp:
                     request.meta["download_latency"] = time.monotonic() - started
                     peer = _peer_ip(resp)  # before the body: the connection goes with it
-                    cap = REDIRECT_BODY_CAP if 300 <= resp.status < 400 else self._max_body
+                    cap = body_cap(request.meta.get("fetch"), resp.status, self._max_body)
                     body, flags = await _read_body(resp, cap)
                     status, raw_headers = resp.status, resp.raw_headers
                     version = resp.version
@@ -356,6 +406,21 @@ class HopDownloadHandler(BaseDownloadHandler):
             ip_address=peer,
             protocol=f"HTTP/{version.major}.{version.minor}" if version else None,
         )
+
+    def _blocked_literal(self, url: str) -> str | None:
+        """``blocked: ...`` for a URL whose host is an IP literal (any notation) that the
+        scope does not name and that is not public: aiohttp connects to those without asking
+        the resolver."""
+        if self._scope is None:
+            return None
+        try:
+            raw_host = urlsplit(url).hostname
+        except ValueError:
+            return None
+        if not raw_host or ip_of(raw_host) is None or self._scope.is_explicit(raw_host):
+            return None
+        message = blocked_message(raw_host, str(ip_of(raw_host)))
+        return _short(message) if message is not None else None
 
     def _headers_for(self, request: Request) -> list[tuple[str, str]]:
         """Scrapy's headers, then the scoped headers of the request's origin (replacing a
@@ -441,28 +506,56 @@ class QuietLogFormatter(LogFormatter):
 
 
 class LenientHttpCompressionMiddleware(HttpCompressionMiddleware):
-    """Scrapy's decompression, except that a body it cannot decode (bad gzip, too big)
-    keeps the response (status and headers are the audit's data) with an empty body and
-    the flag "undecodable", instead of turning the answer into an error."""
+    """Decoding of ``Content-Encoding`` (gzip, deflate, br, zstd, stacked) under the body cap
+    of what the request fetches (:mod:`migrationaudit.spiders.compression`), instead of
+    Scrapy's, which drops the whole answer when the decoded size goes over DOWNLOAD_MAXSIZE.
+
+    A body that inflates past its cap keeps its first cap bytes, with the flags "truncated"
+    and "inflated-over-cap" (a decompression bomb is a result, never a crash or a memory
+    blow-up). A body that cannot be decoded (bad data) keeps the response (status and
+    headers are the audit's data) with an empty body and the flag "undecodable"; when the
+    body had been cut on the wire ("truncated", "dataloss") what could be decoded is kept."""
+
+    _page_cap: int = MAX_BODY  # a page's cap (MIGRATIONAUDIT_MAX_BODY)
+
+    def __init__(self, stats: Any = None, *, crawler: Crawler | None = None) -> None:
+        super().__init__(stats, crawler=crawler)
+        if crawler is not None:
+            self._page_cap = crawler.settings.getint("MIGRATIONAUDIT_MAX_BODY", MAX_BODY)
 
     # No ``spider`` parameter: Scrapy 2.19 deprecates it and would warn on every response.
     def process_response(  # type: ignore[override]
         self, request: Request, response: Response
     ) -> Request | Response:
-        try:
-            return super().process_response(request, response)
-        except IgnoreRequest:
-            pass  # the decompressed size went over DOWNLOAD_MAXSIZE
-        except Exception:
-            pass
-        # A plain Response built anew: ``response.replace(cls=Response)`` would hand a text
-        # response's ``encoding`` to Response.__init__, which takes none (a TypeError).
-        return Response(
+        encodings = response.headers.getlist("Content-Encoding")
+        if request.method == "HEAD" or not encodings:
+            return response
+        cap = body_cap(request.meta.get("fetch"), response.status, self._page_cap)
+        decoded = decode_body(response.body, encodings, cap)
+        flags = list(response.flags)
+        body = decoded.body
+        if decoded.truncated:
+            flags += [f for f in ("truncated", "inflated-over-cap") if f not in flags]
+        if decoded.error is not None and not {"truncated", "dataloss"} & set(response.flags):
+            body = b""
+            flags.append("undecodable")
+        headers = response.headers.copy()
+        if decoded.remaining:
+            headers["Content-Encoding"] = ", ".join(decoded.remaining)
+        else:
+            del headers["Content-Encoding"]
+        # A class from the decoded body (the compressed one looked binary); built anew:
+        # ``response.replace(cls=...)`` would hand a text response's ``encoding`` to a plain
+        # Response, which takes none (a TypeError).
+        respcls: type[Response] = Response  # an empty undecodable body is no text
+        if "undecodable" not in flags:
+            respcls = responsetypes.from_args(headers=headers, url=response.url, body=body)
+        return respcls(
             url=response.url,
             status=response.status,
-            headers=response.headers,
-            body=b"",
-            flags=[*response.flags, "undecodable"],
+            headers=headers,
+            body=body,
+            flags=flags,
             request=response.request,
             certificate=response.certificate,
             ip_address=response.ip_address,

@@ -6,6 +6,8 @@ resolved target, kept headers, page facts), is written as one JSON line to
 target is scheduled if it was not fetched yet. Loops simply stop (a URL is fetched once);
 the graph layer finds the cycle. Every URL reached ends on a record: a non-http(s) target or
 an unparsable URL gets a synthetic network-error Hop, a failed download a network-error Hop.
+A URL outside the audit's scope (``RUN_DIR/scope.json``, :mod:`migrationaudit.scope`) gets an
+offsite Hop (its ``error`` says why) and is never requested.
 
 With ``--rewrite-host`` each URL is requested on its staging host and the record is mapped
 back (:func:`map_back`): hops.jsonl speaks production terms. Transient failures are retried
@@ -39,7 +41,9 @@ from twisted.internet.defer import CancelledError as TwistedCancelledError
 from twisted.python.failure import Failure
 
 from migrationaudit.access import HostRewriter, parse_rewrites
+from migrationaudit.location import mask_userinfo, resolve_location
 from migrationaudit.models import Hop, HopKind, PageFacts
+from migrationaudit.scope import Scope
 from migrationaudit.settings import (
     KEPT_HEADERS,
     MAX_HOPS,
@@ -314,48 +318,51 @@ def _meta(response: Response) -> Mapping[str, Any]:
     return response.request.meta if response.request is not None else {}
 
 
+BODY_FLAGS = ("dataloss", "truncated", "undecodable")  # response flags that Hop.body keeps
+
+
 def hop_from_response(response: Response, url: str, *, links: bool = False) -> Hop:
     """Classify one HTTP answer for ``url`` into a Hop (see models.HopKind). With ``links``,
-    a healthy HTML page's facts carry its links too."""
+    a healthy HTML page's facts carry its links too. A body that was not read whole says so
+    in ``Hop.body``."""
+    hop = _classify(response, url, links=links)
+    flag = next((f for f in BODY_FLAGS if f in response.flags), None)
+    return replace(hop, body=flag) if flag is not None else hop
+
+
+def _classify(response: Response, url: str, *, links: bool = False) -> Hop:
     status = response.status
     headers = kept_headers(response)
     elapsed = float(_meta(response).get("hop_elapsed_ms", 0.0))
     locations = header_values(response, "Location")
-    location = locations[0] if locations else None
+    # A Location's password is not ours to publish: records and reports show it masked.
+    location = mask_userinfo(locations[0]) if locations else None
+    if "location" in headers:
+        headers["location"] = ", ".join(mask_userinfo(v) for v in locations)
     if 300 <= status < 400:
-        if location is None or not location.strip():
-            error = "invalid redirect: no Location header"
-            if location is not None:
-                error = "invalid redirect: empty Location header"
+        # Read as browsers read it; where RFC 3986 reads it otherwise, ``ambiguity`` says so.
+        resolved = resolve_location(url, locations)
+        if resolved.target is None:
             return Hop(
                 url=url,
                 status=status,
                 kind=HopKind.FINAL,
                 location=location,
-                error=error,
+                error=resolved.error,
                 elapsed_ms=elapsed,
                 headers=headers,
                 page=page_facts(response, url),
-            )
-        target = resolve_target(url, location)
-        if target is None:
-            return Hop(
-                url=url,
-                status=status,
-                kind=HopKind.FINAL,
-                location=location,
-                error="invalid redirect: unparsable Location header",
-                elapsed_ms=elapsed,
-                headers=headers,
+                ambiguity=resolved.ambiguity,
             )
         return Hop(
             url=url,
             status=status,
             kind=HopKind.HTTP_REDIRECT,
             location=location,
-            target=target,
+            target=resolved.target,
             elapsed_ms=elapsed,
             headers=headers,
+            ambiguity=resolved.ambiguity,
         )
     page = page_facts(response, url, links=links and 200 <= status < 300)
     refresh_values = [page.meta_refresh, *header_values(response, "Refresh")]
@@ -557,6 +564,7 @@ class HopSpider(scrapy.Spider):
         self.resume = bool(resume)
         self._previous: dict[str, str | None] = {}  # resume: recorded URL → redirect target
         self._replayed: dict[str, Hop] = {}  # resume with a site job: the records themselves
+        self._kinds: dict[str, str] = {}  # redirect target → what it fetches (sitemap, robots)
         self.report_progress = bool(progress)
         self.seeds_total = 0
         self.seeds_read = 0
@@ -565,14 +573,19 @@ class HopSpider(scrapy.Spider):
         self.pending = 0  # requests handed to Scrapy and not answered yet
         self._room: asyncio.Event | None = None
         self._out: IO[str] | None = None
+        # The first write that failed (disk full, file too large): the crawl stops, exit 4.
+        self.io_error: str | None = None
         self._last_progress = 0.0
         # The new site's side (robots.txt, sitemaps, crawl, variants): RUN_DIR/site-job.json.
         self.site: SiteWork | None = None
         self._site_close: Callable[[], None] | None = None
+        # The audit's scope (RUN_DIR/scope.json, written by the parent): a URL outside it is
+        # recorded as an offsite hop and never requested. None (no file): no name check.
+        self.scope: Scope | None = Scope.read(self.run_dir)
         job = SiteJob.read(self.run_dir)
         if job is not None:
             emit, self._site_close = open_records(self.run_dir)
-            self.site = SiteWork(job, emit)
+            self.site = SiteWork(job, emit, scope=self.scope)
 
     async def start(self) -> AsyncIterator[Any]:
         """Seeds, read lazily from seeds.txt (depth 0)."""
@@ -660,7 +673,10 @@ class HopSpider(scrapy.Spider):
         self.close_reason = reason
         self._progress(force=True)
         if self._out is not None:
-            self._out.close()
+            try:
+                self._out.close()
+            except OSError as exc:
+                self.io_error = self.io_error or f"cannot write {self.run_dir / HOPS_FILE}: {exc}"
             self._out = None
         if self._site_close is not None:
             self._site_close()
@@ -688,6 +704,9 @@ class HopSpider(scrapy.Spider):
                 requests += self._site_reach(self.site.on_record(replayed))
             return requests
         reason = unfetchable_reason(url)
+        offsite = self._outside(url) if reason is None else None
+        if offsite is not None:
+            return self._record(Hop(url=url, status=None, kind=HopKind.OFFSITE, error=offsite))
         if reason is None:
             try:
                 return [
@@ -704,12 +723,31 @@ class HopSpider(scrapy.Spider):
                             "hop_url": url,
                             "dont_redirect": True,
                             "handle_httpstatus_all": True,
+                            # What is fetched decides the body cap (compression.body_cap).
+                            "fetch": self._fetch_kind(url),
                         },
                     )
                 ]
             except ValueError as exc:
                 reason = f"invalid URL: {exc}"
         return self._record(synthetic_hop(url, reason))
+
+    def _outside(self, url: str) -> str | None:
+        """Why ``url`` (production terms) is outside the audit's scope, None when inside: its
+        own host is named, or the staging host ``--rewrite-host`` sends it to is."""
+        if self.scope is None:
+            return None
+        reason = self.scope.outside(url)
+        if reason is not None and self.rewriter and self.scope.contains(self.rewriter.forward(url)):
+            return None
+        return reason
+
+    def _fetch_kind(self, url: str) -> str:
+        """"sitemap", "robots" or "page": what a request for ``url`` fetches."""
+        kind = self._kinds.pop(url, None)
+        if kind is None and self.site is not None:
+            kind = self.site.fetch_kind(url)
+        return kind or "page"
 
     def _retry(self, request: Request, retry_after: float | None = None) -> Request | None:
         """The request again, after ``retry_after`` seconds (a 429/503 said so) or an
@@ -732,6 +770,12 @@ class HopSpider(scrapy.Spider):
         if self.rewriter:
             hop = map_back(hop, self.rewriter)
         self._write(hop)
+        if self.site is not None and hop.is_redirect and hop.target:
+            # The target is requested below, before the roles move along to it: a sitemap
+            # behind a redirect keeps the sitemap's body cap.
+            kind = self.site.fetch_kind(hop.url)
+            if kind is not None:
+                self._kinds[hop.target] = kind
         requests = self._after_record(hop.url, hop.target if hop.is_redirect else None)
         if self.site is not None:
             requests += self._site_reach(self.site.on_record(hop, body, flags))
@@ -753,18 +797,21 @@ class HopSpider(scrapy.Spider):
 
     def _load_previous(self) -> None:
         """Resume: the records of the interrupted run, URL → redirect target (a cut-off last
-        line is skipped: its URL is fetched again)."""
+        line is skipped: its URL is fetched again; a URL recorded twice keeps its last
+        record, as the graph does). Any other unreadable line stops the crawl (the parent
+        checked the file before: it was changed under our feet)."""
+        from migrationaudit.runstore import hop_record
+
         path = self.run_dir / HOPS_FILE
         if not path.is_file():
             return
         with path.open(encoding="utf-8") as f:
-            for line in f:
+            for lineno, line in enumerate(f, start=1):
                 if not line.endswith("\n"):
                     break
-                try:
-                    hop = Hop.from_dict(json.loads(line))
-                except (ValueError, KeyError, TypeError, AttributeError):
+                if not line.strip():
                     continue
+                hop = hop_record(line, path, lineno)
                 self._previous[hop.url] = hop.target if hop.is_redirect else None
                 if self.site is not None:  # the new-site side replays whole records
                     self._replayed[hop.url] = hop
@@ -779,12 +826,35 @@ class HopSpider(scrapy.Spider):
         return self._out
 
     def _write(self, hop: Hop) -> None:
-        out = self._open_out()
-        # One line, flushed: a killed run keeps every record before the kill.
-        out.write(json.dumps(hop.to_dict(), separators=(",", ":")) + "\n")
-        out.flush()
+        if self.io_error is not None:
+            return  # closing after a failed write: no record can be kept any more
+        try:
+            out = self._open_out()
+            # One line, flushed: a killed run keeps every record before the kill.
+            out.write(json.dumps(hop.to_dict(), separators=(",", ":")) + "\n")
+            out.flush()
+        except OSError as exc:
+            self._stop_on_io_error(exc)
+            return
         self.written += 1
         self._progress()
+
+    def _stop_on_io_error(self, exc: OSError) -> None:
+        """Records can no longer be written: stop the crawl (what was flushed is kept; a
+        line cut by the failed write is dropped by a resume)."""
+        from scrapy.utils.defer import deferred_from_coro
+
+        path = self.run_dir / HOPS_FILE
+        self.io_error = f"cannot write {path}: {exc.strerror or exc}"
+        if self._out is not None:
+            try:
+                self._out.close()
+            except OSError:
+                pass  # the buffer could not be flushed either
+            self._out = None
+        engine = self.crawler.engine if getattr(self, "crawler", None) else None
+        if engine is not None:
+            deferred_from_coro(engine.close_spider_async(reason="io_error"))
 
     def _progress(self, *, force: bool = False) -> None:
         if not self.report_progress:

@@ -292,6 +292,10 @@ def test_python_api_twice_in_one_process(
     assert set(second.hops.legacy_url) == {f"{OLD}/ok", f"{OLD}/gone"}
     assert second.result.counts_suppressed() == {"ignored": 1, "baselined": 0}
     assert (tmp_path / "after" / "run" / "hops.jsonl").is_file()
+    # write_reports takes the HTML cap like --html-rows: 1 row keeps one of the two URLs.
+    written = first.write_reports(tmp_path / "capped", formats=["html"], html_rows=1)
+    html = written["report.html"].read_text(encoding="utf-8")
+    assert "Showing 1 of 2" in html
 
 
 def test_python_api_rejects_bad_arguments(tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import networkx as nx
 
@@ -53,6 +53,8 @@ RULE_MODULES = (
     "migrationaudit.checks.links",
     "migrationaudit.checks.hreflang",
     "migrationaudit.checks.variants",
+    "migrationaudit.checks.safety",
+    "migrationaudit.checks.scope",
 )
 NEEDS = ("map", "crawl", "priority")  # "priority": a map and a --priority export
 # The new site's side (a crawl and more; see migrationaudit.sitecheck.SiteContext.skip_reason):
@@ -62,6 +64,7 @@ DISABLED = "disabled by configuration"
 NO_CRAWL = "no crawl was run"
 NO_MAP = "no redirect map given"
 NO_PRIORITY = "no --priority export given"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,16 @@ class AuditContext:
     # The new site's side (host scope, robots/sitemaps/crawl/variants asked for); None when
     # the new-site stage did not run.
     site: SiteContext | None = None
+    # Answers several rules share, computed once per context (see memo()); not an input.
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key: str, make: Callable[[], T]) -> T:
+        """``make()`` once per context: a question a dozen rules ask (the judged chains and
+        their redirect counts). At a million legacy URLs each rule asking again cost seconds;
+        the answer depends only on the context, so rules stay pure functions of it."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]  # type: ignore[no-any-return]
 
 
 RuleFunc = Callable[[AuditContext], Iterator[Finding]]

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from migrationaudit.checks import AuditContext
 from migrationaudit.models import Chain, Finding, Hop, LegacyURL, Outcome, RedirectRule, Severity
-from migrationaudit.urls import normalize
+from migrationaudit.plainurls import normal_form as normalize
 
 REMOVED_STATUSES = frozenset({404, 410})
 TEMPORARY_STATUSES = frozenset({302, 303, 307})
@@ -33,12 +33,43 @@ def finding(item: LegacyURL, chain: Chain | None, message: str, fix: str) -> Fin
     )
 
 
+def counted(ctx: AuditContext) -> list[tuple[LegacyURL, Chain, int, Hop | None]]:
+    """Every legacy URL that has a chain, with the chain's redirect count (``hop_count``) and
+    its ``final`` hop, in input order. Computed once per context: most rules start from it,
+    and at a million legacy URLs every rule looking the chains up and asking them again cost
+    seconds."""
+
+    def make() -> list[tuple[LegacyURL, Chain, int, Hop | None]]:
+        out: list[tuple[LegacyURL, Chain, int, Hop | None]] = []
+        chains = ctx.chains
+        for item in ctx.legacy:
+            c = chains.get(item.url)
+            if c is not None and c.hops:
+                out.append((item, c, c.hop_count, c.final))
+        return out
+
+    return ctx.memo("counted", make)
+
+
 def judged(ctx: AuditContext) -> Iterator[tuple[LegacyURL, Chain]]:
     """Every legacy URL that has a chain, in input order."""
-    for item in ctx.legacy:
-        c = ctx.chains.get(item.url)
-        if c is not None and c.hops:
-            yield item, c
+    for item, c, _, _ in counted(ctx):
+        yield item, c
+
+
+def landed(ctx: AuditContext) -> list[tuple[LegacyURL, Chain, Hop]]:
+    """``(item, chain, page)`` for every judged legacy URL that has a :func:`landing` page, in
+    input order (computed once per context: the rules about final pages all start here)."""
+
+    def make() -> list[tuple[LegacyURL, Chain, Hop]]:
+        out: list[tuple[LegacyURL, Chain, Hop]] = []
+        for item, c, _, _ in counted(ctx):
+            page = landing(item, c)
+            if page is not None:
+                out.append((item, c, page))
+        return out
+
+    return ctx.memo("landed", make)
 
 
 def map_index(rules: Iterable[RedirectRule]) -> dict[str, RedirectRule]:
@@ -96,11 +127,13 @@ def landing(item: LegacyURL, chain: Chain) -> Hop | None:
     return final
 
 
-def multi_hop(chain: Chain) -> bool:
+def multi_hop(chain: Chain, hop_count: int | None = None) -> bool:
     """The chain takes two or more redirects before its end. Loops and hop-limit chains are
     excluded: their own rules explain them, a chain warning would only repeat it. An
-    incomplete chain counts when two redirects were already fetched (that much is certain)."""
-    return chain.outcome not in (Outcome.LOOP, Outcome.HOP_LIMIT) and chain.hop_count >= 2
+    incomplete chain counts when two redirects were already fetched (that much is certain).
+    ``hop_count``: the chain's, when already known (:func:`counted`)."""
+    n = chain.hop_count if hop_count is None else hop_count
+    return n >= 2 and chain.outcome not in (Outcome.LOOP, Outcome.HOP_LIMIT)
 
 
 def status_text(hop: Hop) -> str:

@@ -25,7 +25,7 @@ from migrationaudit.checks.site import (
 )
 from migrationaudit.graph import HREFLANG, lookup, related
 from migrationaudit.models import Chain, Finding, Hop, Outcome, Severity
-from migrationaudit.urls import normalize
+from migrationaudit.plainurls import normal_form as normalize
 
 
 def _alternates(ctx: AuditContext) -> Iterator[tuple[Hop, list[tuple[str, str, Chain]]]]:
@@ -42,7 +42,7 @@ def _alternates(ctx: AuditContext) -> Iterator[tuple[Hop, list[tuple[str, str, C
                     continue
                 seen.add(key)
                 c = follow(ctx, href)
-                if c.outcome is not Outcome.INCOMPLETE:
+                if c.outcome not in (Outcome.INCOMPLETE, Outcome.OFFSITE):
                     out.append(("/".join(data.get("langs", ())), href, c))
         if out:
             yield page, out

@@ -29,7 +29,7 @@ from migrationaudit.checks.site import (
 )
 from migrationaudit.graph import LINK, related
 from migrationaudit.models import Chain, Finding, Hop, Outcome, Severity
-from migrationaudit.urls import normalize
+from migrationaudit.plainurls import normal_form as normalize
 
 
 def _canonicals(ctx: AuditContext) -> Iterator[tuple[Hop, str]]:
@@ -45,7 +45,7 @@ def _canonical_state(ctx: AuditContext, canonical: str) -> tuple[str, Chain | No
     if scope(ctx).leak(canonical):
         return "leak", None
     c = follow(ctx, canonical)
-    if c.outcome is Outcome.INCOMPLETE:
+    if c.outcome in (Outcome.INCOMPLETE, Outcome.OFFSITE):
         return "unknown", c
     if is_broken(c):
         return "broken", c
@@ -158,7 +158,7 @@ def _link_findings(ctx: AuditContext, want: str) -> Iterator[Finding]:
         if not sc.is_new(target):
             continue  # an external link: not the new site's business here
         c = follow(ctx, target)
-        if c.outcome is Outcome.INCOMPLETE:
+        if c.outcome in (Outcome.INCOMPLETE, Outcome.OFFSITE):
             continue
         if is_broken(c):
             if want == "broken":

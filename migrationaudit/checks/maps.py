@@ -18,7 +18,7 @@ import networkx as nx
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import finding
 from migrationaudit.models import Finding, LegacyURL, RedirectRule, Severity
-from migrationaudit.urls import normalize
+from migrationaudit.plainurls import normal_form as normalize
 
 MAX_SHOWN = 12  # URLs shown in a loop path before it is cut with "…"
 

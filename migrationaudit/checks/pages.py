@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 from migrationaudit.checks import AuditContext, rule
-from migrationaudit.checks.common import finding, judged, landing
+from migrationaudit.checks.common import counted, finding, landed
 from migrationaudit.models import Chain, Finding, Hop, LegacyURL, Outcome, PageFacts, Severity
-from migrationaudit.urls import difference, host_of, is_homepage, normalize, scheme_of, www_variant
+from migrationaudit.plainurls import difference, host_of, is_homepage, scheme_of
+from migrationaudit.plainurls import normal_form as normalize
+from migrationaudit.urls import www_variant
 
 
 @rule("homepage-redirect", Severity.WARNING)
@@ -26,9 +28,8 @@ def homepage_redirects(ctx: AuditContext) -> Iterator[Finding]:
     Fix: redirect to the closest equivalent page (a category, the successor product); if the
     content is gone for good, answer 410 instead.
     """
-    for item, chain in judged(ctx):
-        final = chain.final
-        if chain.outcome is not Outcome.FINAL or final is None or chain.hop_count == 0:
+    for item, chain, n, final in counted(ctx):
+        if chain.outcome is not Outcome.FINAL or final is None or n == 0:
             continue
         if is_homepage(item.url) or not is_homepage(final.url):
             continue
@@ -59,9 +60,8 @@ def many_to_one_funnels(ctx: AuditContext) -> Iterator[Finding]:
     410.
     """
     groups: dict[str, list[tuple[LegacyURL, Chain]]] = defaultdict(list)
-    for item, chain in judged(ctx):
-        final = chain.final
-        if chain.outcome is not Outcome.FINAL or final is None or chain.hop_count == 0:
+    for item, chain, n, final in counted(ctx):
+        if chain.outcome is not Outcome.FINAL or final is None or n == 0:
             continue
         if is_homepage(final.url):
             continue
@@ -108,10 +108,9 @@ def inconsistent_final_urls(ctx: AuditContext) -> Iterator[Finding]:
     finals: list[tuple[LegacyURL, Chain, Hop, str, str]] = []
     schemes: Counter[tuple[str, str]] = Counter()
     variants: Counter[tuple[str, bool]] = Counter()
-    for item, chain in judged(ctx):
-        page = landing(item, chain)
-        scheme = scheme_of(page.url) if page is not None else ""
-        if page is None or scheme not in ("http", "https"):
+    for item, chain, page in landed(ctx):
+        scheme = scheme_of(page.url)
+        if scheme not in ("http", "https"):
             continue
         host = host_of(page.url)
         finals.append((item, chain, page, host, scheme))
@@ -164,11 +163,10 @@ def canonical_mismatches(ctx: AuditContext) -> Iterator[Finding]:
     Fix: make the canonical of every new page its own final URL (scheme, host and trailing
     slash as served).
     """
-    for item, chain in judged(ctx):
-        page = landing(item, chain)
-        canonical = page.page.canonical_url if page is not None and page.page else None
-        if page is None or canonical is None:
-            continue
+    for item, chain, page in landed(ctx):
+        canonical = page.page.canonical_url if page.page else None
+        if canonical is None or normalize(canonical) == normalize(page.url):
+            continue  # no canonical, or the page's own URL (difference() would say None)
         how = difference(page.url, canonical)
         if how is None:
             continue
@@ -197,10 +195,9 @@ def noindex_targets(ctx: AuditContext) -> Iterator[Finding]:
     Fix: remove the noindex from the meta robots tag and the X-Robots-Tag header of the new
     pages.
     """
-    for item, chain in judged(ctx):
-        page = landing(item, chain)
-        facts = page.page if page is not None else None
-        if page is None or facts is None or not facts.noindex:
+    for item, chain, page in landed(ctx):
+        facts = page.page
+        if facts is None or not facts.noindex:
             continue
         sources = []
         if PageFacts(meta_robots=facts.meta_robots).noindex:

@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import (
     TEMPORARY_STATUSES,
+    counted,
     finding,
     judged,
     multi_hop,
     plural,
 )
 from migrationaudit.models import Chain, Finding, Hop, HopKind, LegacyURL, Outcome, Severity
-from migrationaudit.urls import ONLY_HOST_WWW, ONLY_SCHEME, ONLY_SLASH, difference, scheme_of
+from migrationaudit.plainurls import difference, may_differ_only_by, normal_form, scheme_of
+from migrationaudit.urls import ONLY_HOST_WWW, ONLY_SCHEME, ONLY_SLASH
 
 
 def _target_hint(item: LegacyURL, chain: Chain) -> str:
@@ -88,10 +90,9 @@ def redirect_chains(ctx: AuditContext) -> Iterator[Finding]:
     Fix: point the legacy URL directly at the final URL with one 301/308 (update the old rule
     rather than stacking a new one on top of it).
     """
-    for item, chain in judged(ctx):
-        if not multi_hop(chain):
+    for item, chain, n, _ in counted(ctx):
+        if not multi_hop(chain, n):
             continue
-        n = chain.hop_count
         if chain.final is not None:
             message = f"{plural(n, 'redirect')} before the final answer at {chain.final_url}"
         else:
@@ -130,7 +131,9 @@ def temporary_redirects(ctx: AuditContext) -> Iterator[Finding]:
 
     Fix: answer 301 (or 308 to keep the method) for moves that are permanent.
     """
-    for item, chain in judged(ctx):
+    for item, chain, n, _ in counted(ctx):
+        if n == 0:
+            continue  # no redirect, no temporary one
         temporary = _temporary_hops(item, chain)
         if not temporary:
             continue
@@ -157,7 +160,9 @@ def https_downgrades(ctx: AuditContext) -> Iterator[Finding]:
 
     Fix: redirect to the https URL of the target; make the target site serve https.
     """
-    for item, chain in judged(ctx):
+    for item, chain, n, _ in counted(ctx):
+        if n == 0:
+            continue  # no redirect, no downgrade
         down = [
             h
             for h in chain.hops
@@ -192,7 +197,9 @@ def meta_refreshes(ctx: AuditContext) -> Iterator[Finding]:
 
     Fix: replace the refresh page with a server-side 301/308 redirect.
     """
-    for item, chain in judged(ctx):
+    for item, chain, n, _ in counted(ctx):
+        if n == 0:
+            continue  # no redirect, no refresh (a refresh counts as one)
         hops = [h for h in chain.hops if h.kind is HopKind.META_REFRESH and h.is_redirect]
         if not hops:
             continue
@@ -215,14 +222,16 @@ def _extra_hops(
 ) -> Iterator[Finding]:
     """Findings for redirects that only change one aspect (``label``) of the URL, in chains of
     two or more redirects (a single such hop is the one hop the URL is allowed)."""
-    for item, chain in judged(ctx):
-        if not multi_hop(chain):
+    for item, chain, n, _ in counted(ctx):
+        if not multi_hop(chain, n):
             continue
         hops = [
             (i, h)
             for i, h in enumerate(chain.hops)
             if h.is_redirect
             and h.target
+            # A cheap test on the normal forms first: most hops change the page.
+            and may_differ_only_by(normal_form(h.url), normal_form(h.target), label)
             and difference(h.url, h.target) == label
             and (want is None or scheme_of(h.target) == want)
         ]
@@ -234,7 +243,7 @@ def _extra_hops(
         yield finding(
             item,
             chain,
-            f"extra hop that only {what}: {where} (chain of {plural(chain.hop_count, 'redirect')})",
+            f"extra hop that only {what}: {where} (chain of {plural(n, 'redirect')})",
             f"Redirect {item.url} in one hop to {dest}, the form the site serves.",
         )
 

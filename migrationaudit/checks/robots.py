@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrationaudit.checks import AuditContext, rule
-from migrationaudit.checks.common import finding, judged, landing, maps_elsewhere
+from migrationaudit.checks.common import finding, judged, landed, maps_elsewhere
 from migrationaudit.checks.site import follow, graph, robots_for, scope, site_finding
 from migrationaudit.inputs.robots import RobotsTxt, robots_url
 from migrationaudit.models import Finding, Severity
@@ -39,9 +39,8 @@ def robots_blocked_targets(ctx: AuditContext) -> Iterator[Finding]:
     """
     g = graph(ctx)
     sc = scope(ctx)
-    for item, chain in judged(ctx):
-        page = landing(item, chain)
-        if page is None or not sc.is_new(page.url):
+    for item, chain, page in landed(ctx):
+        if not sc.is_new(page.url):
             continue
         robots = robots_for(g, page.url)
         blocked = robots.blocked_for(page.url) if robots is not None else ()

@@ -17,8 +17,9 @@ from migrationaudit.checks import AuditContext
 from migrationaudit.graph import CRAWLED, FINAL, LISTED, SITEMAP_ENTRY, chain, lookup, nodes_of
 from migrationaudit.inputs.robots import RobotsTxt, robots_url
 from migrationaudit.models import Chain, Finding, Hop, HopKind, Origin, Outcome, Severity
+from migrationaudit.plainurls import normal_form as normalize
+from migrationaudit.plainurls import origin_of
 from migrationaudit.sitecheck import SiteContext, SitemapFile, SiteScope
-from migrationaudit.urls import normalize
 
 ROBOTS_HOPS = 5  # redirects Google follows for a robots.txt
 MAX_NAMED = 5  # URLs named in one message ("… and 12 more")
@@ -56,8 +57,10 @@ def healthy_end(c: Chain) -> Hop | None:
 
 def is_broken(c: Chain) -> bool:
     """The chain ends on no healthy page: 4xx/5xx, a network error, a loop, the hop limit.
-    An incomplete chain (not fully fetched) is neither broken nor healthy."""
-    return c.outcome is not Outcome.INCOMPLETE and healthy_end(c) is None
+    An incomplete chain (not fully fetched) or an offsite one (left the audit's scope, not
+    requested) is neither broken nor healthy."""
+    unknown = (Outcome.INCOMPLETE, Outcome.OFFSITE)
+    return c.outcome not in unknown and healthy_end(c) is None
 
 
 def end_text(c: Chain) -> str:
@@ -66,6 +69,8 @@ def end_text(c: Chain) -> str:
         return f"a redirect loop at {c.loop_at}"
     if c.outcome is Outcome.HOP_LIMIT:
         return "no page within the hop limit"
+    if c.outcome is Outcome.OFFSITE and c.hops:
+        return f"{c.hops[-1].url}, outside the audit's scope (not requested)"
     final = c.final
     if final is None:
         return "no answer"
@@ -145,7 +150,10 @@ def judged_pages(ctx: AuditContext) -> list[Hop]:
 def robots_for(g: nx.MultiDiGraph, url: str) -> RobotsTxt | None:
     """The robots.txt that governs ``url`` as Google reads it (redirects followed, up to 5);
     None when it was not read or gave no answer."""
-    start = robots_url(url)
+    # Every legacy URL and final page asks: a plain URL's robots.txt is read off its origin,
+    # without the parse (tests/test_plainurls.py checks both give the same URL).
+    origin = origin_of(url)
+    start = origin + "/robots.txt" if origin is not None else robots_url(url)
     if start is None:
         return None
     cache: dict[str, RobotsTxt | None] = g.graph.setdefault("_robots_for", {})
@@ -156,8 +164,8 @@ def robots_for(g: nx.MultiDiGraph, url: str) -> RobotsTxt | None:
 
 def _robots_at(g: nx.MultiDiGraph, start: str) -> RobotsTxt | None:
     c = chain(g, start, ROBOTS_HOPS)
-    if c.outcome is Outcome.INCOMPLETE:
-        return None
+    if c.outcome in (Outcome.INCOMPLETE, Outcome.OFFSITE):
+        return None  # not known: never fetched, or redirected out of the audit's scope
     if c.outcome in (Outcome.LOOP, Outcome.HOP_LIMIT):
         return RobotsTxt.from_answer(start, 404, None)  # Google: as if there were none
     final = c.final

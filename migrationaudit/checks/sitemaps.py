@@ -33,8 +33,9 @@ from migrationaudit.checks.site import (
 )
 from migrationaudit.graph import LISTED, related
 from migrationaudit.models import Chain, Finding, LegacyURL, Origin, Outcome, PageFacts, Severity
+from migrationaudit.plainurls import normal_form as normalize
 from migrationaudit.sitecheck import SitemapFile
-from migrationaudit.urls import difference, normalize
+from migrationaudit.urls import difference
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def _foreign(ctx: AuditContext, entry: _Listed) -> str | None:
 def _kind(ctx: AuditContext, entry: _Listed, legacy: dict[str, LegacyURL]) -> str | None:
     if normalize(entry.loc) in legacy:
         return "legacy"
-    if entry.chain.outcome is Outcome.INCOMPLETE:
+    if entry.chain.outcome in (Outcome.INCOMPLETE, Outcome.OFFSITE):
         return "foreign" if _foreign(ctx, entry) else None
     if is_broken(entry.chain):
         return "broken"

@@ -12,6 +12,7 @@ from migrationaudit.checks.common import (
     REMOVED_STATUSES,
     TEMPORARY_STATUSES,
     accepted_targets,
+    counted,
     finding,
     judged,
     map_index,
@@ -21,7 +22,8 @@ from migrationaudit.checks.common import (
     status_text,
 )
 from migrationaudit.models import Chain, Finding, Hop, HopKind, LegacyURL, Outcome, Severity
-from migrationaudit.urls import difference, normalize
+from migrationaudit.plainurls import difference
+from migrationaudit.plainurls import normal_form as normalize
 
 
 def _gone_as_planned(item: LegacyURL, hop: Hop) -> bool:
@@ -44,9 +46,8 @@ def broken_targets(ctx: AuditContext) -> Iterator[Finding]:
 
     Fix: make the target page answer 200, or point the redirect at a page that exists.
     """
-    for item, chain in judged(ctx):
-        final = chain.final
-        if final is None or chain.hop_count == 0 or final.is_healthy:
+    for item, chain, n, final in counted(ctx):
+        if final is None or n == 0 or final.is_healthy:
             continue
         if _gone_as_planned(item, final):
             continue
@@ -74,9 +75,8 @@ def broken_legacy_urls(ctx: AuditContext) -> Iterator[Finding]:
     Fix: add a 301/308 redirect to the page that replaces it; if the content is gone for good,
     answer 410 and record that in the map (empty new_url, status 410).
     """
-    for item, chain in judged(ctx):
-        first = chain.final
-        if first is None or chain.hop_count != 0 or first.is_healthy:
+    for item, chain, n, first in counted(ctx):
+        if first is None or n != 0 or first.is_healthy:
             continue
         if _gone_as_planned(item, first):
             continue
@@ -144,10 +144,9 @@ def target_mismatches(ctx: AuditContext) -> Iterator[Finding]:
     the intended one.
     """
     index = map_index(ctx.rules)
-    for item, chain in judged(ctx):
+    for item, chain, n, final in counted(ctx):
         expected = item.expected_target
-        final = chain.final
-        if expected is None or final is None or chain.hop_count == 0:
+        if expected is None or final is None or n == 0:
             continue
         how = difference(expected, final.url)
         if how is None or normalize(final.url) in accepted_targets(index, expected):
@@ -217,6 +216,8 @@ def status_mismatches(ctx: AuditContext) -> Iterator[Finding]:
 
 
 def _query_names(url: str) -> list[str]:
+    if "?" not in url:
+        return []  # no query (the common case; spares the parse)
     try:
         query = urlsplit(url).query
     except ValueError:
@@ -238,9 +239,8 @@ def dropped_queries(ctx: AuditContext) -> Iterator[Finding]:
     Fix: carry the query string over in the redirect rule (e.g. nginx ``$is_args$args``,
     Apache's ``QSA`` flag), or map each parameterised URL to its own target.
     """
-    for item, chain in judged(ctx):
-        final = chain.final
-        if chain.outcome is not Outcome.FINAL or final is None or chain.hop_count == 0:
+    for item, chain, n, final in counted(ctx):
+        if chain.outcome is not Outcome.FINAL or final is None or n == 0:
             continue
         wanted = _query_names(item.url)
         if not wanted:

@@ -9,12 +9,13 @@ from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import finding, plural, status_text
 from migrationaudit.inputs.priority import page_key
 from migrationaudit.models import Chain, Finding, LinkValue, Outcome, Severity
-from migrationaudit.urls import is_homepage
+from migrationaudit.plainurls import is_homepage
 
 _OUTCOME_TEXT = {
     "loop": "loops",
     "hop-limit": "exceeds the hop limit",
     "incomplete": "was not fully fetched",
+    "offsite": "leaves the audit's scope (not requested)",
 }
 
 

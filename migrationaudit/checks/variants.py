@@ -24,8 +24,8 @@ from migrationaudit.checks.site import (
 )
 from migrationaudit.graph import lookup
 from migrationaudit.models import Chain, Finding, HopKind, Outcome, Severity
+from migrationaudit.plainurls import normal_form as normalize
 from migrationaudit.sitework import legacy_variants, page_variants
-from migrationaudit.urls import normalize
 
 
 @rule("duplicate-variant", Severity.WARNING, needs="variants")
@@ -67,7 +67,7 @@ def duplicate_variants(ctx: AuditContext) -> Iterator[Finding]:
 
 def _variant_problem(variant: Chain, landing_url: str, allowed: int) -> str | None:
     """What is wrong with a variant's chain compared with its legacy URL's landing page."""
-    if variant.outcome is Outcome.INCOMPLETE or not variant.hops:
+    if variant.outcome in (Outcome.INCOMPLETE, Outcome.OFFSITE) or not variant.hops:
         return None
     first = variant.hops[0]
     if first.status is None:

@@ -41,6 +41,7 @@ HOP_LIMIT = "hop-limit"
 BROKEN = "broken"
 UNVERIFIED = "target-unverified"
 INCOMPLETE = "incomplete"
+OFFSITE = "offsite"  # the chain left the audit's scope: where it lands is not known
 NOT_REQUESTED = "not-requested"
 CYCLE = "cycle"
 UNSAFE = "unsafe-url"
@@ -90,6 +91,8 @@ def describe(c: Chain) -> tuple[str, str]:
         return HOP_LIMIT, f"still redirects after {c.hop_count} hops"
     if c.outcome is Outcome.INCOMPLETE:
         return INCOMPLETE, f"{c.missing} was never fetched (interrupted crawl)"
+    if c.outcome is Outcome.OFFSITE and c.hops:
+        return OFFSITE, f"redirects to {c.hops[-1].url}, outside the audit's scope (not requested)"
     final = c.final
     if final is None:
         return BROKEN, "has no answer"
@@ -143,6 +146,8 @@ class _Resolver:
                 return Chain(url, tuple(hops), Outcome.INCOMPLETE, missing=current)
             hops.append(hop)
             seen.add(hop.url)
+            if hop.kind is HopKind.OFFSITE:
+                return Chain(url, tuple(hops), Outcome.OFFSITE)
             if not hop.is_redirect or hop.target is None:
                 kind = Outcome.ERROR if hop.kind is HopKind.NETWORK_ERROR else Outcome.FINAL
                 return Chain(url, tuple(hops), kind)
@@ -173,7 +178,7 @@ class _Planner:
         if own is None or not own.hops:
             self._review(v, NOT_REQUESTED, "the URL was not requested (no crawl result)")
             return
-        if own.outcome is Outcome.INCOMPLETE:
+        if own.outcome in (Outcome.INCOMPLETE, Outcome.OFFSITE):
             self._review(v, *describe(own))
             return
         if v.expected_url is not None:

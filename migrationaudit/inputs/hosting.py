@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrationaudit.errors import InputError
-from migrationaudit.inputs.common import check_url, read_text
+from migrationaudit.inputs.common import check_url, read_text, split_lines
 from migrationaudit.models import Origin, RedirectRule
 
 _PLACEHOLDER = re.compile(r"(^|/):[A-Za-z_]|\*|<[^>]*>")
@@ -89,7 +89,7 @@ def read_netlify(
     name, text = read_text(path)
     rules: list[RedirectRule] = []
     skipped: list[SkippedRow] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(split_lines(text), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue

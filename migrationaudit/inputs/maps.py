@@ -4,8 +4,14 @@
 - A header row is detected when its first cell is not a URL; known column names are matched
   case-insensitively (``old_url``/``source``/``from``…, ``new_url``/``target``/``to``…,
   ``status``/``code``…, ``note``/``comment``…). Without a header the columns are positional.
-- UTF-8 with or without BOM; ``#`` comment lines and blank lines are skipped; quoted fields may
-  span lines (the rule keeps the line its record starts on).
+- Encoding by the policy of :mod:`migrationaudit.inputs.common` (UTF-8, UTF-16/32 with a BOM,
+  UTF-16 without one; Windows-1252 is refused with the line); ``\r\n``, ``\n`` and ``\r`` line
+  ends, mixed; ``#`` comment lines and blank lines are skipped; quoted fields may span lines
+  (the rule keeps the line its record starts on).
+- Cells are text, taken as written: ``NA``, ``N/A``, ``null``, ``None``, ``nan`` and ``-`` are
+  strings like any other (a ``note`` keeps them; as a URL they are a relative path).
+- The file is streamed (:func:`iter_map`): validating a million-row map holds one row at a
+  time, and :func:`read_map` holds only the rules.
 - An empty ``new_url`` is allowed only with status 404 or 410: the URL is removed on purpose.
 
 Every problem raises :class:`~migrationaudit.errors.InputError` naming file and line, before any
@@ -16,11 +22,20 @@ request is sent. Conflicting rows (one source, two targets) are kept: they are f
 from __future__ import annotations
 
 import csv
-import io
+from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 
 from migrationaudit.errors import InputError
-from migrationaudit.inputs.common import check_url, read_text
+from migrationaudit.inputs.common import (
+    SNIFF,
+    check_url,
+    csv_problem,
+    iter_lines,
+    open_text,
+    sniff_encoding,
+    split_lines,
+)
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.models import Origin, RedirectRule
 
@@ -56,25 +71,41 @@ TARGET_NAMES = {
 }
 STATUS_NAMES = {"status", "expected_status", "status_code", "code", "type", "redirect_type"}
 NOTE_NAMES = {"note", "notes", "comment", "comments", "description"}
+ALL_NAMES = SOURCE_NAMES | TARGET_NAMES | STATUS_NAMES | NOTE_NAMES
 
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 REMOVED_STATUSES = {404, 410}
+# One int object per status for every rule (int("301") makes a new one per row: 28 bytes each).
+_STATUS = {s: s for s in REDIRECT_STATUSES | REMOVED_STATUSES}
 MAX_FIELD = 64 * 1024  # a field larger than this is not a URL
 
 
-def _detect_delimiter(text: str) -> str:
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
+def _known_cell(cell: str) -> bool:
+    """A cell that can start a map row: a URL or path, a known column name, or empty."""
+    c = cell.strip().lower()
+    name = c.replace("-", "_").replace(" ", "_")
+    return (
+        not c
+        or c.startswith(("http://", "https://", "/"))
+        or name in ALL_NAMES
+        or name.replace("_", " ") in ALL_NAMES
+    )
+
+
+def _detect_delimiter(line: str) -> str:
+    """The delimiter of the first record: the first of tab, comma and semicolon that splits it
+    into two known cells (URLs, paths or column names), so a comma inside the URLs of a
+    ``;``-separated file does not win; else the most frequent of the three."""
+    for delimiter in ("\t", ",", ";"):
+        try:
+            cells = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+        except csv.Error:
             continue
-        if "\t" in line:
-            return "\t"
-        if "," in line:
-            return ","
-        if ";" in line:
-            return ";"
-        return ","
-    return ","
+        if len(cells) >= 2 and _known_cell(cells[0]) and cells[0].strip() and _known_cell(cells[1]):
+            return delimiter
+    if "\t" in line:
+        return "\t"
+    return ";" if line.count(";") > line.count(",") else ","
 
 
 def _looks_like_url(cell: str) -> bool:
@@ -126,86 +157,117 @@ def _parse_status(raw: str, file: str, line: int) -> int | None:
     return status
 
 
-def read_map(
+def _first_record(lines: Iterator[str]) -> tuple[list[str], str]:
+    """Blank and comment lines up to the first other line (included), and that line."""
+    seen: list[str] = []
+    for line in lines:
+        seen.append(line)
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return seen, line
+    return seen, ""
+
+
+def iter_map(
     path: str | Path, base_url: str | None = None, target_base_url: str | None = None
-) -> tuple[RedirectRule, ...]:
-    """Read a CSV/TSV redirect map into rules, in file order.
+) -> Iterator[RedirectRule]:
+    """Stream a CSV/TSV redirect map as rules, in file order, one row in memory at a time.
 
     Relative ``old_url`` values resolve against ``base_url``; relative ``new_url`` values against
-    ``target_base_url`` (default: ``base_url``), for a move to a new domain.
+    ``target_base_url`` (default: ``base_url``), for a move to a new domain. InputError (file and
+    line) at the first bad row; an empty map (no data row) is an InputError at the end.
     """
     target_base = target_base_url or base_url
-    name, text = read_text(path)
-    delimiter = _detect_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rules: list[RedirectRule] = []
-    columns: tuple[int, int, int | None, int | None] | None = None
-    seen_data = False
-    prev_line = 0
-    while True:
-        start = prev_line + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise InputError(f"malformed CSV: {exc}", file=name, line=start) from None
-        prev_line = reader.line_num
-        cells = [c for c in row]
-        if not any(c.strip() for c in cells):
-            continue
-        if cells[0].lstrip().startswith("#"):
-            continue
-        for c in cells:
-            if len(c) > MAX_FIELD:
-                raise InputError(
-                    f"field of {len(c)} characters is too long (max {MAX_FIELD})",
-                    file=name,
-                    line=start,
-                )
-        if not seen_data and columns is None and not _looks_like_url(cells[0]):
-            columns = _header_columns(cells, name, start)
-            continue
-        seen_data = True
-        src_i, dst_i, status_i, note_i = columns if columns else (0, 1, 2, 3)
-        if len(cells) <= src_i or not cells[src_i].strip():
-            raise InputError("missing old_url", file=name, line=start)
-        source = check_url(cells[src_i], base_url, name, start, what="old_url")
-        status = (
-            _parse_status(cells[status_i], name, start)
-            if (status_i is not None and status_i < len(cells))
-            else None
-        )
-        raw_target = cells[dst_i].strip() if dst_i < len(cells) else ""
-        if raw_target:
-            target: str | None = check_url(raw_target, target_base, name, start, what="new_url")
-            if status in REMOVED_STATUSES:
-                raise InputError(
-                    f"status {status} means removed, but new_url is set ({raw_target!r})",
-                    file=name,
-                    line=start,
-                )
-        elif status in REMOVED_STATUSES:
-            target = None
-        else:
+    with open_text(path) as src:
+        name = src.name
+        lines = iter_lines(src.stream, name)
+        head, first = _first_record(lines)
+        if not first:
+            what = "0 bytes" if not head else "only blank or comment lines"
+            raise InputError(f"redirect map is empty: {what}, no rows", file=name)
+        reader = csv.reader(chain(head, lines), delimiter=_detect_delimiter(first), strict=True)
+        columns: tuple[int, int, int | None, int | None] | None = None
+        header_line: int | None = None
+        rows = 0
+        prev_line = 0
+        while True:
+            start = prev_line + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise InputError(csv_problem(exc), file=name, line=start) from None
+            prev_line = reader.line_num
+            if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+                continue
+            for c in cells:
+                if len(c) > MAX_FIELD:
+                    raise InputError(
+                        f"field of {len(c)} characters is too long (max {MAX_FIELD})",
+                        file=name,
+                        line=start,
+                    )
+            if not rows and columns is None and not _looks_like_url(cells[0]):
+                columns = _header_columns(cells, name, start)
+                header_line = start
+                continue
+            rows += 1
+            yield _rule(cells, columns or (0, 1, 2, 3), name, start, base_url, target_base)
+        if not rows:
+            where = f"a header row (line {header_line}) and " if header_line else ""
+            raise InputError(f"redirect map is empty: {where}no data rows", file=name)
+
+
+def _rule(
+    cells: list[str],
+    columns: tuple[int, int, int | None, int | None],
+    name: str,
+    start: int,
+    base_url: str | None,
+    target_base: str | None,
+) -> RedirectRule:
+    src_i, dst_i, status_i, note_i = columns
+    if len(cells) <= src_i or not cells[src_i].strip():
+        raise InputError("missing old_url", file=name, line=start)
+    source = check_url(cells[src_i], base_url, name, start, what="old_url")
+    status = (
+        _parse_status(cells[status_i], name, start)
+        if (status_i is not None and status_i < len(cells))
+        else None
+    )
+    raw_target = cells[dst_i].strip() if dst_i < len(cells) else ""
+    if raw_target:
+        target: str | None = check_url(raw_target, target_base, name, start, what="new_url")
+        if status in REMOVED_STATUSES:
             raise InputError(
-                "missing new_url (leave it empty only with status 404 or 410 for a removed URL)",
+                f"status {status} means removed, but new_url is set ({raw_target!r})",
                 file=name,
                 line=start,
             )
-        note = cells[note_i].strip() if note_i is not None and note_i < len(cells) else ""
-        rules.append(
-            RedirectRule(
-                source=source,
-                expected_target=target,
-                origin=Origin(name, start),
-                expected_status=status,
-                note=note,
-            )
+    elif status in REMOVED_STATUSES:
+        target = None
+    else:
+        raise InputError(
+            "missing new_url (leave it empty only with status 404 or 410 for a removed URL)",
+            file=name,
+            line=start,
         )
-    if not rules:
-        raise InputError("redirect map is empty (no rows)", file=name)
-    return tuple(rules)
+    note = cells[note_i].strip() if note_i is not None and note_i < len(cells) else ""
+    return RedirectRule(
+        source=source,
+        expected_target=target,
+        origin=Origin(name, start),
+        expected_status=status,
+        note=note,
+    )
+
+
+def read_map(
+    path: str | Path, base_url: str | None = None, target_base_url: str | None = None
+) -> tuple[RedirectRule, ...]:
+    """Read a CSV/TSV redirect map into rules, in file order (see :func:`iter_map`)."""
+    return tuple(iter_map(path, base_url, target_base_url))
 
 
 MAP_FORMATS = ("auto", "csv", "netlify", "amplify")
@@ -222,10 +284,13 @@ def detect_format(path: str | Path) -> str:
         return "csv"
     try:
         with open(p, "rb") as fh:
-            head = fh.read(8192).decode("utf-8-sig", errors="replace")
+            data = fh.read(SNIFF)
     except OSError:
         return "csv"
-    for line in head.splitlines():
+    codec, bom = sniff_encoding(data)
+    # The head may end inside a character: "replace" only spoils its last line.
+    head = data[bom:].decode(codec, errors="replace")
+    for line in split_lines(head):
         s = line.strip()
         if not s or s.startswith("#"):
             continue

@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from migrationaudit.errors import InputError
-from migrationaudit.inputs.common import check_url
+from migrationaudit.inputs.common import check_url, csv_problem, decode_bytes, split_lines
 from migrationaudit.models import LegacyURL, LinkValue, Origin
 from migrationaudit.urls import normalize
 
@@ -161,23 +161,10 @@ def _fold(name: str) -> str:
 
 
 def decode_export(data: bytes, name: str) -> str:
-    """Text of an export: UTF-16 (BOM or NUL pattern, as Ahrefs writes) or UTF-8 (BOM optional)."""
-    try:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return data.decode("utf-16")
-        if len(data) >= 4 and data[1] == 0 and data[3] == 0 and data[0] != 0:
-            return data.decode("utf-16-le")
-        if len(data) >= 4 and data[0] == 0 and data[2] == 0 and data[1] != 0:
-            return data.decode("utf-16-be")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"undecodable UTF-16 at byte {exc.start}", file=name) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"undecodable bytes (not UTF-8 or UTF-16) at byte {exc.start}", file=name, line=line
-        ) from None
+    """Text of an export: UTF-16 (BOM or NUL pattern, as Ahrefs writes) or UTF-8 (BOM optional),
+    by the policy of :mod:`migrationaudit.inputs.common` (which names the line of an
+    undecodable byte or a NUL)."""
+    return decode_bytes(data, name)
 
 
 def _delimiter(header: str) -> str:
@@ -242,8 +229,10 @@ def _find_columns(header: Sequence[str], named: Mapping[str, str], name: str) ->
 
 def _rows(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) of every non-blank record, the header first."""
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first))
+    first = next((ln for ln in split_lines(text) if ln.strip()), "")
+    # strict: an unbalanced quote is an error naming its line, not the rest of the file
+    # swallowed into one cell and its rows silently skipped.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first), strict=True)
     prev = 0
     while True:
         try:
@@ -251,7 +240,7 @@ def _rows(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise InputError(f"malformed CSV: {exc}", file=name, line=prev + 1) from None
+            raise InputError(csv_problem(exc), file=name, line=prev + 1) from None
         start, prev = prev + 1, reader.line_num
         if any(c.strip() for c in row):
             yield start, row

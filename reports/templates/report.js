@@ -21,6 +21,9 @@
   }
   var V = positions(D.fields.V);
   var F = positions(D.fields.F);
+  // A capped report lists only the first D.vn verdict rows; the rest are there for the
+  // findings table (value, curl command, verdict filter) and are not listed themselves.
+  var LISTED = typeof D.vn === "number" ? D.vn : D.V.length;
 
   // --- cells -----------------------------------------------------------------------------
   function el(tag, cls, text) {
@@ -192,9 +195,11 @@
     verdicts: {
       rows: D.V,
       order: function () {
-        return D.V.map(function (_, i) {
-          return i;
-        });
+        var rows = [];
+        for (var i = 0; i < LISTED; i++) {
+          rows.push(i);
+        }
+        return rows;
       },
       filters: {
         verdict: function (row, value) {
@@ -325,12 +330,12 @@
       rows: D.V,
       order: function () {
         var rows = [];
-        D.V.forEach(function (row, i) {
-          var v = verdictOf(row);
+        for (var i = 0; i < LISTED; i++) {
+          var v = verdictOf(D.V[i]);
           if (v === "error" || v === "warning") {
             rows.push(i);
           }
-        });
+        }
         rows.sort(function (a, b) {
           var ra = priority ? valueRank(D.V[a][V.value]) : 0;
           var rb = priority ? valueRank(D.V[b][V.value]) : 0;

@@ -19,11 +19,18 @@ from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from twisted.python.failure import Failure
 
-from migrationaudit.crawl import HOPS_FILE, read_hops
+from migrationaudit.crawl import HOPS_FILE, read_hops, write_scope
 from migrationaudit.models import Hop
-from migrationaudit.pipeline import AuditRequest, Inputs, judge, load_inputs
-from migrationaudit.scenario import Route, Site, render_page, route_body, route_key
-from migrationaudit.settings import MAX_BODY, CheckOptions, SiteOptions
+from migrationaudit.pipeline import AuditRequest, Inputs, audit_scope, judge, load_inputs
+from migrationaudit.scenario import (
+    Route,
+    Site,
+    expand_location,
+    render_page,
+    route_body,
+    route_key,
+)
+from migrationaudit.settings import MAX_BODY, CheckOptions, CrawlOptions, SiteOptions
 from migrationaudit.sitecheck import SiteRun, plan, read_records, start_run
 from migrationaudit.spiders.handler import HopDownloadError
 from migrationaudit.spiders.hop import SEEDS_FILE, HopSpider
@@ -62,7 +69,8 @@ def _answer(site: Site, request: Request, hits: dict[str, int]) -> Response | Ho
             body, extra, ctype = route_body(route, status)
             content_type = ctype or "text/html; charset=utf-8"
             if route.location is not None:
-                headers.append(("Location", route.location))
+                # A port placeholder names no listener here: the default ports stand in.
+                headers.append(("Location", expand_location(route.location, 80, 443)))
             headers += list(route.headers) + extra
     headers.append(("Content-Type", content_type))
     flags: list[str] = []
@@ -136,6 +144,14 @@ def crawl(
     return list(read_hops(run_dir))
 
 
+def _write_scope(run_dir: Path, req: AuditRequest, inputs: Inputs) -> None:
+    """The run's scope.json, as run_crawl writes it for the CLI (the hosts the inputs name)."""
+    scope = audit_scope(req, inputs)
+    for item in inputs.legacy:
+        scope.add_url(item.url)
+    write_scope(run_dir, CrawlOptions(), (), scope)
+
+
 def audit_case(
     case: Path,
     site: Site,
@@ -154,6 +170,7 @@ def audit_case(
     inputs = load_inputs(req)
     job, _ = plan(opts, inputs.rules, inputs.legacy)
     start_run(run_dir, job)
+    _write_scope(run_dir, req, inputs)
     hops = crawl(site, [item.url for item in inputs.legacy], run_dir, max_hops)
     checks = CheckOptions(max_hops=max_hops)
     judged = judge(inputs, hops, checks, max_hops, site=SiteRun(opts, read_records(run_dir)))
@@ -201,6 +218,7 @@ def audit_site(
     run_dir = tmp / "run"
     job, _ = plan(opts, inputs.rules, inputs.legacy)
     start_run(run_dir, job)
+    _write_scope(run_dir, AuditRequest(maps=maps, url_lists=lists, site=opts), inputs)
     hops = crawl(site, [item.url for item in inputs.legacy], run_dir, max_hops)
     checks = CheckOptions(max_hops=max_hops)
     return judge(inputs, hops, checks, max_hops, site=SiteRun(opts, read_records(run_dir)))

@@ -75,10 +75,10 @@ DEMO = {
     "hop-limit": ["/archive"],
     "redirect-chain": ["/contact", "/blog", "/faq", "/login"],
     "temporary-redirect": ["/sale"],
-    "broken-target": ["/team", "/partners", "/media"],
+    "broken-target": ["/team", "/partners", "/media", "/downloads"],  # downloads: ftp: target
     "legacy-url-broken": ["/press", "/brochure.pdf"],
     "not-redirected": ["/shipping"],
-    "target-mismatch": ["/returns", "/warranty", "/search?q=lamps"],
+    "target-mismatch": ["/returns", "/warranty", "/search?q=lamps", "/downloads"],
     "https-downgrade": ["/login"],
     "slash-hop": ["/contact"],
     "host-hop": ["/faq"],
@@ -102,6 +102,9 @@ DEMO = {
     "target-not-in-sitemap": ["/gift-cards"],
     "old-sitemap-unredirected": ["/size-guide"],
     "variant-chain": ["/catalogue", "/stores"],  # stores: variants reach the refresh page first
+    "unsafe-redirect-scheme": ["/downloads"],
+    "ambiguous-location": ["/company"],
+    "offsite-redirect": ["/stockists"],
 }
 # The new site's side, keyed by a page, link target or file of the new site.
 DEMO_SITE = {
@@ -202,7 +205,7 @@ def test_an_interrupted_and_resumed_demo_ends_like_an_uninterrupted_one(
     from migrationaudit.settings import CheckOptions
     from migrationaudit.sitecheck import SiteRun, case_options, plan, read_records, start_run
 
-    from .memcrawl import crawl
+    from .memcrawl import _write_scope, crawl
 
     case = SAMPLES / "demo"
     opts = case_options(case)
@@ -212,6 +215,7 @@ def test_an_interrupted_and_resumed_demo_ends_like_an_uninterrupted_one(
     inputs = load_inputs(req)
     job, _ = plan(opts, inputs.rules, inputs.legacy)
     start_run(tmp_path, job)
+    _write_scope(tmp_path, req, inputs)  # as run_crawl does
     site = load_site(case / "site.json")
     seeds = [item.url for item in inputs.legacy]
     first = crawl(site, seeds, tmp_path, stop_after=stop_after)

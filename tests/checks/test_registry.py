@@ -37,6 +37,11 @@ CONTRACT_IDS = {
     "map-self": Severity.ERROR,
     "status-mismatch": Severity.WARNING,
     "valuable-url-unmapped": Severity.ERROR,
+    # hostile servers (issue 6): migrationaudit/checks/safety.py
+    "unsafe-redirect-scheme": Severity.ERROR,
+    "ambiguous-location": Severity.WARNING,
+    # the audit's scope (issue 6): migrationaudit/checks/scope.py
+    "offsite-redirect": Severity.NOTICE,
 }
 # The new site's side (issue 3): id → (default severity, what it needs).
 SITE_IDS = {
