@@ -9,7 +9,8 @@ process-wide peak hides an output's cost behind the graph's):
 
 inputs (read the URL list) → graph (decode ``hops.jsonl``, timed apart as ``read_s`` /
 ``read_cpu_s``, then ``build_graph``) → chains → [site: the new-site stage, with ``--site``]
-→ rules (``run_checks``) → verdicts → one stage per output format (``write_reports``). Every
+→ rules (``run_checks``) → verdicts → collect (the garbage collector's one sweep after judging,
+see ``migrationaudit.graph.gc_paused``) → one stage per output format (``write_reports``). Every
 stage's ``cpu_s`` is this process's CPU time, steadier than wall time on a shared machine.
 
 Prints one JSON object on stdout: {"n", "hop_records", "stages": [{"stage", "s",
@@ -219,8 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     findings, skipped = run_checks(ctx)
     stage("rules")
     findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
-    judging.__exit__(None, None, None)
     stage("verdicts")
+    judging.__exit__(None, None, None)  # the one full collection judge ends with
+    stage("collect")
     result = AuditResult(
         findings=findings,
         verdicts=verdicts,

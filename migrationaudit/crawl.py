@@ -24,6 +24,9 @@ chain is finished, legacy URLs).
 hash of host + path, :func:`shard_of`), each in ``RUN_DIR/shards/K/`` with its share of the
 concurrency limits, merged into ``RUN_DIR`` when they end (:func:`merge_shards`: a URL two
 children both fetched keeps its first record) and removed; crawl.json then sums them up.
+With a site job, child 0 leads the new-site work that needs the whole crawl in view
+(sitemaps, ``--crawl``, sitemap discovery on the origins every child meets) and each child
+does the per-seed part for its own seeds (see :mod:`migrationaudit.sitework`).
 
 Secrets (``--auth`` / ``--header``) never touch the run directory: job.json leaves them out,
 and the parent hands them to the child as the first line of its stdin (``--secrets-stdin``),
@@ -63,7 +66,7 @@ from migrationaudit.errors import ConfigError, CrawlError, InputError, ReportErr
 from migrationaudit.models import Hop
 from migrationaudit.scope import SCOPE_FILE, Scope, scope_of
 from migrationaudit.settings import WORKER_MIN_SEEDS, ConnectTo, CrawlOptions
-from migrationaudit.sitework import JOB_FILE as SITE_JOB_FILE
+from migrationaudit.sitework import ENDED_FILE as SITE_ENDED_FILE
 from migrationaudit.sitework import RECORDS_FILE as SITE_RECORDS_FILE
 from migrationaudit.sitework import SiteJob
 
@@ -449,9 +452,9 @@ def plan_workers(
     correctness cap it: never more processes than seeds, than ``--concurrency`` or
     ``--per-host-concurrency`` (the per-process limits are those divided by the process
     count, so the totals still hold); a single process when ``--delay`` is set (a gap
-    between two requests to a host is a promise one process can keep) or when the new-site
-    work needs the whole crawl in view (sitemaps, a ``--crawl``, sitemap discovery on known
-    new-site hosts: a process sees only its shard)."""
+    between two requests to a host is a promise one process can keep). New-site work that
+    needs the whole crawl in view (sitemaps, a ``--crawl``, sitemap discovery) is led by
+    process 0 (:func:`_prepare_shards`)."""
     cpus = cpus or os.cpu_count() or 1
     if options.workers <= 0:
         wanted, why = min(cpus, max(1, seeds // WORKER_MIN_SEEDS)), "auto"
@@ -463,13 +466,14 @@ def plan_workers(
     if capped > 1 and options.delay > 0:
         return WorkerPlan(1, "--delay is kept by a single process")
     if capped > 1 and site_job is not None and _needs_whole_crawl(site_job):
-        return WorkerPlan(1, "the new-site work (sitemaps, --crawl, discovery) needs one process")
+        why += "; process 0 leads the new-site work (sitemaps, --crawl, discovery)"
     return WorkerPlan(capped, why)
 
 
 def _needs_whole_crawl(job: SiteJob) -> bool:
     """Site work that is not per seed: robots.txt is (each process reads the robots.txt of the
-    hosts it meets; the merge keeps one record), sitemaps and crawls are not."""
+    hosts it meets; the merge keeps one record), sitemaps, crawls and discovery are not (the
+    lead process does them, told by the others which new-site origins they meet)."""
     discovery = job.discover and bool(job.new_sites)
     return bool(job.sitemaps or job.local_sitemaps or job.old_sitemaps or job.crawl or discovery)
 
@@ -573,8 +577,10 @@ def _merge_lines(target: Path, sources: list[Path], key: Callable[[bytes], objec
 def _prepare_shards(
     run_dir: Path, plan: WorkerPlan, options: CrawlOptions, resume: bool
 ) -> list[Path]:
-    """One run directory per process: its seeds, its share of the limits, the site job; on
-    resume a copy of the records so far (replayed, not fetched again)."""
+    """One run directory per process: its seeds, its share of the limits, its part of the
+    site job (process 0 leads: :meth:`SiteJob.lead_part`; the others do the per-seed work:
+    :meth:`SiteJob.peer_part`); on resume a copy of the records so far (replayed, not
+    fetched again)."""
     root = run_dir / SHARDS_DIR
     shutil.rmtree(root, ignore_errors=True)
     dirs = [root / str(k) for k in range(plan.workers)]
@@ -589,15 +595,21 @@ def _prepare_shards(
     finally:
         for out in files:
             out.close()
-    for d in dirs:
+    site_job = SiteJob.read(run_dir)
+    for k, d in enumerate(dirs):
         (d / JOB_FILE).write_text(job, encoding="utf-8")
-        for name in (
-            SITE_JOB_FILE,
-            SCOPE_FILE,
-            *((HOPS_FILE, SITE_RECORDS_FILE) if resume else ()),
-        ):
+        for name in (SCOPE_FILE, *((HOPS_FILE, SITE_RECORDS_FILE) if resume else ())):
             if (run_dir / name).is_file():
                 shutil.copyfile(run_dir / name, d / name)
+        if site_job is None:
+            continue
+        if k > 0:
+            site_job.peer_part().write(d)
+        elif site_job.discover and site_job.new_sites:
+            # The lead discovers the sitemaps of the new-site origins the peers meet too.
+            site_job.lead_part(f"../{p.name}" for p in dirs[1:]).write(d)
+        else:
+            site_job.lead_part(()).write(d)
     return dirs
 
 
@@ -632,20 +644,29 @@ def _run_sharded(
 
     def read(k: int, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stdout is not None
-        for raw in proc.stdout:
-            if raw.startswith(b"ioerror "):
-                ioerrors[k] = raw[len(b"ioerror ") :].decode("utf-8", "replace").strip()
-                continue
-            parts = raw.split()
-            if len(parts) != 4 or parts[0] != b"progress":
-                continue
+        try:
+            for raw in proc.stdout:
+                if raw.startswith(b"ioerror "):
+                    ioerrors[k] = raw[len(b"ioerror ") :].decode("utf-8", "replace").strip()
+                    continue
+                parts = raw.split()
+                if len(parts) != 4 or parts[0] != b"progress":
+                    continue
+                try:
+                    update = [int(parts[1]), int(parts[2])]
+                except ValueError:
+                    continue
+                with lock:
+                    counts[k] = update
+                changed.set()
+        finally:
+            # The lead process waits for this mark (SITE_ENDED_FILE): everything the child
+            # wrote for it (its new-site origins) is whole once the child has exited.
+            proc.wait()
             try:
-                update = [int(parts[1]), int(parts[2])]
-            except ValueError:
-                continue
-            with lock:
-                counts[k] = update
-            changed.set()
+                (dirs[k] / SITE_ENDED_FILE).touch()
+            except OSError:
+                pass  # the shard is gone (merged after an error): nobody waits any more
 
     deadline = Deadline(options.max_runtime, started)
     try:

@@ -17,8 +17,8 @@ Edges are keyed by their kind (one edge per kind between two URLs):
 - ``listed-in-sitemap``: a sitemap file → a URL it lists (a page, or a child sitemap of an
   index), with the ``line``.
 
-Nodes carry a set of ``kinds`` (:data:`NODE_KINDS`): legacy URL, final page of a legacy chain,
-sitemap file, sitemap entry, crawled page. The new-site stage adds them
+Nodes carry a (frozen) set of ``kinds`` (:data:`NODE_KINDS`): legacy URL, final page of a
+legacy chain, sitemap file, sitemap entry, crawled page. The new-site stage adds them
 (:mod:`migrationaudit.sitecheck`); :func:`build_graph` alone gives the redirect graph.
 """
 
@@ -47,7 +47,7 @@ HREFLANG = "hreflang"
 LISTED = "listed-in-sitemap"
 EDGE_KINDS = (REDIRECT, CANONICAL, LINK, HREFLANG, LISTED)
 
-# Node kinds (node attribute ``kinds``, a set).
+# Node kinds (node attribute ``kinds``, a frozenset shared by the nodes of the same kinds).
 LEGACY = "legacy"
 FINAL = "final"
 SITEMAP = "sitemap"
@@ -56,14 +56,21 @@ CRAWLED = "crawled"
 NODE_KINDS = (LEGACY, FINAL, SITEMAP, SITEMAP_ENTRY, CRAWLED)
 
 
+# Objects made while the collector was paused above which it sweeps once on resuming.
+_SWEEP_AFTER = 100_000
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while millions of acyclic records are built.
 
-    Every few thousand allocations the collector walks the young objects, and now and then all
+    Every few hundred allocations the collector walks the young objects, and now and then all
     of them: at a million legacy URLs (tens of millions of objects, none in a reference cycle)
-    that walking cost more than the work itself. Reference counting still frees everything;
-    the collector's previous state is restored on exit."""
+    that walking cost more than the work itself. Reference counting still frees everything.
+    On exit the collector's previous state is restored; after a big pause it runs one full
+    collection at once: left alone, it would walk everything made while paused three times
+    (as young, middle-aged, then old objects) during whatever comes next. Nested uses leave
+    the outermost in charge."""
     if not gc.isenabled():
         yield
         return
@@ -72,6 +79,8 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+        if gc.get_count()[0] > _SWEEP_AFTER:
+            gc.collect()
 
 
 def build_graph(hops: Iterable[Hop]) -> nx.MultiDiGraph:
@@ -160,12 +169,20 @@ def add_hreflang(graph: nx.MultiDiGraph, page: str, href: str, lang: str, source
         data["sources"].append(source)
 
 
+# One frozenset per combination of node kinds, shared by every node that has it: a million
+# legacy URLs each carrying a set of their own cost ~200 bytes apiece.
+_KIND_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
 def mark(graph: nx.MultiDiGraph, url: str, kind: str, **attrs: Any) -> None:
     """Give node ``url`` (added when missing) the kind ``kind`` and attributes ``attrs``."""
-    if not graph.has_node(url):
+    if url not in graph._node:
         graph.add_node(url)
-    node = graph.nodes[url]
-    node.setdefault("kinds", set()).add(kind)
+    node = graph._node[url]
+    kinds: frozenset[str] = node.get("kinds", frozenset())
+    if kind not in kinds:
+        more = kinds | {kind}
+        node["kinds"] = _KIND_SETS.setdefault(more, more)
     node.update(attrs)
 
 

@@ -62,6 +62,8 @@ if TYPE_CHECKING:
     from migrationaudit.inputs.priority import PriorityIndex
     from migrationaudit.pipeline import AuditRequest, Inputs
 
+HOP_KINDS = frozenset(k.value for k in HopKind)  # checked once per hop record read
+
 INPUTS_FILE = "inputs.json"
 RUN_FILE = "run.json"
 RECHECK_SUBDIR = "run-recheck"
@@ -239,7 +241,7 @@ def _hop_problem(d: Any) -> str | None:
     status = d.get("status")
     if status is not None and (not isinstance(status, int) or isinstance(status, bool)):
         return '"status" must be an integer or null'
-    if d.get("kind") not in {k.value for k in HopKind}:
+    if d.get("kind") not in HOP_KINDS:
         return f'"kind" must be one of {", ".join(k.value for k in HopKind)}'
     for key in _OPTIONAL_TEXT:
         if d.get(key) is not None and not isinstance(d[key], str):

@@ -20,6 +20,13 @@ The spider tells SiteWork about every legacy seed (:meth:`SiteWork.legacy_seed`)
 the URLs it returns. What the rules need beyond hop records (robots texts, sitemap contents,
 crawled pages) is emitted as JSON records (``site.jsonl``, read by
 :mod:`migrationaudit.sitecheck`).
+
+With ``--workers N`` each crawl process has a *part* of the job (``SiteJob.part``): the
+per-seed work (a legacy landing page's expansion, ``--variants``, the robots.txt of the hosts
+it meets) is done by every process for its own seeds; the work that needs the whole crawl in
+view (given and legacy sitemaps, ``--crawl``, sitemap discovery) by process 0, the *lead*. The
+other processes (*peers*) tell the lead which new-site origins they meet
+(:data:`ORIGINS_FILE`), so it discovers the sitemaps of every origin the whole crawl meets.
 """
 
 from __future__ import annotations
@@ -52,6 +59,10 @@ from migrationaudit.urls import host_of, is_http, normalize, www_variant
 
 JOB_FILE = "site-job.json"
 RECORDS_FILE = "site.jsonl"
+# --workers N: a peer process's new-site origins (one robots.txt URL a line) for the lead, and
+# the mark the parent leaves in a peer's run directory once that process has ended.
+ORIGINS_FILE = "site-origins.txt"
+ENDED_FILE = "ended"
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -174,6 +185,20 @@ class SiteJob:
     variants: bool = False
     fetch_limit: int = SITEMAP_FETCH_LIMIT
     max_sitemap_depth: int = SITEMAP_MAX_DEPTH
+    # --workers N (see the module docstring): "" the whole job, "lead" or "peer"; a lead's
+    # ``peers`` are the peers' run directories, relative to its own.
+    part: str = ""
+    peers: tuple[str, ...] = ()
+
+    def lead_part(self, peers: Iterable[str]) -> SiteJob:
+        """The job of process 0 of a sharded crawl: all of it, plus the peers' origins."""
+        return replace(self, part="lead", peers=tuple(peers))
+
+    def peer_part(self) -> SiteJob:
+        """The job of another process of a sharded crawl: the per-seed work only."""
+        return replace(
+            self, part="peer", peers=(), sitemaps=(), local_sitemaps=(), old_sitemaps=(), crawl=()
+        )
 
     def write(self, run_dir: Path) -> None:
         (Path(run_dir) / JOB_FILE).write_text(json.dumps(asdict(self), indent=1) + "\n", "utf-8")
@@ -240,6 +265,10 @@ class SiteWork:
     # The audit's scope (migrationaudit.scope): the URLs a sitemap of an in-scope host lists
     # join it (not as explicit hosts). None: no scope (every URL may be requested).
     scope: Scope | None = None
+    # A peer (--workers): called once with the robots.txt URL of each new-site origin met,
+    # for the lead's sitemap discovery.
+    relay: Callable[[str], None] | None = None
+    relayed: set[str] = field(default_factory=set)
 
     def restore(self, records: Iterable[dict[str, Any]]) -> None:
         """Resume: what the interrupted run read (its ``site.jsonl`` records), so replayed
@@ -272,9 +301,15 @@ class SiteWork:
         site = site_of(url)
         return site in self.job.new_sites or site in self.job.old_sites
 
+    @property
+    def discovers(self) -> bool:
+        """Whether this process looks for the new site's sitemaps (a peer leaves it to the
+        lead)."""
+        return self.job.discover and self.job.part != "peer"
+
     def _robots_wanted(self, url: str) -> bool:
         # robots.txt of the new site is also where its sitemaps are found.
-        return (self.job.robots and self.audited(url)) or (self.job.discover and self.in_new(url))
+        return (self.job.robots and self.audited(url)) or (self.discovers and self.in_new(url))
 
     # -- entry points --
 
@@ -298,6 +333,14 @@ class SiteWork:
             for v in legacy_variants(url):
                 out += self._want(v, _Role("variant"))
         return out
+
+    def peer_origin(self, robots: str) -> list[str]:
+        """The lead (--workers): a peer met the new-site origin of ``robots`` (its robots.txt
+        URL); look for its sitemaps as if this process had met it."""
+        if not self.discovers or robots in self.robots_origins:
+            return []
+        self.robots_origins.add(robots)
+        return self._want(robots, _Role("robots", requested=robots))
 
     def wants_body(self, url: str) -> bool:
         """Whether the answer's body is needed (robots.txt or sitemap at the end of a chain)."""
@@ -344,6 +387,16 @@ class SiteWork:
             if origin is not None and origin not in self.robots_origins:
                 self.robots_origins.add(origin)
                 out += self._want(origin, _Role("robots", requested=origin))
+        if (
+            self.relay is not None
+            and hop.status is not None
+            and self.job.discover
+            and self.in_new(hop.url)
+        ):
+            origin = robots_url(hop.url)
+            if origin is not None and origin not in self.relayed:
+                self.relayed.add(origin)
+                self.relay(origin)
         return out
 
     # -- internals --
@@ -389,7 +442,7 @@ class SiteWork:
         # Sitemaps are looked for only on a new-site host that answers its own robots.txt: a
         # host redirecting it elsewhere is a variant the site does not serve.
         if (
-            not self.job.discover
+            not self.discovers
             or declared is None
             or robots_url(url) != role.requested
             or not self.in_new(url)
@@ -588,6 +641,44 @@ def _cut_sitemap(doc: SitemapDoc, inflated: bool) -> SitemapDoc:
     return replace(
         doc, over_limit=over, errors=(why, *doc.errors), error_count=doc.error_count + 1
     )
+
+
+class PeerFeed:
+    """The lead's view of one peer (--workers): the robots.txt URLs of the new-site origins
+    it met so far (:data:`ORIGINS_FILE`), read as they come, and whether it has ended (the
+    parent's :data:`ENDED_FILE` mark: written after the peer exited, so its file is whole)."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = Path(run_dir)
+        self._offset = 0
+
+    def ended(self) -> bool:
+        """Whether the peer process has ended (check before the last :meth:`read`)."""
+        return (self.run_dir / ENDED_FILE).exists()
+
+    def read(self) -> list[str]:
+        """The origins written since the last call (complete lines only)."""
+        try:
+            with (self.run_dir / ORIGINS_FILE).open("rb") as f:
+                f.seek(self._offset)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        whole = data[: data.rfind(b"\n") + 1]
+        self._offset += len(whole)
+        return [line for line in whole.decode("utf-8").splitlines() if line]
+
+
+def open_relay(run_dir: Path) -> tuple[Callable[[str], None], Callable[[], None]]:
+    """A peer's ``relay`` writing :data:`ORIGINS_FILE` line by line (flushed), and its
+    ``close``."""
+    f = (Path(run_dir) / ORIGINS_FILE).open("a", encoding="utf-8")
+
+    def relay(origin: str) -> None:
+        f.write(origin + "\n")
+        f.flush()
+
+    return relay, f.close
 
 
 def open_records(run_dir: Path) -> tuple[Emit, Callable[[], None]]:

@@ -13,6 +13,7 @@ from migrationaudit.checks.site import robots_for, sitemap_listings
 from migrationaudit.models import (
     Chain,
     Finding,
+    Hop,
     LegacyURL,
     Outcome,
     RedirectRule,
@@ -93,7 +94,7 @@ def build_verdicts(ctx: AuditContext, findings: Iterable[Finding]) -> tuple[Verd
         else:
             hop_count = chain.hop_count if chain is not None else 0
         answered = final is not None and final.status is not None
-        site_columns = _site_columns(ctx, chain)
+        site_columns = _site_columns(ctx, chain, final)
         page = final.page if final is not None else None
         out.append(
             Verdict(
@@ -123,10 +124,10 @@ def build_verdicts(ctx: AuditContext, findings: Iterable[Finding]) -> tuple[Verd
 
 
 def _site_columns(
-    ctx: AuditContext, chain: Chain | None
+    ctx: AuditContext, chain: Chain | None, final: Hop | None
 ) -> tuple[bool | None, bool | None, bool | None]:
-    """``self_canonical``, ``in_sitemap``, ``robots_allowed`` of one chain."""
-    final = chain.final if chain is not None else None
+    """``self_canonical``, ``in_sitemap``, ``robots_allowed`` of one chain (``final``: its
+    final hop, already at hand)."""
     healthy = final if final is not None and final.is_healthy else None
     canonical = healthy.page.canonical_url if healthy and healthy.page else None
     self_canonical = (

@@ -52,7 +52,14 @@ from migrationaudit.settings import (
     RETRY_AFTER_MAX,
     RETRY_BACKOFF,
 )
-from migrationaudit.sitework import RECORDS_FILE, SiteJob, SiteWork, open_records
+from migrationaudit.sitework import (
+    RECORDS_FILE,
+    PeerFeed,
+    SiteJob,
+    SiteWork,
+    open_records,
+    open_relay,
+)
 from migrationaudit.spiders.handler import HopDownloadError, parse_retry_after
 
 HOPS_FILE = "hops.jsonl"
@@ -61,6 +68,7 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 RETRY_AFTER_STATUSES = frozenset({429, 503})  # where a Retry-After header is honoured
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 PROGRESS_INTERVAL = 0.25  # seconds between progress lines on stdout
+PEER_POLL_S = 0.1  # --workers: how often the lead reads the new-site origins its peers met
 
 _HEAD_END = re.compile(r"</head\s*>|<body[\s>]", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")
@@ -582,10 +590,13 @@ class HopSpider(scrapy.Spider):
         # The audit's scope (RUN_DIR/scope.json, written by the parent): a URL outside it is
         # recorded as an offsite hop and never requested. None (no file): no name check.
         self.scope: Scope | None = Scope.read(self.run_dir)
+        self._relay_close: Callable[[], None] | None = None
         job = SiteJob.read(self.run_dir)
         if job is not None:
             emit, self._site_close = open_records(self.run_dir)
             self.site = SiteWork(job, emit, scope=self.scope)
+            if job.part == "peer":  # --workers: the lead discovers the sitemaps we meet
+                self.site.relay, self._relay_close = open_relay(self.run_dir)
 
     async def start(self) -> AsyncIterator[Any]:
         """Seeds, read lazily from seeds.txt (depth 0)."""
@@ -620,7 +631,27 @@ class HopSpider(scrapy.Spider):
             self.pending += len(requests)
             for request in requests:
                 yield request
+            if self.site.job.peers:
+                async for request in self._from_peers(self.site):
+                    yield request
         self._progress(force=True)
+
+    async def _from_peers(self, site: SiteWork) -> AsyncIterator[Request]:
+        """--workers, the lead: discover the sitemaps of the new-site origins the peers meet,
+        until every peer has ended (start() stays open meanwhile, so the crawl does not close
+        while a peer may still name an origin)."""
+        feeds = [PeerFeed(self.run_dir / peer) for peer in site.job.peers]
+        while True:
+            ended = all(feed.ended() for feed in feeds)  # before the read: nothing comes after
+            for feed in feeds:
+                for origin in feed.read():
+                    requests = self._site_reach(site.peer_origin(origin))
+                    self.pending += len(requests)
+                    for request in requests:
+                        yield request
+            if ended:
+                return
+            await asyncio.sleep(PEER_POLL_S)
 
     def parse(self, response: Response) -> list[Request]:
         """One answer → one Hop (or a retry of a transient status)."""
@@ -681,6 +712,9 @@ class HopSpider(scrapy.Spider):
         if self._site_close is not None:
             self._site_close()
             self._site_close = None
+        if self._relay_close is not None:
+            self._relay_close()
+            self._relay_close = None
 
     # -- internals --
 

@@ -640,8 +640,9 @@ def test_plan_workers() -> None:
         SiteJob(crawl=("https://new.example/",)),
         SiteJob(new_sites=("new.example",)),  # discovery on a known new site
     ):
+        # Sharded too: process 0 leads the whole-crawl work (tests/test_workers_site.py).
         plan = plan_workers(two, 100, job)
-        assert plan.workers == 1 and "new-site" in plan.reason
+        assert plan.workers == 2 and "process 0 leads the new-site work" in plan.reason
     assert plan_workers(two, 100, SiteJob(new_sites=("n.example",), discover=False)).workers == 2
 
 

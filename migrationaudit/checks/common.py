@@ -33,28 +33,42 @@ def finding(item: LegacyURL, chain: Chain | None, message: str, fix: str) -> Fin
     )
 
 
-def counted(ctx: AuditContext) -> list[tuple[LegacyURL, Chain, int, Hop | None]]:
-    """Every legacy URL that has a chain, with the chain's redirect count (``hop_count``) and
-    its ``final`` hop, in input order. Computed once per context: most rules start from it,
-    and at a million legacy URLs every rule looking the chains up and asking them again cost
-    seconds."""
+def _judged_columns(
+    ctx: AuditContext,
+) -> tuple[list[LegacyURL], list[Chain], list[int], list[Hop | None]]:
+    """The legacy URLs that have a chain (in input order), their chains, redirect counts and
+    final hops, as four parallel lists: computed once per context, and read back through
+    ``zip`` (C speed, and half the memory of a tuple per URL)."""
 
-    def make() -> list[tuple[LegacyURL, Chain, int, Hop | None]]:
-        out: list[tuple[LegacyURL, Chain, int, Hop | None]] = []
-        chains = ctx.chains
+    def make() -> tuple[list[LegacyURL], list[Chain], list[int], list[Hop | None]]:
+        items: list[LegacyURL] = []
+        chains: list[Chain] = []
+        counts: list[int] = []
+        finals: list[Hop | None] = []
+        known = ctx.chains
         for item in ctx.legacy:
-            c = chains.get(item.url)
+            c = known.get(item.url)
             if c is not None and c.hops:
-                out.append((item, c, c.hop_count, c.final))
-        return out
+                items.append(item)
+                chains.append(c)
+                counts.append(c.hop_count)
+                finals.append(c.final)
+        return items, chains, counts, finals
 
-    return ctx.memo("counted", make)
+    return ctx.memo("judged", make)
+
+
+def counted(ctx: AuditContext) -> Iterator[tuple[LegacyURL, Chain, int, Hop | None]]:
+    """Every legacy URL that has a chain, with the chain's redirect count (``hop_count``) and
+    its ``final`` hop, in input order. Most rules start here: at a million legacy URLs every
+    rule looking the chains up and asking them again cost seconds."""
+    return zip(*_judged_columns(ctx), strict=True)
 
 
 def judged(ctx: AuditContext) -> Iterator[tuple[LegacyURL, Chain]]:
     """Every legacy URL that has a chain, in input order."""
-    for item, c, _, _ in counted(ctx):
-        yield item, c
+    items, chains, _, _ = _judged_columns(ctx)
+    return zip(items, chains, strict=True)
 
 
 def landed(ctx: AuditContext) -> list[tuple[LegacyURL, Chain, Hop]]:

@@ -109,9 +109,9 @@ def _temporary_hops(item: LegacyURL, chain: Chain) -> list[tuple[int, Hop]]:
     expected = item.rule.expected_status if item.rule else None
     out: list[tuple[int, Hop]] = []
     for i, hop in enumerate(chain.hops):
-        if not (hop.is_redirect and hop.kind is HopKind.HTTP_REDIRECT):
-            continue
         if hop.status not in TEMPORARY_STATUSES:
+            continue  # first: the cheapest test, and most hops are 301s and pages
+        if not (hop.is_redirect and hop.kind is HopKind.HTTP_REDIRECT):
             continue
         if i == 0 and expected == hop.status:
             continue  # the map asks for exactly this temporary redirect
@@ -217,23 +217,50 @@ def meta_refreshes(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
+_ONE_ASPECT = (ONLY_SLASH, ONLY_HOST_WWW, ONLY_SCHEME)
+
+
+def _one_aspect_hops(
+    ctx: AuditContext,
+) -> list[tuple[LegacyURL, Chain, int, list[tuple[int, Hop, str]]]]:
+    """``(item, chain, hop count, [(index, hop, label)])`` for chains of two or more redirects
+    holding redirects that change only one aspect of the URL (a :data:`_ONE_ASPECT` label).
+    Computed once for the three rules that report them: one pass and one ``difference`` per
+    hop instead of three."""
+
+    def make() -> list[tuple[LegacyURL, Chain, int, list[tuple[int, Hop, str]]]]:
+        out: list[tuple[LegacyURL, Chain, int, list[tuple[int, Hop, str]]]] = []
+        for item, chain, n, _ in counted(ctx):
+            if not multi_hop(chain, n):
+                continue
+            labelled: list[tuple[int, Hop, str]] = []
+            for i, h in enumerate(chain.hops):
+                if not (h.is_redirect and h.target):
+                    continue
+                # A cheap test on the normal forms first: most hops change the page.
+                na, nb = normal_form(h.url), normal_form(h.target)
+                if not any(may_differ_only_by(na, nb, label) for label in _ONE_ASPECT):
+                    continue
+                how = difference(h.url, h.target)
+                if how in _ONE_ASPECT:
+                    labelled.append((i, h, how))
+            if labelled:
+                out.append((item, chain, n, labelled))
+        return out
+
+    return ctx.memo("one-aspect-hops", make)
+
+
 def _extra_hops(
     ctx: AuditContext, label: str, what: str, want: str | None = None
 ) -> Iterator[Finding]:
     """Findings for redirects that only change one aspect (``label``) of the URL, in chains of
     two or more redirects (a single such hop is the one hop the URL is allowed)."""
-    for item, chain, n, _ in counted(ctx):
-        if not multi_hop(chain, n):
-            continue
+    for item, chain, n, labelled in _one_aspect_hops(ctx):
         hops = [
             (i, h)
-            for i, h in enumerate(chain.hops)
-            if h.is_redirect
-            and h.target
-            # A cheap test on the normal forms first: most hops change the page.
-            and may_differ_only_by(normal_form(h.url), normal_form(h.target), label)
-            and difference(h.url, h.target) == label
-            and (want is None or scheme_of(h.target) == want)
+            for i, h, how in labelled
+            if how == label and (want is None or scheme_of(str(h.target)) == want)
         ]
         if not hops:
             continue
