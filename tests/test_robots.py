@@ -62,3 +62,29 @@ def test_decode_robots_caps_and_strips_the_bom() -> None:
     big = b"#" * (ROBOTS_MAX_BYTES + 100) + b"\nDisallow: /"
     assert len(decode_robots(big)) == ROBOTS_MAX_BYTES  # Google stops at 500 KiB
     assert decode_robots(b"\xff\xfe") == "\ufffd\ufffd"
+
+
+def test_pathological_wildcards_are_matched_without_backtracking_blowup() -> None:
+    # Patterns that make a naive regex translation backtrack exponentially: many '*' with a
+    # literal that never matches at the end, tested against long paths. pytest-timeout turns a
+    # blow-up into a failure; the answers themselves follow Google's matching rules.
+    stars = "/" + "*a" * 200 + "*b$"
+    body = (
+        f"User-agent: *\nDisallow: {stars}\nDisallow: /{'*' * 5000}x\n"
+        "Allow: /ok*$\nDisallow: /ok/private$\n"
+    )
+    r = RobotsTxt.from_answer(U, 200, body)
+    long_a = "https://n.test/" + "a" * 4000
+    assert r.allows(long_a, "Googlebot") is True  # no trailing b, no x
+    assert r.allows(long_a + "b", "Googlebot") is False  # ends in b after 200 a's
+    assert r.allows("https://n.test/" + "a" * 4000 + "x", "*") is False
+    assert r.allows("https://n.test/okay", "*") is True
+
+
+def test_many_groups_and_huge_lines_stay_bounded() -> None:
+    # 20,000 groups and a 400 KiB line (under the 500 KiB cap): parsed, the right group wins.
+    groups = "".join(f"User-agent: bot{i}\nDisallow: /b{i}/\n\n" for i in range(20_000))
+    body = groups + "User-agent: Googlebot\nDisallow: /" + "z" * 400_000 + "\n"
+    r = RobotsTxt.from_answer(U, 200, body)
+    assert r.allows("https://n.test/b7/x", "Googlebot") is True
+    assert r.allows("https://n.test/" + "z" * 400_000, "Googlebot") is False
