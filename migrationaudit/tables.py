@@ -108,7 +108,7 @@ def finding_path(result: AuditResult, finding: Finding) -> str:
     return evidence_path(finding.evidence)
 
 
-def _legacy_chains(result: AuditResult) -> Iterator[tuple[str, Chain]]:
+def legacy_chains(result: AuditResult) -> Iterator[tuple[str, Chain]]:
     """Chains in verdict (= input) order, then any chain without a verdict."""
     seen: set[str] = set()
     for v in result.verdicts:
@@ -122,10 +122,10 @@ def _legacy_chains(result: AuditResult) -> Iterator[tuple[str, Chain]]:
             yield url, chain
 
 
-def _header_names(result: AuditResult) -> list[str]:
+def header_names(result: AuditResult) -> list[str]:
     """KEPT_HEADERS always (a stable schema), plus any other header a hop carries."""
     extra: set[str] = set()
-    for _, chain in _legacy_chains(result):
+    for _, chain in legacy_chains(result):
         for h in chain.hops:
             extra.update(k.lower() for k in h.headers)
     return [*KEPT_HEADERS, *sorted(extra - set(KEPT_HEADERS))]
@@ -147,11 +147,11 @@ def hops_frame(result: AuditResult) -> pd.DataFrame:
     A hop shared by several chains appears once per legacy URL. Header columns are named
     ``header_<lower-case name>``; ``page_*`` columns hold the final page's title, canonical
     and meta robots."""
-    names = _header_names(result)
+    names = header_names(result)
     header_columns = {n: f"header_{n}" for n in names}
     columns = [*HOP_COLUMNS, *header_columns.values(), *PAGE_COLUMNS]
     data: dict[str, list[Any]] = {c: [] for c in columns}
-    for legacy, chain in _legacy_chains(result):
+    for legacy, chain in legacy_chains(result):
         for index, h in enumerate(chain.hops):
             data["legacy_url"].append(legacy)
             data["hop_index"].append(index)

@@ -16,8 +16,7 @@ import csv
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from migrationaudit.models import AuditResult, Chain
-from migrationaudit.settings import KEPT_HEADERS
+from migrationaudit.models import AuditResult
 from migrationaudit.tables import (
     FINDING_COLUMNS,
     FORMULA_PREFIXES,
@@ -26,40 +25,19 @@ from migrationaudit.tables import (
     VALUE_COLUMNS,
     VERDICT_COLUMNS,
     finding_path,
+    header_names,
+    legacy_chains,
 )
 
 CHUNK_ROWS = 500  # rows per written chunk
 
 
-def _legacy_chains(result: AuditResult) -> Iterator[tuple[str, Chain]]:
-    """Chains in verdict (= input) order, then any chain without a verdict."""
-    seen: set[str] = set()
-    for v in result.verdicts:
-        chain = result.chains.get(v.url)
-        if chain is not None and v.url not in seen:
-            seen.add(v.url)
-            yield v.url, chain
-    for url, chain in result.chains.items():
-        if url not in seen:
-            seen.add(url)
-            yield url, chain
-
-
-def _header_names(result: AuditResult) -> list[str]:
-    """KEPT_HEADERS always (a stable schema), plus any other header a hop carries."""
-    extra: set[str] = set()
-    for chain in result.chains.values():
-        for h in chain.hops:
-            extra.update(k.lower() for k in h.headers)
-    return [*KEPT_HEADERS, *sorted(extra - set(KEPT_HEADERS))]
-
-
 def _hop_rows(result: AuditResult) -> tuple[list[str], Iterator[Sequence[Any]]]:
-    names = _header_names(result)
+    names = header_names(result)
     columns = [*HOP_COLUMNS, *(f"header_{n}" for n in names), *PAGE_COLUMNS]
 
     def rows() -> Iterator[Sequence[Any]]:
-        for legacy, chain in _legacy_chains(result):
+        for legacy, chain in legacy_chains(result):
             for index, h in enumerate(chain.hops):
                 headers = {k.lower(): v for k, v in h.headers.items()} if h.headers else {}
                 page = h.page
