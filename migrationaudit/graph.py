@@ -25,8 +25,9 @@ legacy chain, sitemap file, sitemap entry, crawled page. The new-site stage adds
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import networkx as nx
@@ -248,10 +249,16 @@ def chain(graph: nx.MultiDiGraph, url: str, max_hops: int) -> Chain:
     """
     nodes: Mapping[str, Mapping[str, Any]] = graph._node
     aliases: Mapping[str, str] = graph.graph.get(ALIASES, {})
+    return follow(url, partial(_lookup, nodes, aliases), max_hops)
+
+
+def follow(url: str, lookup: Callable[[str], Hop | None], max_hops: int) -> Chain:
+    """The walk of :func:`chain` over any store of hop records: ``lookup`` finds the record of
+    a URL (None when it was never fetched). The fixes planner walks a plain dict with it."""
     hops: list[Hop] = []
     seen: set[str] = set()
     current = url
-    hop = _lookup(nodes, aliases, current)
+    hop = lookup(current)
     while True:
         if hop is None:
             return Chain(url, tuple(hops), Outcome.INCOMPLETE, missing=current)
@@ -263,7 +270,7 @@ def chain(graph: nx.MultiDiGraph, url: str, max_hops: int) -> Chain:
             outcome = Outcome.ERROR if hop.kind is HopKind.NETWORK_ERROR else Outcome.FINAL
             return Chain(url, tuple(hops), outcome)
         current = hop.target
-        hop = _lookup(nodes, aliases, current)
+        hop = lookup(current)
         if current in seen or (hop is not None and hop.url in seen):
             return Chain(url, tuple(hops), Outcome.LOOP, loop_at=current)
         if len(hops) > max_hops:

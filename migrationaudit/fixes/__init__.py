@@ -28,7 +28,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from migrationaudit.errors import ReportError
-from migrationaudit.models import AuditResult, Chain, Hop, HopKind, Outcome, Verdict
+from migrationaudit.graph import follow
+from migrationaudit.models import AuditResult, Chain, Hop, Outcome, Verdict
 from migrationaudit.settings import HARD_MAX_HOPS
 from migrationaudit.urls import normalize
 
@@ -137,26 +138,7 @@ class _Resolver:
         return hop
 
     def follow(self, url: str) -> Chain:
-        hops: list[Hop] = []
-        seen: set[str] = set()
-        current = url
-        hop = self.lookup(current)
-        while True:
-            if hop is None:
-                return Chain(url, tuple(hops), Outcome.INCOMPLETE, missing=current)
-            hops.append(hop)
-            seen.add(hop.url)
-            if hop.kind is HopKind.OFFSITE:
-                return Chain(url, tuple(hops), Outcome.OFFSITE)
-            if not hop.is_redirect or hop.target is None:
-                kind = Outcome.ERROR if hop.kind is HopKind.NETWORK_ERROR else Outcome.FINAL
-                return Chain(url, tuple(hops), kind)
-            current = hop.target
-            hop = self.lookup(current)
-            if current in seen or (hop is not None and hop.url in seen):
-                return Chain(url, tuple(hops), Outcome.LOOP, loop_at=current)
-            if len(hops) > self.max_hops:
-                return Chain(url, tuple(hops), Outcome.HOP_LIMIT)
+        return follow(url, self.lookup, self.max_hops)
 
 
 class _Planner:
