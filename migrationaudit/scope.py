@@ -42,8 +42,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from migrationaudit.access import DEFAULT_PORTS, origin_of
+from migrationaudit.access import host_key as name_key
+
 SCOPE_FILE = "scope.json"
-DEFAULT_PORTS = {"http": 80, "https": 443}
 ALLOW_HINT = "name the host in the inputs or with --allow-host to audit it"
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -112,11 +114,7 @@ def host_key(host: str) -> str:
     ip = ip_of(host)
     if ip is not None:
         return str(ip)
-    host = host.strip().strip("[]").rstrip(".").lower()
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return host
+    return name_key(host.strip())
 
 
 def www_twin(key: str) -> str | None:
@@ -198,16 +196,13 @@ def parse_allow_host(text: str) -> tuple[str, int | None]:
 
 
 def _split(url: str) -> tuple[str, str, int] | None:
-    """(scheme, host key, port) of an http(s) URL, the port made explicit."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
+    """(scheme, host key, port) of an http(s) URL, the port made explicit; IP hosts in their
+    canonical form (``0x7f000001`` is ``127.0.0.1``)."""
+    origin = origin_of(url.strip())
+    if origin is None:
         return None
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS or not parts.hostname:
-        return None
-    return scheme, host_key(parts.hostname), port or DEFAULT_PORTS[scheme]
+    scheme, host, port = origin
+    return scheme, host_key(host), port
 
 
 def _shown(key: str, port: int | None) -> str:

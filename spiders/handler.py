@@ -60,7 +60,7 @@ from scrapy.http import Headers, Request, Response
 from scrapy.logformatter import LogFormatter
 from scrapy.responsetypes import responsetypes
 
-from migrationaudit.access import OriginKey, origin_of
+from migrationaudit.access import OriginKey, host_key, origin_of
 from migrationaudit.scope import Scope, blocked_message, ip_of
 from migrationaudit.settings import MAX_BODY, RETRY_AFTER_MAX, TIMEOUT, ConnectTo
 from migrationaudit.spiders.compression import body_cap, decode_body
@@ -158,7 +158,7 @@ class ConnectToResolver(AbstractResolver):
         fallback: AbstractResolver | None = None,
         explicit: Callable[[str], bool] | None = None,
     ) -> None:
-        self._entries = {(_host_key(e.host), e.port): e for e in entries}
+        self._entries = {(host_key(e.host), e.port): e for e in entries}
         self._fallback = fallback
         self._explicit = explicit
         # Permanent failures (NXDOMAIN), remembered: a decommissioned host with thousands of
@@ -176,7 +176,7 @@ class ConnectToResolver(AbstractResolver):
     async def _resolve(
         self, host: str, port: int, family: socket.AddressFamily
     ) -> list[ResolveResult]:
-        entry = self._entries.get((_host_key(host), port))
+        entry = self._entries.get((host_key(host), port))
         if entry is None:
             return await self._system(host, port, family)
         addr = entry.addr.strip("[]")
@@ -202,7 +202,7 @@ class ConnectToResolver(AbstractResolver):
     async def _system(
         self, host: str, port: int, family: socket.AddressFamily
     ) -> list[ResolveResult]:
-        key = (_host_key(host), port)
+        key = (host_key(host), port)
         failed = self._failed.get(key)
         if failed is not None and time.monotonic() - failed[0] < NEGATIVE_DNS_TTL:
             raise socket.gaierror(failed[1], failed[2])
@@ -237,16 +237,6 @@ def checked_addresses(host: str, found: list[ResolveResult]) -> list[ResolveResu
     if not kept and reason is not None:
         raise HopDownloadError(_short(reason), transient=False)
     return kept
-
-
-def _host_key(host: str) -> str:
-    """Compare hosts the way DNS does: case-free, no trailing dot, IDNs as punycode (Scrapy
-    sends ``xn--bcher-kva.example`` for a ConnectTo written as ``bücher.example``)."""
-    host = host.strip("[]").rstrip(".").lower()
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return host
 
 
 def describe_error(exc: BaseException, timeout: float) -> HopDownloadError:
