@@ -1,22 +1,31 @@
 # The two commands of the README's quick start:
-#   make demo   create .venv, install migrationaudit, audit the built-in demo (no internet)
-#   make test   create .venv, install migrationaudit with its test tools + Chromium, run the tests
+#   make demo   create .venv from requirements.lock, audit the built-in demo (no internet)
+#   make test   create .venv from requirements-test.lock (+ Chromium, nginx), run the tests
+# Installs come from the locks (every version pinned, every file hashed), so a release of a
+# dependency elsewhere cannot break a clean clone. `make lock` refreshes them; `make test-latest`
+# runs the suite against the newest versions pyproject.toml allows (drift, seen by us first).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+LATEST ?= .venv-latest
+UV_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --quiet \
+	pyproject.toml requirements-build.in
 
-.PHONY: demo test setup setup-test browser lint readme clean
+.PHONY: demo test setup setup-test browser lint typecheck readme docs lock test-latest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The lock holds pip, setuptools and wheel too: the package is installed without build
+# isolation and without dependency resolution, so nothing unpinned reaches the venv.
 setup: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 
 setup-test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 
 browser:
 	bash scripts/install-system-deps.sh
@@ -31,8 +40,24 @@ test: setup-test browser
 lint: setup-test
 	$(BIN)/ruff check migrationaudit spiders reports tests
 
-readme: setup
+readme: setup-test
 	$(BIN)/python scripts/update_readme.py
 
+docs: setup-test
+	$(BIN)/python scripts/update_readme.py
+	$(BIN)/mkdocs build --strict --site-dir site
+
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(UV_COMPILE) -o requirements.lock
+	$(UV_COMPILE) --extra test -o requirements-test.lock
+
+test-latest: browser
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[test]'
+	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/versions.txt
+	$(LATEST)/bin/python -m pytest $(PYTEST_ARGS)
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info migration-report
+	rm -rf $(VENV) $(LATEST) build dist *.egg-info migration-report site

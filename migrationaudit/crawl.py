@@ -166,7 +166,9 @@ def _start_child(
     the secrets line. The stdin pipe stays open: its EOF tells the child we are gone.
     ``lock``: the run directory's lock descriptor, inherited, so the child keeps the lock
     when we are killed (an orphan closing down still owns the run directory)."""
-    cmd = [sys.executable, "-m", "migrationaudit.crawl", str(run_dir), "--secrets-stdin"]
+    # -P: the current folder is not put on sys.path, so the child imports the installed
+    # package, never a migrationaudit/ (or scrapy/) folder where the audit was started (CWE-427).
+    cmd = [sys.executable, "-P", "-m", "migrationaudit.crawl", str(run_dir), "--secrets-stdin"]
     if resume:
         cmd.append("--resume")
     env = {**os.environ, _CHILD_ENV: "1", "PYTHONUNBUFFERED": "1"}

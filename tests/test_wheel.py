@@ -63,8 +63,10 @@ def test_wheel_contains_spiders_templates_and_samples(wheel: Path) -> None:
     assert not any(n.startswith(("tests/", "spiders/", "reports/")) for n in names)
 
 
-def test_demo_runs_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None:
-    env_dir = tmp_path / "venv"
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv with the wheel installed (not editable); its directory."""
+    env_dir = tmp_path_factory.mktemp("venv")
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
     subprocess.run(
@@ -83,15 +85,25 @@ def test_demo_runs_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None
         ).stdout.strip()
     )
     (site / "zz_test_deps.pth").write_text(sysconfig.get_path("purelib") + "\n", encoding="utf-8")
-    work = tmp_path / "empty"
-    work.mkdir()
-    proc = subprocess.run(
-        [str(env_dir / "bin" / "migrationaudit"), "demo", "--out", "report"],
-        cwd=work,
+    return env_dir
+
+
+def run_demo(env_dir: Path, cwd: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(env_dir / "bin" / "migrationaudit"), "demo", "--out", str(out)],
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_demo_runs_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
+    env_dir = installed
+    py = env_dir / "bin" / "python"
+    work = tmp_path / "empty"
+    work.mkdir()
+    proc = run_demo(env_dir, work, work / "report")
     assert proc.returncode == 0, proc.stderr
     where = subprocess.run(
         [str(py), "-c", "import migrationaudit.spiders.hop as h; print(h.__file__)"],
@@ -105,3 +117,38 @@ def test_demo_runs_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None
     data = json.loads((work / "report" / "findings.json").read_text(encoding="utf-8"))
     assert data["summary"]["legacy_urls"] > 40
     assert "report.html" in proc.stdout
+
+
+def test_the_wheel_runs_an_audit_from_the_source_checkout(installed: Path, tmp_path: Path) -> None:
+    # The repository root holds ./migrationaudit/ (the source tree, where spiders/ is not inside
+    # the package): the crawl child must import the wheel, not the folder it was started in.
+    proc = run_demo(installed, ROOT, tmp_path / "report")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "report" / "findings.json").is_file()
+
+
+def test_a_planted_package_in_the_current_folder_is_never_executed(
+    installed: Path, tmp_path: Path
+) -> None:
+    # An audit run inside a checked-out website repository must never import code from it
+    # (CWE-427): a migrationaudit/ package there writes a marker if anything imports it.
+    work = tmp_path / "website"
+    marker = tmp_path / "PLANTED-CODE-RAN"
+    for pkg in ("migrationaudit", "migrationaudit/crawl", "scrapy", "twisted"):
+        (work / pkg).mkdir(parents=True)
+        (work / pkg / "__init__.py").write_text(
+            f"open({str(marker)!r}, 'a').write({pkg!r} + '\\n')\n", encoding="utf-8"
+        )
+    (work / "migrationaudit" / "crawl.py").write_text(
+        f"open({str(marker)!r}, 'a').write('crawl.py\\n')\n", encoding="utf-8"
+    )
+    proc = run_demo(installed, work, tmp_path / "report")
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists(), marker.read_text(encoding="utf-8")
+    # the same planted code does run when a plain `python -m` is started in that folder, so
+    # the check above can fail
+    subprocess.run(
+        [str(installed / "bin" / "python"), "-m", "migrationaudit.crawl", "--help"],
+        cwd=work, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert marker.exists()

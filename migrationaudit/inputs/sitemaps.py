@@ -16,11 +16,12 @@ local file that cannot be read at all (:class:`~migrationaudit.errors.InputError
 
 from __future__ import annotations
 
-import io
 import re
+from collections.abc import Iterable
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -34,8 +35,10 @@ TEXT = "text"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_ERRORS = 5  # error messages kept per file (the count is always kept)
+_ENTRY_END = re.compile(rb"</(?:[\w.-]+:)?(?:url|sitemap)\s*>")
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _INFLATE_CHUNK = 1024 * 1024
+_FEED_CHUNK = 256 * 1024  # bytes handed to the XML parser at a time
 _SNIFF = 4096  # bytes looked at to tell a text sitemap from binary junk
 
 
@@ -204,9 +207,8 @@ def _parse_xml(data: bytes, b: _Builder) -> str | None:
         # start. Refused before lxml sees it.
         b.error("DOCTYPE or ENTITY declaration refused (sitemaps have none)")
         return None
-    fmt: str | None = None
-    context = etree.iterparse(
-        io.BytesIO(data),
+    state = _XmlState(b)
+    parser = etree.XMLPullParser(
         events=("start", "end"),
         resolve_entities=False,
         no_network=True,
@@ -215,37 +217,92 @@ def _parse_xml(data: bytes, b: _Builder) -> str | None:
         remove_comments=True,
         remove_pis=True,
     )
-    depth = 0
-    alternates: list[tuple[str, str]] = []
-    loc: tuple[str, int] | None = None
+    # Fed in chunks and drained after each one, and drained once more after a syntax error:
+    # the entries read before a cut (a capped or truncated file) are kept whatever lxml
+    # version reads them (iterparse over the whole buffer drops them from lxml 6.2 on, where
+    # the error is raised before the events already parsed are handed out).
     try:
-        for event, el in context:
+        view = memoryview(data)
+        for start in range(0, len(data), _FEED_CHUNK):
+            parser.feed(bytes(view[start : start + _FEED_CHUNK]))
+            if not state.take(parser.read_events()):
+                return None
+        parser.close()
+    except etree.XMLSyntaxError as exc:
+        line = exc.position[0] if exc.position else 0
+        # After an error libxml2 closes the open elements itself: an entry whose closing tag
+        # is not in the bytes before the error (a <loc> cut mid-URL) is not an entry.
+        state.limit = len(_ENTRY_END.findall(data, 0, _offset(data, exc.position)))
+        if not state.take(parser.read_events()):
+            return None
+        msg = str(exc.msg) if exc.msg else str(exc)
+        b.error(f"malformed XML at line {line}: {msg[:200]}")
+        return state.fmt
+    if not state.take(parser.read_events()):
+        return None
+    return state.fmt
+
+
+def _offset(data: bytes, position: tuple[int, int] | None) -> int:
+    """Byte offset of a (line, column) position that lxml reports (1-based), or the end."""
+    if not position or position[0] < 1:
+        return len(data)
+    line, column = position
+    start = 0
+    for _ in range(line - 1):
+        start = data.find(b"\n", start) + 1
+        if start == 0:
+            return len(data)
+    return min(len(data), start + max(column - 1, 0))
+
+
+class _XmlState:
+    """The streaming reader's place in a sitemap: depth, format, the <loc> and alternates of
+    the entry being read."""
+
+    def __init__(self, b: _Builder) -> None:
+        self.b = b
+        self.fmt: str | None = None
+        self.depth = 0
+        self.alternates: list[tuple[str, str]] = []
+        self.loc: tuple[str, int] | None = None
+        self.closed = 0  # </url> and </sitemap> read
+        self.limit: int | None = None  # closing tags really in the data (after an error)
+
+    def take(self, events: Iterable[tuple[str, Any]]) -> bool:
+        """Read parsed events; False when the root says this is not a sitemap."""
+        b = self.b
+        for event, el in events:
             ns, name = _local(el.tag)
             if event == "start":
-                depth += 1
-                if depth == 1:
+                self.depth += 1
+                if self.depth == 1:
                     if name == "urlset":
-                        fmt = URLSET
+                        self.fmt = URLSET
                     elif name == "sitemapindex":
-                        fmt = INDEX
+                        self.fmt = INDEX
                     else:
                         b.error(f"not a sitemap: the root element is <{name or el.tag}>")
-                        return None
+                        return False
                 continue
-            depth -= 1
+            self.depth -= 1
+            depth = self.depth
             if depth == 2 and name == "loc":
-                loc = ((el.text or ""), el.sourceline or 0)
-            elif depth == 2 and name == "link" and ns == XHTML_NS and fmt == URLSET:
+                self.loc = ((el.text or ""), el.sourceline or 0)
+            elif depth == 2 and name == "link" and ns == XHTML_NS and self.fmt == URLSET:
                 rel = (el.get("rel") or "").lower().split()
                 lang, href = el.get("hreflang"), el.get("href")
                 if "alternate" in rel and lang and href:
-                    alternates.append((lang.strip(), href.strip()))
+                    self.alternates.append((lang.strip(), href.strip()))
             elif depth == 1 and name in ("url", "sitemap"):
-                if loc is None:
+                self.closed += 1
+                if self.limit is not None and self.closed > self.limit:
+                    return True
+                if self.loc is None:
                     b.error(f"line {el.sourceline or 0}: <{name}> without <loc>")
                 else:
-                    b.add(loc[0], loc[1], tuple(alternates))
-                loc, alternates = None, []
+                    b.add(self.loc[0], self.loc[1], tuple(self.alternates))
+                self.loc, self.alternates = None, []
             if depth <= 1:
                 # Free what was read: a 50,000-entry file never sits in memory as a tree.
                 el.clear(keep_tail=False)
@@ -253,11 +310,7 @@ def _parse_xml(data: bytes, b: _Builder) -> str | None:
                 if parent is not None:
                     while el.getprevious() is not None:
                         del parent[0]
-    except etree.XMLSyntaxError as exc:
-        line = exc.position[0] if exc.position else 0
-        msg = str(exc.msg) if exc.msg else str(exc)
-        b.error(f"malformed XML at line {line}: {msg[:200]}")
-    return fmt
+        return True
 
 
 def _parse_text(data: bytes, b: _Builder) -> str | None:
