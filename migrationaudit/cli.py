@@ -20,11 +20,11 @@ from typing import Any, NoReturn
 import click
 
 from migrationaudit import __version__, settings
-from migrationaudit.access import HostRewrite, parse_auth, parse_header
+from migrationaudit.web.access import HostRewrite, parse_auth, parse_header
 from migrationaudit.config import Checked, Duration, config_option
 from migrationaudit.errors import ConfigError, MigrationAuditError, ReportError
 from migrationaudit.models import AuditResult, Severity
-from migrationaudit.scope import parse_allow_host
+from migrationaudit.web.scope import parse_allow_host
 from migrationaudit.settings import CheckOptions, ConnectTo, CrawlOptions, SiteOptions
 
 EXIT_OK, EXIT_GATE, EXIT_ERROR = 0, 1, 2
@@ -977,7 +977,7 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
     import tempfile
 
     from migrationaudit.pipeline import AuditRequest, run_audit
-    from migrationaudit.scenario import ScenarioServer, load_site
+    from migrationaudit.demo.scenario import ScenarioServer, load_site
     from migrationaudit.sitecheck import case_options
 
     here = demo_dir()

@@ -8,7 +8,7 @@ A run directory holds::
 
     seeds.txt    one URL a line (written here)
     job.json     the CrawlOptions (written here)
-    scope.json   the hosts the audit may request (migrationaudit.scope; written here)
+    scope.json   the hosts the audit may request (migrationaudit.web.scope; written here)
     hops.jsonl   one Hop.to_dict() JSON object a line, appended and flushed as they arrive
     crawl.json   {"seeds", "fetched", "finished", "complete", "elapsed_s", "interrupted"}
                  (written last)
@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from migrationaudit.access import (
+from migrationaudit.web.access import (
     OriginKey,
     origin_of,
     parse_rewrites,
@@ -64,7 +64,7 @@ from migrationaudit.access import (
 )
 from migrationaudit.errors import ConfigError, CrawlError, InputError, ReportError
 from migrationaudit.models import Hop
-from migrationaudit.scope import SCOPE_FILE, Scope, scope_of
+from migrationaudit.web.scope import SCOPE_FILE, Scope, scope_of
 from migrationaudit.settings import WORKER_MIN_SEEDS, ConnectTo, CrawlOptions
 from migrationaudit.sitework import ENDED_FILE as SITE_ENDED_FILE
 from migrationaudit.sitework import RECORDS_FILE as SITE_RECORDS_FILE
@@ -207,7 +207,7 @@ def run_crawl(
 ) -> CrawlSummary:
     """Crawl ``seeds`` hop by hop into ``run_dir`` (see the module docstring).
 
-    Only URLs in the audit's scope are requested (:mod:`migrationaudit.scope`): the hosts of
+    Only URLs in the audit's scope are requested (:mod:`migrationaudit.web.scope`): the hosts of
     the seeds, of ``options`` (``connect_to``, ``rewrite_host``), of the run's site job
     (``--crawl``, sitemaps) and of ``scope`` (what else the inputs name, ``--allow-host``);
     a resumed run keeps the hosts its run directory named before. Written to ``scope.json``.
@@ -1019,7 +1019,7 @@ def _watch_parent() -> None:
 
 def _read_secrets() -> dict[OriginKey, list[tuple[str, str]]]:
     """The first line of stdin (raw reads: the parent watcher reads the same descriptor)."""
-    from migrationaudit.access import scoped_from_wire
+    from migrationaudit.web.access import scoped_from_wire
 
     buf = bytearray()
     while not buf.endswith(b"\n"):

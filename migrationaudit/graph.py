@@ -33,7 +33,7 @@ from typing import Any
 import networkx as nx
 
 from migrationaudit.models import Chain, Hop, HopKind, Outcome
-from migrationaudit.plainurls import normal_form
+from migrationaudit.web.plainurls import normal_form
 
 # G.graph key of {normalize(url): url} for fetched URLs whose spelling differs from their
 # normal form, so that a Location written differently (``HTTP://Host:80/a``) still finds the
@@ -215,7 +215,7 @@ def referrers(graph: nx.MultiDiGraph, url: str, kind: str) -> list[tuple[str, di
 
 def lookup(graph: nx.DiGraph, url: str) -> Hop | None:
     """The hop record of ``url``: exact spelling first, then any fetched URL equal to it after
-    :func:`~migrationaudit.urls.normalize`. None when it was never fetched."""
+    :func:`~migrationaudit.web.urls.normalize`. None when it was never fetched."""
     return _lookup(graph._node, graph.graph.get(ALIASES, {}), url)
 
 

@@ -33,7 +33,7 @@ from migrationaudit.models import (
     Verdict,
 )
 from migrationaudit.runstore import begin_run, save_inputs, save_run_info
-from migrationaudit.scope import Scope, scope_of
+from migrationaudit.web.scope import Scope, scope_of
 from migrationaudit.settings import FAIL_ON, OUT_DIR, CheckOptions, CrawlOptions, SiteOptions
 from migrationaudit.sitecheck import SiteRun, all_legacy, check_local_files, old_sitemap_legacy
 from migrationaudit.sitecheck import attach as attach_site
@@ -42,7 +42,7 @@ from migrationaudit.sitecheck import plan as plan_site
 from migrationaudit.sitecheck import prepare as prepare_site
 from migrationaudit.sitecheck import read_records as read_site_records
 from migrationaudit.sitecheck import saved_options as saved_site_options
-from migrationaudit.urls import is_http
+from migrationaudit.web.urls import is_http
 from migrationaudit.verdicts import build_verdicts
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ def load_inputs(req: AuditRequest) -> Inputs:
 def audit_scope(req: AuditRequest, inputs: Inputs) -> Scope:
     """The hosts the inputs name besides the legacy URLs (which the crawl names itself): the
     map's targets, ``--crawl`` / ``--sitemap`` / ``--old-sitemap`` URLs, ``--new-host``,
-    ``--staging-host`` and ``--allow-host`` (see :mod:`migrationaudit.scope`)."""
+    ``--staging-host`` and ``--allow-host`` (see :mod:`migrationaudit.web.scope`)."""
     site = req.site
     urls = [r.expected_target for r in inputs.rules if r.expected_target]
     urls += [u for u in (*site.crawl, *site.sitemaps, *site.old_sitemaps) if is_http(u)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from migrationaudit import __version__
-from migrationaudit.access import ScopedHeader
+from migrationaudit.web.access import ScopedHeader
 from migrationaudit.models import Severity
 
 MAX_HOPS = 10  # Googlebot follows at most 10 hops

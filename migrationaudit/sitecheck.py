@@ -43,7 +43,7 @@ from migrationaudit.inputs.sitemaps import INDEX, SitemapEntry, read_sitemap_fil
 from migrationaudit.models import Chain, LegacyURL, Origin, RedirectRule
 from migrationaudit.settings import SiteOptions
 from migrationaudit.sitework import RECORDS_FILE, SiteJob, site_of
-from migrationaudit.urls import host_of, is_http, normalize
+from migrationaudit.web.urls import host_of, is_http, normalize
 
 # Why a rule that needs part of the new site's side is skipped.
 NO_SITE_STAGE = "the new-site stage did not run"

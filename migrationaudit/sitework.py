@@ -47,7 +47,7 @@ from migrationaudit.inputs.sitemaps import (
     read_sitemap_file,
 )
 from migrationaudit.models import Hop
-from migrationaudit.scope import Scope
+from migrationaudit.web.scope import Scope
 from migrationaudit.settings import (
     CRAWL_DEPTH,
     CRAWL_MAX_PAGES,
@@ -55,7 +55,7 @@ from migrationaudit.settings import (
     SITEMAP_MAX_BYTES,
     SITEMAP_MAX_DEPTH,
 )
-from migrationaudit.urls import host_of, is_http, normalize, www_variant
+from migrationaudit.web.urls import host_of, is_http, normalize, www_variant
 
 JOB_FILE = "site-job.json"
 RECORDS_FILE = "site.jsonl"
@@ -262,7 +262,7 @@ class SiteWork:
     # not fetched again), by URL.
     restored_robots: dict[str, str] = field(default_factory=dict)
     restored_sitemaps: dict[str, SitemapDoc] = field(default_factory=dict)
-    # The audit's scope (migrationaudit.scope): the URLs a sitemap of an in-scope host lists
+    # The audit's scope (migrationaudit.web.scope): the URLs a sitemap of an in-scope host lists
     # join it (not as explicit hosts). None: no scope (every URL may be requested).
     scope: Scope | None = None
     # A peer (--workers): called once with the robots.txt URL of each new-site origin met,

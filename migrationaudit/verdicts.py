@@ -20,7 +20,7 @@ from migrationaudit.models import (
     Severity,
     Verdict,
 )
-from migrationaudit.plainurls import normal_form as normalize
+from migrationaudit.web.plainurls import normal_form as normalize
 
 OK = "ok"
 INCOMPLETE = "incomplete"

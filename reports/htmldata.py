@@ -45,7 +45,7 @@ from migrationaudit.models import (
 from migrationaudit.reports.charts import status_key
 from migrationaudit.reports.common import display_text, host_of, safe_href, triage_of
 from migrationaudit.tables import finding_chain
-from migrationaudit.urls import normalize
+from migrationaudit.web.urls import normalize
 
 VERDICT_ORDER = ("ok", "notice", "warning", "error", "incomplete")
 SEVERITY_ORDER = ("notice", "warning", "error")

@@ -12,7 +12,7 @@ stable message ("connection refused", "timeout after 30s", "dns: ...", "tls: ...
 :class:`ConnectToResolver` implements :class:`~migrationaudit.settings.ConnectTo`: a request
 for HOST:PORT connects to ADDR:CONNECT_PORT while the URL, Host header and TLS SNI keep HOST.
 It also applies the audit's address policy (``crawler.migrationaudit_scope``, see
-:mod:`migrationaudit.scope`): a host the inputs do not name is only connected to on public
+:mod:`migrationaudit.web.scope`): a host the inputs do not name is only connected to on public
 addresses; otherwise the request fails with "blocked: HOST resolves to ADDR (loopback); ...".
 
 TLS is verified against the system store (``ssl.create_default_context()``), plus the PEM
@@ -60,8 +60,8 @@ from scrapy.http import Headers, Request, Response
 from scrapy.logformatter import LogFormatter
 from scrapy.responsetypes import responsetypes
 
-from migrationaudit.access import OriginKey, host_key, origin_of
-from migrationaudit.scope import Scope, blocked_message, ip_of
+from migrationaudit.web.access import OriginKey, host_key, origin_of
+from migrationaudit.web.scope import Scope, blocked_message, ip_of
 from migrationaudit.settings import MAX_BODY, RETRY_AFTER_MAX, TIMEOUT, ConnectTo
 from migrationaudit.spiders.compression import body_cap, decode_body
 
@@ -146,7 +146,7 @@ class ConnectToResolver(AbstractResolver):
     aiohttp keeps the URL's host for the Host header, the pool key and TLS SNI, so only the
     socket address changes, exactly like ``curl --connect-to``.
 
-    ``explicit`` (the audit's scope, :mod:`migrationaudit.scope`): a host for which it says
+    ``explicit`` (the audit's scope, :mod:`migrationaudit.web.scope`): a host for which it says
     False only gets its public addresses; when it has none, resolving it raises a
     non-transient :class:`HopDownloadError` ``blocked: ...``. The check sits here, where
     every result is produced, so aiohttp's DNS cache only ever holds checked addresses and a

@@ -6,7 +6,7 @@ resolved target, kept headers, page facts), is written as one JSON line to
 target is scheduled if it was not fetched yet. Loops simply stop (a URL is fetched once);
 the graph layer finds the cycle. Every URL reached ends on a record: a non-http(s) target or
 an unparsable URL gets a synthetic network-error Hop, a failed download a network-error Hop.
-A URL outside the audit's scope (``RUN_DIR/scope.json``, :mod:`migrationaudit.scope`) gets an
+A URL outside the audit's scope (``RUN_DIR/scope.json``, :mod:`migrationaudit.web.scope`) gets an
 offsite Hop (its ``error`` says why) and is never requested.
 
 With ``--rewrite-host`` each URL is requested on its staging host and the record is mapped
@@ -40,10 +40,10 @@ from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from twisted.internet.defer import CancelledError as TwistedCancelledError
 from twisted.python.failure import Failure
 
-from migrationaudit.access import HostRewriter, parse_rewrites
-from migrationaudit.location import mask_userinfo, resolve_location
+from migrationaudit.web.access import HostRewriter, parse_rewrites
+from migrationaudit.web.location import mask_userinfo, resolve_location
 from migrationaudit.models import Hop, HopKind, PageFacts
-from migrationaudit.scope import Scope
+from migrationaudit.web.scope import Scope
 from migrationaudit.settings import (
     KEPT_HEADERS,
     MAX_HOPS,

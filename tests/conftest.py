@@ -11,7 +11,7 @@ import pytest
 
 from migrationaudit.crawl import LOG_FILE, CrawlSummary, read_hops, run_crawl
 from migrationaudit.models import Hop
-from migrationaudit.scenario import ScenarioServer, Site, parse_site
+from migrationaudit.demo.scenario import ScenarioServer, Site, parse_site
 from migrationaudit.settings import CrawlOptions
 
 ServerFactory = Callable[..., ScenarioServer]

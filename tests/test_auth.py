@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from migrationaudit.access import (
+from migrationaudit.web.access import (
     Secret,
     origin_of,
     parse_auth,
@@ -23,7 +23,7 @@ from migrationaudit.access import (
     scope_headers,
 )
 from migrationaudit.crawl import options_from_dict, options_to_dict
-from migrationaudit.scenario import ScenarioServer
+from migrationaudit.demo.scenario import ScenarioServer
 from migrationaudit.settings import CrawlOptions
 
 if TYPE_CHECKING:

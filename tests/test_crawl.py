@@ -29,7 +29,7 @@ from migrationaudit.crawl import (
 )
 from migrationaudit.errors import CrawlError, InputError
 from migrationaudit.models import Hop, HopKind
-from migrationaudit.scenario import ScenarioServer, parse_site
+from migrationaudit.demo.scenario import ScenarioServer, parse_site
 from migrationaudit.settings import ConnectTo
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ import pytest
 
 from migrationaudit.crawl import HOPS_FILE, JOB_FILE, SUMMARY_FILE
 from migrationaudit.runstore import INPUTS_FILE, RUN_FILE
-from migrationaudit.scenario import ScenarioServer, parse_site
+from migrationaudit.demo.scenario import ScenarioServer, parse_site
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD, NEW = "http://old.example", "http://new.example"

@@ -52,9 +52,9 @@ from migrationaudit.models import (
     Severity,
 )
 from migrationaudit.pipeline import Inputs, judge
-from migrationaudit.scenario import ScenarioServer, parse_site
+from migrationaudit.demo.scenario import ScenarioServer, parse_site
 from migrationaudit.settings import CheckOptions
-from migrationaudit.urls import normalize
+from migrationaudit.web.urls import normalize
 
 OLD, N = "http://old.example", "https://new.example"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from migrationaudit.scenario import ScenarioServer, load_site
+from migrationaudit.demo.scenario import ScenarioServer, load_site
 from migrationaudit.sitecheck import case_args
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_maps"

@@ -25,7 +25,7 @@ from migrationaudit.graph import (
 )
 from migrationaudit.models import Hop
 from migrationaudit.settings import CheckOptions
-from migrationaudit.urls import normalize
+from migrationaudit.web.urls import normalize
 
 try:
     from tests.checks.conftest import hop, legacy_of

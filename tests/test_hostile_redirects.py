@@ -287,7 +287,7 @@ def test_backslash_forms_follow_the_browser_reading(audit: Audit) -> None:
 
 
 def test_out_of_scope_forms_never_reach_the_canary(audit: Audit) -> None:
-    # Needs the scope policy (migrationaudit/scope.py, spiders/hop.py): localhost is not
+    # Needs the scope policy (migrationaudit/web/scope.py, spiders/hop.py): localhost is not
     # named in the inputs, so the browser reading of the backslash forms is recorded, not
     # requested. Without the policy the canary receives GET / and GET /x.
     audit.canary.assert_silent()

@@ -1,4 +1,4 @@
-"""Location headers read as browsers read them (migrationaudit.location), the disagreements
+"""Location headers read as browsers read them (migrationaudit.web.location), the disagreements
 with RFC 3986 flagged, the spider's use of it, and the two rules built on it
 (``unsafe-redirect-scheme``, ``ambiguous-location``)."""
 
@@ -8,7 +8,7 @@ import pytest
 from checks.conftest import findings, fired, hop, make_ctx, rules_for
 from scrapy.http import Headers, Response
 
-from migrationaudit.location import (
+from migrationaudit.web.location import (
     browser_reading,
     mask_userinfo,
     resolve_location,

@@ -1,4 +1,4 @@
-"""The fast paths of migrationaudit.plainurls give exactly what migrationaudit.urls gives."""
+"""The fast paths of migrationaudit.web.plainurls give exactly what migrationaudit.web.urls gives."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from migrationaudit import plainurls, urls
+from migrationaudit.web import plainurls
+from migrationaudit.web import urls
 from migrationaudit.inputs.robots import robots_url
 
 SCHEMES = ("http", "https", "HTTP", "Https", "ftp", "mailto", "")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from migrationaudit.scenario import RequestLog, ScenarioServer, parse_site
+from migrationaudit.demo.scenario import RequestLog, ScenarioServer, parse_site
 from migrationaudit.spiders.handler import parse_retry_after
 
 if TYPE_CHECKING:

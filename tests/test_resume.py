@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from migrationaudit.crawl import HOPS_FILE, _drop_cut_off_record, read_hops, run_crawl
-from migrationaudit.scenario import ScenarioServer, parse_site
+from migrationaudit.demo.scenario import ScenarioServer, parse_site
 from migrationaudit.settings import CrawlOptions
 from migrationaudit.spiders.hop import ChainProgress
 

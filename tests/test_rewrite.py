@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from migrationaudit.access import HostRewrite, HostRewriter, parse_rewrites
+from migrationaudit.web.access import HostRewrite, HostRewriter, parse_rewrites
 from migrationaudit.models import Hop, HopKind, PageFacts
-from migrationaudit.scenario import ScenarioServer
+from migrationaudit.demo.scenario import ScenarioServer
 from migrationaudit.spiders.hop import map_back
 
 if TYPE_CHECKING:

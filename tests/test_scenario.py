@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from migrationaudit.errors import InputError
-from migrationaudit.scenario import (
+from migrationaudit.demo.scenario import (
     Route,
     ScenarioServer,
     Site,
@@ -281,7 +281,7 @@ def test_module_serves_until_interrupted(tmp_path: Path) -> None:
     path = tmp_path / "site.json"
     path.write_text(json.dumps({"routes": [{"url": "http://a.example/", "title": "A"}]}))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "migrationaudit.scenario", str(path)],
+        [sys.executable, "-m", "migrationaudit.demo.scenario", str(path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

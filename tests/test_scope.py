@@ -1,4 +1,4 @@
-"""The audit's scope (migrationaudit.scope): only hosts the inputs name are requested, and a
+"""The audit's scope (migrationaudit.web.scope): only hosts the inputs name are requested, and a
 host they do not name is never connected to on a loopback, private, link-local or metadata
 address, whatever notation or DNS trick leads there.
 
@@ -29,7 +29,7 @@ from migrationaudit.cli import main
 from migrationaudit.config import KEYS
 from migrationaudit.graph import build_graph, chains_for
 from migrationaudit.models import Hop, HopKind, LegacyURL, Origin, Outcome, RedirectRule
-from migrationaudit.scope import (
+from migrationaudit.web.scope import (
     Scope,
     blocked_kind,
     host_key,

@@ -21,7 +21,7 @@ import pytest
 import trustme
 
 from migrationaudit.models import HopKind
-from migrationaudit.scenario import ScenarioServer
+from migrationaudit.demo.scenario import ScenarioServer
 from migrationaudit.settings import ConnectTo
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def site() -> Iterator[ScenarioServer]:
 
 
 def parse(routes: list[dict[str, Any]]) -> Any:
-    from migrationaudit.scenario import parse_site
+    from migrationaudit.demo.scenario import parse_site
 
     return parse_site({"routes": routes})
 

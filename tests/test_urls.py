@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from migrationaudit.urls import difference, host_of, is_homepage, normalize, www_variant
+from migrationaudit.web.urls import difference, host_of, is_homepage, normalize, www_variant
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from migrationaudit.crawl import LOG_FILE, SHARDS_DIR, SUMMARY_FILE, shard_of
-from migrationaudit.scenario import ScenarioServer, load_site, parse_site
+from migrationaudit.demo.scenario import ScenarioServer, load_site, parse_site
 from migrationaudit.sitecheck import case_args
 from migrationaudit.sitework import RECORDS_FILE
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from migrationaudit.checks import AuditContext
 from migrationaudit.models import Chain, Finding, Hop, LegacyURL, Outcome, RedirectRule, Severity
-from migrationaudit.plainurls import normal_form as normalize
+from migrationaudit.web.plainurls import normal_form as normalize
 
 REMOVED_STATUSES = frozenset({404, 410})
 TEMPORARY_STATUSES = frozenset({302, 303, 307})

@@ -25,7 +25,7 @@ from migrationaudit.checks.site import (
 )
 from migrationaudit.graph import HREFLANG, lookup, related
 from migrationaudit.models import Chain, Finding, Hop, Outcome, Severity
-from migrationaudit.plainurls import normal_form as normalize
+from migrationaudit.web.plainurls import normal_form as normalize
 
 
 def _alternates(ctx: AuditContext) -> Iterator[tuple[Hop, list[tuple[str, str, Chain]]]]:

@@ -29,7 +29,7 @@ from migrationaudit.checks.site import (
 )
 from migrationaudit.graph import LINK, related
 from migrationaudit.models import Chain, Finding, Hop, Outcome, Severity
-from migrationaudit.plainurls import normal_form as normalize
+from migrationaudit.web.plainurls import normal_form as normalize
 
 
 def _canonicals(ctx: AuditContext) -> Iterator[tuple[Hop, str]]:

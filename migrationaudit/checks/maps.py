@@ -1,7 +1,7 @@
 """Rules about the redirect map itself, found before any request: rows mapping a URL to itself,
 sources with two targets, targets that are other rows' sources, and cycles among rows.
 
-URLs are compared after :func:`~migrationaudit.urls.normalize`. Every finding names the map
+URLs are compared after :func:`~migrationaudit.web.urls.normalize`. Every finding names the map
 line at fault (``origin``) and is keyed by the source URL as the audit lists it (the first row
 of that source), so it joins that URL's verdict.
 """
@@ -18,7 +18,7 @@ import networkx as nx
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import finding
 from migrationaudit.models import Finding, LegacyURL, RedirectRule, Severity
-from migrationaudit.plainurls import normal_form as normalize
+from migrationaudit.web.plainurls import normal_form as normalize
 
 MAX_SHOWN = 12  # URLs shown in a loop path before it is cut with "…"
 

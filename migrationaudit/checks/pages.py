@@ -10,9 +10,9 @@ from urllib.parse import urlsplit, urlunsplit
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import counted, finding, landed
 from migrationaudit.models import Chain, Finding, Hop, LegacyURL, Outcome, PageFacts, Severity
-from migrationaudit.plainurls import difference, host_of, is_homepage, scheme_of
-from migrationaudit.plainurls import normal_form as normalize
-from migrationaudit.urls import www_variant
+from migrationaudit.web.plainurls import difference, host_of, is_homepage, scheme_of
+from migrationaudit.web.plainurls import normal_form as normalize
+from migrationaudit.web.urls import www_variant
 
 
 @rule("homepage-redirect", Severity.WARNING)

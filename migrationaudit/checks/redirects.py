@@ -15,8 +15,8 @@ from migrationaudit.checks.common import (
     plural,
 )
 from migrationaudit.models import Chain, Finding, Hop, HopKind, LegacyURL, Outcome, Severity
-from migrationaudit.plainurls import difference, may_differ_only_by, normal_form, scheme_of
-from migrationaudit.urls import ONLY_HOST_WWW, ONLY_SCHEME, ONLY_SLASH
+from migrationaudit.web.plainurls import difference, may_differ_only_by, normal_form, scheme_of
+from migrationaudit.web.urls import ONLY_HOST_WWW, ONLY_SCHEME, ONLY_SLASH
 
 
 def _target_hint(item: LegacyURL, chain: Chain) -> str:

@@ -1,6 +1,6 @@
 """Rules about redirects that are unsafe to follow or mean different things to different
 clients: targets outside the web's schemes, and Location headers that browsers and RFC 3986
-read differently (see :mod:`migrationaudit.location`)."""
+read differently (see :mod:`migrationaudit.web.location`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import finding, judged
-from migrationaudit.location import display
+from migrationaudit.web.location import display
 from migrationaudit.models import Finding, Hop, Severity
-from migrationaudit.plainurls import scheme_of
+from migrationaudit.web.plainurls import scheme_of
 
 WEB_SCHEMES = frozenset({"http", "https"})
 

@@ -1,5 +1,5 @@
 """Rules about the audit's scope: redirects that lead to hosts the inputs do not name (see
-:mod:`migrationaudit.scope`). Such a hop is recorded, never requested, so nothing is known
+:mod:`migrationaudit.web.scope`). Such a hop is recorded, never requested, so nothing is known
 about where the chain ends: the other rules stay silent on it (correctness over coverage)."""
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from migrationaudit.checks import AuditContext
 from migrationaudit.graph import CRAWLED, FINAL, LISTED, SITEMAP_ENTRY, chain, lookup, nodes_of
 from migrationaudit.inputs.robots import RobotsTxt, robots_url
 from migrationaudit.models import Chain, Finding, Hop, HopKind, Origin, Outcome, Severity
-from migrationaudit.plainurls import normal_form as normalize
-from migrationaudit.plainurls import origin_of
+from migrationaudit.web.plainurls import normal_form as normalize
+from migrationaudit.web.plainurls import origin_of
 from migrationaudit.sitecheck import SiteContext, SitemapFile, SiteScope
 
 ROBOTS_HOPS = 5  # redirects Google follows for a robots.txt

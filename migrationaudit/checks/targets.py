@@ -22,8 +22,8 @@ from migrationaudit.checks.common import (
     status_text,
 )
 from migrationaudit.models import Chain, Finding, Hop, HopKind, LegacyURL, Outcome, Severity
-from migrationaudit.plainurls import difference
-from migrationaudit.plainurls import normal_form as normalize
+from migrationaudit.web.plainurls import difference
+from migrationaudit.web.plainurls import normal_form as normalize
 
 
 def _gone_as_planned(item: LegacyURL, hop: Hop) -> bool:

@@ -9,7 +9,7 @@ from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import finding, plural, status_text
 from migrationaudit.inputs.priority import page_key
 from migrationaudit.models import Chain, Finding, LinkValue, Outcome, Severity
-from migrationaudit.plainurls import is_homepage
+from migrationaudit.web.plainurls import is_homepage
 
 _OUTCOME_TEXT = {
     "loop": "loops",

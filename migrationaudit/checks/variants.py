@@ -24,7 +24,7 @@ from migrationaudit.checks.site import (
 )
 from migrationaudit.graph import lookup
 from migrationaudit.models import Chain, Finding, HopKind, Outcome, Severity
-from migrationaudit.plainurls import normal_form as normalize
+from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.sitework import legacy_variants, page_variants
 
 

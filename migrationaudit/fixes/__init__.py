@@ -31,7 +31,7 @@ from migrationaudit.errors import ReportError
 from migrationaudit.graph import follow
 from migrationaudit.models import AuditResult, Chain, Hop, Outcome, Verdict
 from migrationaudit.settings import HARD_MAX_HOPS
-from migrationaudit.urls import normalize
+from migrationaudit.web.urls import normalize
 
 FIXES_SUBDIR = "fixes"
 STATUS = 301

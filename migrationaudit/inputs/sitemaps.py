@@ -27,7 +27,7 @@ from lxml import etree
 
 from migrationaudit.errors import InputError
 from migrationaudit.settings import SITEMAP_MAX_BYTES, SITEMAP_MAX_URLS
-from migrationaudit.urls import is_http
+from migrationaudit.web.urls import is_http
 
 URLSET = "urlset"
 INDEX = "index"

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 from migrationaudit.crawl import HOPS_FILE, read_hops, write_scope
 from migrationaudit.models import Hop
 from migrationaudit.pipeline import AuditRequest, Inputs, audit_scope, judge, load_inputs
-from migrationaudit.scenario import (
+from migrationaudit.demo.scenario import (
     Route,
     Site,
     expand_location,
@@ -191,7 +191,7 @@ def audit_site(
     """Audit a tiny site in memory: ``rows`` (old, new) become the map, ``urls`` a URL list,
     ``site_options`` the :class:`SiteOptions` (e.g. ``crawl=("https://n.test/",)``). Returns
     the pipeline's Judged result (findings, verdicts, chains, skipped)."""
-    from migrationaudit.scenario import parse_site
+    from migrationaudit.demo.scenario import parse_site
 
     tmp.mkdir(parents=True, exist_ok=True)
     maps: tuple[str, ...] = ()

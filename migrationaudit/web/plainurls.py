@@ -1,14 +1,14 @@
-"""Fast paths of :mod:`migrationaudit.urls` for plain URLs, the bulk of every crawl.
+"""Fast paths of :mod:`migrationaudit.web.urls` for plain URLs, the bulk of every crawl.
 
-A *plain* URL is one :func:`~migrationaudit.urls.normalize` provably returns unchanged: an
+A *plain* URL is one :func:`~migrationaudit.web.urls.normalize` provably returns unchanged: an
 ``http``/``https`` scheme and a host in lower case, no port, user info, fragment or
 percent-escape, a path that starts with ``/`` and only characters that ``urllib.parse.quote``
 keeps as they are (a query, when present, is not empty). For such a URL the scheme, host, path
-and normal form can be read off the string; anything else goes to :mod:`migrationaudit.urls`.
+and normal form can be read off the string; anything else goes to :mod:`migrationaudit.web.urls`.
 
 Why: judging a million legacy URLs called ``urlsplit`` (through ``normalize``, ``scheme_of``,
 ``host_of``, ``is_homepage``) several million times; that parsing was the largest single cost of
-the rules. Every function here returns exactly what its :mod:`migrationaudit.urls` namesake
+the rules. Every function here returns exactly what its :mod:`migrationaudit.web.urls` namesake
 returns (tests/test_plainurls.py checks them against each other on thousands of URLs).
 """
 
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 
-from migrationaudit import urls
+from migrationaudit.web import urls
 
-# The order :func:`migrationaudit.urls.difference` names several aspects in.
+# The order :func:`migrationaudit.web.urls.difference` names several aspects in.
 _ASPECT_ORDER = (urls.SCHEME, urls.HOST_WWW, urls.SLASH, urls.CASE, urls.QUERY)
 _PLAIN = re.compile(
     r"(https?)://[a-z0-9.-]+/[A-Za-z0-9_.~!$&'()*+,;=:@/-]*(?:\?[A-Za-z0-9_.~!$&'()*+,;=:@/?-]+)?"
@@ -31,7 +31,7 @@ def is_plain(url: str) -> bool:
 
 
 def normal_form(url: str) -> str:
-    """:func:`~migrationaudit.urls.normalize`; a plain URL comes back as the same object, and so
+    """:func:`~migrationaudit.web.urls.normalize`; a plain URL comes back as the same object, and so
     does any URL already in normal form (no copy is kept)."""
     if _PLAIN.fullmatch(url):
         return url
@@ -40,13 +40,13 @@ def normal_form(url: str) -> str:
 
 
 def scheme_of(url: str) -> str:
-    """:func:`~migrationaudit.urls.scheme_of`."""
+    """:func:`~migrationaudit.web.urls.scheme_of`."""
     m = _PLAIN.fullmatch(url)
     return m.group(1) if m else urls.scheme_of(url)
 
 
 def host_of(url: str) -> str:
-    """:func:`~migrationaudit.urls.host_of`."""
+    """:func:`~migrationaudit.web.urls.host_of`."""
     m = _PLAIN.fullmatch(url)
     if m is None:
         return urls.host_of(url)
@@ -62,7 +62,7 @@ def origin_of(url: str) -> str | None:
 
 
 def is_homepage(url: str) -> bool:
-    """:func:`~migrationaudit.urls.is_homepage`."""
+    """:func:`~migrationaudit.web.urls.is_homepage`."""
     m = _PLAIN.fullmatch(url)
     if m is None:
         return urls.is_homepage(url)
@@ -87,7 +87,7 @@ def _strip_www(host: str) -> str:
 
 
 def difference(a: str, b: str) -> str | None:
-    """:func:`~migrationaudit.urls.difference`: the same comparison, step by step, on the
+    """:func:`~migrationaudit.web.urls.difference`: the same comparison, step by step, on the
     parts of two plain URLs (no user info, so that step always agrees)."""
     ma, mb = _PLAIN.fullmatch(a), _PLAIN.fullmatch(b)
     if ma is None or mb is None:
@@ -119,7 +119,7 @@ def difference(a: str, b: str) -> str | None:
 
 
 def may_differ_only_by(na: str, nb: str, label: str) -> bool:
-    """False when :func:`~migrationaudit.urls.difference` of two URLs whose normal forms are
+    """False when :func:`~migrationaudit.web.urls.difference` of two URLs whose normal forms are
     ``na`` and ``nb`` cannot be ``label`` (one of ``only trailing slash``, ``only host
     www/non-www``, ``only scheme``); True means "maybe: ask ``difference``".
 

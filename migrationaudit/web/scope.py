@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from migrationaudit.access import DEFAULT_PORTS, origin_of
-from migrationaudit.access import host_key as name_key
+from migrationaudit.web.access import DEFAULT_PORTS, origin_of
+from migrationaudit.web.access import host_key as name_key
 
 SCOPE_FILE = "scope.json"
 ALLOW_HINT = "name the host in the inputs or with --allow-host to audit it"

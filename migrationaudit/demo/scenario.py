@@ -29,7 +29,7 @@ MiB of NUL bytes (with gzip: a decompression bomb of a few KiB on the wire). In 
 :class:`ScenarioServer` serves every routed host on one HTTP and one HTTPS listener on
 127.0.0.1 (ephemeral ports); :meth:`ScenarioServer.connect_to` gives the ``ConnectTo`` entries
 that point the crawler's hostnames at them, so URLs, Host headers and TLS SNI keep the real
-names. The demo and the crawl tests both use it; ``python -m migrationaudit.scenario site.json``
+names. The demo and the crawl tests both use it; ``python -m migrationaudit.demo.scenario site.json``
 serves a site by hand.
 """
 
@@ -854,10 +854,10 @@ def _remember_sni(sock: Any, server_name: str | None, ctx: ssl.SSLContext) -> No
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m migrationaudit.scenario site.json``: serve until Ctrl-C."""
+    """``python -m migrationaudit.demo.scenario site.json``: serve until Ctrl-C."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m migrationaudit.scenario SITE.json", file=sys.stderr)
+        print("usage: python -m migrationaudit.demo.scenario SITE.json", file=sys.stderr)
         return 2
     try:
         site = load_site(Path(args[0]))
