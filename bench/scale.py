@@ -151,11 +151,12 @@ def main(argv: list[str] | None = None) -> int:
 
     # Imported after generation: the generator's memory is not the audit's.
     from migrationaudit.checks import AuditContext, rule_infos, run_checks
-    from migrationaudit.crawl import read_hops
     from migrationaudit.graph import build_graph, chains_for, gc_paused
     from migrationaudit.models import AuditResult
-    from migrationaudit.pipeline import AuditRequest, load_inputs, rank_by_value
+    from migrationaudit.options import AuditRequest
+    from migrationaudit.pipeline import load_inputs, rank_by_value
     from migrationaudit.reports import write_reports
+    from migrationaudit.rundir.records import read_hops
     from migrationaudit.settings import CheckOptions, SiteOptions
     from migrationaudit.sitecheck import SiteRun, all_legacy
     from migrationaudit.sitecheck import attach as attach_site

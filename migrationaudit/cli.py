@@ -20,12 +20,12 @@ from typing import Any, NoReturn
 import click
 
 from migrationaudit import __version__, settings
-from migrationaudit.web.access import HostRewrite, parse_auth, parse_header
 from migrationaudit.config import Checked, Duration, config_option
 from migrationaudit.errors import ConfigError, MigrationAuditError, ReportError
 from migrationaudit.models import AuditResult, Severity
-from migrationaudit.web.scope import parse_allow_host
 from migrationaudit.settings import CheckOptions, ConnectTo, CrawlOptions, SiteOptions
+from migrationaudit.web.access import HostRewrite, parse_auth, parse_header
+from migrationaudit.web.scope import parse_allow_host
 
 EXIT_OK, EXIT_GATE, EXIT_ERROR = 0, 1, 2
 EXIT_INCOMPLETE = 3  # the run stopped at a run-level limit (--max-runtime): partial, resumable
@@ -703,7 +703,7 @@ def _site_request(kw: dict[str, Any]) -> SiteOptions:
 
 
 def _make_request(kw: dict[str, Any]) -> Any:
-    from migrationaudit.pipeline import AuditRequest
+    from migrationaudit.options import AuditRequest
 
     connect = tuple(parse_resolve(v) for v in kw.get("resolve", ())) + tuple(
         parse_connect_to(v) for v in kw.get("connect_to", ())
@@ -833,7 +833,7 @@ def audit(**kw: Any) -> None:
                 run_dir, req = _resume_request(req, kw["resume"])
                 result = resume_audit(req, run_dir, progress=_progress_printer(kw["quiet"]))
             elif kw.get("only_failed"):
-                from migrationaudit.runstore import audit_only_failed
+                from migrationaudit.pipeline import audit_only_failed
 
                 # Without --map/--urls the earlier run's saved inputs are used.
                 result = audit_only_failed(
@@ -897,9 +897,8 @@ def _resume_request(req: Any, path: Path) -> tuple[Path, Any]:
 
     from click.core import ParameterSource
 
-    from migrationaudit.crawl import JOB_FILE, options_from_dict
-    from migrationaudit.pipeline import RUN_SUBDIR
-    from migrationaudit.runstore import check_state, find_run_dir
+    from migrationaudit.rundir.layout import JOB_FILE, RUN_SUBDIR
+    from migrationaudit.rundir.saved import check_state, find_run_dir, options_from_dict
 
     run_dir = find_run_dir(path)
     check_state(run_dir)  # a damaged or hand-edited state file: exit 2, file and line named
@@ -976,8 +975,9 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
     """
     import tempfile
 
-    from migrationaudit.pipeline import AuditRequest, run_audit
     from migrationaudit.demo.scenario import ScenarioServer, load_site
+    from migrationaudit.options import AuditRequest
+    from migrationaudit.pipeline import run_audit
     from migrationaudit.sitecheck import case_options
 
     here = demo_dir()
@@ -1084,7 +1084,8 @@ def report(run_dir: Path, **kw: Any) -> None:
     """
     from click.core import ParameterSource
 
-    from migrationaudit.runstore import load_run, rebuild
+    from migrationaudit.pipeline import rebuild
+    from migrationaudit.rundir.saved import load_run
 
     ctx = click.get_current_context()
     try:

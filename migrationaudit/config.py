@@ -42,6 +42,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
+from migrationaudit.durations import parse_duration
 from migrationaudit.errors import ConfigError
 
 CONFIG_FILE = "migrationaudit.toml"
@@ -167,41 +168,6 @@ class Checked(click.ParamType):
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
         return value
-
-
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([smh]?)")
-_UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_duration(text: str | float) -> float:
-    """Seconds of a duration: ``90s``, ``15m``, ``2h``, ``1h30m``, or plain seconds (``90``,
-    ``2.5``; a number in a config file too). ValueError when it is none of those or is 0."""
-    if isinstance(text, bool):
-        raise ValueError(f"{text!r} is not a duration")
-    if isinstance(text, int | float):
-        total = float(text)
-    else:
-        value = text.strip().lower()
-        parts = _DURATION.findall(value)
-        if not parts or "".join(f"{n}{u}" for n, u in parts) != value.replace(" ", ""):
-            raise ValueError(f"{text!r} is not a duration like 90s, 15m, 2h or seconds")
-        total = sum(float(n) * _UNIT_S[u] for n, u in parts)
-    if not total > 0 or total == float("inf"):
-        raise ValueError(f"{text!r}: a duration must be more than 0 seconds")
-    return total
-
-
-def format_duration(seconds: float) -> str:
-    """``900`` → ``15m``, ``5400`` → ``1h30m``, ``3`` → ``3s`` (the inverse of
-    :func:`parse_duration`, as a person writes it)."""
-    if seconds != int(seconds):
-        return f"{seconds:g}s"
-    left, out = int(seconds), ""
-    for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
-        if left >= size:
-            out += f"{left // size}{unit}"
-            left %= size
-    return out or "0s"
 
 
 class Duration(click.ParamType):

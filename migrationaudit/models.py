@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import Enum, IntEnum
+from pathlib import PurePath
 from typing import Any
 
 
@@ -561,3 +563,26 @@ class AuditResult:
         for v in self.verdicts:
             out[v.verdict] = out.get(v.verdict, 0) + 1
         return out
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON data: mappings → dicts with str keys, sequences → lists, sets →
+    sorted lists, enums → values, paths/dates → strings, anything else unknown → ``str``."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Enum):
+        return jsonable(value.value)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted((jsonable(v) for v in value), key=repr)
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, PurePath):
+        return str(value)
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return jsonable(to_dict())
+    return str(value)

@@ -6,16 +6,21 @@ This is the one place that strings the stages together; the CLI and the Python A
 from __future__ import annotations
 
 import platform
+import shutil
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from migrationaudit import __version__
 from migrationaudit.checks import AuditContext, rule_infos, run_checks
+from migrationaudit.crawl import access_info, run_crawl
+from migrationaudit.durations import format_duration
 from migrationaudit.errors import ConfigError, InputError
+from migrationaudit.gate import GatePolicy, apply
 from migrationaudit.graph import build_graph, chains_for, gc_paused
+from migrationaudit.inputs import Inputs, collect_legacy
 from migrationaudit.inputs.common import check_base_url
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.maps import read_map_file
@@ -32,9 +37,25 @@ from migrationaudit.models import (
     SkippedRule,
     Verdict,
 )
-from migrationaudit.runstore import begin_run, save_inputs, save_run_info
-from migrationaudit.web.scope import Scope, scope_of
-from migrationaudit.settings import FAIL_ON, OUT_DIR, CheckOptions, CrawlOptions, SiteOptions
+from migrationaudit.options import AuditRequest
+from migrationaudit.rundir.layout import (
+    HOPS_FILE,
+    RECHECK_SUBDIR,
+    RUN_SUBDIR,
+    SITE_RECORDS_FILE,
+)
+from migrationaudit.rundir.records import read_hops, write_hops
+from migrationaudit.rundir.saved import (
+    CrawlSummary,
+    SavedRun,
+    begin_run,
+    load_run,
+    save_inputs,
+    save_run_info,
+    write_job,
+    write_summary,
+)
+from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
 from migrationaudit.sitecheck import SiteRun, all_legacy, check_local_files, old_sitemap_legacy
 from migrationaudit.sitecheck import attach as attach_site
 from migrationaudit.sitecheck import notes as site_notes
@@ -42,73 +63,9 @@ from migrationaudit.sitecheck import plan as plan_site
 from migrationaudit.sitecheck import prepare as prepare_site
 from migrationaudit.sitecheck import read_records as read_site_records
 from migrationaudit.sitecheck import saved_options as saved_site_options
-from migrationaudit.web.urls import is_http
 from migrationaudit.verdicts import build_verdicts
-
-if TYPE_CHECKING:
-    from migrationaudit.crawl import CrawlSummary
-
-RUN_SUBDIR = "run"
-
-
-@dataclass(frozen=True)
-class AuditRequest:
-    """Everything one audit run is asked to do."""
-
-    maps: tuple[str, ...] = ()
-    url_lists: tuple[str, ...] = ()
-    base_url: str | None = None
-    target_base_url: str | None = None
-    out_dir: Path = Path(OUT_DIR)
-    crawl: CrawlOptions = field(default_factory=CrawlOptions)
-    checks: CheckOptions = field(default_factory=CheckOptions)
-    fail_on: Severity = FAIL_ON
-    formats: tuple[str, ...] | None = None  # None: every format
-    map_format: str = "auto"  # auto | csv | netlify | amplify
-    priority: tuple[str, ...] = ()  # link/traffic exports (--priority)
-    priority_columns: tuple[tuple[str, str], ...] = ()  # (metric, header) (--priority-column)
-    site: SiteOptions = field(default_factory=SiteOptions)  # the new site's side (issue 3)
-    # --allow-host HOST[:PORT]: hosts the audit may request besides those the inputs name.
-    allow_hosts: tuple[str, ...] = ()
-
-
-def collect_legacy(
-    rules: Sequence[RedirectRule], lists: Iterable[LegacyURL]
-) -> tuple[LegacyURL, ...]:
-    """Map sources first (the first rule of a source wins; conflicts are findings), then list
-    URLs not already mapped. One LegacyURL per distinct URL, in input order."""
-    out: dict[str, LegacyURL] = {}
-    for r in rules:
-        if r.source not in out:
-            out[r.source] = LegacyURL(url=r.source, origin=r.origin, rule=r)
-    for item in lists:
-        out.setdefault(item.url, item)
-    return tuple(out.values())
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """Validated inputs: the map rules, the URLs to judge, and map rows that cannot be audited
-    as one URL (pattern rules of hosting redirect files), kept to be reported."""
-
-    rules: tuple[RedirectRule, ...]
-    legacy: tuple[LegacyURL, ...]
-    skipped_rows: tuple[SkippedRow, ...] = ()
-    priority: PriorityIndex | None = None  # link/traffic values from --priority exports
-
-    def notes(self) -> dict[str, Any]:
-        reasons: dict[str, int] = {}
-        for row in self.skipped_rows:
-            reasons[row.reason] = reasons.get(row.reason, 0) + 1
-        extra = {"priority": self.priority.notes()} if self.priority is not None else {}
-        return {
-            "map_rules": len(self.rules),
-            "legacy_urls": len(self.legacy),
-            "skipped_rows": len(self.skipped_rows),
-            "skipped_reasons": reasons,
-            "skipped_examples": [f"{r.origin}: {r.reason}" for r in self.skipped_rows[:20]],
-            **extra,
-        }
+from migrationaudit.web.scope import Scope, scope_of
+from migrationaudit.web.urls import is_http
 
 
 def load_inputs(req: AuditRequest) -> Inputs:
@@ -182,7 +139,6 @@ def _now() -> str:
 def _run_info(
     req: AuditRequest, started: str, partial: bool, extra: dict[str, Any]
 ) -> dict[str, Any]:
-    from migrationaudit.crawl import access_info
 
     crawl = asdict(req.crawl)
     crawl["connect_to"] = [str(c) for c in req.crawl.connect_to]
@@ -246,7 +202,6 @@ def run_audit(req: AuditRequest, progress: Callable[[int, int], None] | None = N
     The crawl runs in a child process and streams hop records to ``out_dir/run/hops.jsonl``;
     reports are written by the caller (see :func:`migrationaudit.reports.write_reports`).
     """
-    from migrationaudit.crawl import run_crawl
 
     started = _now()
     inputs = load_inputs(req)
@@ -274,8 +229,8 @@ def resume_audit(
     Without maps or URL lists in ``req`` the run's saved inputs are used."""
     import json
 
-    from migrationaudit.crawl import run_crawl
-    from migrationaudit.runstore import INPUTS_FILE, load_inputs_file
+    from migrationaudit.rundir.layout import INPUTS_FILE
+    from migrationaudit.rundir.saved import load_inputs_file
 
     started = _now()
     if req.site == SiteOptions():  # the new-site options of the run, unless given again
@@ -351,7 +306,6 @@ def judge(
 
 def stop_reason(crawl: CrawlOptions, stopped: str) -> str:
     """The report's line for a run stopped by a limit: "--max-runtime 15m reached"."""
-    from migrationaudit.config import format_duration
 
     if stopped == "max-runtime":
         return f"--max-runtime {format_duration(crawl.max_runtime)} reached"
@@ -363,7 +317,6 @@ def finish_run(
 ) -> AuditResult:
     """Judge the hop records of ``run_dir`` into the result, and save its run metadata
     (``run.json``) so that ``migrationaudit report`` can re-render the run later."""
-    from migrationaudit.crawl import read_hops
 
     site = SiteRun(req.site, read_site_records(run_dir))
     judged = judge(inputs, read_hops(run_dir), req.checks, req.crawl.max_hops, site=site)
@@ -394,5 +347,111 @@ def finish_run(
         fail_on=req.fail_on,
         run=_run_info(req, started, partial, extra),
     )
+    save_run_info(run_dir, result.run)
+    return result
+
+
+def rebuild(saved: SavedRun, checks: CheckOptions, fail_on: Severity) -> AuditResult:
+    """Judge a saved run again with ``checks`` and ``fail_on`` (no network)."""
+    site = SiteRun(saved.site, read_site_records(saved.run_dir))
+    judged = judge(saved.inputs, read_hops(saved.run_dir), checks, saved.crawl.max_hops, site=site)
+    run = dict(saved.run)
+    options = dict(run.get("options") or {})
+    options.update(
+        fail_on=fail_on.label,
+        many_to_one=checks.many_to_one,
+        disabled_rules=sorted(checks.disabled),
+    )
+    run.update(
+        options=options,
+        run_dir=str(saved.run_dir),
+        rerendered_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    if saved.summary is not None and "partial" not in run:
+        run["partial"] = not saved.summary.complete
+    run.pop("priority_missing", None)  # a saved run.json never has it; said anew each time
+    if saved.priority_missing:
+        run["priority_missing"] = list(saved.priority_missing)
+    return AuditResult(
+        findings=judged.findings,
+        verdicts=judged.verdicts,
+        chains=judged.chains,
+        skipped=judged.skipped,
+        rules=rule_infos(),
+        fail_on=fail_on,
+        run=run,
+    )
+
+
+def failing_urls(result: AuditResult) -> set[str]:
+    """Legacy URLs that failed: a finding that fails the gate, or an incomplete chain."""
+    urls = {f.url for f in result.gating_findings()}
+    urls.update(v.url for v in result.verdicts if v.verdict == "incomplete")
+    return urls
+
+
+def audit_only_failed(
+    req: AuditRequest,
+    previous: str | Path,
+    policy: GatePolicy,
+    progress: Callable[[int, int], None] | None = None,
+) -> AuditResult:
+    """Re-check only the legacy URLs that failed in the ``previous`` run (judged again under
+    the current rules and ``policy``), plus URLs it did not have; merge with the rest.
+
+    The re-check crawls into ``OUT/run-recheck/``; its hop records replace the previous
+    records of the same URLs, and the merged records become ``OUT/run/`` (a complete run
+    directory again), which is judged as a whole: global rules see every URL."""
+
+    started = _now()
+    saved = load_run(previous)
+    inputs = load_inputs(req) if (req.maps or req.url_lists) else saved.inputs
+    if getattr(req, "site", None) == SiteOptions():
+        req = replace(req, site=saved.site)
+    before = apply(rebuild(saved, req.checks, req.fail_on), policy)
+    failed = failing_urls(before)
+    known = {v.url for v in before.verdicts}
+    recheck = [i.url for i in inputs.legacy if i.url in failed or i.url not in known]
+    # legacy URLs the earlier run found itself (e.g. in a fetched legacy sitemap)
+    recheck += [v.url for v in before.verdicts if v.url in failed and v.url not in recheck]
+    old_hops = list(read_hops(saved.run_dir))  # read before anything can overwrite them
+
+    recheck_dir = req.out_dir / RECHECK_SUBDIR
+    run_dir = req.out_dir / RUN_SUBDIR
+    if recheck:
+        # The scope of the whole audit: a re-checked chain may lead to any host it names.
+        scope = audit_scope(req, inputs)
+        summary = run_crawl(recheck, recheck_dir, req.crawl, progress=progress, scope=scope)
+        new_hops = list(read_hops(recheck_dir))
+    else:
+        summary = CrawlSummary(seeds=0, fetched=0, complete=True, elapsed_s=0.0, interrupted=False)
+        new_hops = []
+    fresh = {h.url for h in new_hops}
+    merged = [h for h in old_hops if h.url not in fresh] + new_hops
+
+    save_inputs(run_dir, req, inputs)
+    fetched = write_hops(run_dir / HOPS_FILE, merged)
+    # The new-site stage (robots.txt, sitemaps, crawl) is not re-run: keep its records.
+
+    records = saved.run_dir / SITE_RECORDS_FILE
+    if records.is_file() and records.resolve() != (run_dir / SITE_RECORDS_FILE).resolve():
+        shutil.copyfile(records, run_dir / SITE_RECORDS_FILE)
+    write_job(run_dir, req.crawl)
+    total = CrawlSummary(
+        seeds=len(inputs.legacy),
+        fetched=fetched,
+        complete=summary.complete,
+        elapsed_s=summary.elapsed_s,
+        interrupted=summary.interrupted,
+    )
+    write_summary(run_dir, total)
+    result = finish_run(req, inputs, run_dir, total, started)
+    info = {
+        "previous": str(saved.run_dir),
+        "rechecked": len(recheck),
+        "kept": len(inputs.legacy) - len(recheck),
+        "recheck_dir": str(recheck_dir) if recheck else None,
+    }
+    result = replace(result, run={**result.run, "only_failed": info})
     save_run_info(run_dir, result.run)
     return result

@@ -41,8 +41,9 @@ from migrationaudit.graph import (
 from migrationaudit.inputs.robots import RobotsTxt
 from migrationaudit.inputs.sitemaps import INDEX, SitemapEntry, read_sitemap_file
 from migrationaudit.models import Chain, LegacyURL, Origin, RedirectRule
+from migrationaudit.rundir.layout import SITE_RECORDS_FILE as RECORDS_FILE
 from migrationaudit.settings import SiteOptions
-from migrationaudit.sitework import RECORDS_FILE, SiteJob, site_of
+from migrationaudit.sitework import SiteJob, site_of
 from migrationaudit.web.urls import host_of, is_http, normalize
 
 # Why a rule that needs part of the new site's side is skipped.

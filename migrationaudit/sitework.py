@@ -47,7 +47,10 @@ from migrationaudit.inputs.sitemaps import (
     read_sitemap_file,
 )
 from migrationaudit.models import Hop
-from migrationaudit.web.scope import Scope
+from migrationaudit.rundir.layout import SITE_ENDED_FILE as ENDED_FILE
+from migrationaudit.rundir.layout import SITE_JOB_FILE as JOB_FILE
+from migrationaudit.rundir.layout import SITE_ORIGINS_FILE as ORIGINS_FILE
+from migrationaudit.rundir.layout import SITE_RECORDS_FILE as RECORDS_FILE
 from migrationaudit.settings import (
     CRAWL_DEPTH,
     CRAWL_MAX_PAGES,
@@ -55,14 +58,8 @@ from migrationaudit.settings import (
     SITEMAP_MAX_BYTES,
     SITEMAP_MAX_DEPTH,
 )
+from migrationaudit.web.scope import Scope
 from migrationaudit.web.urls import host_of, is_http, normalize, www_variant
-
-JOB_FILE = "site-job.json"
-RECORDS_FILE = "site.jsonl"
-# --workers N: a peer process's new-site origins (one robots.txt URL a line) for the lead, and
-# the mark the parent leaves in a peer's run directory once that process has ended.
-ORIGINS_FILE = "site-origins.txt"
-ENDED_FILE = "ended"
 
 Emit = Callable[[dict[str, Any]], None]
 

@@ -10,9 +10,6 @@ import inspect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import Enum
-from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -233,29 +230,6 @@ def run_warnings(result: AuditResult) -> list[RunWarning]:
             )
         )
     return out
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON data: mappings → dicts with str keys, sequences → lists, sets →
-    sorted lists, enums → values, paths/dates → strings, anything else unknown → ``str``."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, Enum):
-        return jsonable(value.value)
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, set | frozenset):
-        return sorted((jsonable(v) for v in value), key=repr)
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, PurePath):
-        return str(value)
-    to_dict = getattr(value, "to_dict", None)
-    if callable(to_dict):
-        return jsonable(to_dict())
-    return str(value)
 
 
 # --- triage: what a migration lead does with each family of findings ------------------------

@@ -33,7 +33,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from migrationaudit.gate import gate_reasons
-from migrationaudit.models import AuditResult, Chain, Hop
+from migrationaudit.models import AuditResult, Chain, Hop, jsonable
 from migrationaudit.reports import charts as charts_mod
 from migrationaudit.reports.common import (
     TOOL_NAME,
@@ -41,7 +41,6 @@ from migrationaudit.reports.common import (
     doc_paragraphs,
     gate_count,
     gate_label,
-    jsonable,
     rule_lookup,
     rule_title,
     run_partial,

@@ -43,8 +43,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from migrationaudit.gate import gate_reasons
-from migrationaudit.models import AuditResult
-from migrationaudit.reports.common import TOOL_NAME, jsonable, run_partial, tool_version
+from migrationaudit.models import AuditResult, jsonable
+from migrationaudit.reports.common import TOOL_NAME, run_partial, tool_version
 from migrationaudit.reports.streamjson import placeholder, stream_document
 
 FILENAME = "findings.json"

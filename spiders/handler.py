@@ -60,10 +60,10 @@ from scrapy.http import Headers, Request, Response
 from scrapy.logformatter import LogFormatter
 from scrapy.responsetypes import responsetypes
 
-from migrationaudit.web.access import OriginKey, host_key, origin_of
-from migrationaudit.web.scope import Scope, blocked_message, ip_of
 from migrationaudit.settings import MAX_BODY, RETRY_AFTER_MAX, TIMEOUT, ConnectTo
 from migrationaudit.spiders.compression import body_cap, decode_body
+from migrationaudit.web.access import OriginKey, host_key, origin_of
+from migrationaudit.web.scope import Scope, blocked_message, ip_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

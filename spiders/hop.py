@@ -40,10 +40,10 @@ from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from twisted.internet.defer import CancelledError as TwistedCancelledError
 from twisted.python.failure import Failure
 
-from migrationaudit.web.access import HostRewriter, parse_rewrites
-from migrationaudit.web.location import mask_userinfo, resolve_location
 from migrationaudit.models import Hop, HopKind, PageFacts
-from migrationaudit.web.scope import Scope
+from migrationaudit.rundir.layout import HOPS_FILE, SEEDS_FILE
+from migrationaudit.rundir.layout import SITE_RECORDS_FILE as RECORDS_FILE
+from migrationaudit.rundir.records import encode_hop, read_hops
 from migrationaudit.settings import (
     KEPT_HEADERS,
     MAX_HOPS,
@@ -53,7 +53,6 @@ from migrationaudit.settings import (
     RETRY_BACKOFF,
 )
 from migrationaudit.sitework import (
-    RECORDS_FILE,
     PeerFeed,
     SiteJob,
     SiteWork,
@@ -61,9 +60,10 @@ from migrationaudit.sitework import (
     open_relay,
 )
 from migrationaudit.spiders.handler import HopDownloadError, parse_retry_after
+from migrationaudit.web.access import HostRewriter, parse_rewrites
+from migrationaudit.web.location import mask_userinfo, resolve_location
+from migrationaudit.web.scope import Scope
 
-HOPS_FILE = "hops.jsonl"
-SEEDS_FILE = "seeds.txt"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 RETRY_AFTER_STATUSES = frozenset({429, 503})  # where a Retry-After header is honoured
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -580,7 +580,7 @@ class HopSpider(scrapy.Spider):
         self.close_reason: str | None = None
         self.pending = 0  # requests handed to Scrapy and not answered yet
         self._room: asyncio.Event | None = None
-        self._out: IO[str] | None = None
+        self._out: IO[bytes] | None = None
         # The first write that failed (disk full, file too large): the crawl stops, exit 4.
         self.io_error: str | None = None
         self._last_progress = 0.0
@@ -834,29 +834,20 @@ class HopSpider(scrapy.Spider):
         line is skipped: its URL is fetched again; a URL recorded twice keeps its last
         record, as the graph does). Any other unreadable line stops the crawl (the parent
         checked the file before: it was changed under our feet)."""
-        from migrationaudit.runstore import hop_record
-
-        path = self.run_dir / HOPS_FILE
-        if not path.is_file():
+        if not (self.run_dir / HOPS_FILE).is_file():
             return
-        with path.open(encoding="utf-8") as f:
-            for lineno, line in enumerate(f, start=1):
-                if not line.endswith("\n"):
-                    break
-                if not line.strip():
-                    continue
-                hop = hop_record(line, path, lineno)
-                self._previous[hop.url] = hop.target if hop.is_redirect else None
-                if self.site is not None:  # the new-site side replays whole records
-                    self._replayed[hop.url] = hop
+        for hop in read_hops(self.run_dir):
+            self._previous[hop.url] = hop.target if hop.is_redirect else None
+            if self.site is not None:  # the new-site side replays whole records
+                self._replayed[hop.url] = hop
         self.written = len(self._previous)
         if self.site is not None:
             self.site.restore(_site_records(self.run_dir))
 
-    def _open_out(self) -> IO[str]:
+    def _open_out(self) -> IO[bytes]:
         if self._out is None:
             mode = "a" if self.resume else "w"
-            self._out = (self.run_dir / HOPS_FILE).open(mode, encoding="utf-8")
+            self._out = (self.run_dir / HOPS_FILE).open(mode + "b")
         return self._out
 
     def _write(self, hop: Hop) -> None:
@@ -865,7 +856,7 @@ class HopSpider(scrapy.Spider):
         try:
             out = self._open_out()
             # One line, flushed: a killed run keeps every record before the kill.
-            out.write(json.dumps(hop.to_dict(), separators=(",", ":")) + "\n")
+            out.write(encode_hop(hop.to_dict()))
             out.flush()
         except OSError as exc:
             self._stop_on_io_error(exc)

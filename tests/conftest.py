@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 
-from migrationaudit.crawl import LOG_FILE, CrawlSummary, read_hops, run_crawl
-from migrationaudit.models import Hop
+from migrationaudit.crawl import run_crawl
 from migrationaudit.demo.scenario import ScenarioServer, Site, parse_site
+from migrationaudit.models import Hop
+from migrationaudit.rundir.layout import LOG_FILE
+from migrationaudit.rundir.records import read_hops
+from migrationaudit.rundir.saved import CrawlSummary
 from migrationaudit.settings import CrawlOptions
 
 ServerFactory = Callable[..., ScenarioServer]

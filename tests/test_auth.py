@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from migrationaudit.demo.scenario import ScenarioServer
+from migrationaudit.rundir.saved import options_from_dict, options_to_dict
+from migrationaudit.settings import CrawlOptions
 from migrationaudit.web.access import (
     Secret,
     origin_of,
@@ -22,9 +25,6 @@ from migrationaudit.web.access import (
     parse_origin,
     scope_headers,
 )
-from migrationaudit.crawl import options_from_dict, options_to_dict
-from migrationaudit.demo.scenario import ScenarioServer
-from migrationaudit.settings import CrawlOptions
 
 if TYPE_CHECKING:
     from conftest import CrawlRun

@@ -12,24 +12,20 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from migrationaudit.crawl import (
+from migrationaudit.crawl.shards import merge_shards, plan_workers, shard_of, shard_options
+from migrationaudit.demo.scenario import ScenarioServer, parse_site
+from migrationaudit.errors import CrawlError, InputError
+from migrationaudit.models import Hop, HopKind
+from migrationaudit.rundir.layout import (
     HOPS_FILE,
     JOB_FILE,
     LOG_FILE,
     SEEDS_FILE,
     SHARDS_DIR,
     SUMMARY_FILE,
-    merge_shards,
-    options_from_dict,
-    plan_workers,
-    read_hops,
-    read_summary,
-    shard_of,
-    shard_options,
 )
-from migrationaudit.errors import CrawlError, InputError
-from migrationaudit.models import Hop, HopKind
-from migrationaudit.demo.scenario import ScenarioServer, parse_site
+from migrationaudit.rundir.records import read_hops
+from migrationaudit.rundir.saved import options_from_dict, read_summary
 from migrationaudit.settings import ConnectTo
 
 if TYPE_CHECKING:

@@ -22,9 +22,8 @@ from typing import Any
 
 import pytest
 
-from migrationaudit.crawl import HOPS_FILE, JOB_FILE, SUMMARY_FILE
-from migrationaudit.runstore import INPUTS_FILE, RUN_FILE
 from migrationaudit.demo.scenario import ScenarioServer, parse_site
+from migrationaudit.rundir.layout import HOPS_FILE, INPUTS_FILE, JOB_FILE, RUN_FILE, SUMMARY_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD, NEW = "http://old.example", "http://new.example"

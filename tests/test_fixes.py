@@ -20,6 +20,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 import pytest
 
+from migrationaudit.demo.scenario import ScenarioServer, parse_site
 from migrationaudit.fixes import (
     BROKEN,
     CYCLE,
@@ -40,6 +41,7 @@ from migrationaudit.fixes.servers import (
     server_path,
     target_url,
 )
+from migrationaudit.inputs import Inputs
 from migrationaudit.inputs.hosting import read_netlify
 from migrationaudit.inputs.maps import read_map
 from migrationaudit.models import (
@@ -51,8 +53,7 @@ from migrationaudit.models import (
     RedirectRule,
     Severity,
 )
-from migrationaudit.pipeline import Inputs, judge
-from migrationaudit.demo.scenario import ScenarioServer, parse_site
+from migrationaudit.pipeline import judge
 from migrationaudit.settings import CheckOptions
 from migrationaudit.web.urls import normalize
 

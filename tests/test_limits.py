@@ -23,7 +23,8 @@ import brotli
 import pytest
 from rawserver import Conn, RawRequest, RawServer, head_bytes, page, redirect, respond
 
-from migrationaudit.crawl import read_hops, run_crawl
+from migrationaudit.crawl import run_crawl
+from migrationaudit.rundir.records import read_hops
 from migrationaudit.settings import CrawlOptions
 from migrationaudit.spiders.compression import STEP, decode_body
 

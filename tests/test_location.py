@@ -8,14 +8,14 @@ import pytest
 from checks.conftest import findings, fired, hop, make_ctx, rules_for
 from scrapy.http import Headers, Response
 
+from migrationaudit.models import HopKind
+from migrationaudit.spiders.hop import hop_from_response
 from migrationaudit.web.location import (
     browser_reading,
     mask_userinfo,
     resolve_location,
     rfc3986_reading,
 )
-from migrationaudit.models import HopKind
-from migrationaudit.spiders.hop import hop_from_response
 
 BASE = "http://old.test/a/b"
 HTTPS_BASE = "https://old.test/a/b"

@@ -7,9 +7,8 @@ import random
 
 import pytest
 
-from migrationaudit.web import plainurls
-from migrationaudit.web import urls
 from migrationaudit.inputs.robots import robots_url
+from migrationaudit.web import plainurls, urls
 
 SCHEMES = ("http", "https", "HTTP", "Https", "ftp", "mailto", "")
 HOSTS = (

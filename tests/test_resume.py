@@ -15,8 +15,11 @@ from typing import Any
 
 import pytest
 
-from migrationaudit.crawl import HOPS_FILE, _drop_cut_off_record, read_hops, run_crawl
+from migrationaudit.crawl import run_crawl
 from migrationaudit.demo.scenario import ScenarioServer, parse_site
+from migrationaudit.rundir.layout import HOPS_FILE
+from migrationaudit.rundir.records import drop_cut_off_record as _drop_cut_off_record
+from migrationaudit.rundir.records import read_hops
 from migrationaudit.settings import CrawlOptions
 from migrationaudit.spiders.hop import ChainProgress
 

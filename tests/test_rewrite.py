@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from migrationaudit.web.access import HostRewrite, HostRewriter, parse_rewrites
-from migrationaudit.models import Hop, HopKind, PageFacts
 from migrationaudit.demo.scenario import ScenarioServer
+from migrationaudit.models import Hop, HopKind, PageFacts
 from migrationaudit.spiders.hop import map_back
+from migrationaudit.web.access import HostRewrite, HostRewriter, parse_rewrites
 
 if TYPE_CHECKING:
     from conftest import CrawlRun

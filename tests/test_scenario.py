@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from migrationaudit.errors import InputError
 from migrationaudit.demo.scenario import (
     Route,
     ScenarioServer,
@@ -23,6 +22,7 @@ from migrationaudit.demo.scenario import (
     parse_site,
     render_page,
 )
+from migrationaudit.errors import InputError
 from migrationaudit.settings import ConnectTo
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_maps"

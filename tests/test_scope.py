@@ -29,6 +29,9 @@ from migrationaudit.cli import main
 from migrationaudit.config import KEYS
 from migrationaudit.graph import build_graph, chains_for
 from migrationaudit.models import Hop, HopKind, LegacyURL, Origin, Outcome, RedirectRule
+from migrationaudit.settings import CheckOptions, ConnectTo
+from migrationaudit.spiders.handler import ConnectToResolver, HopDownloadError
+from migrationaudit.verdicts import build_verdicts
 from migrationaudit.web.scope import (
     Scope,
     blocked_kind,
@@ -37,9 +40,6 @@ from migrationaudit.web.scope import (
     parse_ipv4_loose,
     scope_of,
 )
-from migrationaudit.settings import CheckOptions, ConnectTo
-from migrationaudit.spiders.handler import ConnectToResolver, HopDownloadError
-from migrationaudit.verdicts import build_verdicts
 
 # -- the address classifier -------------------------------------------------------------------
 
@@ -472,7 +472,10 @@ def test_a_bad_allow_host_exits_2_with_one_line(bad: str, tmp_path: Path) -> Non
 def test_scope_json_names_the_crawl_options_keeps_allow_hosts_on_resume_and_reaches_shards(
     tmp_path: Path,
 ) -> None:
-    from migrationaudit.crawl import SEEDS_FILE, WorkerPlan, _prepare_shards, write_scope
+    from migrationaudit.crawl.job import write_scope
+    from migrationaudit.crawl.shards import WorkerPlan
+    from migrationaudit.crawl.shards import prepare_shards as _prepare_shards
+    from migrationaudit.rundir.layout import SEEDS_FILE
     from migrationaudit.settings import CrawlOptions
 
     options = CrawlOptions(

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import trustme
 
-from migrationaudit.models import HopKind
 from migrationaudit.demo.scenario import ScenarioServer
+from migrationaudit.models import HopKind
 from migrationaudit.settings import ConnectTo
 
 if TYPE_CHECKING:

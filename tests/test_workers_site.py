@@ -21,10 +21,11 @@ from typing import Any
 
 import pytest
 
-from migrationaudit.crawl import LOG_FILE, SHARDS_DIR, SUMMARY_FILE, shard_of
+from migrationaudit.crawl.shards import shard_of
 from migrationaudit.demo.scenario import ScenarioServer, load_site, parse_site
+from migrationaudit.rundir.layout import LOG_FILE, SHARDS_DIR, SUMMARY_FILE
+from migrationaudit.rundir.layout import SITE_RECORDS_FILE as RECORDS_FILE
 from migrationaudit.sitecheck import case_args
-from migrationaudit.sitework import RECORDS_FILE
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_maps"
 

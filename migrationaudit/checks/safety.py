@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import finding, judged
-from migrationaudit.web.location import display
 from migrationaudit.models import Finding, Hop, Severity
+from migrationaudit.web.location import display
 from migrationaudit.web.plainurls import scheme_of
 
 WEB_SCHEMES = frozenset({"http", "https"})

@@ -17,9 +17,9 @@ from migrationaudit.checks import AuditContext
 from migrationaudit.graph import CRAWLED, FINAL, LISTED, SITEMAP_ENTRY, chain, lookup, nodes_of
 from migrationaudit.inputs.robots import RobotsTxt, robots_url
 from migrationaudit.models import Chain, Finding, Hop, HopKind, Origin, Outcome, Severity
+from migrationaudit.sitecheck import SiteContext, SitemapFile, SiteScope
 from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.web.plainurls import origin_of
-from migrationaudit.sitecheck import SiteContext, SitemapFile, SiteScope
 
 ROBOTS_HOPS = 5  # redirects Google follows for a robots.txt
 MAX_NAMED = 5  # URLs named in one message ("… and 12 more")

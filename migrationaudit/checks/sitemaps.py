@@ -33,8 +33,8 @@ from migrationaudit.checks.site import (
 )
 from migrationaudit.graph import LISTED, related
 from migrationaudit.models import Chain, Finding, LegacyURL, Origin, Outcome, PageFacts, Severity
-from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.sitecheck import SitemapFile
+from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.web.urls import difference
 
 

@@ -24,8 +24,8 @@ from migrationaudit.checks.site import (
 )
 from migrationaudit.graph import lookup
 from migrationaudit.models import Chain, Finding, HopKind, Outcome, Severity
-from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.sitework import legacy_variants, page_variants
+from migrationaudit.web.plainurls import normal_form as normalize
 
 
 @rule("duplicate-variant", Severity.WARNING, needs="variants")

@@ -1,1 +1,52 @@
-"""Input readers: redirect maps and URL lists → RedirectRule / LegacyURL."""
+"""Input readers: redirect maps and URL lists → RedirectRule / LegacyURL, and the validated
+:class:`Inputs` of one audit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from migrationaudit.inputs.hosting import SkippedRow
+from migrationaudit.inputs.priority import PriorityIndex
+from migrationaudit.models import LegacyURL, RedirectRule
+
+
+def collect_legacy(
+    rules: Sequence[RedirectRule], lists: Iterable[LegacyURL]
+) -> tuple[LegacyURL, ...]:
+    """Map sources first (the first rule of a source wins; conflicts are findings), then list
+    URLs not already mapped. One LegacyURL per distinct URL, in input order."""
+    out: dict[str, LegacyURL] = {}
+    for r in rules:
+        if r.source not in out:
+            out[r.source] = LegacyURL(url=r.source, origin=r.origin, rule=r)
+    for item in lists:
+        out.setdefault(item.url, item)
+    return tuple(out.values())
+
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Validated inputs: the map rules, the URLs to judge, and map rows that cannot be audited
+    as one URL (pattern rules of hosting redirect files), kept to be reported."""
+
+    rules: tuple[RedirectRule, ...]
+    legacy: tuple[LegacyURL, ...]
+    skipped_rows: tuple[SkippedRow, ...] = ()
+    priority: PriorityIndex | None = None  # link/traffic values from --priority exports
+
+    def notes(self) -> dict[str, Any]:
+        reasons: dict[str, int] = {}
+        for row in self.skipped_rows:
+            reasons[row.reason] = reasons.get(row.reason, 0) + 1
+        extra = {"priority": self.priority.notes()} if self.priority is not None else {}
+        return {
+            "map_rules": len(self.rules),
+            "legacy_urls": len(self.legacy),
+            "skipped_rows": len(self.skipped_rows),
+            "skipped_reasons": reasons,
+            "skipped_examples": [f"{r.origin}: {r.reason}" for r in self.skipped_rows[:20]],
+            **extra,
+        }

@@ -17,8 +17,8 @@ local file that cannot be read at all (:class:`~migrationaudit.errors.InputError
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

@@ -19,9 +19,7 @@ from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from twisted.python.failure import Failure
 
-from migrationaudit.crawl import HOPS_FILE, read_hops, write_scope
-from migrationaudit.models import Hop
-from migrationaudit.pipeline import AuditRequest, Inputs, audit_scope, judge, load_inputs
+from migrationaudit.crawl.job import write_scope
 from migrationaudit.demo.scenario import (
     Route,
     Site,
@@ -30,6 +28,12 @@ from migrationaudit.demo.scenario import (
     route_body,
     route_key,
 )
+from migrationaudit.inputs import Inputs
+from migrationaudit.models import Hop
+from migrationaudit.options import AuditRequest
+from migrationaudit.pipeline import audit_scope, judge, load_inputs
+from migrationaudit.rundir.layout import HOPS_FILE
+from migrationaudit.rundir.records import read_hops
 from migrationaudit.settings import MAX_BODY, CheckOptions, CrawlOptions, SiteOptions
 from migrationaudit.sitecheck import SiteRun, plan, read_records, start_run
 from migrationaudit.spiders.handler import HopDownloadError

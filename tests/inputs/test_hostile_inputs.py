@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
+from migrationaudit.demo.scenario import ScenarioServer, parse_site
 from migrationaudit.errors import InputError
 from migrationaudit.inputs.common import MAX_LINE, read_text
 from migrationaudit.inputs.maps import detect_format, read_map, read_map_file
 from migrationaudit.inputs.priority import read_priority
 from migrationaudit.inputs.urllist import read_url_list
-from migrationaudit.demo.scenario import ScenarioServer, parse_site
 
 BASE = "http://old.example"
 NA_VALUES = ("NA", "N/A", "null", "None", "nan", "-", "NaN", "NULL", "#N/A")

@@ -34,58 +34,49 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
-import secrets
 import shutil
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from migrationaudit.errors import InputError, ReportError
+from migrationaudit.errors import InputError, MigrationAuditError, ReportError
+from migrationaudit.inputs import Inputs, collect_legacy
+from migrationaudit.inputs.common import check_base_url
 from migrationaudit.inputs.hosting import SkippedRow
-from migrationaudit.models import (
-    AuditResult,
-    Hop,
-    HopKind,
-    LegacyURL,
-    Origin,
-    RedirectRule,
-    Severity,
+from migrationaudit.inputs.priority import PriorityIndex, read_priority
+from migrationaudit.models import LegacyURL, Origin, RedirectRule, jsonable
+from migrationaudit.options import AuditRequest
+from migrationaudit.rundir.layout import (
+    HOPS_FILE,
+    INPUTS_FILE,
+    JOB_FILE,
+    RUN_FILE,
+    SHARDS_DIR,
+    SITE_JOB_FILE,
+    SITE_RECORDS_FILE,
+    SUMMARY_FILE,
+    atomic_write,
+    lock_run_dir,
+    sweep_staged,
+    write_or_fail,
 )
-from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
+from migrationaudit.rundir.records import check_jsonl, hop_record, site_line_check
+from migrationaudit.settings import ConnectTo, CrawlOptions, SiteOptions
 
-if TYPE_CHECKING:
-    from migrationaudit.crawl import CrawlSummary
-    from migrationaudit.gate import GatePolicy
-    from migrationaudit.inputs.priority import PriorityIndex
-    from migrationaudit.pipeline import AuditRequest, Inputs
 
-HOP_KINDS = frozenset(k.value for k in HopKind)  # checked once per hop record read
+def write_json(path: Path, data: Any) -> None:
+    """Write a JSON state file atomically; ReportError (exit 4) names the file when it
+    cannot be written."""
+    write_or_fail(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
-INPUTS_FILE = "inputs.json"
-RUN_FILE = "run.json"
-RECHECK_SUBDIR = "run-recheck"
+
 SCHEMA = 2  # inputs.json: 1 = maps/url_lists/legacy only; 2 = rules, listed, request too
-
-
-def _write_json(path: Path, data: Any) -> None:
-    """Write ``data`` atomically; ReportError (exit 4) names the file when it cannot be."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # Files of an earlier run in the folder that a new run replaces (inputs.json first: from then
 # on the folder is not resumable until the new inputs.json is written).
-_STALE = (INPUTS_FILE, "hops.jsonl", "crawl.json", RUN_FILE, "site.jsonl", "site-job.json")
+_STALE = (INPUTS_FILE, HOPS_FILE, SUMMARY_FILE, RUN_FILE, SITE_RECORDS_FILE, SITE_JOB_FILE)
 
 
 def begin_run(run_dir: Path, crawl: CrawlOptions) -> None:
@@ -93,7 +84,6 @@ def begin_run(run_dir: Path, crawl: CrawlOptions) -> None:
     The caller then writes the new-site job and, last, ``inputs.json``. Waits for a crawl
     process of an earlier, killed run that is still closing down (see
     :func:`migrationaudit.crawl.lock_run_dir`)."""
-    from migrationaudit.crawl import SHARDS_DIR, lock_run_dir, write_job
 
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -112,24 +102,6 @@ def begin_run(run_dir: Path, crawl: CrawlOptions) -> None:
         os.close(lock)
 
 
-_STAGED = re.compile(r"^\..+\.(?:[0-9a-f]{12}|\d+)\.tmp$")
-
-
-def sweep_staged(folder: Path) -> None:
-    """Remove temporary files that a killed writer left behind in ``folder`` (the hidden
-    ``.NAME.XXXX.tmp`` files of atomic writes; the real files were never touched)."""
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for entry in entries:
-        if _STAGED.match(entry.name) and entry.is_file(follow_symlinks=False):
-            try:
-                os.unlink(entry.path)
-            except OSError:
-                pass
-
-
 def _rule_dict(r: RedirectRule) -> dict[str, Any]:
     return {
         "source": r.source,
@@ -143,7 +115,7 @@ def _rule_dict(r: RedirectRule) -> dict[str, Any]:
 def save_inputs(run_dir: Path, req: AuditRequest, inputs: Inputs) -> None:
     """Write ``inputs.json``: the validated inputs, enough to judge the run again."""
     listed = [item for item in inputs.legacy if item.rule is None]
-    _write_json(
+    write_json(
         Path(run_dir) / INPUTS_FILE,
         {
             "schema": SCHEMA,
@@ -178,9 +150,8 @@ def save_inputs(run_dir: Path, req: AuditRequest, inputs: Inputs) -> None:
 
 def save_run_info(run_dir: Path, run: Mapping[str, Any]) -> None:
     """Write ``run.json`` (the result's run metadata, as JSON data)."""
-    from migrationaudit.reports.common import jsonable
 
-    _write_json(Path(run_dir) / RUN_FILE, jsonable(run))
+    write_json(Path(run_dir) / RUN_FILE, jsonable(run))
 
 
 # --- reading a saved run ---------------------------------------------------------------------
@@ -206,7 +177,6 @@ def find_run_dir(path: str | Path) -> Path:
     """The run directory for ``path``: an ``OUT`` folder (its ``run/``) or the run directory
     itself. InputError when neither is one: a run directory has ``inputs.json`` and hop
     records or, when it was stopped before its crawl wrote any, ``job.json``."""
-    from migrationaudit.crawl import HOPS_FILE, JOB_FILE
 
     path = Path(path)
     for candidate in (path / "run", path):
@@ -218,75 +188,6 @@ def find_run_dir(path: str | Path) -> Path:
 
 
 # --- checking a saved run's state files -------------------------------------------------------
-
-_OPTIONAL_TEXT = ("location", "target", "error", "ambiguity")
-_PAGE_TEXT = (
-    "content_type",
-    "title",
-    "canonical",
-    "canonical_header",
-    "meta_robots",
-    "x_robots_tag",
-    "meta_refresh",
-)
-
-
-def _hop_problem(d: Any) -> str | None:
-    """What is wrong with a hop record's shape (None: nothing). Types are checked, not only
-    keys: a hand-edited ``"status": "301"`` would otherwise be judged as a non-redirect."""
-    if not isinstance(d, dict):
-        return f"expected a JSON object, got {type(d).__name__}"
-    if not isinstance(d.get("url"), str) or not d["url"]:
-        return '"url" must be a non-empty string'
-    status = d.get("status")
-    if status is not None and (not isinstance(status, int) or isinstance(status, bool)):
-        return '"status" must be an integer or null'
-    if d.get("kind") not in HOP_KINDS:
-        return f'"kind" must be one of {", ".join(k.value for k in HopKind)}'
-    for key in _OPTIONAL_TEXT:
-        if d.get(key) is not None and not isinstance(d[key], str):
-            return f'"{key}" must be a string or null'
-    elapsed = d.get("elapsed_ms")
-    if elapsed is not None and (not isinstance(elapsed, int | float) or isinstance(elapsed, bool)):
-        return '"elapsed_ms" must be a number'
-    headers = d.get("headers")
-    if headers is not None and not (
-        isinstance(headers, dict)
-        and all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
-    ):
-        return '"headers" must be an object of strings'
-    page = d.get("page")
-    if page is not None:
-        if not isinstance(page, dict):
-            return '"page" must be an object or null'
-        for key in _PAGE_TEXT:
-            if page.get(key) is not None and not isinstance(page[key], str):
-                return f'"page.{key}" must be a string or null'
-        pairs = page.get("hreflang") or []
-        if not isinstance(pairs, list) or not all(
-            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
-            for p in pairs
-        ):
-            return '"page.hreflang" must be a list of [language, URL] pairs'
-        links = page.get("links")
-        if links is not None and not (
-            isinstance(links, list) and all(isinstance(u, str) for u in links)
-        ):
-            return '"page.links" must be a list of strings'
-    return None
-
-
-def hop_record(line: str | bytes, path: Path, lineno: int) -> Hop:
-    """One line of ``hops.jsonl`` as a Hop; InputError naming ``path:lineno`` when the line
-    is not JSON or not a hop record of the right shape and types."""
-    try:
-        data = json.loads(line)
-    except ValueError as exc:
-        raise InputError(f"corrupt hop record: not JSON ({exc})", str(path), lineno) from None
-    problem = _hop_problem(data)
-    if problem is not None:
-        raise InputError(f"corrupt hop record: {problem}", str(path), lineno)
-    return Hop.from_dict(data)
 
 
 def _json_object(path: Path, what: str) -> dict[str, Any] | None:
@@ -343,7 +244,6 @@ def _check_inputs_shape(data: Mapping[str, Any], path: Path) -> None:
 
 
 def _check_job_shape(data: Mapping[str, Any], path: Path) -> None:
-    from migrationaudit.crawl import options_from_dict
 
     fields = {f.name: f for f in dataclasses.fields(CrawlOptions)}
     defaults = CrawlOptions()
@@ -369,34 +269,6 @@ def _check_job_shape(data: Mapping[str, Any], path: Path) -> None:
         raise InputError(f"corrupt crawl options: {exc}", str(path)) from None
 
 
-def _check_jsonl(path: Path, check: Callable[[bytes, int], None]) -> None:
-    """Every complete line of a JSON-lines file through ``check``; a last line without its
-    newline (cut off by a kill) is not checked: readers and resumes drop it."""
-    try:
-        f = path.open("rb")
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", str(path)) from None
-    with f:
-        for lineno, line in enumerate(f, start=1):
-            if line.endswith(b"\n") and line.strip():
-                check(line, lineno)
-
-
-def _site_line(path: Path) -> Callable[[bytes, int], None]:
-    def check(line: bytes, lineno: int) -> None:
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            msg = f"corrupt site record: not JSON ({exc})"
-            raise InputError(msg, str(path), lineno) from None
-        if not isinstance(record, dict) or not isinstance(record.get("t"), str):
-            raise InputError('corrupt site record: expected an object with "t"', str(path), lineno)
-
-    return check
-
-
 _SUMMARY_FLAGS = frozenset({"complete", "interrupted"})
 _SUMMARY_NUMBERS = frozenset({"seeds", "fetched", "elapsed_s", "finished", "workers"})
 
@@ -407,9 +279,7 @@ def check_state(run_dir: Path) -> None:
     ``inputs.json``, ``job.json``, ``crawl.json``, ``run.json``, ``site-job.json`` and every
     complete line of ``hops.jsonl`` and ``site.jsonl``. A last line cut off by a kill is
     allowed (it is dropped); an absent optional file is too."""
-    from migrationaudit.crawl import HOPS_FILE, JOB_FILE, SUMMARY_FILE
-    from migrationaudit.sitework import JOB_FILE as SITE_JOB_FILE
-    from migrationaudit.sitework import RECORDS_FILE as SITE_RECORDS_FILE
+    from migrationaudit.rundir.layout import SITE_JOB_FILE
 
     run_dir = Path(run_dir)
     inputs = _json_object(run_dir / INPUTS_FILE, "saved inputs")
@@ -438,8 +308,8 @@ def check_state(run_dir: Path) -> None:
     def hop_line(line: bytes, lineno: int) -> None:
         hop_record(line, hops, lineno)
 
-    _check_jsonl(hops, hop_line)
-    _check_jsonl(run_dir / SITE_RECORDS_FILE, _site_line(run_dir / SITE_RECORDS_FILE))
+    check_jsonl(hops, hop_line)
+    check_jsonl(run_dir / SITE_RECORDS_FILE, site_line_check(run_dir / SITE_RECORDS_FILE))
 
 
 def _origin(d: Mapping[str, Any], moved: Callable[[str], str]) -> Origin:
@@ -468,7 +338,6 @@ def load_inputs_file(run_dir: Path) -> tuple[Inputs, dict[str, Any]]:
 
 
 def _load_inputs(run_dir: Path) -> tuple[Inputs, dict[str, Any], PriorityReread]:
-    from migrationaudit.pipeline import Inputs, collect_legacy
 
     path = run_dir / INPUTS_FILE
     try:
@@ -530,9 +399,6 @@ def _priority(request: Mapping[str, Any], move: Callable[[str], str]) -> Priorit
     An export that is gone or unreadable now is left out and named in the notes: the
     re-render then ranks with what is left (nothing, when every export is gone) but judges
     the same URLs (the ones only an export had are saved among the listed URLs)."""
-    from migrationaudit.errors import MigrationAuditError
-    from migrationaudit.inputs.common import check_base_url
-    from migrationaudit.inputs.priority import read_priority
 
     saved = [str(f) for f in request.get("priority") or []]
     if not saved:
@@ -564,7 +430,6 @@ def _priority(request: Mapping[str, Any], move: Callable[[str], str]) -> Priorit
 
 def load_run(path: str | Path) -> SavedRun:
     """Read a saved run (``OUT`` or ``OUT/run``); InputError when it is not one."""
-    from migrationaudit.crawl import JOB_FILE, options_from_dict, read_summary
 
     run_dir = find_run_dir(path)
     check_state(run_dir)
@@ -605,141 +470,88 @@ def _site_options(request: Mapping[str, Any]) -> SiteOptions:
         return SiteOptions()
 
 
-def rebuild(saved: SavedRun, checks: CheckOptions, fail_on: Severity) -> AuditResult:
-    """Judge a saved run again with ``checks`` and ``fail_on`` (no network)."""
-    from migrationaudit.checks import rule_infos
-    from migrationaudit.crawl import read_hops
-    from migrationaudit.pipeline import judge
-    from migrationaudit.sitecheck import SiteRun, read_records
-
-    site = SiteRun(saved.site, read_records(saved.run_dir))
-    judged = judge(saved.inputs, read_hops(saved.run_dir), checks, saved.crawl.max_hops, site=site)
-    run = dict(saved.run)
-    options = dict(run.get("options") or {})
-    options.update(
-        fail_on=fail_on.label,
-        many_to_one=checks.many_to_one,
-        disabled_rules=sorted(checks.disabled),
-    )
-    run.update(
-        options=options,
-        run_dir=str(saved.run_dir),
-        rerendered_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    )
-    if saved.summary is not None and "partial" not in run:
-        run["partial"] = not saved.summary.complete
-    run.pop("priority_missing", None)  # a saved run.json never has it; said anew each time
-    if saved.priority_missing:
-        run["priority_missing"] = list(saved.priority_missing)
-    return AuditResult(
-        findings=judged.findings,
-        verdicts=judged.verdicts,
-        chains=judged.chains,
-        skipped=judged.skipped,
-        rules=rule_infos(),
-        fail_on=fail_on,
-        run=run,
-    )
-
-
 # --- --only-failed ---------------------------------------------------------------------------
 
 
-def failing_urls(result: AuditResult) -> set[str]:
-    """Legacy URLs that failed: a finding that fails the gate, or an incomplete chain."""
-    urls = {f.url for f in result.gating_findings()}
-    urls.update(v.url for v in result.verdicts if v.verdict == "incomplete")
-    return urls
+MAX_RUNTIME_STOP = "max-runtime"  # CrawlSummary.stopped: the --max-runtime deadline passed
 
 
-def _write_hops(path: Path, hops: Iterable[Hop]) -> int:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    count = 0
+
+SECRET_OPTIONS = frozenset({"headers"})  # CrawlOptions fields never written to job.json
+
+
+
+@dataclass(frozen=True)
+class CrawlSummary:
+    """How a crawl went: seed count, hop records written, legacy URLs whose chain finished,
+    and whether it ran to the end."""
+
+    seeds: int
+    fetched: int
+    complete: bool
+    elapsed_s: float
+    interrupted: bool
+    finished: int = 0
+    workers: int = 1  # crawl processes that shared the seeds (see plan_workers)
+    # A run-level limit that stopped the crawl before its end ("max-runtime"), else None.
+    stopped: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CrawlSummary:
+        return cls(
+            seeds=int(d.get("seeds", 0)),
+            fetched=int(d.get("fetched", 0)),
+            complete=bool(d.get("complete", False)),
+            elapsed_s=float(d.get("elapsed_s", 0.0)),
+            interrupted=bool(d.get("interrupted", False)),
+            finished=int(d.get("finished", 0)),
+            workers=int(d.get("workers", 1)),
+            stopped=str(d["stopped"]) if d.get("stopped") else None,
+        )
+
+
+
+def options_to_dict(options: CrawlOptions) -> dict[str, Any]:
+    """CrawlOptions as the JSON object stored in job.json (secrets left out)."""
+    data = dataclasses.asdict(dataclasses.replace(options, headers=()))
+    for secret in SECRET_OPTIONS:
+        data.pop(secret, None)
+    return data
+
+
+
+def options_from_dict(d: dict[str, Any]) -> CrawlOptions:
+    """The inverse of :func:`options_to_dict` (unknown keys are ignored)."""
+    fields = {f.name for f in dataclasses.fields(CrawlOptions)}
+    kwargs = {k: v for k, v in d.items() if k in fields}
+    kwargs["connect_to"] = tuple(ConnectTo(**c) for c in d.get("connect_to", ()))
+    kwargs["scrapy_settings"] = tuple((str(k), str(v)) for k, v in d.get("scrapy_settings", ()))
+    kwargs["rewrite_host"] = tuple((str(a), str(b)) for a, b in d.get("rewrite_host", ()))
+    for secret in SECRET_OPTIONS:
+        kwargs.pop(secret, None)
+    return CrawlOptions(**kwargs)
+
+
+
+def read_summary(run_dir: Path) -> CrawlSummary | None:
+    """The run's crawl.json, or None when the crawl never finished writing it."""
     try:
-        with tmp.open("w", encoding="utf-8") as f:
-            for h in hops:
-                f.write(json.dumps(h.to_dict(), ensure_ascii=False) + "\n")
-                count += 1
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return count
+        data = json.loads((Path(run_dir) / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return CrawlSummary.from_dict(data) if isinstance(data, dict) else None
 
 
-def audit_only_failed(
-    req: AuditRequest,
-    previous: str | Path,
-    policy: GatePolicy,
-    progress: Callable[[int, int], None] | None = None,
-) -> AuditResult:
-    """Re-check only the legacy URLs that failed in the ``previous`` run (judged again under
-    the current rules and ``policy``), plus URLs it did not have; merge with the rest.
 
-    The re-check crawls into ``OUT/run-recheck/``; its hop records replace the previous
-    records of the same URLs, and the merged records become ``OUT/run/`` (a complete run
-    directory again), which is judged as a whole: global rules see every URL."""
-    from migrationaudit.crawl import (
-        HOPS_FILE,
-        JOB_FILE,
-        SUMMARY_FILE,
-        options_to_dict,
-        read_hops,
-        run_crawl,
-    )
-    from migrationaudit.crawl import CrawlSummary as Summary
-    from migrationaudit.gate import apply
-    from migrationaudit.pipeline import RUN_SUBDIR, _now, audit_scope, finish_run, load_inputs
+def write_summary(run_dir: Path, summary: CrawlSummary) -> None:
+    """Write ``crawl.json`` (the crawl summary) atomically; ReportError when it cannot be."""
+    write_or_fail(run_dir / SUMMARY_FILE, json.dumps(summary.to_dict()) + "\n")
 
-    started = _now()
-    saved = load_run(previous)
-    inputs = load_inputs(req) if (req.maps or req.url_lists) else saved.inputs
-    if getattr(req, "site", None) == SiteOptions():
-        req = replace(req, site=saved.site)
-    before = apply(rebuild(saved, req.checks, req.fail_on), policy)
-    failed = failing_urls(before)
-    known = {v.url for v in before.verdicts}
-    recheck = [i.url for i in inputs.legacy if i.url in failed or i.url not in known]
-    # legacy URLs the earlier run found itself (e.g. in a fetched legacy sitemap)
-    recheck += [v.url for v in before.verdicts if v.url in failed and v.url not in recheck]
-    old_hops = list(read_hops(saved.run_dir))  # read before anything can overwrite them
 
-    recheck_dir = req.out_dir / RECHECK_SUBDIR
-    run_dir = req.out_dir / RUN_SUBDIR
-    if recheck:
-        # The scope of the whole audit: a re-checked chain may lead to any host it names.
-        scope = audit_scope(req, inputs)
-        summary = run_crawl(recheck, recheck_dir, req.crawl, progress=progress, scope=scope)
-        new_hops = list(read_hops(recheck_dir))
-    else:
-        summary = Summary(seeds=0, fetched=0, complete=True, elapsed_s=0.0, interrupted=False)
-        new_hops = []
-    fresh = {h.url for h in new_hops}
-    merged = [h for h in old_hops if h.url not in fresh] + new_hops
 
-    save_inputs(run_dir, req, inputs)
-    fetched = _write_hops(run_dir / HOPS_FILE, merged)
-    # The new-site stage (robots.txt, sitemaps, crawl) is not re-run: keep its records.
-    from migrationaudit.sitework import RECORDS_FILE
-
-    records = saved.run_dir / RECORDS_FILE
-    if records.is_file() and records.resolve() != (run_dir / RECORDS_FILE).resolve():
-        shutil.copyfile(records, run_dir / RECORDS_FILE)
-    _write_json(run_dir / JOB_FILE, options_to_dict(req.crawl))
-    total = Summary(
-        seeds=len(inputs.legacy),
-        fetched=fetched,
-        complete=summary.complete,
-        elapsed_s=summary.elapsed_s,
-        interrupted=summary.interrupted,
-    )
-    _write_json(run_dir / SUMMARY_FILE, total.to_dict())
-    result = finish_run(req, inputs, run_dir, total, started)
-    info = {
-        "previous": str(saved.run_dir),
-        "rechecked": len(recheck),
-        "kept": len(inputs.legacy) - len(recheck),
-        "recheck_dir": str(recheck_dir) if recheck else None,
-    }
-    result = replace(result, run={**result.run, "only_failed": info})
-    save_run_info(run_dir, result.run)
-    return result
+def write_job(run_dir: Path, options: CrawlOptions) -> None:
+    """Write ``job.json`` (the crawl options, secrets left out) atomically."""
+    atomic_write(Path(run_dir) / JOB_FILE, json.dumps(options_to_dict(options), indent=2) + "\n")
