@@ -975,7 +975,8 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
     """
     import tempfile
 
-    from migrationaudit.demo.scenario import ScenarioServer, load_site
+    from migrationaudit.demo.server import ScenarioServer
+    from migrationaudit.demo.site import load_site
     from migrationaudit.options import AuditRequest
     from migrationaudit.pipeline import run_audit
     from migrationaudit.sitecheck import case_options

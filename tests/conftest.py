@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from migrationaudit.crawl import run_crawl
-from migrationaudit.demo.scenario import ScenarioServer, Site, parse_site
+from migrationaudit.demo.server import ScenarioServer
+from migrationaudit.demo.site import Site, parse_site
 from migrationaudit.models import Hop
 from migrationaudit.rundir.layout import LOG_FILE
 from migrationaudit.rundir.records import read_hops

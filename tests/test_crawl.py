@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from migrationaudit.crawl.shards import merge_shards, plan_workers, shard_of, shard_options
-from migrationaudit.demo.scenario import ScenarioServer, parse_site
+from migrationaudit.demo.server import ScenarioServer
+from migrationaudit.demo.site import parse_site
 from migrationaudit.errors import CrawlError, InputError
 from migrationaudit.models import Hop, HopKind
 from migrationaudit.rundir.layout import (

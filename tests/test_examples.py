@@ -20,7 +20,8 @@ import yaml
 from jsonschema import Draft4Validator
 
 from migrationaudit.config import BY_NAME
-from migrationaudit.demo.scenario import ScenarioServer, parse_site
+from migrationaudit.demo.server import ScenarioServer
+from migrationaudit.demo.site import parse_site
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 OLD, NEW = "http://www.old.example", "http://www.new.example"

@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from migrationaudit.demo.scenario import ScenarioServer, parse_site
+from migrationaudit.demo.server import ScenarioServer
+from migrationaudit.demo.site import parse_site
 from migrationaudit.rundir.layout import HOPS_FILE, INPUTS_FILE, JOB_FILE, RUN_FILE, SUMMARY_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -430,7 +431,8 @@ def _start_server(port: int, log: Path, gen: int, hang: str = "") -> subprocess.
     ``GEN READY`` once listening and ``GEN PATH`` for every request; ``hang``: a path it
     never answers."""
     proc = subprocess.Popen([sys.executable, "-c", _SERVER, str(port), str(log), str(gen), hang])
-    _wait_for(f"server {gen} to listen", lambda: _logged(log, f"{gen} READY") or proc.poll() is not None)
+    _wait_for(f"server {gen} to listen",
+              lambda: _logged(log, f"{gen} READY") or proc.poll() is not None)  # fmt: skip
     assert proc.poll() is None, "the test server did not start"
     return proc
 

@@ -20,7 +20,8 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 import pytest
 
-from migrationaudit.demo.scenario import ScenarioServer, parse_site
+from migrationaudit.demo.server import ScenarioServer
+from migrationaudit.demo.site import parse_site
 from migrationaudit.fixes import (
     BROKEN,
     CYCLE,

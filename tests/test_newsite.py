@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from migrationaudit.demo.scenario import ScenarioServer, load_site, parse_site
+from migrationaudit.demo.server import ScenarioServer
+from migrationaudit.demo.site import load_site, parse_site
 from migrationaudit.sitecheck import case_args
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_maps"

@@ -1,4 +1,4 @@
-"""The fast paths of migrationaudit.web.plainurls give exactly what migrationaudit.web.urls gives."""
+"""The fast paths of migrationaudit.web.plainurls give exactly what web.urls gives."""
 
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from migrationaudit.demo.scenario import RequestLog, ScenarioServer, parse_site
+from migrationaudit.demo.server import ScenarioServer
+from migrationaudit.demo.site import RequestLog, parse_site
 from migrationaudit.spiders.handler import parse_retry_after
 
 if TYPE_CHECKING:

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from migrationaudit.crawl import run_crawl
-from migrationaudit.demo.scenario import ScenarioServer, parse_site
+from migrationaudit.demo.server import ScenarioServer
+from migrationaudit.demo.site import parse_site
 from migrationaudit.rundir.layout import HOPS_FILE
 from migrationaudit.rundir.records import drop_cut_off_record as _drop_cut_off_record
 from migrationaudit.rundir.records import read_hops

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from migrationaudit.demo.scenario import ScenarioServer
+from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.models import Hop, HopKind, PageFacts
 from migrationaudit.spiders.hop import map_back
 from migrationaudit.web.access import HostRewrite, HostRewriter, parse_rewrites

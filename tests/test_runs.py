@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from lxml import html as lxml_html
 
-from migrationaudit.demo.scenario import ScenarioServer, parse_site
+from migrationaudit.demo.server import ScenarioServer
+from migrationaudit.demo.site import parse_site
 
 # Plain http on purpose: these tests are about saved runs, not TLS.
 OLD, NEW = "http://old.example", "http://new.example"

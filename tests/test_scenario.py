@@ -14,14 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from migrationaudit.demo.scenario import (
-    Route,
-    ScenarioServer,
-    Site,
-    load_site,
-    parse_site,
-    render_page,
-)
+from migrationaudit.demo.render import render_page
+from migrationaudit.demo.server import ScenarioServer
+from migrationaudit.demo.site import Route, Site, load_site, parse_site
 from migrationaudit.errors import InputError
 from migrationaudit.settings import ConnectTo
 
@@ -281,7 +276,7 @@ def test_module_serves_until_interrupted(tmp_path: Path) -> None:
     path = tmp_path / "site.json"
     path.write_text(json.dumps({"routes": [{"url": "http://a.example/", "title": "A"}]}))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "migrationaudit.demo.scenario", str(path)],
+        [sys.executable, "-m", "migrationaudit.demo", str(path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

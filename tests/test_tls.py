@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import trustme
 
-from migrationaudit.demo.scenario import ScenarioServer
+from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.models import HopKind
 from migrationaudit.settings import ConnectTo
 
@@ -83,7 +83,7 @@ def site() -> Iterator[ScenarioServer]:
 
 
 def parse(routes: list[dict[str, Any]]) -> Any:
-    from migrationaudit.demo.scenario import parse_site
+    from migrationaudit.demo.site import parse_site
 
     return parse_site({"routes": routes})
 

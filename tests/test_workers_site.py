@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from migrationaudit.crawl.shards import shard_of
-from migrationaudit.demo.scenario import ScenarioServer, load_site, parse_site
+from migrationaudit.demo.server import ScenarioServer
+from migrationaudit.demo.site import load_site, parse_site
 from migrationaudit.rundir.layout import LOG_FILE, SHARDS_DIR, SUMMARY_FILE
 from migrationaudit.rundir.layout import SITE_RECORDS_FILE as RECORDS_FILE
 from migrationaudit.sitecheck import case_args

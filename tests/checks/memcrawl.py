@@ -20,14 +20,9 @@ from scrapy.responsetypes import responsetypes
 from twisted.python.failure import Failure
 
 from migrationaudit.crawl.job import write_scope
-from migrationaudit.demo.scenario import (
-    Route,
-    Site,
-    expand_location,
-    render_page,
-    route_body,
-    route_key,
-)
+from migrationaudit.demo.render import render_page, route_body
+from migrationaudit.demo.server import expand_location
+from migrationaudit.demo.site import Route, Site, route_key
 from migrationaudit.inputs import Inputs
 from migrationaudit.models import Hop
 from migrationaudit.options import AuditRequest
@@ -195,7 +190,7 @@ def audit_site(
     """Audit a tiny site in memory: ``rows`` (old, new) become the map, ``urls`` a URL list,
     ``site_options`` the :class:`SiteOptions` (e.g. ``crawl=("https://n.test/",)``). Returns
     the pipeline's Judged result (findings, verdicts, chains, skipped)."""
-    from migrationaudit.demo.scenario import parse_site
+    from migrationaudit.demo.site import parse_site
 
     tmp.mkdir(parents=True, exist_ok=True)
     maps: tuple[str, ...] = ()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from migrationaudit.checks import all_rules
-from migrationaudit.demo.scenario import load_site
+from migrationaudit.demo.site import load_site
 from migrationaudit.settings import SiteOptions
 
 from .memcrawl import audit_case

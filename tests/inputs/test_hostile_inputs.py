@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from migrationaudit.demo.scenario import ScenarioServer, parse_site
+from migrationaudit.demo.server import ScenarioServer
+from migrationaudit.demo.site import parse_site
 from migrationaudit.errors import InputError
 from migrationaudit.inputs.common import MAX_LINE, read_text
 from migrationaudit.inputs.maps import detect_format, read_map, read_map_file
