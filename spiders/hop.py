@@ -16,38 +16,34 @@ after a backoff, or after the ``Retry-After`` of a 429/503 (the download handler
 Frontier instead of being fetched again, so the same URLs are reached at the same depths.
 :class:`ChainProgress` counts legacy URLs whose chain is finished (the progress numerator).
 
-The pure pieces (:func:`hop_from_response`, :func:`page_facts`, :func:`parse_refresh`,
-:func:`resolve_target`, :class:`Frontier`, :class:`ChainProgress`, :func:`map_back`) are what
-the tests exercise directly.
+The pure pieces live beside it, and the tests exercise them directly:
+:mod:`~migrationaudit.spiders.extract` (:func:`page_facts`, :func:`parse_refresh`,
+:func:`resolve_target`), :mod:`~migrationaudit.spiders.classify` (:func:`hop_from_response`)
+and :mod:`~migrationaudit.spiders.frontier` (:class:`Frontier`, :class:`ChainProgress`,
+:func:`map_back`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from dataclasses import replace
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urldefrag, urljoin, urlsplit
 
-import lxml.html
 import scrapy
-from scrapy.http import HtmlResponse, Request, Response, TextResponse
+from scrapy.http import Request, Response
 from twisted.internet.defer import CancelledError as TwistedCancelledError
 from twisted.python.failure import Failure
 
-from migrationaudit.models import Hop, HopKind, PageFacts
+from migrationaudit.models import Hop, HopKind
 from migrationaudit.rundir.layout import HOPS_FILE, SEEDS_FILE
 from migrationaudit.rundir.layout import SITE_RECORDS_FILE as RECORDS_FILE
 from migrationaudit.rundir.records import encode_hop, read_hops
 from migrationaudit.settings import (
-    KEPT_HEADERS,
     MAX_HOPS,
-    MAX_LINKS_PER_PAGE,
     RETRIES,
     RETRY_AFTER_MAX,
     RETRY_BACKOFF,
@@ -59,9 +55,11 @@ from migrationaudit.sitework import (
     open_records,
     open_relay,
 )
+from migrationaudit.spiders.classify import hop_from_response, synthetic_hop
+from migrationaudit.spiders.extract import header_values, strip_fragment, unfetchable_reason
+from migrationaudit.spiders.frontier import ChainProgress, Frontier, map_back
 from migrationaudit.spiders.handler import HopDownloadError, parse_retry_after
-from migrationaudit.web.access import HostRewriter, parse_rewrites
-from migrationaudit.web.location import mask_userinfo, resolve_location
+from migrationaudit.web.access import parse_rewrites
 from migrationaudit.web.scope import Scope
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -70,458 +68,8 @@ ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 PROGRESS_INTERVAL = 0.25  # seconds between progress lines on stdout
 PEER_POLL_S = 0.1  # --workers: how often the lead reads the new-site origins its peers met
 
-_HEAD_END = re.compile(r"</head\s*>|<body[\s>]", re.IGNORECASE)
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")
-_LINK_VALUE = re.compile(r"<([^>]*)>([^<]*)")
-_REL_PARAM = re.compile(r'\brel\s*=\s*(?:"([^"]*)"|([^\s;,]+))', re.IGNORECASE)
-_HREFLANG_PARAM = re.compile(r'\bhreflang\s*=\s*(?:"([^"]*)"|([^\s;,]+))', re.IGNORECASE)
-_REFRESH_TIME = re.compile(r"\s*(\d*)(\.[\d.]*)?")
-_REFRESH_URL = re.compile(r"url\s*=\s*", re.IGNORECASE)
-
 
 # -- pure helpers ---------------------------------------------------------------------------
-
-
-def strip_fragment(url: str) -> str:
-    """The URL without its ``#fragment`` (never sent to a server; one URL, one fetch)."""
-    return urldefrag(url.strip()).url if "#" in url else url.strip()
-
-
-def resolve_target(base: str, ref: str | None) -> str | None:
-    """``ref`` (a Location or refresh URL) made absolute against ``base``, fragment dropped;
-    None when it is empty or cannot be parsed."""
-    if ref is None:
-        return None
-    # Browsers drop tabs and newlines inside URLs and trim surrounding whitespace.
-    ref = ref.replace("\t", "").replace("\n", "").replace("\r", "").strip()
-    if not ref:
-        return None
-    try:
-        joined = urljoin(base, ref)
-        urlsplit(joined)  # raises ValueError on e.g. a broken IPv6 literal
-    except ValueError:
-        return None
-    return strip_fragment(joined) or None
-
-
-def parse_refresh(content: str | None) -> tuple[float, str | None] | None:
-    """Parse a refresh value (``"0; url=/b"``, ``"5;URL='x'"``, ``"3"``) like browsers do:
-    (delay, url or None); None when the value is not a refresh at all."""
-    if content is None:
-        return None
-    m = _REFRESH_TIME.match(content)
-    assert m is not None  # the pattern matches the empty string
-    digits, fraction = m.group(1), m.group(2)
-    if not digits and not fraction:
-        return None
-    # As in the HTML spec: the integer part is the delay, a fractional part is skipped.
-    delay = float(int(digits)) if digits else 0.0
-    rest = content[m.end() :].lstrip()
-    if rest[:1] in (";", ","):
-        rest = rest[1:].lstrip()
-    if not rest:
-        return delay, None
-    url_kw = _REFRESH_URL.match(rest)
-    if url_kw:
-        rest = rest[url_kw.end() :]
-    if rest[:1] in ("'", '"'):
-        quote, rest = rest[0], rest[1:]
-        end = rest.find(quote)
-        if end >= 0:
-            rest = rest[:end]
-    url = rest.strip()
-    return delay, url or None
-
-
-def decode_header(value: bytes) -> str:
-    """Header bytes as text: UTF-8 when valid (what browsers assume for Location), else latin-1."""
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
-
-
-def header_values(response: Response, name: str) -> list[str]:
-    return [decode_header(v) for v in response.headers.getlist(name)]
-
-
-def kept_headers(response: Response, names: Iterable[str] = KEPT_HEADERS) -> dict[str, str]:
-    """The audit's headers (lower-case names), multiple values joined with ", "."""
-    out: dict[str, str] = {}
-    for name in names:
-        values = header_values(response, name)
-        if values:
-            out[name] = ", ".join(values)
-    return out
-
-
-def link_canonical(values: Iterable[str], base: str) -> str | None:
-    """The first ``<url>; rel="canonical"`` of Link header values, resolved against base."""
-    for value in values:
-        for m in _LINK_VALUE.finditer(value):
-            rel = _REL_PARAM.search(m.group(2))
-            if rel and "canonical" in (rel.group(1) or rel.group(2) or "").lower().split():
-                return _absolute(base, m.group(1))
-    return None
-
-
-def link_alternates(values: Iterable[str], base: str) -> list[tuple[str, str]]:
-    """``<url>; rel="alternate"; hreflang="de"`` entries of Link header values, as
-    (language, absolute URL)."""
-    out: list[tuple[str, str]] = []
-    for value in values:
-        for m in _LINK_VALUE.finditer(value):
-            params = m.group(2)
-            rel = _REL_PARAM.search(params)
-            lang = _HREFLANG_PARAM.search(params)
-            if not (rel and lang):
-                continue
-            if "alternate" not in (rel.group(1) or rel.group(2) or "").lower().split():
-                continue
-            href = _absolute(base, m.group(1))
-            if href:
-                out.append(((lang.group(1) or lang.group(2) or "").strip(), strip_fragment(href)))
-    return out
-
-
-def _absolute(base: str, ref: str) -> str | None:
-    ref = ref.strip()
-    if not ref:
-        return None
-    try:
-        return urljoin(base, ref)
-    except ValueError:
-        return None
-
-
-def _joined(values: list[str]) -> str | None:
-    return ", ".join(values) if values else None
-
-
-def page_facts(response: Response, url: str, *, links: bool = False) -> PageFacts:
-    """What a non-redirecting answer says about itself: content type, title, canonicals,
-    robots directives, meta refresh, hreflang alternates (head and Link header) and, with
-    ``links``, the page's links (:func:`page_links`). Non-HTML answers get the header facts
-    only."""
-    content_type = _joined(header_values(response, "Content-Type")[:1])
-    x_robots = _joined(header_values(response, "X-Robots-Tag"))
-    link_values = header_values(response, "Link")
-    canonical_header = link_canonical(link_values, url)
-    header_alternates = link_alternates(link_values, url)
-    base = PageFacts(
-        content_type=content_type,
-        x_robots_tag=x_robots,
-        canonical_header=canonical_header,
-        hreflang=tuple(dict.fromkeys(header_alternates)),
-    )
-    if not isinstance(response, HtmlResponse):
-        return base
-    try:
-        head = _parse_head(response)
-    except Exception:
-        return base
-    if head is None:
-        return base
-    title, base_href, canonical, robots, refresh, alternates = head
-    doc_base = _absolute(url, base_href) if base_href else url
-    resolved = [
-        (lang, strip_fragment(href))
-        for lang, ref in alternates
-        if (href := _absolute(doc_base or url, ref))
-    ]
-    return PageFacts(
-        content_type=content_type,
-        title=title,
-        canonical=_absolute(doc_base or url, canonical) if canonical else None,
-        canonical_header=canonical_header,
-        meta_robots=_joined(robots),
-        x_robots_tag=x_robots,
-        meta_refresh=refresh,
-        hreflang=tuple(dict.fromkeys([*resolved, *header_alternates])),
-        links=page_links(response, url) if links else None,
-    )
-
-
-def page_links(
-    response: TextResponse, url: str, limit: int = MAX_LINKS_PER_PAGE
-) -> tuple[str, ...]:
-    """The http(s) targets of a page's ``<a href>`` and ``<area href>``, made absolute (the
-    document's ``<base href>`` honoured), fragment dropped, deduplicated, in page order, at
-    most ``limit``. Junk HTML gives what could be read (possibly nothing), never an error."""
-    try:
-        text = _XML_DECL.sub("", response.text, count=1)
-        if not text.strip():
-            return ()
-        doc = lxml.html.document_fromstring(text)
-    except Exception:
-        return ()
-    base = url
-    for el in doc.iter("base"):
-        href = el.get("href")
-        if href:
-            base = _absolute(url, href) or url
-            break
-    out: dict[str, None] = {}
-    for el in doc.iter("a", "area"):
-        href = el.get("href")
-        if not href:
-            continue
-        target = resolve_target(base, href)
-        if target is None or unfetchable_reason(target) is not None:
-            continue  # mailto:, tel:, javascript: are not pages
-        out.setdefault(target, None)
-        if len(out) >= limit:
-            break
-    return tuple(out)
-
-
-_Head = tuple[str | None, str | None, str | None, list[str], str | None, list[tuple[str, str]]]
-
-
-def _parse_head(response: TextResponse) -> _Head | None:
-    text = response.text
-    # Head facts only count in the head (Google ignores a canonical in the body), and
-    # parsing only the head keeps a 5 MB page cheap.
-    end = _HEAD_END.search(text)
-    if end:
-        text = text[: end.start()]
-    text = _XML_DECL.sub("", text, count=1)  # lxml refuses str input with an encoding decl
-    if not text.strip():
-        return None
-    doc = lxml.html.document_fromstring(text)
-    title: str | None = None
-    base_href: str | None = None
-    canonical: str | None = None
-    robots: list[str] = []
-    refresh: str | None = None
-    alternates: list[tuple[str, str]] = []
-    for el in doc.iter("title", "base", "link", "meta"):
-        tag = el.tag
-        if tag == "title" and title is None:
-            title = " ".join(el.text_content().split())
-        elif tag == "base" and base_href is None and el.get("href"):
-            base_href = el.get("href")
-        elif tag == "link":
-            rels = (el.get("rel") or "").lower().split()
-            href = el.get("href")
-            if "canonical" in rels and href and canonical is None:
-                canonical = href
-            elif "alternate" in rels and href and el.get("hreflang"):
-                alternates.append((str(el.get("hreflang")).strip(), href))
-        elif tag == "meta":
-            name = (el.get("name") or "").strip().lower()
-            equiv = (el.get("http-equiv") or "").strip().lower()
-            content = el.get("content")
-            if content is None:
-                continue
-            if name in ("robots", "googlebot"):
-                robots.append(content.strip())
-            elif equiv == "refresh" and refresh is None:
-                refresh = content.strip()
-    return title, base_href, canonical, robots, refresh, alternates
-
-
-def _meta(response: Response) -> Mapping[str, Any]:
-    # A hand-built Response has no request; Response.meta raises then.
-    return response.request.meta if response.request is not None else {}
-
-
-BODY_FLAGS = ("dataloss", "truncated", "undecodable")  # response flags that Hop.body keeps
-
-
-def hop_from_response(response: Response, url: str, *, links: bool = False) -> Hop:
-    """Classify one HTTP answer for ``url`` into a Hop (see models.HopKind). With ``links``,
-    a healthy HTML page's facts carry its links too. A body that was not read whole says so
-    in ``Hop.body``."""
-    hop = _classify(response, url, links=links)
-    flag = next((f for f in BODY_FLAGS if f in response.flags), None)
-    return replace(hop, body=flag) if flag is not None else hop
-
-
-def _classify(response: Response, url: str, *, links: bool = False) -> Hop:
-    status = response.status
-    headers = kept_headers(response)
-    elapsed = float(_meta(response).get("hop_elapsed_ms", 0.0))
-    locations = header_values(response, "Location")
-    # A Location's password is not ours to publish: records and reports show it masked.
-    location = mask_userinfo(locations[0]) if locations else None
-    if "location" in headers:
-        headers["location"] = ", ".join(mask_userinfo(v) for v in locations)
-    if 300 <= status < 400:
-        # Read as browsers read it; where RFC 3986 reads it otherwise, ``ambiguity`` says so.
-        resolved = resolve_location(url, locations)
-        if resolved.target is None:
-            return Hop(
-                url=url,
-                status=status,
-                kind=HopKind.FINAL,
-                location=location,
-                error=resolved.error,
-                elapsed_ms=elapsed,
-                headers=headers,
-                page=page_facts(response, url),
-                ambiguity=resolved.ambiguity,
-            )
-        return Hop(
-            url=url,
-            status=status,
-            kind=HopKind.HTTP_REDIRECT,
-            location=location,
-            target=resolved.target,
-            elapsed_ms=elapsed,
-            headers=headers,
-            ambiguity=resolved.ambiguity,
-        )
-    page = page_facts(response, url, links=links and 200 <= status < 300)
-    refresh_values = [page.meta_refresh, *header_values(response, "Refresh")]
-    for value in refresh_values:
-        parsed = parse_refresh(value)
-        if parsed is None or parsed[1] is None:
-            continue
-        target = resolve_target(url, parsed[1])
-        if target is not None and target != url:
-            return Hop(
-                url=url,
-                status=status,
-                kind=HopKind.META_REFRESH,
-                location=location,
-                target=target,
-                elapsed_ms=elapsed,
-                headers=headers,
-                page=page,
-            )
-        break  # the first refresh wins, as in browsers; a self-refresh is not a redirect
-    return Hop(
-        url=url,
-        status=status,
-        kind=HopKind.FINAL,
-        location=location,
-        elapsed_ms=elapsed,
-        headers=headers,
-        page=page,
-    )
-
-
-def synthetic_hop(url: str, error: str) -> Hop:
-    """The record of a URL that is never requested (bad scheme, unparsable)."""
-    return Hop(url=url, status=None, kind=HopKind.NETWORK_ERROR, error=error)
-
-
-def unfetchable_reason(url: str) -> str | None:
-    """Why ``url`` cannot be requested, or None when it can."""
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        return f"invalid URL: {exc}"
-    scheme = parts.scheme.lower()
-    if not scheme:
-        return "invalid URL: no scheme"
-    if scheme not in ("http", "https"):
-        return f"unsupported scheme: {scheme}"
-    if not parts.hostname:
-        return "invalid URL: no host"
-    return None
-
-
-class Frontier:
-    """Which URLs to fetch: each once, and only while ``depth <= max_hops``.
-
-    depth = redirects followed from a seed. A URL keeps the minimum depth it was reached
-    at; when a recorded URL is reached again lower, the new depths flow down its recorded
-    targets, so a target that an earlier, longer chain cut off is fetched after all."""
-
-    def __init__(self, max_hops: int = MAX_HOPS) -> None:
-        self.max_hops = max_hops
-        self.depth: dict[str, int] = {}  # every URL that will be (or was) fetched
-        self.onward: dict[str, str] = {}  # recorded URL → its redirect target
-
-    def reach(self, url: str, depth: int) -> list[str]:
-        """``url`` was reached at ``depth``: the URLs to fetch now (new ones only)."""
-        new: list[str] = []
-        stack = [(url, depth)]
-        while stack:
-            u, d = stack.pop()
-            if d > self.max_hops:
-                continue
-            old = self.depth.get(u)
-            if old is not None and old <= d:
-                continue
-            self.depth[u] = d
-            if old is None:
-                new.append(u)
-            elif u in self.onward:
-                stack.append((self.onward[u], d + 1))
-            # else: in flight; its answer will read the lowered depth
-        return new
-
-    def done(self, url: str, target: str | None) -> list[str]:
-        """``url`` was recorded, redirecting to ``target``: the URLs to fetch now."""
-        if target is None:
-            return []
-        self.onward[url] = target
-        return self.reach(target, self.depth.get(url, 0) + 1)
-
-
-class ChainProgress:
-    """How many legacy URLs have a finished chain: it reached an answer that does not
-    redirect, or went past ``max_hops`` (a loop does too, eventually). A seed whose chain
-    waits on a URL not recorded yet waits in ``waiting`` (keyed by that URL).
-
-    ``onward`` is the Frontier's map of recorded redirects (shared, not copied)."""
-
-    def __init__(self, onward: Mapping[str, str], max_hops: int = MAX_HOPS) -> None:
-        self.onward = onward
-        self.max_hops = max_hops
-        self.recorded: set[str] = set()
-        self.waiting: dict[str, list[int]] = {}
-        self.done = 0
-
-    def seed(self, url: str) -> None:
-        """A legacy URL starts its chain (depth 0)."""
-        self._advance(url, 0)
-
-    def record(self, url: str) -> None:
-        """``url`` was recorded (its redirect target, if any, is already in ``onward``)."""
-        self.recorded.add(url)
-        for depth in self.waiting.pop(url, ()):
-            self._advance(url, depth)
-
-    def _advance(self, url: str, depth: int) -> None:
-        while True:
-            if depth > self.max_hops:
-                self.done += 1  # hop limit (or a loop walked round past it)
-                return
-            if url not in self.recorded:
-                self.waiting.setdefault(url, []).append(depth)
-                return
-            target = self.onward.get(url)
-            if target is None:
-                self.done += 1
-                return
-            url, depth = target, depth + 1
-
-
-def map_back(hop: Hop, rewriter: HostRewriter) -> Hop:
-    """A record of a rewritten request in production terms: target, Location, canonicals,
-    hreflang alternates and links that name the staging host name the production host
-    instead (``headers`` keep the raw answer)."""
-    page = hop.page
-    if page is not None:
-        back = rewriter.back
-        page = replace(
-            page,
-            canonical=rewriter.back_optional(page.canonical),
-            canonical_header=rewriter.back_optional(page.canonical_header),
-            hreflang=tuple((lang, back(href)) for lang, href in page.hreflang),
-            links=tuple(back(u) for u in page.links) if page.links is not None else None,
-        )
-    return replace(
-        hop,
-        url=rewriter.back(hop.url),
-        target=rewriter.back_optional(hop.target),
-        location=rewriter.back_optional(hop.location),
-        page=page,
-    )
 
 
 def _site_records(run_dir: Path) -> list[dict[str, Any]]:

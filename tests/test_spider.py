@@ -20,6 +20,13 @@ from twisted.python.failure import Failure
 
 from migrationaudit.models import Hop, HopKind
 from migrationaudit.settings import ConnectTo
+from migrationaudit.spiders.extract import (
+    kept_headers,
+    link_canonical,
+    page_facts,
+    parse_refresh,
+    resolve_target,
+)
 from migrationaudit.spiders.handler import (
     ConnectToResolver,
     HopDownloadError,
@@ -33,11 +40,6 @@ from migrationaudit.spiders.hop import (
     Frontier,
     HopSpider,
     hop_from_response,
-    kept_headers,
-    link_canonical,
-    page_facts,
-    parse_refresh,
-    resolve_target,
     strip_fragment,
     unfetchable_reason,
 )
@@ -625,7 +627,7 @@ def test_lenient_compression_keeps_undecodable_answers() -> None:
 
 
 def test_hreflang_from_head_and_link_header() -> None:
-    from migrationaudit.spiders.hop import link_alternates
+    from migrationaudit.spiders.extract import link_alternates
 
     page = """<html><head><base href="https://n.example/en/">
       <link rel="alternate" hreflang="de" href="../de/page#top">
@@ -648,7 +650,7 @@ def test_hreflang_from_head_and_link_header() -> None:
 
 
 def test_page_links_resolved_deduplicated_and_capped() -> None:
-    from migrationaudit.spiders.hop import page_links
+    from migrationaudit.spiders.extract import page_links
 
     page = """<html><head><base href="https://n.example/b/"></head><body>
       <a href="x">x</a><a href="/y#frag">y</a><a href="x#again">x again</a>

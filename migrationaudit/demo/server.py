@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from migrationaudit.demo.render import render_page, route_body
 from migrationaudit.demo.site import (
+    AFTER_WAIT_S,
     DEFAULT_CONTENT_TYPE,
     RequestLog,
     Route,
@@ -76,6 +77,9 @@ class _Handler(BaseHTTPRequestHandler):
             page = render_page(Route(url="http://x/", title="404 Not Found"), 404)
             self._send(404, [], page, send_body=send_body)
             return
+        if route.after is not None and not owner.wait_answered(route.after):
+            self.close_connection = True
+            return
         if route.delay and owner.stopping.wait(route.delay):
             self.close_connection = True
             return
@@ -91,6 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers.insert(0, ("Location", owner.expand(route.location)))
         body, extra, content_type = route_body(route, route.status)
         self._send(route.status, headers + extra, body, content_type, send_body=send_body)
+        owner.answered(route.url)
 
     def _send(
         self,
@@ -209,6 +214,7 @@ class ScenarioServer:
         self.https_port = 0
         self.dead_port = 0
         self._hits: dict[tuple[str, str, str], int] = {}
+        self._answered: dict[tuple[str, str, str], threading.Event] = {}
         self._lock = threading.Lock()
         self._open: set[Any] = set()
         self._servers: list[_Server] = []
@@ -309,6 +315,24 @@ class ScenarioServer:
         return sum(1 for r in logs if route_key(r.url) == key)
 
     # -- called from the connection threads --
+
+    def _answered_event(self, url: str) -> threading.Event:
+        with self._lock:
+            return self._answered.setdefault(route_key(url), threading.Event())
+
+    def answered(self, url: str) -> None:
+        """Mark ``url`` answered (a route's whole answer was sent)."""
+        self._answered_event(url).set()
+
+    def wait_answered(self, url: str) -> bool:
+        """Wait until ``url`` has been answered (False: the server is stopping or
+        :data:`AFTER_WAIT_S` passed)."""
+        event = self._answered_event(url)
+        deadline = time.monotonic() + AFTER_WAIT_S
+        while not event.wait(0.05):
+            if self.stopping.is_set() or time.monotonic() > deadline:
+                return False
+        return True
 
     def log(self, entry: RequestLog) -> None:
         with self._lock:

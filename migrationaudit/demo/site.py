@@ -59,6 +59,7 @@ ROUTE_FIELDS = frozenset(
         "content_type",
         "action",
         "delay",
+        "after",
         "fail_times",
         "fail_status",
         "fail_headers",
@@ -71,6 +72,7 @@ ROUTE_FIELDS = frozenset(
         "zeros_mb",
     }
 )
+AFTER_WAIT_S = 60.0  # the longest a route with ``after`` holds its answer
 ACTIONS = frozenset({"reset"})
 GZIP_MODES = frozenset({"encoding", "file"})
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -84,8 +86,10 @@ class Route:
 
     ``fail_times`` answers ``fail_status`` that many times first (for retry scenarios);
     ``action="reset"`` closes the connection without any response; ``delay`` waits before
-    answering. A route without ``body`` gets a small generated HTML page carrying ``title``,
-    ``canonical``, ``robots`` and ``refresh``.
+    answering; ``after`` (a URL) holds the answer until the server has answered that URL (an
+    event, for tests that need one answer to come after another whatever the machine's load;
+    at most :data:`AFTER_WAIT_S`), then ``delay`` applies. A route without ``body`` gets a
+    small generated HTML page carrying ``title``, ``canonical``, ``robots`` and ``refresh``.
     """
 
     url: str
@@ -100,6 +104,7 @@ class Route:
     content_type: str | None = None
     action: str | None = None
     delay: float = 0.0
+    after: str | None = None
     fail_times: int = 0
     fail_status: int = 503
     fail_headers: tuple[tuple[str, str], ...] = ()  # sent with the failures (Retry-After)
@@ -272,7 +277,9 @@ def _parse_route(item: Any, where: str) -> Route:
     if scheme not in ("http", "https") or not host:
         raise InputError(f"{where}: 'url' must be an absolute http(s) URL, got {url!r}")
     strings = {}
-    for name in ("location", "title", "canonical", "robots", "refresh", "body", "content_type"):
+    for name in (
+        "location", "title", "canonical", "robots", "refresh", "body", "content_type", "after"
+    ):
         value = item.get(name)
         if value is not None and not isinstance(value, str):
             raise InputError(f"{where}: {name!r} must be a string")
