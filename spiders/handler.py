@@ -40,29 +40,30 @@ Settings read: ``MIGRATIONAUDIT_CONNECT_TO`` (a list of ``[host, port, addr, con
 from __future__ import annotations
 
 import asyncio
-import errno
 import ipaddress
-import socket
 import ssl
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import aiohttp
 import yarl
-from aiohttp.abc import AbstractResolver, ResolveResult
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
-from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.http import Headers, Request, Response
-from scrapy.logformatter import LogFormatter
 from scrapy.responsetypes import responsetypes
 
-from migrationaudit.settings import MAX_BODY, RETRY_AFTER_MAX, TIMEOUT, ConnectTo
-from migrationaudit.spiders.compression import body_cap, decode_body
-from migrationaudit.web.access import OriginKey, host_key, origin_of
+from migrationaudit.settings import MAX_BODY, RETRY_AFTER_MAX, TIMEOUT
+from migrationaudit.spiders.compression import body_cap
+from migrationaudit.spiders.errors import HopDownloadError, describe_error, short_text
+from migrationaudit.spiders.resolver import (
+    DNS_CACHE_TTL,
+    ConnectToResolver,
+    parse_connect_to_setting,
+)
+from migrationaudit.web.access import OriginKey, origin_of
 from migrationaudit.web.scope import Scope, blocked_message, ip_of
 
 if TYPE_CHECKING:
@@ -70,9 +71,6 @@ if TYPE_CHECKING:
 
 CHUNK = 64 * 1024
 MAX_HEADER_LINE = 64 * 1024  # long Location headers are findings, not parse errors
-MAX_ERROR_TEXT = 200
-DNS_CACHE_TTL = 300  # seconds; an audit asks about the same few hosts over and over
-NEGATIVE_DNS_TTL = 60.0  # a host that does not exist is not looked up again for a minute
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 
@@ -109,190 +107,6 @@ def tls_context(verify: bool, ca_bundle: str | None = None) -> ssl.SSLContext | 
     if ca_bundle:
         context.load_verify_locations(cafile=ca_bundle)
     return context
-
-
-class HopDownloadError(Exception):
-    """A request got no usable HTTP answer. ``message`` is the short text recorded on the
-    Hop; ``transient`` says whether a retry may help (refused, reset, timeout, DNS
-    temporary failure)."""
-
-    def __init__(self, message: str, *, transient: bool) -> None:
-        super().__init__(message)
-        self.message = message
-        self.transient = transient
-
-
-def connect_to_setting(entries: Iterable[ConnectTo]) -> list[list[str | int]]:
-    """ConnectTo entries as the JSON-able value of the ``MIGRATIONAUDIT_CONNECT_TO`` setting."""
-    return [[e.host, e.port, e.addr, e.connect_port] for e in entries]
-
-
-def parse_connect_to_setting(value: Any) -> tuple[ConnectTo, ...]:
-    """The inverse of :func:`connect_to_setting` (also accepts ConnectTo objects)."""
-    out: list[ConnectTo] = []
-    for item in value or ():
-        if isinstance(item, ConnectTo):
-            out.append(item)
-        else:
-            host, port, addr, connect_port = item
-            out.append(ConnectTo(str(host), int(port), str(addr), int(connect_port)))
-    return tuple(out)
-
-
-class ConnectToResolver(AbstractResolver):
-    """Resolve HOST:PORT pairs listed in ConnectTo entries to their ADDR:CONNECT_PORT;
-    everything else goes to ``fallback`` (the system resolver by default).
-
-    aiohttp keeps the URL's host for the Host header, the pool key and TLS SNI, so only the
-    socket address changes, exactly like ``curl --connect-to``.
-
-    ``explicit`` (the audit's scope, :mod:`migrationaudit.web.scope`): a host for which it says
-    False only gets its public addresses; when it has none, resolving it raises a
-    non-transient :class:`HopDownloadError` ``blocked: ...``. The check sits here, where
-    every result is produced, so aiohttp's DNS cache only ever holds checked addresses and a
-    name that turns private later (DNS rebinding) is blocked on that later lookup."""
-
-    def __init__(
-        self,
-        entries: Iterable[ConnectTo],
-        fallback: AbstractResolver | None = None,
-        explicit: Callable[[str], bool] | None = None,
-    ) -> None:
-        self._entries = {(host_key(e.host), e.port): e for e in entries}
-        self._fallback = fallback
-        self._explicit = explicit
-        # Permanent failures (NXDOMAIN), remembered: a decommissioned host with thousands of
-        # legacy URLs would otherwise cost one slow lookup per URL.
-        self._failed: dict[tuple[str, int], tuple[float, int, str]] = {}
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        found = await self._resolve(host, port, family)
-        if self._explicit is None or self._explicit(host):
-            return found
-        return checked_addresses(host, found)
-
-    async def _resolve(
-        self, host: str, port: int, family: socket.AddressFamily
-    ) -> list[ResolveResult]:
-        entry = self._entries.get((host_key(host), port))
-        if entry is None:
-            return await self._system(host, port, family)
-        addr = entry.addr.strip("[]")
-        try:
-            ip = ipaddress.ip_address(addr)
-        except ValueError:
-            # ADDR may itself be a name (curl allows it): resolve it, keep HOST as hostname.
-            found = await self._system(addr, entry.connect_port, family)
-            return [{**r, "hostname": host, "port": entry.connect_port} for r in found]
-        fam = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
-        flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
-        return [
-            ResolveResult(
-                hostname=host,
-                host=str(ip),
-                port=entry.connect_port,
-                family=fam,
-                proto=0,
-                flags=flags,
-            )
-        ]
-
-    async def _system(
-        self, host: str, port: int, family: socket.AddressFamily
-    ) -> list[ResolveResult]:
-        key = (host_key(host), port)
-        failed = self._failed.get(key)
-        if failed is not None and time.monotonic() - failed[0] < NEGATIVE_DNS_TTL:
-            raise socket.gaierror(failed[1], failed[2])
-        try:
-            return await self._get_fallback().resolve(host, port, family)
-        except socket.gaierror as exc:
-            if exc.errno is not None and exc.errno != socket.EAI_AGAIN:
-                self._failed[key] = (time.monotonic(), exc.errno, exc.strerror or str(exc))
-            raise
-
-    def _get_fallback(self) -> AbstractResolver:
-        if self._fallback is None:
-            self._fallback = aiohttp.ThreadedResolver()
-        return self._fallback
-
-    async def close(self) -> None:
-        if self._fallback is not None:
-            await self._fallback.close()
-
-
-def checked_addresses(host: str, found: list[ResolveResult]) -> list[ResolveResult]:
-    """The public addresses among ``found`` (a host that was not named in the inputs); a
-    :class:`HopDownloadError` ``blocked: ...`` when there is none."""
-    kept: list[ResolveResult] = []
-    reason: str | None = None
-    for result in found:
-        message = blocked_message(host, str(result["host"]))
-        if message is None:
-            kept.append(result)
-        elif reason is None:
-            reason = message
-    if not kept and reason is not None:
-        raise HopDownloadError(_short(reason), transient=False)
-    return kept
-
-
-def describe_error(exc: BaseException, timeout: float) -> HopDownloadError:
-    """Map an aiohttp/asyncio/OS error to a short message and a transient flag."""
-    if isinstance(exc, HopDownloadError):
-        return exc
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
-        return HopDownloadError(f"timeout after {timeout:g}s", transient=True)
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        os_error = exc.os_error
-        temporary = getattr(os_error, "errno", None) == socket.EAI_AGAIN
-        reason = os_error.strerror or str(os_error) or "cannot resolve"
-        return HopDownloadError(_short(f"dns: {exc.host}: {reason}"), transient=temporary)
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        cert_error = exc.certificate_error
-        why = getattr(cert_error, "verify_message", None) or str(cert_error)
-        return HopDownloadError(_short(f"tls: certificate verify failed: {why}"), transient=False)
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        why = exc.verify_message or str(exc)
-        return HopDownloadError(_short(f"tls: certificate verify failed: {why}"), transient=False)
-    if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
-        cause: BaseException = exc.os_error if isinstance(exc, aiohttp.ClientSSLError) else exc
-        text = getattr(cause, "reason", None) or getattr(cause, "strerror", None) or cause
-        return HopDownloadError(_short(f"tls: {text}"), transient=False)
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        # Also what a stale keep-alive connection looks like: worth one more try.
-        return HopDownloadError("connection closed without a response", transient=True)
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return HopDownloadError(_short(f"protocol: {exc.message}"), transient=False)
-    if isinstance(exc, aiohttp.InvalidURL):
-        return HopDownloadError(_short(f"invalid URL: {exc}"), transient=False)
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        exc = exc.os_error
-    if isinstance(exc, ConnectionRefusedError) or _errno(exc) == errno.ECONNREFUSED:
-        return HopDownloadError("connection refused", transient=True)
-    if isinstance(exc, ConnectionResetError | BrokenPipeError) or _errno(exc) in (
-        errno.ECONNRESET,
-        errno.EPIPE,
-    ):
-        return HopDownloadError("connection reset", transient=True)
-    if isinstance(exc, OSError):
-        if _errno(exc) in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-            return HopDownloadError(_short(f"unreachable: {exc.strerror}"), transient=False)
-        return HopDownloadError(_short(f"network: {exc.strerror or exc}"), transient=False)
-    if isinstance(exc, aiohttp.ClientError):
-        return HopDownloadError(_short(f"network: {exc}"), transient=False)
-    return HopDownloadError(_short(f"{type(exc).__name__}: {exc}"), transient=False)
-
-
-def _errno(exc: BaseException) -> int | None:
-    return getattr(exc, "errno", None)
-
-
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_ERROR_TEXT else text[: MAX_ERROR_TEXT - 1] + "…"
 
 
 class HopDownloadHandler(BaseDownloadHandler):
@@ -410,7 +224,7 @@ class HopDownloadHandler(BaseDownloadHandler):
         if not raw_host or ip_of(raw_host) is None or self._scope.is_explicit(raw_host):
             return None
         message = blocked_message(raw_host, str(ip_of(raw_host)))
-        return _short(message) if message is not None else None
+        return short_text(message) if message is not None else None
 
     def _headers_for(self, request: Request) -> list[tuple[str, str]]:
         """Scrapy's headers, then the scoped headers of the request's origin (replacing a
@@ -484,70 +298,3 @@ def _peer_ip(resp: aiohttp.ClientResponse) -> ipaddress.IPv4Address | ipaddress.
         return None
 
 
-class QuietLogFormatter(LogFormatter):
-    """No "Crawled (200)" debug line per response: Scrapy builds that log record even when
-    the level drops it (its root logger passes everything to the handler), ~2 % of a crawl's
-    CPU in a profile. Every answer is a hop record anyway."""
-
-    def crawled(  # type: ignore[override]
-        self, request: Request, response: Response, spider: Any = None
-    ) -> None:
-        return None
-
-
-class LenientHttpCompressionMiddleware(HttpCompressionMiddleware):
-    """Decoding of ``Content-Encoding`` (gzip, deflate, br, zstd, stacked) under the body cap
-    of what the request fetches (:mod:`migrationaudit.spiders.compression`), instead of
-    Scrapy's, which drops the whole answer when the decoded size goes over DOWNLOAD_MAXSIZE.
-
-    A body that inflates past its cap keeps its first cap bytes, with the flags "truncated"
-    and "inflated-over-cap" (a decompression bomb is a result, never a crash or a memory
-    blow-up). A body that cannot be decoded (bad data) keeps the response (status and
-    headers are the audit's data) with an empty body and the flag "undecodable"; when the
-    body had been cut on the wire ("truncated", "dataloss") what could be decoded is kept."""
-
-    _page_cap: int = MAX_BODY  # a page's cap (MIGRATIONAUDIT_MAX_BODY)
-
-    def __init__(self, stats: Any = None, *, crawler: Crawler | None = None) -> None:
-        super().__init__(stats, crawler=crawler)
-        if crawler is not None:
-            self._page_cap = crawler.settings.getint("MIGRATIONAUDIT_MAX_BODY", MAX_BODY)
-
-    # No ``spider`` parameter: Scrapy 2.19 deprecates it and would warn on every response.
-    def process_response(  # type: ignore[override]
-        self, request: Request, response: Response
-    ) -> Request | Response:
-        encodings = response.headers.getlist("Content-Encoding")
-        if request.method == "HEAD" or not encodings:
-            return response
-        cap = body_cap(request.meta.get("fetch"), response.status, self._page_cap)
-        decoded = decode_body(response.body, encodings, cap)
-        flags = list(response.flags)
-        body = decoded.body
-        if decoded.truncated:
-            flags += [f for f in ("truncated", "inflated-over-cap") if f not in flags]
-        if decoded.error is not None and not {"truncated", "dataloss"} & set(response.flags):
-            body = b""
-            flags.append("undecodable")
-        headers = response.headers.copy()
-        if decoded.remaining:
-            headers["Content-Encoding"] = ", ".join(decoded.remaining)
-        else:
-            del headers["Content-Encoding"]
-        # A class from the decoded body (the compressed one looked binary); built anew:
-        # ``response.replace(cls=...)`` would hand a text response's ``encoding`` to a plain
-        # Response, which takes none (a TypeError).
-        respcls: type[Response] = Response  # an empty undecodable body is no text
-        if "undecodable" not in flags:
-            respcls = responsetypes.from_args(headers=headers, url=response.url, body=body)
-        return respcls(
-            url=response.url,
-            status=response.status,
-            headers=headers,
-            body=body,
-            flags=flags,
-            request=response.request,
-            certificate=response.certificate,
-            ip_address=response.ip_address,
-            protocol=response.protocol,
-        )

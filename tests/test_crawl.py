@@ -701,7 +701,7 @@ def test_an_undecodable_text_body_is_kept_as_an_empty_answer() -> None:
     from scrapy.http import HtmlResponse, Request, Response
     from scrapy.utils.test import get_crawler
 
-    from migrationaudit.spiders.handler import LenientHttpCompressionMiddleware
+    from migrationaudit.spiders.middlewares import LenientHttpCompressionMiddleware
 
     mw = LenientHttpCompressionMiddleware.from_crawler(get_crawler())
     request = Request("http://a.example/sitemap.xml")

@@ -30,8 +30,6 @@ from migrationaudit.spiders.extract import (
 from migrationaudit.spiders.handler import (
     ConnectToResolver,
     HopDownloadError,
-    LenientHttpCompressionMiddleware,
-    connect_to_setting,
     describe_error,
     parse_connect_to_setting,
 )
@@ -43,6 +41,8 @@ from migrationaudit.spiders.hop import (
     strip_fragment,
     unfetchable_reason,
 )
+from migrationaudit.spiders.middlewares import LenientHttpCompressionMiddleware
+from migrationaudit.spiders.resolver import connect_to_setting
 
 URL = "http://old.example/dir/page"
 

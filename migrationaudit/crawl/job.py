@@ -45,13 +45,13 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         # One middleware: the download handler itself applies DOWNLOAD_TIMEOUT and
         # USER_AGENT (each middleware is a few calls per request on a CPU-bound crawl).
         "DOWNLOADER_MIDDLEWARES_BASE": {
-            "migrationaudit.spiders.handler.LenientHttpCompressionMiddleware": 590,
+            "migrationaudit.spiders.middlewares.LenientHttpCompressionMiddleware": 590,
         },
         "SPIDER_MIDDLEWARES_BASE": {},
         # No extension at all: CoreStats alone answered signals on every response and
         # nothing reads its numbers (spider_exceptions/count comes from the scraper).
         "EXTENSIONS_BASE": {},
-        "LOG_FORMATTER": "migrationaudit.spiders.handler.QuietLogFormatter",
+        "LOG_FORMATTER": "migrationaudit.spiders.middlewares.QuietLogFormatter",
         "ITEM_PIPELINES": {},
         "FEEDS": {},
         # Unused by our own decompression (spiders/compression.py caps each kind of body);
