@@ -47,7 +47,10 @@ def rel(path: Path) -> str:
 def test_generated_pages_are_current() -> None:
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "update_docs.py"), "--check"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr
 
@@ -57,9 +60,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}  # Material's banner is not a warning of ours
     proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file",
-         str(ROOT / "mkdocs.yml"), "--site-dir", str(out)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--config-file",
+            str(ROOT / "mkdocs.yml"),
+            "--site-dir",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=env,
     )
     warnings = [line for line in proc.stderr.splitlines() if line.startswith(("WARNING", "ERROR"))]
     assert proc.returncode == 0 and not warnings, "\n".join(warnings) or proc.stderr[-3000:]
@@ -171,7 +187,7 @@ def fenced_blocks(text: str) -> Iterator[tuple[int, str, list[str]]]:
         body, start = [], i + 2
         i += 1
         while i < len(lines) and not lines[i].strip().startswith(fence):
-            body.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i])
+            body.append(lines[i][len(indent) :] if lines[i].startswith(indent) else lines[i])
             i += 1
         i += 1
         yield start, lang.lower(), body
@@ -195,7 +211,7 @@ def logical_lines(lines: list[str], start: int) -> Iterator[tuple[int, str]]:
 def expand(token: str, where: str) -> str:
     def repl(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(2)
-        assert name in PLACEHOLDERS, f"{where}: add ${name} to PLACEHOLDERS in {rel(Path(__file__))}"
+        assert name in PLACEHOLDERS, f"{where}: add ${name} to PLACEHOLDERS in test_docs.py"
         return PLACEHOLDERS[name]
 
     return re.sub(r"\$\{(\w+)\}|\$(\w+)", repl, token)
@@ -314,8 +330,17 @@ def test_shown_command_parses(
 
 # Options named alone in inline code (`--strict`) that belong to other tools; a span that
 # starts with another program (`mkdocs build --strict`) is not checked.
-FOREIGN_OPTIONS = {"--strict", "--check", "--offline", "--no-deps", "--no-build-isolation",
-                   "--extra", "--upgrade-strategy", "--require-hashes", "--generate-hashes"}
+FOREIGN_OPTIONS = {
+    "--strict",
+    "--check",
+    "--offline",
+    "--no-deps",
+    "--no-build-isolation",
+    "--extra",
+    "--upgrade-strategy",
+    "--require-hashes",
+    "--generate-hashes",
+}
 
 
 def all_options() -> set[str]:
