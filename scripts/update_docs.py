@@ -92,7 +92,7 @@ def rules_page() -> str:
         "",
         f"{len(rules)} rules:",
         "",
-        "| id | default | judges | what it checks |",
+        "| id | default | needs | what it checks |",
         "|---|---|---|---|",
     ]
     for r in rules:
