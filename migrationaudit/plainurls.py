@@ -66,8 +66,8 @@ def is_homepage(url: str) -> bool:
     m = _PLAIN.fullmatch(url)
     if m is None:
         return urls.is_homepage(url)
-    path = url[url.index("/", m.end(1) + 3) :].partition("?")[0]
-    return path.lower() in urls.HOME_PATHS
+    path, _, query = url[url.index("/", m.end(1) + 3) :].partition("?")
+    return path.lower() in urls.HOME_PATHS and urls.tracking_only(query)
 
 
 def _parts(url: str, scheme: str) -> tuple[str, str, str]:

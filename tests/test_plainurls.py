@@ -58,6 +58,8 @@ PATHS = (
     "/www./x",
 )
 QUERIES = ("", "?", "?a=1&b", "?A=%41", "?x?y", "?a b", "?q=ü", "?a=1/2:3@[]")
+# A home path with these is the home page or not (tracking parameters only, or a page id).
+QUERIES += ("?utm_source=x&GCLID=1", "?utm%5Fsource=x", "?p=123", "?&ref=a&", "?utm_x=1&id=2")
 FRAGMENTS = ("", "#top")
 WRAPS = (("", ""), (" ", ""), ("", "\n"), ("\t", " "))
 
