@@ -15,6 +15,14 @@ from migrationaudit.plainurls import normal_form as normalize
 from migrationaudit.urls import www_variant
 
 
+def _without_query(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
 @rule("homepage-redirect", Severity.WARNING)
 def homepage_redirects(ctx: AuditContext) -> Iterator[Finding]:
     """Deep URLs redirected to the home page
@@ -37,7 +45,10 @@ def homepage_redirects(ctx: AuditContext) -> Iterator[Finding]:
             continue
         if is_homepage(item.url) or not is_homepage(final.url):
             continue
-        message = f"deep URL redirected to the home page {final.url}"
+        what = "deep URL"
+        if "?" in item.url and is_homepage(_without_query(item.url)):
+            what = "page URL (a home path whose query names a page)"
+        message = f"{what} redirected to the home page {final.url}"
         if item.expected_target is not None and is_homepage(item.expected_target):
             origin = f" ({item.rule.origin})" if item.rule else ""
             message += f"; the map asks for this{origin}"

@@ -46,7 +46,12 @@ def test_homepage_redirect_silent_for_home_to_home(legacy: str) -> None:
 )
 def test_homepage_redirect_fires_for_a_home_path_whose_query_names_a_page(legacy: str) -> None:
     ctx = make_ctx([(legacy, "https://new.example/")], urls=[legacy])
-    assert fired(ctx, "homepage-redirect") == [legacy]
+    (f,) = findings(ctx, "homepage-redirect")
+    assert f.url == legacy
+    assert f.message == (
+        "page URL (a home path whose query names a page) redirected to the home page "
+        "https://new.example/"
+    )
 
 
 @pytest.mark.parametrize(
