@@ -204,10 +204,12 @@ def _offsite_mismatch(
         f"Redirect {item.url} to exactly {expected}, or correct the map if {location} is the "
         "intended target"
     )
-    if host_of(location) != host_of(expected):
+    target_host = host_of(expected)
+    if target_host == host_of(item.url) != host_of(location):
+        # What a map of paths read without --target-base-url gives: targets on the old host.
         fix += (
-            f" (a map of paths read without --target-base-url expects its targets on "
-            f"{host_of(expected)})"
+            f"; if the map's targets are paths on another host, give that host with "
+            f"--target-base-url (without it they are read against {target_host})"
         )
     return finding(
         item,
