@@ -170,4 +170,5 @@ def test_without_variants_the_rules_are_skipped(tmp_path: Path) -> None:
     j = audit_site(tmp_path, [page(f"{N}/a")], urls=[f"{N}/a"])
     reasons = {s.rule_id: s.reason for s in j.skipped}
     assert reasons["variant-chain"] == reasons["duplicate-variant"]
+    assert reasons["variant-not-found"] == reasons["variant-chain"]
     assert reasons["variant-chain"] == "URL variants not requested (--variants)"
