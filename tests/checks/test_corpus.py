@@ -73,14 +73,16 @@ NEW = "https://www.newshop.example"
 DEMO = {
     "redirect-loop": ["/cart", "/wishlist", "/favourites"],
     "hop-limit": ["/archive"],
-    "redirect-chain": ["/contact", "/blog", "/faq", "/login"],
+    "redirect-chain": ["/contact", "/blog", "/faq", "/login", "/Gallery"],
     "temporary-redirect": ["/sale"],
     "broken-target": ["/team", "/partners", "/media", "/downloads"],  # downloads: ftp: target
     "legacy-url-broken": ["/press", "/brochure.pdf"],
     "not-redirected": ["/shipping"],
-    "target-mismatch": ["/returns", "/warranty", "/search?q=lamps", "/downloads"],
+    # stockists: its first redirect leaves the audit's scope for another URL than the map's
+    "target-mismatch": ["/returns", "/warranty", "/search?q=lamps", "/downloads", "/stockists"],
     "https-downgrade": ["/login"],
     "slash-hop": ["/contact"],
+    "case-hop": ["/Gallery"],
     "host-hop": ["/faq"],
     "scheme-hop": ["/blog"],
     "inconsistent-final-urls": ["/gift-cards", "/login"],
@@ -126,6 +128,8 @@ DEMO_SITE = {
     "hreflang-broken": [f"{NEW}/offers/"],
     "hreflang-no-return": [f"{NEW}/blog/"],
     "duplicate-variant": [f"{NEW}/about/"],
+    # the old server 404s the slash spelling of /about-us (which itself stays clean)
+    "variant-not-found": [f"{OLD}/about-us/"],
 }
 # Clean in the demo: each must have no finding at all.
 DEMO_CLEAN = ["/about-us", "/pricing.html", "/old-promo", "/"]
