@@ -14,7 +14,8 @@ and its port is a port named for that host or its scheme's default (80 for http,
 https): an http→https upgrade of a named host stays in scope, ``host:8443`` needs naming.
 The ``www.`` / bare counterpart of a named host is in scope too (the www flip-flop is a
 finding the audit exists for). A host that only a sitemap lists is not in scope: it is never
-looked up (``sitemap-foreign-host`` reports the entry). Any other URL is recorded as an ``offsite`` hop with the reason, and never requested.
+looked up (``sitemap-foreign-host`` reports the entry). Any other URL is recorded as an
+``offsite`` hop with the reason, and never requested.
 
 **Addresses (at connection time).** Named hosts are *explicit*: the user asked for them, so
 they may be anywhere (staging on 10.0.0.5, a test server on 127.0.0.1). Every other host (a

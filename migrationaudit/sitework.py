@@ -60,7 +60,7 @@ from migrationaudit.settings import (
     SITEMAP_MAX_BYTES,
     SITEMAP_MAX_DEPTH,
 )
-from migrationaudit.urls import host_of, is_http, normalize, www_variant
+from migrationaudit.urls import host_of, normalize, www_variant
 
 JOB_FILE = "site-job.json"
 RECORDS_FILE = "site.jsonl"
@@ -505,7 +505,11 @@ class SiteWork:
         if text is None and body is None and url in self.restored_robots:
             return RobotsTxt.from_answer(url, 200, self.restored_robots[url]).sitemaps
         record: dict[str, Any] = {
-            "t": "robots", "url": url, "status": hop.status, "error": hop.error, "text": text
+            "t": "robots",
+            "url": url,
+            "status": hop.status,
+            "error": hop.error,
+            "text": text,
         }
         if cut and text is not None:
             record["truncated"] = True  # only when set: robots records keep their shape
@@ -678,9 +682,7 @@ def _cut_sitemap(doc: SitemapDoc, inflated: bool) -> SitemapDoc:
     else:
         why = f"the body is larger than {mb} MB: only the first {mb} MB were read"
     over = doc.over_limit if doc.over_limit else (f"more than {mb} MB uncompressed (read stopped)",)
-    return replace(
-        doc, over_limit=over, errors=(why, *doc.errors), error_count=doc.error_count + 1
-    )
+    return replace(doc, over_limit=over, errors=(why, *doc.errors), error_count=doc.error_count + 1)
 
 
 class PeerFeed:

@@ -170,7 +170,9 @@ def test_sitemap_foreign_host_and_scheme(tmp_path: Path) -> None:
     assert fired(j, "sitemap-redirect") == ["http://n.test/", "https://www.n.test/"]
     # ... and the foreign finding shows the hops and names the final URL to list.
     www = next(
-        f for f in j.findings if f.url == "https://www.n.test/" and f.rule_id == "sitemap-foreign-host"
+        f
+        for f in j.findings
+        if f.url == "https://www.n.test/" and f.rule_id == "sitemap-foreign-host"
     )
     assert [h.url for h in www.evidence] == ["https://www.n.test/", f"{N}/"]
     assert www.final_url == f"{N}/"
@@ -370,7 +372,9 @@ def test_list_mode_and_old_sitemap_mode_agree_on_an_unredirected_url(tmp_path: P
     listed = run(tmp_path / "list", _live_old_site(), rows=rows, urls=urls)
     old_map = tmp_path / "old-sitemap.txt"
     old_map.write_text("".join(f"{u}\n" for u in urls), encoding="utf-8")
-    from_sitemap = run(tmp_path / "sitemap", _live_old_site(), rows=rows, old_sitemaps=(str(old_map),))
+    from_sitemap = run(
+        tmp_path / "sitemap", _live_old_site(), rows=rows, old_sitemaps=(str(old_map),)
+    )
     for j in (listed, from_sitemap):
         assert fired(j, "old-sitemap-unredirected") == [f"{OLD}/kept"]
         verdict = {v.url: v for v in j.verdicts}
