@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.site import (
+    cached,
     end_text,
     follow,
     graph,
@@ -31,7 +32,7 @@ from migrationaudit.checks.site import (
     site_finding,
 )
 from migrationaudit.graph import LINK, related
-from migrationaudit.models import Chain, Finding, Hop, Outcome, Severity
+from migrationaudit.models import Chain, Finding, Hop, Origin, Outcome, Severity
 from migrationaudit.plainurls import normal_form as normalize
 
 
@@ -156,9 +157,24 @@ def _links(ctx: AuditContext) -> dict[str, list[str]]:
     return out
 
 
+def _legacy_origins(ctx: AuditContext) -> dict[str, Origin]:
+    """Where each legacy URL comes from (map row, list line), by normalised URL: a link to a
+    legacy URL joins its verdict with that origin."""
+
+    def make() -> dict[str, Origin]:
+        out: dict[str, Origin] = {}
+        for item in ctx.legacy:
+            out.setdefault(normalize(item.url), item.origin)
+        return out
+
+    return cached(ctx, "legacy_origins", make)
+
+
 def _link_findings(ctx: AuditContext, want: str) -> Iterator[Finding]:
     sc = scope(ctx)
+    origins = _legacy_origins(ctx)
     for target, pages in _links(ctx).items():
+        origin = origins.get(normalize(target))
         where = f"linked from {named(pages)}"
         leak = sc.leak(target)
         if leak is None and not sc.is_new(target):
@@ -173,13 +189,14 @@ def _link_findings(ctx: AuditContext, want: str) -> Iterator[Finding]:
             else:
                 message = f"{where}: a link to {leak}"
                 fix = "Link to the new site's URL (the old one's redirect target) instead."
-            yield site_finding(target, message, fix, c if c.hops else None)
+            yield site_finding(target, message, fix, c if c.hops else None, origin)
         elif want == "broken" and known and is_broken(c):
             yield site_finding(
                 target,
                 f"{where}, ends on {end_text(c)}",
                 f"Fix or remove the link to {target} on {named(pages)}.",
                 c,
+                origin,
             )
         elif want == "redirect" and end is not None:
             yield site_finding(
@@ -187,6 +204,7 @@ def _link_findings(ctx: AuditContext, want: str) -> Iterator[Finding]:
                 f"{where}, {redirect_text(c)}",
                 f"Link straight to {end.url} on {named(pages)}.",
                 c,
+                origin,
             )
 
 
