@@ -426,9 +426,11 @@ class SiteWork:
         return self._want(origin, _Role("robots", requested=origin))
 
     def _land(self, url: str, role: _Role, hop: Hop | None) -> list[str]:
-        """A legacy chain ended on ``url``: after a redirect, on a host neither new nor old,
-        that host is a landing host (its robots.txt is wanted now)."""
-        if not role.requested or url == role.requested or (hop is not None and hop.status is None):
+        """A legacy chain ended on a healthy page ``url``: after a redirect, on a host neither
+        new, old nor staging, that host is a landing host (its robots.txt is wanted now)."""
+        # hop None: the end was recorded before, and the legacy URL that got there first (if
+        # any) has landed it already.
+        if not role.requested or url == role.requested or hop is None or not hop.is_healthy:
             return []
         site = site_of(url)
         if not site or self.in_target(url) or self.audited(url) or site in self.job.staging_sites:
