@@ -365,6 +365,8 @@ def sitemap_foreign_hosts(ctx: AuditContext) -> Iterator[Finding]:
                 )
         else:
             message = f"listed in {entry.where()}: {how}"
+            if c.outcome is Outcome.OFFSITE and c.hop_count == 0:
+                message += " (outside the audit's scope: not requested)"
             fix = f"List {entry.loc} with the scheme and host of the sitemap (the site's own)."
         yield site_finding(entry.loc, message, fix, c if c.hops else None, entry.origin)
 
