@@ -55,7 +55,11 @@ NO_DISCOVERY = "sitemaps not looked for (--no-sitemap-discovery) and none given 
 NO_ROBOTS = "robots.txt not read (--no-robots)"
 NO_SITE_CRAWL = "the new site was not crawled (--crawl)"
 NO_VARIANTS = "URL variants not requested (--variants)"
-NO_OLD_SITEMAP = "no legacy sitemap given (--old-sitemap)"
+# old-sitemap-unredirected judges listed URLs too, once the new site's hosts are known.
+NO_OLD_HOSTS = (
+    "no legacy sitemap given (--old-sitemap) and no new-site host known to tell the listed "
+    "URLs' hosts from the new site's (give a map with targets or --new-host)"
+)
 
 
 def _host(value: str) -> str:
@@ -169,6 +173,7 @@ def plan(
         depth=options.depth,
         variants=options.variants,
         fetch_limit=options.sitemap_fetch_limit,
+        staging_sites=tuple(sorted({site_of(h) for h in scope.staging_hosts})),
     )
     return job, scope
 
@@ -334,7 +339,7 @@ class SiteContext:
         if need == "variants":
             return None if self.variants else NO_VARIANTS
         if need == "old-sitemap":
-            return None if self.old_sitemaps else NO_OLD_SITEMAP
+            return None if self.old_sitemaps or self.scope.new_sites else NO_OLD_HOSTS
         if need == "sitemap-file":
             files = [a for _, a in graph.nodes(data=True) if "sitemap" in a]
             refs = [r for r in graph.graph.get("sitemap_refs", ()) if r.source != "probe"]

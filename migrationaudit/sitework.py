@@ -7,12 +7,17 @@ records arrive, and keeps why each URL was wanted (its *roles*) along redirects 
 ends, where the role acts:
 
 - ``robots``: parse the robots.txt answer; on a new-site host that answers it itself, follow its
-  ``Sitemap:`` lines (or try ``/sitemap.xml`` when it has none);
+  ``Sitemap:`` lines (or try ``/sitemap.xml`` when it has none). A host a legacy URL lands on
+  after a redirect (a second new host the map targets, ``shop.new.example``) counts as a
+  new-site host here, unless it is an old-site host: its robots.txt is read and its sitemaps
+  looked for, as far as the audit's scope lets them be requested;
 - ``sitemap``: parse the file (:mod:`migrationaudit.inputs.sitemaps`); an index wants its child
   sitemaps (with a depth limit and loop detection), a urlset its URLs;
+- ``legacy``: as ``expand``; where the chain lands after a redirect is a *landing* host;
 - ``expand``: a new-site page wants its canonical and hreflang targets (and, with variants on,
   its slash / case / index variants);
-- ``crawl``: a new-site page of the ``--crawl`` also wants its links, up to depth and page limits;
+- ``crawl``: a new-site page of the ``--crawl`` also wants its links, up to depth and page limits
+  (a link to the old site is only fetched);
 - ``ref`` / ``variant``: only fetched (their answers are what the rules judge).
 
 The spider tells SiteWork about every legacy seed (:meth:`SiteWork.legacy_seed`) and every record
@@ -59,7 +64,7 @@ from migrationaudit.settings import (
     SITEMAP_MAX_DEPTH,
 )
 from migrationaudit.web.scope import Scope
-from migrationaudit.web.urls import host_of, is_http, normalize, www_variant
+from migrationaudit.web.urls import host_of, normalize, www_variant
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -182,6 +187,8 @@ class SiteJob:
     variants: bool = False
     fetch_limit: int = SITEMAP_FETCH_LIMIT
     max_sitemap_depth: int = SITEMAP_MAX_DEPTH
+    # Sites of --staging-host: never a landing host (see the module docstring).
+    staging_sites: tuple[str, ...] = ()
     # --workers N (see the module docstring): "" the whole job, "lead" or "peer"; a lead's
     # ``peers`` are the peers' run directories, relative to its own.
     part: str = ""
@@ -259,13 +266,16 @@ class SiteWork:
     # not fetched again), by URL.
     restored_robots: dict[str, str] = field(default_factory=dict)
     restored_sitemaps: dict[str, SitemapDoc] = field(default_factory=dict)
-    # The audit's scope (migrationaudit.web.scope): the URLs a sitemap of an in-scope host lists
-    # join it (not as explicit hosts). None: no scope (every URL may be requested).
+    # The audit's scope (migrationaudit.web.scope; what a sitemap lists does not join it). None: no
+    # scope (every URL may be requested).
     scope: Scope | None = None
     # A peer (--workers): called once with the robots.txt URL of each new-site origin met,
     # for the lead's sitemap discovery.
     relay: Callable[[str], None] | None = None
     relayed: set[str] = field(default_factory=set)
+    # Sites (hosts without www.) legacy URLs land on after a redirect, neither new nor old:
+    # their robots.txt and sitemaps are read as a new-site host's.
+    landed: set[str] = field(default_factory=set)
 
     def restore(self, records: Iterable[dict[str, Any]]) -> None:
         """Resume: what the interrupted run read (its ``site.jsonl`` records), so replayed
@@ -294,6 +304,11 @@ class SiteWork:
     def in_new(self, url: str) -> bool:
         return site_of(url) in self.job.new_sites
 
+    def in_target(self, url: str) -> bool:
+        """A new-site host, or a host legacy URLs land on (robots.txt and sitemaps read)."""
+        site = site_of(url)
+        return site in self.job.new_sites or site in self.landed
+
     def audited(self, url: str) -> bool:
         site = site_of(url)
         return site in self.job.new_sites or site in self.job.old_sites
@@ -306,7 +321,9 @@ class SiteWork:
 
     def _robots_wanted(self, url: str) -> bool:
         # robots.txt of the new site is also where its sitemaps are found.
-        return (self.job.robots and self.audited(url)) or (self.discovers and self.in_new(url))
+        if self.job.robots and self.audited(url):
+            return True
+        return (self.job.robots or self.discovers) and self.in_target(url)
 
     # -- entry points --
 
@@ -325,7 +342,7 @@ class SiteWork:
 
     def legacy_seed(self, url: str) -> list[str]:
         """A legacy URL was queued: its landing page is expanded, its variants fetched."""
-        out = self._want(url, _Role("legacy"))
+        out = self._want(url, _Role("legacy", requested=urldefrag(url.strip())[0]))
         if self.job.variants:
             for v in legacy_variants(url):
                 out += self._want(v, _Role("variant"))
@@ -337,6 +354,8 @@ class SiteWork:
         if not self.discovers or robots in self.robots_origins:
             return []
         self.robots_origins.add(robots)
+        if not self.audited(robots) and site_of(robots) not in self.job.staging_sites:
+            self.landed.add(site_of(robots))  # a peer's landing host
         return self._want(robots, _Role("robots", requested=robots))
 
     def wants_body(self, url: str) -> bool:
@@ -380,15 +399,12 @@ class SiteWork:
                 out += self._apply(hop.url, role, hop, body, tuple(flags))
         # After the roles: the robots.txt of this hop's host may be this very record.
         if hop.status is not None and self._robots_wanted(hop.url):
-            origin = robots_url(hop.url)
-            if origin is not None and origin not in self.robots_origins:
-                self.robots_origins.add(origin)
-                out += self._want(origin, _Role("robots", requested=origin))
+            out += self._want_robots(hop.url)
         if (
             self.relay is not None
             and hop.status is not None
             and self.job.discover
-            and self.in_new(hop.url)
+            and self.in_target(hop.url)
         ):
             origin = robots_url(hop.url)
             if origin is not None and origin not in self.relayed:
@@ -397,6 +413,27 @@ class SiteWork:
         return out
 
     # -- internals --
+
+    def _want_robots(self, url: str) -> list[str]:
+        """The robots.txt of ``url``'s origin, once."""
+        origin = robots_url(url)
+        if origin is None or origin in self.robots_origins:
+            return []
+        self.robots_origins.add(origin)
+        return self._want(origin, _Role("robots", requested=origin))
+
+    def _land(self, url: str, role: _Role, hop: Hop | None) -> list[str]:
+        """A legacy chain ended on a healthy page ``url``: after a redirect, on a host neither
+        new, old nor staging, that host is a landing host (its robots.txt is wanted now)."""
+        # hop None: the end was recorded before, and the legacy URL that got there first (if
+        # any) has landed it already.
+        if not role.requested or url == role.requested or hop is None or not hop.is_healthy:
+            return []
+        site = site_of(url)
+        if not site or self.in_target(url) or self.audited(url) or site in self.job.staging_sites:
+            return []
+        self.landed.add(site)
+        return self._want_robots(url) if self._robots_wanted(url) else []
 
     def _want(self, url: str, role: _Role, *, fetch: bool = True) -> list[str]:
         """Attach ``role`` to the end of ``url``'s chain: act now when that end is recorded,
@@ -424,7 +461,9 @@ class SiteWork:
             return self._robots(url, role, hop, body, "truncated" in flags)
         if role.kind == "sitemap":
             return self._sitemap(url, role, hop, body, flags)
-        if role.kind in ("expand", "legacy"):
+        if role.kind == "legacy":
+            return self._land(url, role, hop) + self._expand(url)
+        if role.kind == "expand":
             return self._expand(url)
         if role.kind == "crawl":
             return self._crawl(url, role.depth)
@@ -442,7 +481,7 @@ class SiteWork:
             not self.discovers
             or declared is None
             or robots_url(url) != role.requested
-            or not self.in_new(url)
+            or not self.in_target(url)
         ):
             return []
         out: list[str] = []
@@ -465,7 +504,11 @@ class SiteWork:
         if text is None and body is None and url in self.restored_robots:
             return RobotsTxt.from_answer(url, 200, self.restored_robots[url]).sitemaps
         record: dict[str, Any] = {
-            "t": "robots", "url": url, "status": hop.status, "error": hop.error, "text": text
+            "t": "robots",
+            "url": url,
+            "status": hop.status,
+            "error": hop.error,
+            "text": text,
         }
         if cut and text is not None:
             record["truncated"] = True  # only when set: robots records keep their shape
@@ -519,11 +562,9 @@ class SiteWork:
         return self._sitemap_doc(url, doc, role, truncated="truncated" in flags)
 
     def _sitemap_doc(self, url: str, doc: SitemapDoc, role: _Role, truncated: bool) -> list[str]:
-        if self.scope is not None and (not is_http(url) or self.scope.contains(url)):
-            # A sitemap of an in-scope host (or a local file given as input) speaks for the
-            # site: what it lists is in scope; those hosts' addresses are still checked.
-            for entry in doc.entries:
-                self.scope.add_listed(entry.loc)
+        # What a sitemap lists does not join the audit's scope: a host that only a sitemap
+        # names is never looked up (no DNS, no request); its entries are offsite hops
+        # (sitemap-foreign-host says so).
         out: list[str] = []
         errors = list(doc.errors)
         unfetched = 0
@@ -554,7 +595,8 @@ class SiteWork:
                     unfetched += 1
                     continue
                 self.listed += 1
-                out += self._want(entry.loc, _Role("legacy" if role.old else "expand"))
+                wanted = _Role("legacy", requested=entry.loc) if role.old else _Role("expand")
+                out += self._want(entry.loc, wanted)
                 for _, href in entry.alternates:
                     if self.audited(href):
                         out += self._want(href, _Role("ref"))
@@ -620,6 +662,10 @@ class SiteWork:
             for link in page.links:
                 if self.in_new(link):
                     out += self._want(link, _Role("crawl", depth=depth + 1))
+                elif self.audited(link):
+                    # A link to the old domain: fetched (not crawled) so that its finding
+                    # shows where it redirects and the URL to link to instead.
+                    out += self._want(link, _Role("ref"))
         return out
 
 
@@ -635,9 +681,7 @@ def _cut_sitemap(doc: SitemapDoc, inflated: bool) -> SitemapDoc:
     else:
         why = f"the body is larger than {mb} MB: only the first {mb} MB were read"
     over = doc.over_limit if doc.over_limit else (f"more than {mb} MB uncompressed (read stopped)",)
-    return replace(
-        doc, over_limit=over, errors=(why, *doc.errors), error_count=doc.error_count + 1
-    )
+    return replace(doc, over_limit=over, errors=(why, *doc.errors), error_count=doc.error_count + 1)
 
 
 class PeerFeed:

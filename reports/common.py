@@ -310,6 +310,7 @@ RULE_TRIAGE: dict[str, str] = {
     "temporary-redirect": "one-hop",
     "scheme-hop": "one-hop",
     "slash-hop": "one-hop",
+    "case-hop": "one-hop",
     "host-hop": "one-hop",
     "https-downgrade": "one-hop",
     "meta-refresh": "one-hop",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,6 +91,18 @@ def run_workflow(cwd: Path, env: dict[str, str]) -> list[tuple[str, int, str]]:
         ran.append((step["name"], proc.returncode, proc.stdout))
         failed = failed or proc.returncode != 0
     return ran
+
+
+def test_the_docs_show_every_example_as_it_is() -> None:
+    """docs/ci.md includes each example file (pymdownx.snippets), so the site shows exactly
+    the files these tests run; a new example must be added there too."""
+    docs = EXAMPLES.parent / "docs"
+    included = set()
+    for page in docs.rglob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        included.update(re.findall(r'^--8<-- "(examples/[^"]+)"$', text, flags=re.M))
+    files = {f"examples/{p.name}" for p in EXAMPLES.iterdir() if p.name != "README.md"}
+    assert files <= included, files - included
 
 
 def test_workflow_shape() -> None:

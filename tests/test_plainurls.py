@@ -58,6 +58,8 @@ PATHS = (
     "/www./x",
 )
 QUERIES = ("", "?", "?a=1&b", "?A=%41", "?x?y", "?a b", "?q=ü", "?a=1/2:3@[]")
+# A home path with these is the home page or not (tracking parameters only, or a page id).
+QUERIES += ("?utm_source=x&GCLID=1", "?utm%5Fsource=x", "?p=123", "?&ref=a&", "?utm_x=1&id=2")
 FRAGMENTS = ("", "#top")
 WRAPS = (("", ""), (" ", ""), ("", "\n"), ("\t", " "))
 
@@ -134,6 +136,7 @@ def _pairs(rng: random.Random) -> list[tuple[str, str]]:
             (a, f"{s}://{h.removeprefix('www.')}{p}{q}"),
             (a, f"https://{h}{p}{q}"),
             (a, f"http://www.{h}{p.upper()}/{q.upper()}"),
+            (a, f"{s}://{h}{p.upper()}{q}"),
             (a, f"{s}://{h}{p}?b=2"),
         ]
     return pairs
@@ -158,7 +161,9 @@ def test_difference_equals_the_urls_module() -> None:
     assert len({urls.difference(a, b) for a, b in fast}) >= 8  # many kinds of answer compared
 
 
-@pytest.mark.parametrize("label", [urls.ONLY_SLASH, urls.ONLY_HOST_WWW, urls.ONLY_SCHEME])
+@pytest.mark.parametrize(
+    "label", [urls.ONLY_SLASH, urls.ONLY_CASE, urls.ONLY_HOST_WWW, urls.ONLY_SCHEME]
+)
 def test_the_prefilter_never_rules_out_a_matching_difference(label: str) -> None:
     hits = 0
     for a, b in _pairs(random.Random(label)):

@@ -165,9 +165,39 @@ def test_crawl_follows_links_within_depth_and_pages() -> None:
     assert w.start() == [f"{N}/"]
     assert w.wants_links(f"{N}/") and not w.wants_links(f"{OLD}/x")
     home = page(f"{N}/", links=(f"{N}/a", f"{N}/b", f"{OLD}/x", f"{N}/"))
-    assert w.on_record(home) == [f"{N}/a", f"{N}/b"]
+    # a link to the old domain is fetched (not crawled): its finding shows where it goes
+    assert w.on_record(home) == [f"{N}/a", f"{N}/b", f"{OLD}/x"]
+    assert not w.wants_links(f"{OLD}/x")
     assert w.on_record(page(f"{N}/a", links=(f"{N}/deep",))) == []  # depth 1: not followed
     assert not w.wants_links(f"{N}/b")  # two pages' links collected: the budget is spent
     w.on_record(page(f"{N}/b"))
     crawled = [(r["url"], r["depth"]) for r in records if r["t"] == "crawled"]
     assert crawled == [(f"{N}/", 0), (f"{N}/a", 1)]
+
+
+def test_a_host_legacy_urls_land_on_is_read_like_a_new_host() -> None:
+    # issue 12, item 3: shop.n.test is neither new nor old, but a legacy URL lands there.
+    shop = "https://shop.n.test"
+    w, _ = work()
+    assert w.legacy_seed(f"{OLD}/cart") == [f"{OLD}/cart"]
+    w.on_record(redirect(f"{OLD}/cart", f"{shop}/cart"))
+    assert w.on_record(page(f"{shop}/cart")) == [f"{shop}/robots.txt"]
+    # its Sitemap: lines are followed (within scope: the spider decides what is requested)
+    body = f"User-agent: *\nDisallow: /\nSitemap: {shop}/s.xml\n".encode()
+    assert w.on_record(answer(f"{shop}/robots.txt", 200), body) == [f"{shop}/s.xml"]
+    # a page there that no legacy URL landed on after a redirect is not a landing host
+    w2, _ = work()
+    assert w2.on_record(page("https://elsewhere.test/")) == []
+    w2.legacy_seed("https://elsewhere.test/")  # no redirect: not a landing host
+    assert w2.on_record(page("https://elsewhere.test/")) == []
+
+
+def test_staging_and_old_hosts_are_never_landing_hosts() -> None:
+    w, _ = work(staging_sites=("staging.n.test",))
+    w.legacy_seed(f"{OLD}/a")
+    w.on_record(redirect(f"{OLD}/a", "https://staging.n.test/a"))
+    assert w.on_record(page("https://staging.n.test/a")) == []
+    w.legacy_seed(f"{OLD}/b")
+    w.on_record(redirect(f"{OLD}/b", f"{OLD}/c"))
+    assert "https://o.test/robots.txt" not in w.on_record(page(f"{OLD}/c"))
+    assert w.landed == set()

@@ -15,12 +15,24 @@ from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.web.urls import www_variant
 
 
+def _without_query(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
 @rule("homepage-redirect", Severity.WARNING)
 def homepage_redirects(ctx: AuditContext) -> Iterator[Finding]:
     """Deep URLs redirected to the home page
 
-    A legacy URL whose path is not the site root (``/`` or an index file) is redirected to a
-    home page. The message notes when the map itself asks for it.
+    A legacy URL that is not a home page is redirected to a home page. A home page is a site
+    root (``/`` or an index file such as ``/index.php``) whose query is empty or holds only
+    tracking parameters (``utm_*``, ``gclid``, ``fbclid``, ``msclkid``, ``ref``, ...); a root
+    whose query names a page is that page: WordPress ``/?p=123``, Joomla
+    ``/index.php?option=com_content&id=7``, DotNetNuke ``/default.aspx?tabid=5``. The message
+    notes when the map itself asks for it.
 
     Why: search engines treat mass redirects to the home page as soft 404s: the old page's
     rankings are dropped rather than passed on, and users lose the content they came for.
@@ -33,7 +45,10 @@ def homepage_redirects(ctx: AuditContext) -> Iterator[Finding]:
             continue
         if is_homepage(item.url) or not is_homepage(final.url):
             continue
-        message = f"deep URL redirected to the home page {final.url}"
+        what = "deep URL"
+        if "?" in item.url and is_homepage(_without_query(item.url)):
+            what = "page URL (a home path whose query names a page)"
+        message = f"{what} redirected to the home page {final.url}"
         if item.expected_target is not None and is_homepage(item.expected_target):
             origin = f" ({item.rule.origin})" if item.rule else ""
             message += f"; the map asks for this{origin}"
@@ -51,7 +66,8 @@ def many_to_one_funnels(ctx: AuditContext) -> Iterator[Finding]:
     """Many legacy URLs funnelled into one page
 
     More than ``--many-to-one`` (default 10) legacy URLs are redirected to the same final URL
-    (home pages excluded: ``homepage-redirect`` covers them). One finding per funnelled URL.
+    (home pages excluded: ``homepage-redirect`` covers them; a root URL whose query names a
+    page, such as ``/?p=7``, is a page, not the home page). One finding per funnelled URL.
 
     Why: when many distinct old pages land on one generic page, search engines treat the
     redirects like soft 404s and drop the old pages' signals instead of consolidating them.

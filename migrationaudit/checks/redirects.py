@@ -1,5 +1,5 @@
 """Rules about the redirects themselves: loops, hop limit, chains, temporary and meta-refresh
-redirects, https downgrades and the extra slash / host / scheme hops."""
+redirects, https downgrades and the extra slash / case / host / scheme hops."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from migrationaudit.checks.common import (
 )
 from migrationaudit.models import Chain, Finding, Hop, HopKind, LegacyURL, Outcome, Severity
 from migrationaudit.web.plainurls import difference, may_differ_only_by, normal_form, scheme_of
-from migrationaudit.web.urls import ONLY_HOST_WWW, ONLY_SCHEME, ONLY_SLASH
+from migrationaudit.web.urls import ONLY_CASE, ONLY_HOST_WWW, ONLY_SCHEME, ONLY_SLASH
 
 
 def _target_hint(item: LegacyURL, chain: Chain) -> str:
@@ -217,16 +217,22 @@ def meta_refreshes(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-_ONE_ASPECT = (ONLY_SLASH, ONLY_HOST_WWW, ONLY_SCHEME)
+_ONE_ASPECT = (ONLY_SLASH, ONLY_CASE, ONLY_HOST_WWW, ONLY_SCHEME)
+
+
+def _query_of(normal: str) -> str:
+    """The query of a URL in normal form (no fragment there; a path holds no raw ``?``)."""
+    return normal.partition("?")[2]
 
 
 def _one_aspect_hops(
     ctx: AuditContext,
 ) -> list[tuple[LegacyURL, Chain, int, list[tuple[int, Hop, str]]]]:
     """``(item, chain, hop count, [(index, hop, label)])`` for chains of two or more redirects
-    holding redirects that change only one aspect of the URL (a :data:`_ONE_ASPECT` label).
-    Computed once for the three rules that report them: one pass and one ``difference`` per
-    hop instead of three."""
+    holding redirects that change only one aspect of the URL (a :data:`_ONE_ASPECT` label;
+    ``only case`` means the letter case of the path: a hop changing the case of the query is
+    not one). Computed once for the four rules that report them: one pass and one
+    ``difference`` per hop instead of four."""
 
     def make() -> list[tuple[LegacyURL, Chain, int, list[tuple[int, Hop, str]]]]:
         out: list[tuple[LegacyURL, Chain, int, list[tuple[int, Hop, str]]]] = []
@@ -242,6 +248,8 @@ def _one_aspect_hops(
                 if not any(may_differ_only_by(na, nb, label) for label in _ONE_ASPECT):
                     continue
                 how = difference(h.url, h.target)
+                if how == ONLY_CASE and _query_of(na) != _query_of(nb):
+                    continue  # the query's letters changed case, not (only) the path's
                 if how in _ONE_ASPECT:
                     labelled.append((i, h, how))
             if labelled:
@@ -289,6 +297,25 @@ def slash_hops(ctx: AuditContext) -> Iterator[Finding]:
     it (with or without the slash), so the old URL lands in one hop.
     """
     yield from _extra_hops(ctx, ONLY_SLASH, "adds or removes the trailing slash")
+
+
+@rule("case-hop", Severity.WARNING)
+def case_hops(ctx: AuditContext) -> Iterator[Finding]:
+    """Extra hops that only change the letter case of the path
+
+    In a chain of two or more redirects, one hop only changes the case of letters in the path
+    (``/Case/`` → ``/case/``); scheme, host, trailing slash and query stay as they are. A single
+    such hop, the only redirect of its chain, is fine.
+
+    Why: the redirect rule points at a spelling of the path the new site does not serve (a map
+    written in another case, a server that lower-cases every URL), so every visit costs an
+    extra hop and the chain weakens the redirect; to search engines, paths that differ in case
+    are different URLs.
+
+    Fix: write the target in the map and in the redirect rule in exactly the case the new site
+    serves, so the old URL lands in one hop.
+    """
+    yield from _extra_hops(ctx, ONLY_CASE, "changes the letter case of the path")
 
 
 @rule("host-hop", Severity.WARNING)

@@ -13,9 +13,10 @@ from collections.abc import Iterator
 
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import finding, judged, landed, maps_elsewhere
-from migrationaudit.checks.site import follow, graph, robots_for, scope, site_finding
+from migrationaudit.checks.site import follow, graph, robots_for, site_finding, target_sites
 from migrationaudit.inputs.robots import RobotsTxt, robots_url
 from migrationaudit.models import Finding, Severity
+from migrationaudit.sitework import site_of
 
 
 def _why(robots: RobotsTxt, agents: tuple[str, ...]) -> str:
@@ -28,8 +29,10 @@ def _why(robots: RobotsTxt, agents: tuple[str, ...]) -> str:
 def robots_blocked_targets(ctx: AuditContext) -> Iterator[Finding]:
     """Final pages that robots.txt closes to crawlers
 
-    The healthy page a legacy URL lands on (on the new site) is disallowed for ``Googlebot`` or
-    ``*`` by the robots.txt of its host (a 5xx robots.txt counts as "disallow all").
+    The healthy page a legacy URL lands on (on the new site, or on any other host a redirect
+    lands it on that is neither the old site nor staging: a second new host such as
+    ``shop.new.example``) is disallowed for ``Googlebot`` or ``*`` by the robots.txt of its
+    host (a 5xx robots.txt counts as "disallow all").
 
     Why: search engines may not fetch the page, so they cannot index it or pass the old URL's
     rankings on; the page shows up as "Blocked by robots.txt" or drops out.
@@ -38,9 +41,9 @@ def robots_blocked_targets(ctx: AuditContext) -> Iterator[Finding]:
     staging); check the file with a robots.txt tester.
     """
     g = graph(ctx)
-    sc = scope(ctx)
+    sites = target_sites(ctx)
     for item, chain, page in landed(ctx):
-        if not sc.is_new(page.url):
+        if site_of(page.url) not in sites:
             continue
         robots = robots_for(g, page.url)
         blocked = robots.blocked_for(page.url) if robots is not None else ()
@@ -88,7 +91,8 @@ def robots_blocked_legacy(ctx: AuditContext) -> Iterator[Finding]:
 def robots_disallow_all(ctx: AuditContext) -> Iterator[Finding]:
     """A new host's robots.txt that disallows everything
 
-    A host of the new site answers its own ``/robots.txt`` with rules that disallow the whole
+    A host of the new site (or one a redirect lands legacy URLs on, as for
+    ``robots-blocked-target``) answers its own ``/robots.txt`` with rules that disallow the whole
     site (``/`` and every other path) for ``Googlebot`` or ``*`` — a staging ``Disallow: /``
     left in place — or with a 5xx / 429 error, which crawlers read the same way.
 
@@ -99,11 +103,11 @@ def robots_disallow_all(ctx: AuditContext) -> Iterator[Finding]:
     line); make ``/robots.txt`` answer 200 (or 404 when there are no rules).
     """
     g = graph(ctx)
-    sc = scope(ctx)
+    sites = target_sites(ctx)
     known: dict[str, RobotsTxt] = g.graph.get("robots", {})
     for url, robots in known.items():
         origin = robots_url(url)
-        if origin != url or not sc.is_new(url):
+        if origin != url or site_of(url) not in sites:
             continue  # a host redirecting its robots.txt is judged by the file it lands on
         agents = robots.disallows_everything(url)
         if not agents:

@@ -1,6 +1,8 @@
 """Rules about the audit's scope: redirects that lead to hosts the inputs do not name (see
 :mod:`migrationaudit.web.scope`). Such a hop is recorded, never requested, so nothing is known
-about where the chain ends: the other rules stay silent on it (correctness over coverage)."""
+about where the chain ends: the rules about the landing page stay silent on it (correctness over
+coverage). What is known is still judged: the hops before it (``temporary-redirect``, ...) and
+a first redirect that already differs from the map's target (``target-mismatch``)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ def offsite_redirects(ctx: AuditContext) -> Iterator[Finding]:
     ``--rewrite-host``, ``--resolve`` / ``--connect-to`` or ``--allow-host``. The audit
     records that hop and does not request it (an auditor that followed any redirect could be
     sent to internal services or a cloud metadata address), so where the chain ends, and
-    whether it lands well, is not known; no other rule judges it.
+    whether it lands well, is not known; no rule judges the landing page. The hops before it
+    are judged as usual, and a first redirect that already differs from the map's target is
+    also a ``target-mismatch``.
 
     Why: the redirect may be right (a partner site, a new domain missing from the inputs) or
     a mistake (a typo in the host, a staging or internal host leaking into production rules);

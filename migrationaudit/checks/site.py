@@ -14,10 +14,12 @@ from typing import Any, TypeVar
 import networkx as nx
 
 from migrationaudit.checks import AuditContext
+from migrationaudit.checks.common import counted
 from migrationaudit.graph import CRAWLED, FINAL, LISTED, SITEMAP_ENTRY, chain, lookup, nodes_of
 from migrationaudit.inputs.robots import RobotsTxt, robots_url
 from migrationaudit.models import Chain, Finding, Hop, HopKind, Origin, Outcome, Severity
 from migrationaudit.sitecheck import SiteContext, SitemapFile, SiteScope
+from migrationaudit.sitework import site_of
 from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.web.plainurls import origin_of
 
@@ -145,6 +147,25 @@ def judged_pages(ctx: AuditContext) -> list[Hop]:
         return out
 
     return cached(ctx, "judged_pages", make)
+
+
+def target_sites(ctx: AuditContext) -> frozenset[str]:
+    """The sites whose robots.txt the robots rules judge as the new site's: the new sites, and
+    every site a legacy URL lands on (a healthy page) after a redirect that is neither an old
+    nor a staging site (a second new host the map targets, e.g. ``shop.new.example``; the
+    crawl reads its robots.txt as it reads a new-site host's)."""
+
+    def make() -> frozenset[str]:
+        sc = scope(ctx)
+        out = set(sc.new_sites)
+        for _, c, n, final in counted(ctx):
+            if n and final is not None and c.outcome is Outcome.FINAL and final.is_healthy:
+                if not sc.is_old(final.url) and not sc.is_staging(final.url):
+                    out.add(site_of(final.url))
+        out.discard("")
+        return frozenset(out)
+
+    return cached(ctx, "target_sites", make)
 
 
 def robots_for(g: nx.MultiDiGraph, url: str) -> RobotsTxt | None:

@@ -2,16 +2,19 @@
 sitemap files themselves, the map's targets missing from them, and the legacy sitemap's URLs
 that go nowhere.
 
-Each listed URL gets at most one of the entry findings, the most specific first: a legacy URL
-(``sitemap-legacy-url``), a URL that ends on an error (``sitemap-broken``), a URL on another
-host or scheme (``sitemap-foreign-host``), a redirect (``sitemap-redirect``); only a URL that
-answers a page itself is judged for ``sitemap-noindex`` and ``sitemap-non-canonical``.
+Every entry rule fires wherever its own definition holds, whatever else the entry is (CI
+budgets such as ``--max sitemap-redirect=0`` count on it): a listed legacy URL
+(``sitemap-legacy-url``) on another host (``sitemap-foreign-host``) that redirects
+(``sitemap-redirect``) gets all three. ``sitemap-broken`` and ``sitemap-redirect`` exclude each
+other (an entry ends on an error or on a page); only a URL that answers a page itself is judged
+for ``sitemap-noindex`` and ``sitemap-non-canonical``; an entry whose chain is not known (not
+fetched, or out of the audit's scope) is judged only for its host and for being a legacy URL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from migrationaudit.checks import AuditContext, rule
@@ -34,6 +37,7 @@ from migrationaudit.checks.site import (
 from migrationaudit.graph import LISTED, related
 from migrationaudit.models import Chain, Finding, LegacyURL, Origin, Outcome, PageFacts, Severity
 from migrationaudit.sitecheck import SitemapFile
+from migrationaudit.sitework import site_of
 from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.web.urls import difference
 
@@ -122,27 +126,32 @@ def _foreign(ctx: AuditContext, entry: _Listed) -> str | None:
     return f"host {mine[1]} while the sitemap is on {host}"
 
 
-def _kind(ctx: AuditContext, entry: _Listed, legacy: dict[str, LegacyURL]) -> str | None:
+def _kinds(ctx: AuditContext, entry: _Listed, legacy: dict[str, LegacyURL]) -> set[str]:
+    """What an entry is: ``legacy``, ``foreign`` (either or both), and how it answers:
+    ``broken``, ``redirect`` or ``page`` (none when its chain is not known)."""
+    kinds: set[str] = set()
     if normalize(entry.loc) in legacy:
-        return "legacy"
-    if entry.chain.outcome in (Outcome.INCOMPLETE, Outcome.OFFSITE):
-        return "foreign" if _foreign(ctx, entry) else None
-    if is_broken(entry.chain):
-        return "broken"
+        kinds.add("legacy")
     if _foreign(ctx, entry):
-        return "foreign"
-    if entry.chain.hop_count:
-        return "redirect"
-    return "page"
+        kinds.add("foreign")
+    if entry.chain.outcome in (Outcome.INCOMPLETE, Outcome.OFFSITE):
+        return kinds
+    if is_broken(entry.chain):
+        kinds.add("broken")
+    elif entry.chain.hop_count:
+        kinds.add("redirect")
+    else:
+        kinds.add("page")
+    return kinds
 
 
 def _entries(ctx: AuditContext, kind: str) -> Iterator[_Listed]:
-    def classify() -> list[tuple[str | None, _Listed]]:
+    def classify() -> list[tuple[set[str], _Listed]]:
         legacy = _legacy_items(ctx)
-        return [(_kind(ctx, entry, legacy), entry) for entry in _listed(ctx)]
+        return [(_kinds(ctx, entry, legacy), entry) for entry in _listed(ctx)]
 
     for got, entry in cached(ctx, "sitemap_kinds", classify):
-        if got == kind:
+        if kind in got:
             yield entry
 
 
@@ -164,8 +173,8 @@ def sitemap_redirects(ctx: AuditContext) -> Iterator[Finding]:
 
     A URL listed in a new sitemap redirects (to a healthy page) instead of answering itself.
     A sitemap file that itself redirects (named in robots.txt, an index or ``--sitemap``) is
-    reported too. A listed legacy URL is ``sitemap-legacy-url`` instead, and a URL on another
-    host or scheme ``sitemap-foreign-host``.
+    reported too. A listed legacy URL (``sitemap-legacy-url``) or a URL on another host or
+    scheme (``sitemap-foreign-host``) that redirects is reported here as well.
 
     Why: a sitemap tells search engines which URLs to index; redirecting URLs waste crawl
     budget and send mixed signals about the canonical URL (Search Console flags them as "Page
@@ -338,17 +347,28 @@ def sitemap_foreign_hosts(ctx: AuditContext) -> Iterator[Finding]:
     engines ignore the others (unless robots.txt of that host names the sitemap), and such URLs
     are usually variants that redirect.
 
-    Fix: list each URL with the scheme and host the new site serves.
+    Fix: list each URL with the scheme and host the new site serves (the URL it redirects to,
+    when it does).
     """
     for entry in _entries(ctx, "foreign"):
         how = _foreign(ctx, entry)
-        yield site_finding(
-            entry.loc,
-            f"listed in {entry.where()}: {how}",
-            f"List {entry.loc} with the scheme and host of the sitemap (the site's own).",
-            entry.chain if entry.chain.hops else None,
-            entry.origin,
-        )
+        c = entry.chain
+        end = healthy_end(c) if c.hop_count else None
+        if end is not None:
+            message = f"listed in {entry.where()}: {how}; it {redirect_text(c)}"
+            if _foreign(ctx, replace(entry, loc=end.url)) is None:
+                fix = f"List {end.url} (where {entry.loc} redirects) instead of {entry.loc}."
+            else:  # it lands on another foreign URL: name it, and what is wrong with it
+                fix = (
+                    f"List the page {entry.loc} redirects to ({end.url}) with the scheme and "
+                    "host of the sitemap (the site's own)."
+                )
+        else:
+            message = f"listed in {entry.where()}: {how}"
+            if c.outcome is Outcome.OFFSITE and c.hop_count == 0:
+                message += " (outside the audit's scope: not requested)"
+            fix = f"List {entry.loc} with the scheme and host of the sitemap (the site's own)."
+        yield site_finding(entry.loc, message, fix, c if c.hops else None, entry.origin)
 
 
 def _problem_files(ctx: AuditContext) -> Iterator[SitemapFile]:
@@ -441,31 +461,44 @@ def targets_not_in_sitemap(ctx: AuditContext) -> Iterator[Finding]:
 
 @rule("old-sitemap-unredirected", Severity.ERROR, needs="old-sitemap")
 def old_sitemap_unredirected(ctx: AuditContext) -> Iterator[Finding]:
-    """Legacy sitemap URLs that neither redirect nor are mapped
+    """Legacy URLs that neither redirect nor are mapped
 
-    A URL of the legacy site's sitemap (``--old-sitemap``) is not in the redirect map and
-    still answers a page itself (no redirect). URLs the new site keeps (a map target, or listed
-    in a new sitemap) are fine; one answering an error is ``legacy-url-broken``.
+    A legacy URL that is not in the redirect map — a URL of the legacy site's sitemap
+    (``--old-sitemap``) or of a URL list (``--urls``) — still answers a page itself (no
+    redirect), on a host that is not one of the new site's. Every mode judges it alike. URLs
+    the new site keeps (a map target, listed in a new sitemap, or on a new-site host) are fine,
+    and so is a URL the map names itself (mapped to itself: ``map-self``); one answering an
+    error is ``legacy-url-broken``. A listed URL is judged only when the new site's hosts are
+    known (a map with targets, ``--new-host``, ``--crawl``, ``--sitemap``): without them it
+    cannot be told from a new-site URL. A legacy sitemap's URLs are the old site's.
 
-    Why: every URL of the old sitemap was indexed; one left behind keeps competing with the
-    new page, or drops out of the index with its rankings when the old site goes.
+    Why: every old URL was indexed (the legacy sitemap's, the list's from analytics or
+    backlinks); one left behind keeps competing with the new page, or drops out of the index
+    with its rankings when the old site goes.
 
     Fix: redirect it (301/308) to its new URL and add the row to the map.
     """
+    sc = scope(ctx)
     old = site(ctx).old_sitemap_urls
     index = map_index(ctx.rules)
     targets = {normalize(r.expected_target) for r in ctx.rules if r.expected_target}
     listed = sitemap_listings(graph(ctx))
     for item, chain in judged(ctx):
         key = normalize(item.url)
-        if key not in old or key in index or key in targets or key in listed:
+        if key in index or key in targets or key in listed or sc.is_new(item.url):
             continue
+        in_old_sitemap = key in old
+        if not in_old_sitemap and not sc.new_sites:
+            continue  # a listed URL, and no way to tell the new site's hosts from the old's
         if not answers_itself(chain):
             continue
+        if in_old_sitemap:
+            where = "listed in the legacy sitemap"
+        else:
+            where = f"on {site_of(item.url)}, not a new-site host"
         yield finding(
             item,
             chain,
-            f"listed in the legacy sitemap, answers {chain.final_status} itself and is not in "
-            "the redirect map",
+            f"{where}, answers {chain.final_status} itself and is not in the redirect map",
             f"Redirect {item.url} to its new URL with a 301/308 and add it to the map.",
         )

@@ -3,7 +3,7 @@ not redirect, wrong targets, a wrong first status, and query strings lost on the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from migrationaudit.checks import AuditContext, rule
@@ -21,8 +21,17 @@ from migrationaudit.checks.common import (
     removed_on_purpose,
     status_text,
 )
-from migrationaudit.models import Chain, Finding, Hop, HopKind, LegacyURL, Outcome, Severity
-from migrationaudit.web.plainurls import difference
+from migrationaudit.models import (
+    Chain,
+    Finding,
+    Hop,
+    HopKind,
+    LegacyURL,
+    Outcome,
+    RedirectRule,
+    Severity,
+)
+from migrationaudit.web.plainurls import difference, host_of
 from migrationaudit.web.plainurls import normal_form as normalize
 
 
@@ -136,6 +145,12 @@ def target_mismatches(ctx: AuditContext) -> Iterator[Finding]:
     expected target on (rows A → B and B → C, landing on C) is not a mismatch: that is
     ``map-chain``.
 
+    A chain that leaves the audit's scope (``offsite-redirect``: a host no input names, never
+    requested) has no known landing page; it is a mismatch when its first redirect already
+    points somewhere else than the expected target, wherever that is. A map of paths read
+    without ``--target-base-url`` expects its targets on the ``--base-url`` host, so a redirect
+    to another domain is a mismatch until the map says that domain.
+
     Why: the old URL's rankings and links go to a page that was not planned for it; even
     "small" differences (slash, host, scheme) leave the target to a further redirect or to a
     duplicate URL.
@@ -146,7 +161,13 @@ def target_mismatches(ctx: AuditContext) -> Iterator[Finding]:
     index = map_index(ctx.rules)
     for item, chain, n, final in counted(ctx):
         expected = item.expected_target
-        if expected is None or final is None or n == 0:
+        if expected is None or n == 0:
+            continue
+        if final is None:
+            if chain.outcome is Outcome.OFFSITE:
+                offsite = _offsite_mismatch(item, chain, expected, index)
+                if offsite is not None:
+                    yield offsite
             continue
         how = difference(expected, final.url)
         if how is None or normalize(final.url) in accepted_targets(index, expected):
@@ -158,6 +179,44 @@ def target_mismatches(ctx: AuditContext) -> Iterator[Finding]:
             f"Redirect {item.url} to exactly {expected}, or correct the map if {final.url} is "
             "the intended target.",
         )
+
+
+def _offsite_mismatch(
+    item: LegacyURL, chain: Chain, expected: str, index: Mapping[str, RedirectRule]
+) -> Finding | None:
+    """``target-mismatch`` of a chain that left the audit's scope: its first redirect (the
+    first ``Location``, or refresh target) already differs from the expected target. Where the
+    chain ends is not known, so only that first redirect is judged; the offsite host is never
+    requested."""
+    first = chain.hops[0]
+    location = first.target
+    if not first.is_redirect or location is None:
+        return None
+    how = difference(expected, location)
+    if how is None or normalize(location) in accepted_targets(index, expected):
+        return None
+    left = chain.hops[-1].url
+    if normalize(left) == normalize(location):
+        where = f"{location} is outside the audit's scope (not requested)"
+    else:
+        where = f"the chain then leaves the audit's scope at {left} (not requested)"
+    fix = (
+        f"Redirect {item.url} to exactly {expected}, or correct the map if {location} is the "
+        "intended target"
+    )
+    target_host = host_of(expected)
+    if target_host == host_of(item.url) != host_of(location):
+        # What a map of paths read without --target-base-url gives: targets on the old host.
+        fix += (
+            f"; if the map's targets are paths on another host, give that host with "
+            f"--target-base-url (without it they are read against {target_host})"
+        )
+    return finding(
+        item,
+        chain,
+        f"redirects to {location} instead of {expected} ({how}); {where}",
+        fix + ".",
+    )
 
 
 def _status_problem(item: LegacyURL, chain: Chain) -> str | None:

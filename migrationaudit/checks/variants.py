@@ -1,5 +1,5 @@
-"""Rules about URL variants (``--variants``): the same page answered under several URLs, and
-variants of legacy URLs that take a detour.
+"""Rules about URL variants (``--variants``): the same page answered under several URLs,
+variants of legacy URLs that take a detour, and kinds of variants an old server answers 404 for.
 
 Variants are computed the way the crawl requested them (:func:`~migrationaudit.sitework.
 legacy_variants`, :func:`~migrationaudit.sitework.page_variants`); a variant that was not
@@ -12,7 +12,13 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from migrationaudit.checks import AuditContext, rule
-from migrationaudit.checks.common import finding, judged, not_redirected
+from migrationaudit.checks.common import (
+    REMOVED_STATUSES,
+    finding,
+    judged,
+    not_redirected,
+    plural,
+)
 from migrationaudit.checks.site import (
     end_text,
     follow,
@@ -23,9 +29,11 @@ from migrationaudit.checks.site import (
     site_finding,
 )
 from migrationaudit.graph import lookup
-from migrationaudit.models import Chain, Finding, HopKind, Outcome, Severity
+from migrationaudit.models import Chain, Finding, Hop, HopKind, LegacyURL, Outcome, Severity
 from migrationaudit.sitework import legacy_variants, page_variants
+from migrationaudit.web.plainurls import difference, host_of
 from migrationaudit.web.plainurls import normal_form as normalize
+from migrationaudit.web.urls import HOST_WWW, SCHEME, SLASH
 
 
 @rule("duplicate-variant", Severity.WARNING, needs="variants")
@@ -65,13 +73,28 @@ def duplicate_variants(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
+def _answers_not_found(variant: Chain) -> bool:
+    """The variant answers 404 or 410 itself, without redirecting: the server does not know
+    that spelling (an old site that never served it, or whose redirect rules do not match it)."""
+    first = variant.hops[0] if variant.hops else None
+    return (
+        first is not None
+        and not first.is_redirect
+        and first.error is None
+        and first.status in REMOVED_STATUSES
+    )
+
+
 def _variant_problem(variant: Chain, landing_url: str, allowed: int) -> str | None:
-    """What is wrong with a variant's chain compared with its legacy URL's landing page."""
+    """What is wrong with a variant's chain compared with its legacy URL's landing page (None
+    when nothing is, or when the variant only answers 404/410: ``variant-not-found``)."""
     if variant.outcome in (Outcome.INCOMPLETE, Outcome.OFFSITE) or not variant.hops:
         return None
     first = variant.hops[0]
     if first.status is None:
         return None  # the variant's host is not served at all (DNS, refused, TLS): nothing to see
+    if _answers_not_found(variant):
+        return None
     final = healthy_end(variant)
     if final is None:
         return f"ends on {end_text(variant)}"
@@ -84,15 +107,41 @@ def _variant_problem(variant: Chain, landing_url: str, allowed: int) -> str | No
     return None
 
 
+def _legacy_variants(
+    ctx: AuditContext,
+) -> list[tuple[LegacyURL, Chain, Hop, list[tuple[str, Chain]]]]:
+    """``(item, chain, landing page, [(variant, its chain)])`` for every legacy URL that is
+    redirected to a healthy page, its variants as the crawl requested them; variants that are
+    legacy URLs of their own are left to their own judgement. Computed once for both rules."""
+
+    def make() -> list[tuple[LegacyURL, Chain, Hop, list[tuple[str, Chain]]]]:
+        own = {normalize(item.url) for item in ctx.legacy}
+        out: list[tuple[LegacyURL, Chain, Hop, list[tuple[str, Chain]]]] = []
+        for item, chain in judged(ctx):
+            final = healthy_end(chain)
+            if final is None or not_redirected(item, chain):
+                continue
+            variants = [
+                (v, follow(ctx, v)) for v in legacy_variants(item.url) if normalize(v) not in own
+            ]
+            out.append((item, chain, final, variants))
+        return out
+
+    return ctx.memo("legacy-variants", make)
+
+
 @rule("variant-chain", Severity.WARNING, needs="variants")
 def variant_chains(ctx: AuditContext) -> Iterator[Finding]:
     """Variants of legacy URLs that take a detour
 
     A variant of a legacy URL — the other scheme (http/https), the host with or without
     ``www.``, the trailing slash added or removed — needs more than one redirect (more than the
-    legacy URL itself takes) or does not end on the page the legacy URL lands on. Variants on
-    hosts that do not answer at all, and variants that are legacy URLs of their own, are not
-    judged. One finding per legacy URL, naming its variants.
+    legacy URL itself takes), redirects somewhere else than the page the legacy URL lands on
+    (or to an error), or answers a page or an error other than 404/410 itself. A variant that
+    answers 404 or 410 without redirecting is not a detour: the old server does not know that
+    spelling, often because it never served it (``variant-not-found`` counts those, once per
+    host and kind). Variants on hosts that do not answer at all, and variants that are legacy
+    URLs of their own, are not judged. One finding per legacy URL, naming its variants.
 
     Why: old links and bookmarks use all these spellings; each one that chains or ends
     elsewhere loses the rankings and visitors the redirect map was meant to keep.
@@ -100,16 +149,9 @@ def variant_chains(ctx: AuditContext) -> Iterator[Finding]:
     Fix: make the redirect rules match every variant (scheme, host, slash) and send each one to
     the final URL in one hop.
     """
-    own = {normalize(item.url) for item in ctx.legacy}
-    for item, chain in judged(ctx):
-        final = healthy_end(chain)
-        if final is None or not_redirected(item, chain):
-            continue
+    for item, chain, final, variants in _legacy_variants(ctx):
         problems: list[tuple[str, Chain, str]] = []
-        for variant in legacy_variants(item.url):
-            if normalize(variant) in own:
-                continue
-            c = follow(ctx, variant)
+        for variant, c in variants:
             problem = _variant_problem(c, final.url, max(1, chain.hop_count))
             if problem is not None:
                 problems.append((variant, c, problem))
@@ -123,3 +165,62 @@ def variant_chains(ctx: AuditContext) -> Iterator[Finding]:
             f"Redirect every variant of {item.url} to {final.url} in one hop.",
         )
         yield replace(shown, final_url=problems[0][1].final_url)
+
+
+# How a variant differs from its legacy URL (an aspect of urls.difference), in messages.
+_KIND_TEXT = {
+    SCHEME: "http/https",
+    HOST_WWW: "www/non-www",
+    SLASH: "trailing-slash",
+}
+
+
+def _kind(url: str, variant: str) -> str:
+    """``"trailing-slash"``, ``"http/https and www/non-www"``: what the variant changes."""
+    how = difference(url, variant) or ""
+    aspects = how.removeprefix("only ").split(" and ")
+    return " and ".join(_KIND_TEXT.get(a, a) for a in aspects)
+
+
+@rule("variant-not-found", Severity.NOTICE, needs="variants")
+def variants_not_found(ctx: AuditContext) -> Iterator[Finding]:
+    """Variants of legacy URLs that answer 404
+
+    A kind of variant of the legacy URLs — the trailing slash added or removed, the other
+    scheme (http/https), the host with or without ``www.``, or a mix of these — answers 404 or
+    410 itself, without redirecting, on a host. One notice per host (of the legacy URLs) and
+    kind of variant, with the number of legacy URLs concerned and a few examples; it is keyed
+    by the first example (in URL order). A variant that redirects badly is a ``variant-chain``
+    of its legacy URL instead.
+
+    Why: usually nothing is lost: the old site answered 404 for that spelling before the
+    migration too, and no link uses it. But when old links did use it (an old site that served
+    both ``/page`` and ``/page/``, or http and https), those visitors and that link value now
+    end on a 404.
+
+    Fix: if the old site served the variant (check its logs, its old sitemap or a backlink
+    export), extend the redirect rules to match it, one hop to the same target as the legacy
+    URL; otherwise nothing needs doing.
+    """
+    groups: dict[tuple[str, str], list[tuple[str, Chain]]] = {}
+    for item, _, _, variants in _legacy_variants(ctx):
+        for variant, c in variants:
+            if not _answers_not_found(c):
+                continue
+            groups.setdefault((host_of(item.url), _kind(item.url, variant)), []).append(
+                (variant, c)
+            )
+    for (host, kind), found in groups.items():
+        found.sort(key=lambda vc: vc[0])
+        first, c = found[0]
+        statuses = "/".join(sorted({str(x.hops[0].status) for _, x in found}))
+        n = len(found)
+        yield site_finding(
+            first,
+            f"the {kind} variant of {plural(n, 'legacy URL')} on {host} answers {statuses} "
+            f"without redirecting: {named([v for v, _ in found])}",
+            f"If old links used the {kind} variant of these URLs, redirect each one in one hop "
+            "to the page its legacy URL lands on; if the old site never served it, nothing "
+            "needs doing.",
+            evidence=c,
+        )

@@ -66,8 +66,8 @@ def is_homepage(url: str) -> bool:
     m = _PLAIN.fullmatch(url)
     if m is None:
         return urls.is_homepage(url)
-    path = url[url.index("/", m.end(1) + 3) :].partition("?")[0]
-    return path.lower() in urls.HOME_PATHS
+    path, _, query = url[url.index("/", m.end(1) + 3) :].partition("?")
+    return path.lower() in urls.HOME_PATHS and urls.tracking_only(query)
 
 
 def _parts(url: str, scheme: str) -> tuple[str, str, str]:
@@ -120,14 +120,15 @@ def difference(a: str, b: str) -> str | None:
 
 def may_differ_only_by(na: str, nb: str, label: str) -> bool:
     """False when :func:`~migrationaudit.web.urls.difference` of two URLs whose normal forms are
-    ``na`` and ``nb`` cannot be ``label`` (one of ``only trailing slash``, ``only host
-    www/non-www``, ``only scheme``); True means "maybe: ask ``difference``".
+    ``na`` and ``nb`` cannot be ``label`` (one of ``only trailing slash``, ``only case``,
+    ``only host www/non-www``, ``only scheme``); True means "maybe: ask ``difference``".
 
     The tests are necessary conditions on the normal forms, cheap string comparisons that spare
     ``difference`` (two parses) for the many redirects that change the page: a slash-only
     difference vanishes when every ``/`` is removed from both, a www-only one when every
     ``www.`` is (in a normal form the host follows ``//`` or ``@``, neither part of ``www.``),
-    and a scheme-only one leaves everything after the scheme equal."""
+    a scheme-only one leaves everything after the scheme equal, and a case-only one vanishes
+    when both are lower-cased (scheme and host already are)."""
     if na == nb:
         return False
     if label == urls.ONLY_SLASH:
@@ -136,4 +137,6 @@ def may_differ_only_by(na: str, nb: str, label: str) -> bool:
         return na.replace("www.", "") == nb.replace("www.", "")
     if label == urls.ONLY_SCHEME:
         return na.partition(":")[2] == nb.partition(":")[2]
+    if label == urls.ONLY_CASE:
+        return na.lower() == nb.lower()
     return True

@@ -13,13 +13,14 @@ dotted quad. A host is *named* when the inputs name it: the map's old and new UR
 and its port is a port named for that host or its scheme's default (80 for http, 443 for
 https): an http→https upgrade of a named host stays in scope, ``host:8443`` needs naming.
 The ``www.`` / bare counterpart of a named host is in scope too (the www flip-flop is a
-finding the audit exists for), and so are the URLs listed by a sitemap of an in-scope host.
-Any other URL is recorded as an ``offsite`` hop with the reason, and never requested.
+finding the audit exists for). A host that only a sitemap lists is not in scope: it is never
+looked up (``sitemap-foreign-host`` reports the entry). Any other URL is recorded as an
+``offsite`` hop with the reason, and never requested.
 
 **Addresses (at connection time).** Named hosts are *explicit*: the user asked for them, so
 they may be anywhere (staging on 10.0.0.5, a test server on 127.0.0.1). Every other host (a
-www counterpart, a host listed by a sitemap) must not be connected to when it resolves to a
-loopback, private (RFC 1918, ULA ``fc00::/7``), link-local (``169.254/16``, ``fe80::/10``:
+www counterpart of a named host) must not be connected to when it resolves to a loopback,
+private (RFC 1918, ULA ``fc00::/7``), link-local (``169.254/16``, ``fe80::/10``:
 cloud metadata at ``169.254.169.254`` and ``fd00:ec2::254``), shared (CGNAT ``100.64/10``),
 unspecified, multicast, reserved or otherwise non-public address, nor an IPv4-mapped, 6to4
 or NAT64 form of one. The download handler checks the addresses a resolution produces (so

@@ -8,7 +8,7 @@ defaults of http and https), so two URLs equal after it are the same request on 
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -41,6 +41,22 @@ HOME_PATHS = frozenset(
         "/default.aspx",
     }
 )
+
+# Query parameters that say how a visitor came (campaign tags, ad-click and analytics ids) or
+# carry a session, never which page is shown: a home path whose query holds only these is still
+# the home page (``/?utm_source=news``), any other parameter names a page (WordPress ``/?p=123``,
+# Joomla ``/index.php?option=com_content&id=7``, DotNetNuke ``/default.aspx?tabid=5``).
+# Compared lower-case; every name starting with one of TRACKING_PREFIXES counts too.
+TRACKING_PARAMS = frozenset(
+    # ad clicks: Google, Meta, Microsoft, Yandex, X, TikTok, LinkedIn, Instagram
+    "gclid gclsrc dclid gbraid wbraid gad_source fbclid msclkid yclid twclid ttclid li_fat_id "
+    "igshid "
+    # mail and marketing tools: Mailchimp, HubSpot, Marketo, Vero, Outbrain
+    "mc_cid mc_eid _hsenc _hsmi mkt_tok vero_id oly_anon_id oly_enc_id "
+    # Google Analytics cross-domain linking, a referral tag (?ref=producthunt), URL sessions
+    "_ga _gl ref phpsessid jsessionid".split()
+)
+TRACKING_PREFIXES = ("utm_",)
 
 _PCT = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -155,19 +171,34 @@ def difference(a: str, b: str) -> str | None:
     return "only " + " and ".join(x for x in _ASPECT_ORDER if x in aspects)
 
 
-def is_homepage(url: str) -> bool:
-    """True when the URL's path is a site root (``/`` or an index file such as ``/index.html``).
+def tracking_only(query: str) -> bool:
+    """True when a query string names no page: empty, or only :data:`TRACKING_PARAMS` and
+    ``utm_*`` parameters (names compared lower-case, after percent-decoding)."""
+    if not query:
+        return True
+    for name, _ in parse_qsl(query, keep_blank_values=True):
+        name = name.lower()
+        if name not in TRACKING_PARAMS and not name.startswith(TRACKING_PREFIXES):
+            return False
+    return True
 
-    The query is ignored (``/?ref=old`` is still the home page), so a root URL with a query
-    (``/?p=123``) also counts as home: a rule built on this errs towards not firing.
+
+def is_homepage(url: str) -> bool:
+    """True when the URL is a site's home page: its path is a site root (``/`` or an index file
+    such as ``/index.html``) and its query names no page (:func:`tracking_only`).
+
+    ``/?utm_source=news`` and ``/?ref=old`` are the home page; ``/?p=123``,
+    ``/index.php?id=4204`` and ``/default.aspx?tabid=5`` are pages that old CMSs address through
+    their front script.
     """
     try:
-        path = urlsplit(url.strip()).path
+        parts = urlsplit(url.strip())
     except ValueError:
         return False
+    path = parts.path
     if "%" in path:  # an escaped character may hide "/index.html": compare the normal form
         path = urlsplit(normalize(url)).path
-    return (path or "/").lower() in HOME_PATHS
+    return (path or "/").lower() in HOME_PATHS and tracking_only(parts.query)
 
 
 def is_http(url: str) -> bool:

@@ -185,11 +185,15 @@ def audit_site(
     dead_hosts: Iterable[str] = (),
     redirect_variants: bool = False,
     max_hops: int = 10,
+    base_url: str | None = None,
+    target_base_url: str | None = None,
     **site_options: object,
 ) -> Any:
-    """Audit a tiny site in memory: ``rows`` (old, new) become the map, ``urls`` a URL list,
-    ``site_options`` the :class:`SiteOptions` (e.g. ``crawl=("https://n.test/",)``). Returns
-    the pipeline's Judged result (findings, verdicts, chains, skipped)."""
+    """Audit a tiny site in memory: ``rows`` (old, new) become the map (paths are read against
+    ``base_url`` / ``target_base_url`` as ``--base-url`` / ``--target-base-url`` read them),
+    ``urls`` a URL list, ``site_options`` the :class:`SiteOptions` (e.g.
+    ``crawl=("https://n.test/",)``). Returns the pipeline's Judged result (findings, verdicts,
+    chains, skipped)."""
     from migrationaudit.demo.site import parse_site
 
     tmp.mkdir(parents=True, exist_ok=True)
@@ -213,11 +217,18 @@ def audit_site(
         }
     )
     opts = SiteOptions(**site_options)  # type: ignore[arg-type]
-    inputs = load_inputs(AuditRequest(maps=maps, url_lists=lists, site=opts))
+    req = AuditRequest(
+        maps=maps,
+        url_lists=lists,
+        site=opts,
+        base_url=base_url,
+        target_base_url=target_base_url,
+    )
+    inputs = load_inputs(req)
     run_dir = tmp / "run"
     job, _ = plan(opts, inputs.rules, inputs.legacy)
     start_run(run_dir, job)
-    _write_scope(run_dir, AuditRequest(maps=maps, url_lists=lists, site=opts), inputs)
+    _write_scope(run_dir, req, inputs)
     hops = crawl(site, [item.url for item in inputs.legacy], run_dir, max_hops)
     checks = CheckOptions(max_hops=max_hops)
     return judge(inputs, hops, checks, max_hops, site=SiteRun(opts, read_records(run_dir)))

@@ -33,6 +33,43 @@ def test_homepage_redirect_silent_for_home_to_home(legacy: str) -> None:
     assert fired(ctx, "homepage-redirect") == []
 
 
+@pytest.mark.parametrize(
+    "legacy",
+    [
+        "http://old.example/index.php?id=4204",
+        f"{OLD}/?p=123",  # WordPress
+        f"{OLD}/?page_id=5",
+        f"{OLD}/index.php?option=com_content&id=7",  # Joomla
+        f"{OLD}/default.aspx?tabid=5",  # DotNetNuke
+        f"{OLD}/?utm_source=news&p=123",
+    ],
+)
+def test_homepage_redirect_fires_for_a_home_path_whose_query_names_a_page(legacy: str) -> None:
+    ctx = make_ctx([(legacy, "https://new.example/")], urls=[legacy])
+    (f,) = findings(ctx, "homepage-redirect")
+    assert f.url == legacy
+    assert f.message == (
+        "page URL (a home path whose query names a page) redirected to the home page "
+        "https://new.example/"
+    )
+
+
+@pytest.mark.parametrize(
+    "legacy", [f"{OLD}/?utm_source=news&utm_medium=email", f"{OLD}/index.php?gclid=x&fbclid=y"]
+)
+def test_homepage_redirect_silent_for_home_with_tracking_query(legacy: str) -> None:
+    ctx = make_ctx([(legacy, f"{N}/")], urls=[legacy])
+    assert fired(ctx, "homepage-redirect") == []
+
+
+def test_homepage_redirect_counts_the_new_home_with_tracking_query_as_home() -> None:
+    ctx = make_ctx([(A, f"{N}/?utm_source=old-site")], urls=[A])
+    assert fired(ctx, "homepage-redirect") == [A]
+    # ... but a page the new home script serves is not the home page
+    ctx = make_ctx([(A, f"{N}/?p=7")], urls=[A])
+    assert fired(ctx, "homepage-redirect") == []
+
+
 def test_homepage_redirect_silent_for_deep_targets() -> None:
     ctx = make_ctx([(A, f"{N}/a/")], urls=[A])
     assert fired(ctx, "homepage-redirect") == []
@@ -71,6 +108,19 @@ def test_many_to_one_groups_after_normalisation_and_skips_home() -> None:
     ctx = make_ctx(list(zip(urls, targets, strict=True)), urls=urls, many_to_one=3)
     assert len(fired(ctx, "many-to-one")) == 4
     edges, urls = funnel(4, f"{N}/")
+    ctx = make_ctx(edges, urls=urls, many_to_one=3)
+    assert fired(ctx, "many-to-one") == []
+    assert len(fired(ctx, "homepage-redirect")) == 4
+
+
+def test_many_to_one_groups_pages_of_a_home_script_but_not_the_home_page() -> None:
+    # /?p=7 on the new site is a page (WordPress), not the home page: a funnel into it counts
+    edges, urls = funnel(4, f"{N}/?p=7")
+    ctx = make_ctx(edges, urls=urls, many_to_one=3)
+    assert sorted(fired(ctx, "many-to-one")) == sorted(urls)
+    assert fired(ctx, "homepage-redirect") == []
+    # the home page with tracking parameters is still the home page: homepage-redirect's
+    edges, urls = funnel(4, f"{N}/?utm_source=old")
     ctx = make_ctx(edges, urls=urls, many_to_one=3)
     assert fired(ctx, "many-to-one") == []
     assert len(fired(ctx, "homepage-redirect")) == 4

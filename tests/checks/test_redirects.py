@@ -160,7 +160,7 @@ def test_meta_refresh_silent_on_page_without_onward_target() -> None:
     assert fired(ctx, "meta-refresh") == []
 
 
-# --- slash-hop / host-hop / scheme-hop ----------------------------------------------------
+# --- slash-hop / case-hop / host-hop / scheme-hop -----------------------------------------
 
 
 def test_slash_hop_fires_in_a_two_hop_chain() -> None:
@@ -208,6 +208,50 @@ def test_scheme_hop_silent_on_single_upgrade_and_on_downgrade() -> None:
     ctx = make_ctx([(A, f"{N}/a"), (f"{N}/a", "http://www.new.test/a")], urls=[A])
     assert fired(ctx, "scheme-hop") == []
     assert fired(ctx, "https-downgrade") == [A]
+
+
+def test_case_hop_fires_in_the_issue_chain() -> None:
+    # /case → /Case/ (slash and case) → /case/ (only case): the second hop is a case hop
+    src, mid, end = f"{N}/case", f"{N}/Case/", f"{N}/case/"
+    ctx = make_ctx([(src, mid), (mid, end)], urls=[src])
+    (f,) = findings(ctx, "case-hop")
+    assert f.message == (
+        f"extra hop that only changes the letter case of the path: hop 2 {mid} → {end} "
+        "(chain of 2 redirects)"
+    )
+    assert f"in one hop to {end}" in f.fix
+    assert rules_for(ctx, src) == {"redirect-chain", "case-hop"}
+
+
+def test_case_hop_fires_alongside_the_other_extra_hops() -> None:
+    ctx = make_ctx([(A, f"{N}/About"), (f"{N}/About", f"{N}/about")], urls=[A])
+    assert fired(ctx, "case-hop") == [A]
+    ctx = make_ctx(
+        [
+            (A, "http://www.new.test/About"),
+            ("http://www.new.test/About", f"{N}/About"),
+            (f"{N}/About", f"{N}/about"),
+        ],
+        urls=[A],
+    )
+    assert rules_for(ctx, A) == {"redirect-chain", "scheme-hop", "case-hop"}
+
+
+def test_case_hop_silent_when_it_is_the_only_hop() -> None:
+    ctx = make_ctx([(f"{N}/About", f"{N}/about")], urls=[f"{N}/About"])
+    assert fired(ctx, "case-hop") == []
+
+
+def test_case_hop_silent_on_other_hops_and_on_query_case() -> None:
+    # a different page, a slash-and-case hop, a hop changing only the query's case
+    for second in (f"{N}/b", f"{N}/A/"):
+        ctx = make_ctx([(A, f"{N}/a"), (f"{N}/a", second)], urls=[A])
+        assert fired(ctx, "case-hop") == [], second
+    ctx = make_ctx([(A, f"{N}/a?q=X"), (f"{N}/a?q=X", f"{N}/a?q=x")], urls=[A])
+    assert fired(ctx, "case-hop") == [] and fired(ctx, "redirect-chain") == [A]
+    # a host in upper case is the same host: not a hop of its own
+    ctx = make_ctx([(A, "https://WWW.NEW.TEST/a")], urls=[A])
+    assert fired(ctx, "case-hop") == []
 
 
 def test_combined_hop_is_none_of_the_three() -> None:

@@ -22,6 +22,7 @@ CONTRACT_IDS = {
     "target-mismatch": Severity.ERROR,
     "https-downgrade": Severity.ERROR,
     "slash-hop": Severity.WARNING,
+    "case-hop": Severity.WARNING,  # issue 12
     "host-hop": Severity.WARNING,
     "scheme-hop": Severity.WARNING,
     "inconsistent-final-urls": Severity.WARNING,
@@ -69,6 +70,7 @@ SITE_IDS = {
     "hreflang-no-return": (Severity.WARNING, "new-site"),
     "duplicate-variant": (Severity.WARNING, "variants"),
     "variant-chain": (Severity.WARNING, "variants"),
+    "variant-not-found": (Severity.NOTICE, "variants"),  # issue 12
 }
 CONTRACT_IDS.update({k: sev for k, (sev, _) in SITE_IDS.items()})
 MAP_RULES = {"map-loop", "map-chain", "map-conflict", "map-self"}

@@ -119,3 +119,52 @@ def test_robots_allowed_is_unknown_when_a_robots_txt_gives_no_answer(tmp_path: P
     )
     assert j.verdicts[0].robots_allowed is None  # the legacy URL's host never answered
     assert fired(j, "robots-blocked-legacy") == []
+
+
+SHOP = "https://shop.n.test"
+
+
+def _two_new_hosts(shop_robots: str) -> list[dict[str, Any]]:
+    """Most targets on n.test; a few on shop.n.test (under half: not inferred as new)."""
+    return [
+        *SITE,
+        moved(f"{OLD}/cart", f"{SHOP}/cart"),
+        page(f"{SHOP}/cart"),
+        robots(N, "User-agent: *\nAllow: /\n"),
+        robots(SHOP, shop_robots),
+        {"url": f"{SHOP}/shop-sitemap.xml", "sitemap": [f"{SHOP}/cart", f"{SHOP}/gone"]},
+    ]
+
+
+def test_a_second_new_host_that_the_map_targets_has_its_robots_txt_read(tmp_path: Path) -> None:
+    # issue 12, item 3: shop.n.test is not named with --new-host and has too few targets to
+    # be inferred; its robots.txt (and its Sitemap: lines) are read all the same.
+    body = f"User-agent: *\nDisallow: /\nSitemap: {SHOP}/shop-sitemap.xml\n"
+    j = audit_site(tmp_path, _two_new_hosts(body), rows=[*ROWS, (f"{OLD}/cart", f"{SHOP}/cart")])
+    assert fired(j, "robots-disallow-all") == [f"{SHOP}/robots.txt"]
+    assert fired(j, "robots-blocked-target") == [f"{OLD}/cart"]
+    assert fired(j, "sitemap-broken") == [f"{SHOP}/gone"]  # its sitemap was read
+
+
+def test_a_second_new_host_that_allows_crawling_raises_nothing(tmp_path: Path) -> None:
+    body = f"User-agent: *\nAllow: /\nSitemap: {SHOP}/shop-sitemap.xml\n"
+    j = audit_site(tmp_path, _two_new_hosts(body), rows=[*ROWS, (f"{OLD}/cart", f"{SHOP}/cart")])
+    assert fired(j, "robots-disallow-all") == [] and fired(j, "robots-blocked-target") == []
+
+
+def test_the_old_and_staging_hosts_are_never_landing_hosts(tmp_path: Path) -> None:
+    # A legacy URL redirecting within the old host: the old host's robots.txt is the legacy
+    # URL's business (robots-blocked-legacy), never "a new host closed to crawlers".
+    j = audit_site(
+        tmp_path,
+        [
+            *SITE,
+            moved(f"{OLD}/x", f"{OLD}/y"),
+            page(f"{OLD}/y"),
+            robots(OLD, "User-agent: *\nDisallow: /\n"),
+        ],
+        rows=ROWS,
+        urls=[f"{OLD}/x"],
+    )
+    assert fired(j, "robots-disallow-all") == []
+    assert f"{OLD}/x" not in fired(j, "robots-blocked-target")

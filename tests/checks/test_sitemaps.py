@@ -136,13 +136,16 @@ def test_sitemap_legacy_url_joins_the_legacy_verdict(tmp_path: Path) -> None:
         urls=[f"{OLD}/listed-only"],
     )
     assert fired(j, "sitemap-legacy-url") == [f"{OLD}/old"]
+    # ... and, being on another host and redirecting, foreign and a redirect too
+    assert fired(j, "sitemap-redirect") == [f"{OLD}/old"]
     f = next(f for f in j.findings if f.rule_id == "sitemap-legacy-url")
     assert f.origin is not None and f.origin.file == f"{N}/s.xml" and f.origin.line == 4
     assert f.expected_url == f"{N}/"
     verdict = next(v for v in j.verdicts if v.url == f"{OLD}/old")
     assert "sitemap-legacy-url" in verdict.rules
     # an unmapped list URL on another host is "only" foreign, not legacy
-    assert fired(j, "sitemap-foreign-host") == [f"{OLD}/listed-only"]
+    assert fired(j, "sitemap-foreign-host") == [f"{OLD}/listed-only", f"{OLD}/old"]
+    assert f"{OLD}/listed-only" not in fired(j, "sitemap-legacy-url")
 
 
 def test_sitemap_foreign_host_and_scheme(tmp_path: Path) -> None:
@@ -158,9 +161,68 @@ def test_sitemap_foreign_host_and_scheme(tmp_path: Path) -> None:
         redirect_variants=True,
     )
     assert fired(j, "sitemap-foreign-host") == ["http://n.test/", "https://www.n.test/"]
-    scheme = next(f for f in j.findings if f.url == "http://n.test/")
+    scheme = next(
+        f for f in j.findings if f.url == "http://n.test/" and f.rule_id == "sitemap-foreign-host"
+    )
     assert "http while the sitemap is on https://n.test" in scheme.message
-    assert fired(j, "sitemap-redirect") == []  # foreign wins over the redirect it causes
+    # A foreign entry that redirects is a redirecting entry too (issue 12, item 2): the
+    # general rule is not silenced by the specific one (--max sitemap-redirect=0 counts it).
+    assert fired(j, "sitemap-redirect") == ["http://n.test/", "https://www.n.test/"]
+    # ... and the foreign finding shows the hops and names the final URL to list.
+    www = next(
+        f
+        for f in j.findings
+        if f.url == "https://www.n.test/" and f.rule_id == "sitemap-foreign-host"
+    )
+    assert [h.url for h in www.evidence] == ["https://www.n.test/", f"{N}/"]
+    assert www.final_url == f"{N}/"
+    assert f"List {N}/ " in www.fix and "redirects (301)" in www.message
+
+
+def test_a_www_twin_entry_that_redirects_is_foreign_and_a_redirect(tmp_path: Path) -> None:
+    j = run(
+        tmp_path,
+        [
+            HOME,
+            robots(f"{N}/s.xml"),
+            smap(f"{N}/s.xml", f"{N}/", "https://www.n.test/a"),
+            {"url": "https://www.n.test/a", "location": f"{N}/a/"},
+            page(f"{N}/a/"),
+        ],
+    )
+    assert pairs(j, "sitemap-redirect") == {("sitemap-redirect", "https://www.n.test/a")}
+    assert pairs(j, "sitemap-foreign-host") == {("sitemap-foreign-host", "https://www.n.test/a")}
+    for f in j.findings:
+        if f.url == "https://www.n.test/a":
+            assert f.final_url == f"{N}/a/" and f"{N}/a/" in f.fix
+            assert [h.url for h in f.evidence] == ["https://www.n.test/a", f"{N}/a/"]
+
+
+def test_a_foreign_entry_failing_dns_is_foreign_and_broken(tmp_path: Path) -> None:
+    # www.n.test is in scope (the www twin of a named host) but does not resolve.
+    j = run(
+        tmp_path,
+        [HOME, robots(f"{N}/s.xml"), smap(f"{N}/s.xml", f"{N}/", "https://www.n.test/x")],
+    )
+    assert fired(j, "sitemap-broken") == ["https://www.n.test/x"]
+    assert fired(j, "sitemap-foreign-host") == ["https://www.n.test/x"]
+
+
+def test_a_host_only_a_sitemap_names_is_never_requested(tmp_path: Path) -> None:
+    j = run(
+        tmp_path,
+        [
+            HOME,
+            robots(f"{N}/s.xml"),
+            smap(f"{N}/s.xml", f"{N}/", "https://cdn.elsewhere.test/x"),
+            page("https://cdn.elsewhere.test/x"),  # it would answer: it must not be asked
+        ],
+    )
+    assert fired(j, "sitemap-foreign-host") == ["https://cdn.elsewhere.test/x"]
+    assert fired(j, "sitemap-broken") == [] and fired(j, "sitemap-redirect") == []
+    (f,) = (f for f in j.findings if f.url == "https://cdn.elsewhere.test/x")
+    (offsite,) = f.evidence
+    assert offsite.status is None and "outside the audit's scope" in (offsite.error or "")
 
 
 def test_sitemap_invalid_and_hostile_files(tmp_path: Path) -> None:
@@ -288,3 +350,55 @@ def test_remote_old_sitemap_urls_become_legacy_urls(tmp_path: Path) -> None:
     assert fired(j, "old-sitemap-unredirected") == [f"{OLD}/kept"]
     assert [v.url for v in j.verdicts] == [f"{OLD}/", f"{OLD}/kept"]
     assert ("sitemap-legacy-url", f"{OLD}/") not in pairs(j)  # an old sitemap is not a new one
+
+
+def _live_old_site() -> list[dict[str, Any]]:
+    return [
+        HOME,
+        robots(f"{N}/s.xml"),
+        smap(f"{N}/s.xml", f"{N}/"),
+        page(f"{OLD}/kept"),  # still answers 200 on the old host: must redirect
+        page(f"{OLD}/self"),  # mapped to itself on purpose: map-self says it, not this rule
+        {"url": f"{OLD}/moved", "location": f"{N}/"},
+        page(f"{N}/new-page"),  # a listed URL on the new host answers itself: fine
+    ]
+
+
+def test_list_mode_and_old_sitemap_mode_agree_on_an_unredirected_url(tmp_path: Path) -> None:
+    # issue 12, item 6: a legacy URL on a host that is not the new site's must redirect (or be
+    # mapped), whether it comes from --urls or --old-sitemap.
+    urls = [f"{OLD}/kept", f"{OLD}/moved", f"{OLD}/self", f"{N}/new-page"]
+    rows = [(f"{OLD}/", f"{N}/"), (f"{OLD}/self", f"{OLD}/self")]
+    listed = run(tmp_path / "list", _live_old_site(), rows=rows, urls=urls)
+    old_map = tmp_path / "old-sitemap.txt"
+    old_map.write_text("".join(f"{u}\n" for u in urls), encoding="utf-8")
+    from_sitemap = run(
+        tmp_path / "sitemap", _live_old_site(), rows=rows, old_sitemaps=(str(old_map),)
+    )
+    for j in (listed, from_sitemap):
+        assert fired(j, "old-sitemap-unredirected") == [f"{OLD}/kept"]
+        verdict = {v.url: v for v in j.verdicts}
+        assert verdict[f"{OLD}/kept"].rules == ("old-sitemap-unredirected",)
+        assert f"{OLD}/self" not in fired(j, "old-sitemap-unredirected")
+        assert fired(j, "map-self") == [f"{OLD}/self"]
+    (f,) = (f for f in listed.findings if f.rule_id == "old-sitemap-unredirected")
+    assert "o.test, not a new-site host" in f.message and f.origin.file.endswith("urls.txt")
+
+
+def test_list_mode_with_new_host_and_no_map(tmp_path: Path) -> None:
+    j = audit_site(
+        tmp_path,
+        _live_old_site(),
+        urls=[f"{OLD}/kept", f"{OLD}/moved", f"{N}/new-page"],
+        new_hosts=("n.test",),
+    )
+    assert fired(j, "old-sitemap-unredirected") == [f"{OLD}/kept"]
+    assert {v.url: v.verdict for v in j.verdicts}[f"{OLD}/kept"] == "error"
+
+
+def test_list_mode_without_a_known_new_host_cannot_judge(tmp_path: Path) -> None:
+    # No map and no --new-host: a listed URL's host cannot be told from the new site's.
+    j = audit_site(tmp_path, _live_old_site(), urls=[f"{OLD}/kept", f"{N}/new-page"])
+    assert fired(j, "old-sitemap-unredirected") == []
+    reasons = {s.rule_id: s.reason for s in j.skipped}
+    assert reasons["old-sitemap-unredirected"].startswith("no legacy sitemap given")

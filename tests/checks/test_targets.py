@@ -3,11 +3,15 @@ URLs that do not redirect, wrong targets, wrong statuses, lost query strings."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from migrationaudit.models import HopKind
+from migrationaudit.models import Hop, HopKind, Severity
 
 from .conftest import findings, fired, hop, make_ctx, rrule, rules_for
+from .memcrawl import audit_site
+from .memcrawl import fired as memfired
 
 OLD, N = "http://old.test", "https://www.new.test"
 A = f"{OLD}/a"
@@ -170,6 +174,86 @@ def test_target_mismatch_silent_on_loops_and_hop_limits() -> None:
 def test_target_mismatch_follows_the_whole_chain() -> None:
     ctx = make_ctx([(A, f"{N}/a"), (f"{N}/a", f"{N}/a/")], rules=[rrule(A, f"{N}/a/")])
     assert fired(ctx, "target-mismatch") == []  # the chain ends on the target
+
+
+def _offsite(url: str) -> Hop:
+    return hop(url, None, kind=HopKind.OFFSITE, error="outside the audit's scope: ...")
+
+
+def test_target_mismatch_on_a_first_redirect_to_a_host_out_of_scope() -> None:
+    away = "https://elsewhere.test/a/"
+    ctx = make_ctx([(A, away)], extra=[_offsite(away)], rules=[rrule(A, f"{N}/a/")])
+    (f,) = findings(ctx, "target-mismatch")
+    assert f.message == (
+        f"redirects to {away} instead of {N}/a/ (different page); "
+        f"{away} is outside the audit's scope (not requested)"
+    )
+    assert f.final_url is None and [h.url for h in f.evidence] == [A, away]
+    assert "--target-base-url" not in f.fix  # the map names another host than the old one
+    # each rule where its own definition holds: offsite-redirect says the chain left scope
+    assert rules_for(ctx, A) == {"target-mismatch", "offsite-redirect"}
+
+
+def test_target_mismatch_on_an_offsite_chain_whose_first_redirect_is_in_scope() -> None:
+    away = "https://elsewhere.test/x"
+    ctx = make_ctx(
+        [(A, f"{N}/b"), (f"{N}/b", away)], extra=[_offsite(away)], rules=[rrule(A, f"{N}/a")]
+    )
+    (f,) = findings(ctx, "target-mismatch")
+    assert f.message == (
+        f"redirects to {N}/b instead of {N}/a (different page); the chain then leaves the "
+        f"audit's scope at {away} (not requested)"
+    )
+    assert "--target-base-url" not in f.fix
+
+
+def test_target_mismatch_silent_on_an_offsite_chain_whose_first_redirect_is_the_target() -> None:
+    # the first Location is the map's target (or where the map sends it on): nothing differs
+    # yet; where the chain ends after the offsite hop is not known
+    away = "https://elsewhere.test/x"
+    for first, rows in (
+        (f"{N}/a", [rrule(A, f"{N}/a")]),
+        (f"{N}/c", [rrule(A, f"{N}/a"), rrule(f"{N}/a", f"{N}/c")]),
+    ):
+        ctx = make_ctx([(A, first), (first, away)], extra=[_offsite(away)], rules=rows)
+        assert fired(ctx, "target-mismatch") == [], first
+        assert fired(ctx, "offsite-redirect") == [A]
+
+
+def test_target_mismatch_silent_on_an_offsite_chain_without_expected_target() -> None:
+    away = "https://elsewhere.test/x"
+    ctx = make_ctx([(A, away)], extra=[_offsite(away)], urls=[A])
+    assert fired(ctx, "target-mismatch") == [] and fired(ctx, "offsite-redirect") == [A]
+
+
+def test_a_relative_map_redirecting_to_a_host_no_input_names_fails_the_gate(
+    tmp_path: Path,
+) -> None:
+    # the map is paths, read against --base-url (no --target-base-url): its targets are on the
+    # old host; the server sends /a to a new domain that no input names (never requested)
+    j = audit_site(
+        tmp_path,
+        [
+            {"url": "http://old.test/a", "location": "https://new.test/wrong"},
+            {"url": "http://old.test/b", "location": "/b-new"},
+            {"url": "http://old.test/b-new", "title": "b"},
+        ],
+        rows=[("/a", "/a-new"), ("/b", "/b-new")],
+        base_url="http://old.test",
+    )
+    assert memfired(j, "target-mismatch") == ["http://old.test/a"]
+    assert memfired(j, "offsite-redirect") == ["http://old.test/a"]
+    (f,) = [f for f in j.findings if f.rule_id == "target-mismatch"]
+    assert f.severity is Severity.ERROR
+    assert f.message.startswith(
+        "redirects to https://new.test/wrong instead of http://old.test/a-new (different page)"
+    )
+    assert f.fix.endswith(
+        "; if the map's targets are paths on another host, give that host with "
+        "--target-base-url (without it they are read against old.test)."
+    )
+    verdict = next(v for v in j.verdicts if v.url == "http://old.test/a")
+    assert verdict.verdict == "error"
 
 
 # --- status-mismatch ----------------------------------------------------------------------

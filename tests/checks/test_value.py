@@ -100,3 +100,14 @@ def test_value_text() -> None:
     assert value_text(LinkValue(referring_domains=1, clicks=2)) == "1 referring domain, 2 clicks"
     assert value_text(LinkValue(traffic=40, impressions=9)) == "40 visits"
     assert value_text(LinkValue()) == "no links or clicks"
+
+
+def test_a_cms_page_dumped_on_the_home_page_is_reported(tmp_path: Path) -> None:
+    # /?p=123 is a WordPress post, not the old home page: landing on the new home is a soft 404
+    index = export(tmp_path, f"{OLD}/?p=123,7,40\n{OLD}/?utm_source=x,2,0\n")
+    ctx = make_ctx(
+        [(f"{OLD}/?p=123", f"{NEW}/"), (f"{OLD}/?utm_source=x", f"{NEW}/")],
+        rules=[rrule(f"{OLD}/x", f"{NEW}/x")],
+        urls=[f"{OLD}/?p=123", f"{OLD}/?utm_source=x"],
+    )
+    assert [f.url for f in findings(with_priority(ctx, index), RULE)] == [f"{OLD}/?p=123"]
