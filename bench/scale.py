@@ -158,8 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     from migrationaudit.reports import write_reports
     from migrationaudit.rundir.records import read_hops
     from migrationaudit.settings import CheckOptions, SiteOptions
-    from migrationaudit.sitecheck import SiteRun, all_legacy
-    from migrationaudit.sitecheck import attach as attach_site
+    from migrationaudit.newsite.records import SiteRun
+    from migrationaudit.newsite.plan import all_legacy
+    from migrationaudit.newsite.context import attach as attach_site
     from migrationaudit.verdicts import build_verdicts
 
     stages: list[dict[str, Any]] = []

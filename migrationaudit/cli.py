@@ -975,11 +975,11 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
     """
     import tempfile
 
+    from migrationaudit.demo.cases import case_options
     from migrationaudit.demo.server import ScenarioServer
     from migrationaudit.demo.site import load_site
     from migrationaudit.options import AuditRequest
     from migrationaudit.pipeline import run_audit
-    from migrationaudit.sitecheck import case_options
 
     here = demo_dir()
     try:

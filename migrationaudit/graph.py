@@ -19,7 +19,7 @@ Edges are keyed by their kind (one edge per kind between two URLs):
 
 Nodes carry a (frozen) set of ``kinds`` (:data:`NODE_KINDS`): legacy URL, final page of a
 legacy chain, sitemap file, sitemap entry, crawled page. The new-site stage adds them
-(:mod:`migrationaudit.sitecheck`); :func:`build_graph` alone gives the redirect graph.
+(:mod:`migrationaudit.newsite`); :func:`build_graph` alone gives the redirect graph.
 """
 
 from __future__ import annotations

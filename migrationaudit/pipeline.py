@@ -37,6 +37,13 @@ from migrationaudit.models import (
     SkippedRule,
     Verdict,
 )
+from migrationaudit.newsite.context import attach as attach_site
+from migrationaudit.newsite.context import notes as site_notes
+from migrationaudit.newsite.plan import all_legacy, check_local_files, old_sitemap_legacy
+from migrationaudit.newsite.plan import plan as plan_site
+from migrationaudit.newsite.plan import prepare as prepare_site
+from migrationaudit.newsite.records import SiteRun
+from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
 from migrationaudit.rundir.layout import (
     HOPS_FILE,
@@ -52,17 +59,11 @@ from migrationaudit.rundir.saved import (
     load_run,
     save_inputs,
     save_run_info,
+    saved_site_options,
     write_job,
     write_summary,
 )
 from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
-from migrationaudit.sitecheck import SiteRun, all_legacy, check_local_files, old_sitemap_legacy
-from migrationaudit.sitecheck import attach as attach_site
-from migrationaudit.sitecheck import notes as site_notes
-from migrationaudit.sitecheck import plan as plan_site
-from migrationaudit.sitecheck import prepare as prepare_site
-from migrationaudit.sitecheck import read_records as read_site_records
-from migrationaudit.sitecheck import saved_options as saved_site_options
 from migrationaudit.verdicts import build_verdicts
 from migrationaudit.web.scope import Scope, scope_of
 from migrationaudit.web.urls import is_http
@@ -282,7 +283,7 @@ def judge(
 ) -> Judged:
     """Build the redirect graph from ``hops``, follow every legacy URL's chain, run the rules
     and build the verdicts (no I/O: a saved run is judged again the same way). ``site``: the
-    new-site stage's options and records (:mod:`migrationaudit.sitecheck`); without it the
+    new-site stage's options and records (:mod:`migrationaudit.newsite`); without it the
     new-site rules are skipped."""
     graph = build_graph(hops)
     legacy = all_legacy(site, inputs.legacy) if site is not None else inputs.legacy

@@ -114,7 +114,7 @@ MAX_LINKS_PER_PAGE = 1000  # links kept per crawled page
 
 @dataclass(frozen=True)
 class SiteOptions:
-    """What the new-site stage is asked to do (see :mod:`migrationaudit.sitecheck`).
+    """What the new-site stage is asked to do (see :mod:`migrationaudit.newsite`).
 
     ``sitemaps``: new-site sitemaps, URLs or local files (``--sitemap``); ``old_sitemaps``:
     the legacy site's sitemaps, URLs or files (``--old-sitemap``), a source of legacy URLs;

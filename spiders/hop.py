@@ -39,6 +39,8 @@ from twisted.internet.defer import CancelledError as TwistedCancelledError
 from twisted.python.failure import Failure
 
 from migrationaudit.models import Hop, HopKind
+from migrationaudit.newsite.job import PeerFeed, SiteJob, open_records, open_relay
+from migrationaudit.newsite.work import SiteWork
 from migrationaudit.rundir.layout import HOPS_FILE, SEEDS_FILE
 from migrationaudit.rundir.layout import SITE_RECORDS_FILE as RECORDS_FILE
 from migrationaudit.rundir.records import encode_hop, read_hops
@@ -47,13 +49,6 @@ from migrationaudit.settings import (
     RETRIES,
     RETRY_AFTER_MAX,
     RETRY_BACKOFF,
-)
-from migrationaudit.sitework import (
-    PeerFeed,
-    SiteJob,
-    SiteWork,
-    open_records,
-    open_relay,
 )
 from migrationaudit.spiders.classify import hop_from_response, synthetic_hop
 from migrationaudit.spiders.extract import header_values, strip_fragment, unfetchable_reason

@@ -620,8 +620,8 @@ def test_interrupted_sharded_crawl_keeps_what_it_had(
 
 
 def test_plan_workers() -> None:
+    from migrationaudit.newsite.job import SiteJob
     from migrationaudit.settings import WORKER_MIN_SEEDS, CrawlOptions
-    from migrationaudit.sitework import SiteJob
 
     auto = CrawlOptions()
     assert plan_workers(auto, 10, cpus=4).workers == 1  # too few seeds to pay for a process

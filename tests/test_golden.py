@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from migrationaudit.demo.cases import case_args
 from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.demo.site import load_site
-from migrationaudit.sitecheck import case_args
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_maps"
 CASES = sorted(p for p in SAMPLES.iterdir() if (p / "expected.json").is_file())

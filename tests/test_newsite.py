@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
+from migrationaudit.demo.cases import case_args
 from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.demo.site import load_site, parse_site
-from migrationaudit.sitecheck import case_args
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_maps"
 N = "https://www.newbrand.example"

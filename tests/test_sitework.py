@@ -9,7 +9,8 @@ from dataclasses import replace
 from typing import Any
 
 from migrationaudit.models import Hop, HopKind, PageFacts
-from migrationaudit.sitework import SiteJob, SiteWork
+from migrationaudit.newsite.job import SiteJob
+from migrationaudit.newsite.work import SiteWork
 
 N, OLD = "https://n.test", "http://o.test"
 JOB = SiteJob(new_sites=("n.test",), old_sites=("o.test",))

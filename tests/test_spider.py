@@ -672,8 +672,8 @@ def test_page_links_resolved_deduplicated_and_capped() -> None:
 
 
 def test_spider_with_a_site_job_reads_bodies_and_writes_site_records(tmp_path: Path) -> None:
+    from migrationaudit.newsite.job import SiteJob
     from migrationaudit.rundir.layout import SITE_RECORDS_FILE as RECORDS_FILE
-    from migrationaudit.sitework import SiteJob
 
     SiteJob(new_sites=("n.example",), sitemaps=("https://n.example/s.xml",)).write(tmp_path)
     spider = HopSpider(run_dir=tmp_path, max_hops=10, retries=0)

@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 
 from migrationaudit.crawl.shards import shard_of
+from migrationaudit.demo.cases import case_args
 from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.demo.site import load_site, parse_site
 from migrationaudit.rundir.layout import LOG_FILE, SHARDS_DIR, SUMMARY_FILE
 from migrationaudit.rundir.layout import SITE_RECORDS_FILE as RECORDS_FILE
-from migrationaudit.sitecheck import case_args
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_maps"
 

@@ -39,7 +39,7 @@ from migrationaudit.settings import CheckOptions
 
 if TYPE_CHECKING:
     from migrationaudit.inputs.priority import PriorityIndex
-    from migrationaudit.sitecheck import SiteContext
+    from migrationaudit.newsite.context import SiteContext
 
 # The modules holding rules, imported by all_rules() (registration happens at import).
 RULE_MODULES = (
@@ -57,7 +57,7 @@ RULE_MODULES = (
     "migrationaudit.checks.scope",
 )
 NEEDS = ("map", "crawl", "priority")  # "priority": a map and a --priority export
-# The new site's side (a crawl and more; see migrationaudit.sitecheck.SiteContext.skip_reason):
+# The new site's side (a crawl and more; see newsite.context.SiteContext.skip_reason):
 SITE_NEEDS = ("new-site", "sitemap", "sitemap-read", "sitemap-file", "robots", "site-crawl",
               "variants", "old-sitemap")
 DISABLED = "disabled by configuration"

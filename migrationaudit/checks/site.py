@@ -18,8 +18,10 @@ from migrationaudit.checks.common import counted
 from migrationaudit.graph import CRAWLED, FINAL, LISTED, SITEMAP_ENTRY, chain, lookup, nodes_of
 from migrationaudit.inputs.robots import RobotsTxt, robots_url
 from migrationaudit.models import Chain, Finding, Hop, HopKind, Origin, Outcome, Severity
-from migrationaudit.sitecheck import SiteContext, SitemapFile, SiteScope
-from migrationaudit.sitework import site_of
+from migrationaudit.newsite.context import SiteContext
+from migrationaudit.newsite.plan import SiteScope
+from migrationaudit.newsite.records import SitemapFile
+from migrationaudit.newsite.variants import site_of
 from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.web.plainurls import origin_of
 

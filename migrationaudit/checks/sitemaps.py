@@ -36,8 +36,8 @@ from migrationaudit.checks.site import (
 )
 from migrationaudit.graph import LISTED, related
 from migrationaudit.models import Chain, Finding, LegacyURL, Origin, Outcome, PageFacts, Severity
-from migrationaudit.sitecheck import SitemapFile
-from migrationaudit.sitework import site_of
+from migrationaudit.newsite.records import SitemapFile
+from migrationaudit.newsite.variants import site_of
 from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.web.urls import difference
 

@@ -1,8 +1,8 @@
 """Rules about URL variants (``--variants``): the same page answered under several URLs,
 variants of legacy URLs that take a detour, and kinds of variants an old server answers 404 for.
 
-Variants are computed the way the crawl requested them (:func:`~migrationaudit.sitework.
-legacy_variants`, :func:`~migrationaudit.sitework.page_variants`); a variant that was not
+Variants are computed the way the crawl requested them (:func:`~migrationaudit.newsite.work.
+legacy_variants`, :func:`~migrationaudit.newsite.variants.page_variants`); a variant that was not
 fetched (an interrupted run) is not judged.
 """
 
@@ -30,7 +30,7 @@ from migrationaudit.checks.site import (
 )
 from migrationaudit.graph import lookup
 from migrationaudit.models import Chain, Finding, Hop, HopKind, LegacyURL, Outcome, Severity
-from migrationaudit.sitework import legacy_variants, page_variants
+from migrationaudit.newsite.variants import legacy_variants, page_variants
 from migrationaudit.web.plainurls import difference, host_of
 from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.web.urls import HOST_WWW, SCHEME, SLASH

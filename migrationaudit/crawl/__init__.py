@@ -26,7 +26,7 @@ concurrency limits, merged into ``RUN_DIR`` when they end (:func:`merge_shards`:
 children both fetched keeps its first record) and removed; crawl.json then sums them up.
 With a site job, child 0 leads the new-site work that needs the whole crawl in view
 (sitemaps, ``--crawl``, sitemap discovery on the origins every child meets) and each child
-does the per-seed part for its own seeds (see :mod:`migrationaudit.sitework`).
+does the per-seed part for its own seeds (see :mod:`migrationaudit.newsite.work`).
 
 Secrets (``--auth`` / ``--header``) never touch the run directory: job.json leaves them out,
 and the parent hands them to the child as the first line of its stdin (``--secrets-stdin``),
@@ -62,6 +62,7 @@ from migrationaudit.crawl.shards import (
     run_sharded,
 )
 from migrationaudit.errors import ConfigError, CrawlError, ReportError
+from migrationaudit.newsite.job import SiteJob
 from migrationaudit.rundir.layout import (
     HOPS_FILE,
     LOG_FILE,
@@ -84,7 +85,6 @@ from migrationaudit.rundir.saved import (
     write_summary,
 )
 from migrationaudit.settings import CrawlOptions
-from migrationaudit.sitework import SiteJob
 from migrationaudit.web.access import (
     OriginKey,
     parse_rewrites,

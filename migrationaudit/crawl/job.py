@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from migrationaudit.errors import ConfigError
+from migrationaudit.newsite.job import SiteJob
 from migrationaudit.settings import CrawlOptions
-from migrationaudit.sitework import SiteJob
 from migrationaudit.web.access import (
     OriginKey,
     origin_of,

@@ -27,6 +27,7 @@ from migrationaudit.crawl.process import (
     stop_all,
 )
 from migrationaudit.errors import CrawlError, ReportError
+from migrationaudit.newsite.job import SiteJob
 from migrationaudit.rundir.layout import (
     HOPS_FILE,
     JOB_FILE,
@@ -52,7 +53,6 @@ from migrationaudit.rundir.saved import (
     read_summary,
 )
 from migrationaudit.settings import WORKER_MIN_SEEDS, CrawlOptions
-from migrationaudit.sitework import SiteJob
 from migrationaudit.web.scope import SCOPE_FILE
 
 

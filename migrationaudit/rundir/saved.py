@@ -459,15 +459,7 @@ def load_run(path: str | Path) -> SavedRun:
 
 def _site_options(request: Mapping[str, Any]) -> SiteOptions:
     """The new-site stage's options of a saved run (defaults when it has none)."""
-    saved = request.get("site")
-    if not isinstance(saved, dict):
-        return SiteOptions()
-    names = {f.name for f in dataclasses.fields(SiteOptions)}
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.items() if k in names}
-    try:
-        return SiteOptions(**values)
-    except TypeError:
-        return SiteOptions()
+    return site_options_from_dict(request.get("site")) or SiteOptions()
 
 
 # --- --only-failed ---------------------------------------------------------------------------
@@ -555,3 +547,28 @@ def write_summary(run_dir: Path, summary: CrawlSummary) -> None:
 def write_job(run_dir: Path, options: CrawlOptions) -> None:
     """Write ``job.json`` (the crawl options, secrets left out) atomically."""
     atomic_write(Path(run_dir) / JOB_FILE, json.dumps(options_to_dict(options), indent=2) + "\n")
+
+
+def site_options_from_dict(data: Any) -> SiteOptions | None:
+    """SiteOptions from their saved form (``dataclasses.asdict``; lists for tuples); None
+    when ``data`` holds none."""
+    if not isinstance(data, dict):
+        return None
+    names = {f for f in SiteOptions.__dataclass_fields__}
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
+    try:
+        return SiteOptions(**values)
+    except TypeError:
+        return None
+
+
+
+def saved_site_options(run_dir: Path) -> SiteOptions | None:
+    """The new-site options a run was started with (``inputs.json``'s request), for a resume
+    that does not give them again."""
+    try:
+        data = json.loads((Path(run_dir) / INPUTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    request = data.get("request") if isinstance(data, dict) else None
+    return site_options_from_dict(request.get("site") if isinstance(request, dict) else None)

@@ -25,12 +25,13 @@ from migrationaudit.demo.server import expand_location
 from migrationaudit.demo.site import Route, Site, route_key
 from migrationaudit.inputs import Inputs
 from migrationaudit.models import Hop
+from migrationaudit.newsite.plan import plan, start_run
+from migrationaudit.newsite.records import SiteRun, read_records
 from migrationaudit.options import AuditRequest
 from migrationaudit.pipeline import audit_scope, judge, load_inputs
 from migrationaudit.rundir.layout import HOPS_FILE
 from migrationaudit.rundir.records import read_hops
 from migrationaudit.settings import MAX_BODY, CheckOptions, CrawlOptions, SiteOptions
-from migrationaudit.sitecheck import SiteRun, plan, read_records, start_run
 from migrationaudit.spiders.handler import HopDownloadError
 from migrationaudit.spiders.hop import SEEDS_FILE, HopSpider
 
@@ -161,7 +162,7 @@ def audit_case(
 ) -> tuple[Inputs, object]:
     """Audit a sample_maps case in memory as the CLI would (the case's audit.json options
     unless ``options``): (inputs, the pipeline's Judged result)."""
-    from migrationaudit.sitecheck import case_options
+    from migrationaudit.demo.cases import case_options
 
     urls = (str(case / "urls.txt"),) if (case / "urls.txt").is_file() else ()
     opts = options if options is not None else case_options(case)

@@ -210,10 +210,12 @@ def test_demo_without_the_new_site_inputs_skips_their_rules(tmp_path: Path) -> N
 def test_an_interrupted_and_resumed_demo_ends_like_an_uninterrupted_one(
     demo: Any, tmp_path: Path, stop_after: int
 ) -> None:
+    from migrationaudit.demo.cases import case_options
+    from migrationaudit.newsite.plan import plan, start_run
+    from migrationaudit.newsite.records import SiteRun, read_records
     from migrationaudit.options import AuditRequest
     from migrationaudit.pipeline import judge, load_inputs
     from migrationaudit.settings import CheckOptions
-    from migrationaudit.sitecheck import SiteRun, case_options, plan, read_records, start_run
 
     from .memcrawl import _write_scope, crawl
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from migrationaudit.sitework import legacy_variants, page_variants
+from migrationaudit.newsite.variants import legacy_variants, page_variants
 
 from .memcrawl import audit_site, fired
 

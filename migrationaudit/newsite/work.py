@@ -24,7 +24,7 @@ The spider tells SiteWork about every legacy seed (:meth:`SiteWork.legacy_seed`)
 (:meth:`SiteWork.on_record`, with the body when :meth:`SiteWork.wants_body` said so) and fetches
 the URLs it returns. What the rules need beyond hop records (robots texts, sitemap contents,
 crawled pages) is emitted as JSON records (``site.jsonl``, read by
-:mod:`migrationaudit.sitecheck`).
+:mod:`migrationaudit.newsite`).
 
 With ``--workers N`` each crawl process has a *part* of the job (``SiteJob.part``): the
 per-seed work (a legacy landing page's expansion, ``--variants``, the robots.txt of the hosts
@@ -36,12 +36,10 @@ other processes (*peers*) tell the lead which new-site origins they meet
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urldefrag, urlsplit, urlunsplit
+from urllib.parse import urldefrag
 
 from migrationaudit.errors import InputError
 from migrationaudit.inputs.robots import RobotsTxt, decode_robots, robots_url
@@ -52,173 +50,23 @@ from migrationaudit.inputs.sitemaps import (
     read_sitemap_file,
 )
 from migrationaudit.models import Hop
-from migrationaudit.rundir.layout import SITE_ENDED_FILE as ENDED_FILE
-from migrationaudit.rundir.layout import SITE_JOB_FILE as JOB_FILE
-from migrationaudit.rundir.layout import SITE_ORIGINS_FILE as ORIGINS_FILE
-from migrationaudit.rundir.layout import SITE_RECORDS_FILE as RECORDS_FILE
+from migrationaudit.newsite.job import Emit, SiteJob
+from migrationaudit.newsite.variants import (
+    legacy_variants,
+    page_variants,
+    site_of,
+    sitemap_probe_url,
+)
 from migrationaudit.settings import (
-    CRAWL_DEPTH,
-    CRAWL_MAX_PAGES,
-    SITEMAP_FETCH_LIMIT,
     SITEMAP_MAX_BYTES,
-    SITEMAP_MAX_DEPTH,
 )
 from migrationaudit.web.scope import Scope
-from migrationaudit.web.urls import host_of, normalize, www_variant
-
-Emit = Callable[[dict[str, Any]], None]
-
+from migrationaudit.web.urls import normalize
 
 # -- URL helpers shared with the rules ------------------------------------------------------
 
 
-def site_of(url_or_host: str) -> str:
-    """The site a URL or host belongs to: its host without a leading ``www.``."""
-    host = host_of(url_or_host) if "/" in url_or_host else url_or_host.lower()
-    return www_variant(host)[0]
-
-
-def _is_name(host: str) -> bool:
-    """A DNS name with a dot, not an IP literal (only those have www twins)."""
-    return "." in host and not host.replace(".", "").isdigit() and ":" not in host
-
-
-def _toggle_slash(path: str) -> str | None:
-    """``/a`` ↔ ``/a/``; None for the root and for file-like last segments (``/a.pdf``)."""
-    if path in ("", "/"):
-        return None
-    if path.endswith("/"):
-        return path[:-1]
-    if "." in path.rsplit("/", 1)[-1]:
-        return None
-    return path + "/"
-
-
-def legacy_variants(url: str) -> list[str]:
-    """The scheme × www × trailing-slash variants of a legacy URL (the URL itself excluded),
-    as links and bookmarks may spell it: http/https, ``www.`` or not, with or without the
-    final slash. Scheme variants only without an explicit port; host variants only for names."""
-    try:
-        p = urlsplit(normalize(url))
-        port = p.port
-    except ValueError:
-        return []
-    if p.scheme not in ("http", "https") or not p.hostname:
-        return []
-    host = p.hostname
-    schemes = [p.scheme] if port is not None else ["http", "https"]
-    hosts = [host]
-    if _is_name(host):
-        site, is_www = www_variant(host)
-        hosts.append(site if is_www else f"www.{site}")
-    paths = [p.path]
-    toggled = _toggle_slash(p.path)
-    if toggled is not None:
-        paths.append(toggled)
-    out: list[str] = []
-    me = normalize(url)
-    for scheme in schemes:
-        for h in hosts:
-            netloc = h if port is None else f"{h}:{port}"
-            for path in paths:
-                v = urlunsplit((scheme, netloc, path, p.query, ""))
-                if v != me and v not in out:
-                    out.append(v)
-    return out
-
-
-def page_variants(url: str) -> list[str]:
-    """Variants of a new-site page a server may also answer: trailing slash toggled, path case
-    changed (lower-cased, or upper-cased when already lower-case), ``index.html`` appended to a
-    directory URL or removed from an index URL."""
-    try:
-        p = urlsplit(normalize(url))
-    except ValueError:
-        return []
-    if p.scheme not in ("http", "https"):
-        return []
-    paths: list[str] = []
-    toggled = _toggle_slash(p.path)
-    if toggled is not None:
-        paths.append(toggled)
-    if p.path != "/":
-        lower = p.path.lower()
-        paths.append(lower if lower != p.path else p.path.upper())
-    if p.path.endswith("/"):
-        paths.append(p.path + "index.html")
-    elif p.path.lower().endswith("/index.html"):
-        paths.append(p.path[: -len("index.html")])
-    out: list[str] = []
-    for path in paths:
-        v = urlunsplit((p.scheme, p.netloc, path, p.query, ""))
-        if v != normalize(url) and v not in out:
-            out.append(v)
-    return out
-
-
-def sitemap_probe_url(robots: str) -> str:
-    """``/sitemap.xml`` next to a robots.txt URL."""
-    return robots[: -len("/robots.txt")] + "/sitemap.xml"
-
-
 # -- the job --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SiteJob:
-    """What the new-site side of one crawl does (``RUN_DIR/site-job.json``).
-
-    ``new_sites`` / ``old_sites``: site names (hosts without ``www.``) of the new and the old
-    site; ``robots``: read the robots.txt of every audited origin; ``discover``: look for the new
-    site's sitemaps (robots.txt ``Sitemap:`` lines, ``/sitemap.xml``); ``sitemaps`` /
-    ``local_sitemaps``: given new-site sitemaps (URLs / files); ``old_sitemaps``: remote legacy
-    sitemaps (their URLs are legacy URLs); ``crawl``: start pages of the new-site crawl."""
-
-    new_sites: tuple[str, ...] = ()
-    old_sites: tuple[str, ...] = ()
-    robots: bool = True
-    discover: bool = True
-    sitemaps: tuple[str, ...] = ()
-    local_sitemaps: tuple[str, ...] = ()
-    old_sitemaps: tuple[str, ...] = ()
-    crawl: tuple[str, ...] = ()
-    max_pages: int = CRAWL_MAX_PAGES
-    depth: int = CRAWL_DEPTH
-    variants: bool = False
-    fetch_limit: int = SITEMAP_FETCH_LIMIT
-    max_sitemap_depth: int = SITEMAP_MAX_DEPTH
-    # Sites of --staging-host: never a landing host (see the module docstring).
-    staging_sites: tuple[str, ...] = ()
-    # --workers N (see the module docstring): "" the whole job, "lead" or "peer"; a lead's
-    # ``peers`` are the peers' run directories, relative to its own.
-    part: str = ""
-    peers: tuple[str, ...] = ()
-
-    def lead_part(self, peers: Iterable[str]) -> SiteJob:
-        """The job of process 0 of a sharded crawl: all of it, plus the peers' origins."""
-        return replace(self, part="lead", peers=tuple(peers))
-
-    def peer_part(self) -> SiteJob:
-        """The job of another process of a sharded crawl: the per-seed work only."""
-        return replace(
-            self, part="peer", peers=(), sitemaps=(), local_sitemaps=(), old_sitemaps=(), crawl=()
-        )
-
-    def write(self, run_dir: Path) -> None:
-        (Path(run_dir) / JOB_FILE).write_text(json.dumps(asdict(self), indent=1) + "\n", "utf-8")
-
-    @classmethod
-    def read(cls, run_dir: Path) -> SiteJob | None:
-        """The job of a run directory; None when the run has none (a plain audit)."""
-        path = Path(run_dir) / JOB_FILE
-        if not path.is_file():
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        for k, v in known.items():
-            if isinstance(v, list):
-                known[k] = tuple(v)
-        return cls(**known)
 
 
 # -- roles ----------------------------------------------------------------------------------
@@ -684,50 +532,3 @@ def _cut_sitemap(doc: SitemapDoc, inflated: bool) -> SitemapDoc:
     return replace(doc, over_limit=over, errors=(why, *doc.errors), error_count=doc.error_count + 1)
 
 
-class PeerFeed:
-    """The lead's view of one peer (--workers): the robots.txt URLs of the new-site origins
-    it met so far (:data:`ORIGINS_FILE`), read as they come, and whether it has ended (the
-    parent's :data:`ENDED_FILE` mark: written after the peer exited, so its file is whole)."""
-
-    def __init__(self, run_dir: Path) -> None:
-        self.run_dir = Path(run_dir)
-        self._offset = 0
-
-    def ended(self) -> bool:
-        """Whether the peer process has ended (check before the last :meth:`read`)."""
-        return (self.run_dir / ENDED_FILE).exists()
-
-    def read(self) -> list[str]:
-        """The origins written since the last call (complete lines only)."""
-        try:
-            with (self.run_dir / ORIGINS_FILE).open("rb") as f:
-                f.seek(self._offset)
-                data = f.read()
-        except FileNotFoundError:
-            return []
-        whole = data[: data.rfind(b"\n") + 1]
-        self._offset += len(whole)
-        return [line for line in whole.decode("utf-8").splitlines() if line]
-
-
-def open_relay(run_dir: Path) -> tuple[Callable[[str], None], Callable[[], None]]:
-    """A peer's ``relay`` writing :data:`ORIGINS_FILE` line by line (flushed), and its
-    ``close``."""
-    f = (Path(run_dir) / ORIGINS_FILE).open("a", encoding="utf-8")
-
-    def relay(origin: str) -> None:
-        f.write(origin + "\n")
-        f.flush()
-
-    return relay, f.close
-
-
-def open_records(run_dir: Path) -> tuple[Emit, Callable[[], None]]:
-    """An ``emit`` writing ``site.jsonl`` line by line (flushed), and its ``close``."""
-    f = (Path(run_dir) / RECORDS_FILE).open("a", encoding="utf-8")
-
-    def emit(record: dict[str, Any]) -> None:
-        f.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
-        f.flush()
-
-    return emit, f.close
