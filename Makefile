@@ -12,7 +12,7 @@ LATEST ?= .venv-latest
 UV_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --quiet \
 	pyproject.toml requirements-build.in
 
-.PHONY: demo test setup setup-test browser lint typecheck readme docs lock test-latest clean
+.PHONY: demo test setup setup-test browser lint readme docs lock test-latest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +35,13 @@ demo: setup
 
 test: setup-test browser
 	$(BIN)/python scripts/audit_deps.py
+	$(BIN)/ruff check migrationaudit spiders reports tests scripts bench
+	$(BIN)/python scripts/typecheck.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup-test
-	$(BIN)/ruff check migrationaudit spiders reports tests
+	$(BIN)/ruff check migrationaudit spiders reports tests scripts bench
+	$(BIN)/python scripts/typecheck.py
 
 # The generated docs pages (docs/reference/cli.md, docs/rules.md) from the code; the name is
 # kept from when they lived in the README. `make docs` then builds the site (offline) in site/.

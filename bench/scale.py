@@ -153,14 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     from migrationaudit.checks import AuditContext, rule_infos, run_checks
     from migrationaudit.graph import build_graph, chains_for, gc_paused
     from migrationaudit.models import AuditResult
+    from migrationaudit.newsite.context import attach as attach_site
+    from migrationaudit.newsite.plan import all_legacy
+    from migrationaudit.newsite.records import SiteRun
     from migrationaudit.options import AuditRequest
     from migrationaudit.pipeline import load_inputs, rank_by_value
     from migrationaudit.reports import write_reports
     from migrationaudit.rundir.records import read_hops
     from migrationaudit.settings import CheckOptions, SiteOptions
-    from migrationaudit.newsite.records import SiteRun
-    from migrationaudit.newsite.plan import all_legacy
-    from migrationaudit.newsite.context import attach as attach_site
     from migrationaudit.verdicts import build_verdicts
 
     stages: list[dict[str, Any]] = []

@@ -37,13 +37,18 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
 
 from migrationaudit.durations import parse_duration
 from migrationaudit.errors import ConfigError
+
+if TYPE_CHECKING:  # click's ParamType is generic for type checkers (not subscriptable in 8.1)
+    _ParamType = click.ParamType[Any, Any]
+else:
+    _ParamType = click.ParamType
 
 CONFIG_FILE = "migrationaudit.toml"
 PYPROJECT = "pyproject.toml"
@@ -146,7 +151,7 @@ class ConfigInfo:
     sources: Mapping[str, str] = field(default_factory=dict)
 
 
-class Checked(click.ParamType):
+class Checked(_ParamType):
     """A text option checked by ``check`` (which raises ValueError or BadParameter); the text
     itself is kept, so the command parses it again where it is used."""
 
@@ -170,7 +175,7 @@ class Checked(click.ParamType):
         return value
 
 
-class Duration(click.ParamType):
+class Duration(_ParamType):
     """A duration option (:func:`parse_duration`), converted to seconds (a float)."""
 
     name = "DURATION"

@@ -191,14 +191,14 @@ def compare(a: Side, b: Side) -> RunDiff:
         FindingChange("fixed", row, None) for fp, row in a.findings.items() if fp not in b.findings
     ]
     urls: list[UrlChange] = []
-    for url, row in b.verdicts.items():
-        old = a.verdicts.get(url)
-        if old is None:
-            urls.append(UrlChange("new", url, None, row))
+    for url, vrow in b.verdicts.items():
+        vold = a.verdicts.get(url)
+        if vold is None:
+            urls.append(UrlChange("new", url, None, vrow))
             continue
-        before, after = VERDICT_RANK.get(old.verdict, 4), VERDICT_RANK.get(row.verdict, 4)
+        before, after = VERDICT_RANK.get(vold.verdict, 4), VERDICT_RANK.get(vrow.verdict, 4)
         kind = "regressed" if after > before else "fixed" if after < before else "unchanged"
-        urls.append(UrlChange(kind, url, old, row))
+        urls.append(UrlChange(kind, url, vold, vrow))
     urls += [
         UrlChange("removed", url, row, None)
         for url, row in a.verdicts.items()

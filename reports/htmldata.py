@@ -321,7 +321,7 @@ class ReportData:
     def to_json(self) -> Markup:
         """The JSON text, safe inside ``<script type="application/json">``: ``<``, ``>``,
         ``&`` and the JS line separators are escaped, so no string can close the element."""
-        data = {
+        data: dict[str, Any] = {
             "s": self.strings.items,
             "h": "".join(self.strings.flags),
             "rules": self.rules,

@@ -90,8 +90,6 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when is None:  # pragma: no cover - older Pythons returned None on bad input
-        return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)  # RFC 9110: HTTP-dates are in GMT
     current = datetime.now(UTC).timestamp() if now is None else now

@@ -51,9 +51,10 @@ from migrationaudit.settings import (
     RETRY_BACKOFF,
 )
 from migrationaudit.spiders.classify import hop_from_response, synthetic_hop
+from migrationaudit.spiders.errors import HopDownloadError
 from migrationaudit.spiders.extract import header_values, strip_fragment, unfetchable_reason
 from migrationaudit.spiders.frontier import ChainProgress, Frontier, map_back
-from migrationaudit.spiders.handler import HopDownloadError, parse_retry_after
+from migrationaudit.spiders.handler import parse_retry_after
 from migrationaudit.web.access import parse_rewrites
 from migrationaudit.web.scope import Scope
 

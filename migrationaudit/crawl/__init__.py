@@ -171,8 +171,8 @@ def _run_locked(
         write_job(run_dir, options)
         write_scope(run_dir, options, origins, scope, resume)
     except OSError as exc:
-        name = exc.filename or run_dir
-        raise ReportError(f"cannot write {name}: {os_reason(exc)}") from exc
+        what = exc.filename or run_dir
+        raise ReportError(f"cannot write {what}: {os_reason(exc)}") from exc
     try:
         scoped = scope_headers(options.headers, origins, rewriter)
     except ValueError as exc:

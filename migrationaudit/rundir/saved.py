@@ -555,7 +555,9 @@ def site_options_from_dict(data: Any) -> SiteOptions | None:
     if not isinstance(data, dict):
         return None
     names = {f for f in SiteOptions.__dataclass_fields__}
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names
+    }
     try:
         return SiteOptions(**values)
     except TypeError:
