@@ -897,8 +897,10 @@ def _resume_request(req: Any, path: Path) -> tuple[Path, Any]:
 
     from click.core import ParameterSource
 
+    from migrationaudit.rundir.job import options_from_dict
     from migrationaudit.rundir.layout import JOB_FILE, RUN_SUBDIR
-    from migrationaudit.rundir.saved import check_state, find_run_dir, options_from_dict
+    from migrationaudit.rundir.saved import find_run_dir
+    from migrationaudit.rundir.state import check_state
 
     run_dir = find_run_dir(path)
     check_state(run_dir)  # a damaged or hand-edited state file: exit 2, file and line named

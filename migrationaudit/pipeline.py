@@ -45,6 +45,7 @@ from migrationaudit.newsite.plan import prepare as prepare_site
 from migrationaudit.newsite.records import SiteRun
 from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
+from migrationaudit.rundir.job import CrawlSummary, saved_site_options, write_job, write_summary
 from migrationaudit.rundir.layout import (
     HOPS_FILE,
     RECHECK_SUBDIR,
@@ -52,17 +53,7 @@ from migrationaudit.rundir.layout import (
     SITE_RECORDS_FILE,
 )
 from migrationaudit.rundir.records import read_hops, write_hops
-from migrationaudit.rundir.saved import (
-    CrawlSummary,
-    SavedRun,
-    begin_run,
-    load_run,
-    save_inputs,
-    save_run_info,
-    saved_site_options,
-    write_job,
-    write_summary,
-)
+from migrationaudit.rundir.saved import SavedRun, begin_run, load_run, save_inputs, save_run_info
 from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
 from migrationaudit.verdicts import build_verdicts
 from migrationaudit.web.scope import Scope, scope_of

@@ -22,12 +22,9 @@ which the findings table needs but the legacy-URL tables do not list.
 
 from __future__ import annotations
 
-import heapq
 import json
-import shlex
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
@@ -37,15 +34,11 @@ from migrationaudit.models import (
     Chain,
     Finding,
     Hop,
-    HopKind,
-    LinkValue,
-    Outcome,
-    Verdict,
 )
 from migrationaudit.reports.charts import status_key
-from migrationaudit.reports.common import display_text, host_of, safe_href, triage_of
+from migrationaudit.reports.common import display_text, safe_href, triage_of
+from migrationaudit.reports.htmlpaths import _host, curl_command, path_steps
 from migrationaudit.tables import finding_chain
-from migrationaudit.web.urls import normalize
 
 VERDICT_ORDER = ("ok", "notice", "warning", "error", "incomplete")
 SEVERITY_ORDER = ("notice", "warning", "error")
@@ -122,112 +115,6 @@ class Strings:
         if i < 0:
             return {"text": "", "href": None}
         return {"text": self.items[i], "href": self.items[i] if self.flags[i] == "1" else None}
-
-
-def status_class(status: int | None, error: str | None = None) -> str:
-    """The badge colour class of an HTTP status (``s2``…) or of a failure (``serr``)."""
-    if error is not None or status is None:
-        return "serr"
-    return f"s{min(max(status // 100, 1), 5)}"
-
-
-@dataclass(frozen=True)
-class Step:
-    """One URL of a drawn path and the arrow leaving it (raw text, escaped later)."""
-
-    url: str | None
-    arrow: str = ""
-    arrow_cls: str = ""
-    host_change: bool = False
-
-
-@lru_cache(maxsize=65536)
-def _host(url: str) -> str:
-    return str(host_of(url))
-
-
-def path_steps(
-    hops: Sequence[Hop], chain: Chain | None
-) -> tuple[list[Step], tuple[str, str] | None]:
-    """A hop path as steps and an end badge ``(label, cls)``: ``a --301--> b [200]``; with a
-    chain its outcome decides the end (``loop``, ``hop limit``, ``not fetched``)."""
-    steps: list[Step] = []
-    for h in hops:
-        if h.is_redirect:
-            meta = h.kind is HopKind.META_REFRESH
-            steps.append(
-                Step(
-                    h.url,
-                    "meta" if meta else str(h.status),
-                    "smeta" if meta else status_class(h.status),
-                    bool(h.target) and _host(h.url) != _host(str(h.target)),
-                )
-            )
-        else:
-            steps.append(Step(h.url))
-    last = hops[-1] if hops else None
-    outcome = chain.outcome if chain is not None else None
-    end: tuple[str, str] | None = None
-    if outcome is Outcome.LOOP and chain is not None and chain.loop_at:
-        steps.append(Step(chain.loop_at))
-        end = ("loop", "sloop")
-    elif outcome is Outcome.HOP_LIMIT:
-        end = ("hop limit", "sloop")
-    elif outcome is Outcome.INCOMPLETE and chain is not None:
-        if chain.missing:
-            steps.append(Step(chain.missing))
-        end = ("not fetched", "sinc")
-    elif outcome is Outcome.OFFSITE:
-        end = ("offsite: not requested", "sinc")  # the last step: outside the audit's scope
-    elif last is not None and last.is_redirect:
-        steps.append(Step(last.target))
-    elif last is not None:
-        if last.error is not None:
-            label = last.error
-        else:
-            label = "no status" if last.status is None else str(last.status)
-        end = (label, status_class(last.status, last.error))
-    return steps, end
-
-
-def parse_connect(spec: str) -> tuple[str, list[str]] | None:
-    """A run's ``connect_to`` entry (``HOST:PORT:ADDR`` or ``HOST:PORT:ADDR:PORT2``) as
-    (host, curl arguments)."""
-    host, _, rest = spec.partition(":")
-    port, _, target = rest.partition(":")
-    if not host or not port.isdigit() or not target:
-        return None
-    addr, sep, port2 = target.rpartition(":")
-    single_colon = sep and port2.isdigit() and ":" not in addr.strip("[]")
-    bracketed = sep and port2.isdigit() and addr.startswith("[") and addr.endswith("]")
-    if single_colon or bracketed:
-        if ":" in addr and not addr.startswith("["):
-            addr = f"[{addr}]"
-        return host.lower(), ["--connect-to", f"{host}:{port}:{addr}:{port2}"]
-    return host.lower(), ["--resolve", f"{host}:{port}:{target}"]
-
-
-def curl_command(url: str, hops: Sequence[Hop], run: Mapping[str, Any]) -> str:
-    """A shell command reproducing ``url``'s chain hop by hop: curl follows the redirects and
-    prints every answer's headers, with the audit's User-Agent, hop limit and any
-    ``--resolve``/``--connect-to`` entry for a host on the chain. Every argument goes through
-    :func:`shlex.quote` (URLs are hostile text); the URL is written in its wire form."""
-    options = run.get("options") if isinstance(run.get("options"), Mapping) else {}
-    assert isinstance(options, Mapping)
-    max_hops = options.get("max_hops", 10)
-    args = ["curl", "-sS", "-o", "/dev/null", "-D", "-", "-L", "--max-redirs", str(max_hops)]
-    agent = options.get("user_agent")
-    if isinstance(agent, str) and agent:
-        args += ["-A", agent]
-    hosts = {_host(url)} | {_host(h.url) for h in hops}
-    hosts |= {_host(h.target) for h in hops if h.target}
-    entries = run.get("connect_to") or []
-    for spec in entries if isinstance(entries, list | tuple) else []:
-        parsed = parse_connect(str(spec))
-        if parsed is not None and parsed[0] in hosts:
-            args += parsed[1]
-    args.append(normalize(url))
-    return " ".join(shlex.quote(a) for a in args)
 
 
 def value_label(value: Sequence[int | None] | None) -> str:
@@ -469,77 +356,4 @@ def _finding_row(
 
 # --- a capped report: the worst rows only -------------------------------------------------------
 
-# How bad a verdict is, worst first: errors, warnings, then URLs whose chain was never
-# completed (they may hide either), notices, and clean URLs last.
-VERDICT_RANK = {"error": 0, "warning": 1, "incomplete": 2, "notice": 3, "ok": 4}
 
-
-def _value_key(value: LinkValue | None) -> tuple[int, ...]:
-    """Most valuable first (as the pipeline ranks ``--priority`` values), for an ascending
-    sort; no value sorts last."""
-    if value is None:
-        return (0, 0, 0, 0, 0)
-    return tuple(-n for n in value.rank_key)
-
-
-@dataclass(frozen=True)
-class Selection:
-    """What a capped report embeds: ``verdicts`` = the listed rows (worst first) followed by
-    the verdicts of embedded findings that are not listed; ``listed`` = how many are listed."""
-
-    verdicts: tuple[Verdict, ...]
-    listed: int
-    findings: tuple[Finding, ...]
-    per_rule: dict[str, int]  # rule id → findings embedded (at most the cap)
-
-
-def worst_verdicts(verdicts: Iterable[Verdict], n: int) -> list[Verdict]:
-    """The ``n`` worst verdicts, worst first: by verdict (error, warning, incomplete, notice,
-    ok), then link value (``--priority``), then URL."""
-    return heapq.nsmallest(
-        n, verdicts, key=lambda v: (VERDICT_RANK.get(v.verdict, 2), _value_key(v.value), v.url)
-    )
-
-
-def worst_findings(
-    findings: Iterable[Finding], n: int, values: Mapping[str, LinkValue]
-) -> list[Finding]:
-    """The ``n`` worst findings of *each* rule, worst first overall: by severity, then the
-    legacy URL's link value (``values``: URL → value), then rule id and URL."""
-    by_rule: dict[str, list[Finding]] = {}
-    for f in findings:
-        by_rule.setdefault(f.rule_id, []).append(f)
-
-    def key(f: Finding) -> tuple[int, tuple[int, ...], str, str]:
-        return (-int(f.severity), _value_key(values.get(f.url)), f.rule_id, f.url)
-
-    kept = [f for rows in by_rule.values() for f in heapq.nsmallest(n, rows, key=key)]
-    return sorted(kept, key=key)
-
-
-def select_rows(result: AuditResult, n: int) -> Selection:
-    """The rows a report capped at ``n`` embeds: the worst ``n`` legacy URLs, the worst ``n``
-    findings of each rule, and the verdicts those findings need (see :class:`Selection`)."""
-    values = {v.url: v.value for v in result.verdicts if v.value is not None}
-    listed = worst_verdicts(result.verdicts, n)
-    findings = worst_findings(result.findings, n, values)
-    have = {v.url for v in listed}
-    wanted = {f.url for f in findings} - have
-    extra = []
-    for v in result.verdicts:
-        if v.url in wanted:
-            extra.append(v)
-            wanted.discard(v.url)
-    per_rule: dict[str, int] = {}
-    for f in findings:
-        per_rule[f.rule_id] = per_rule.get(f.rule_id, 0) + 1
-    return Selection(tuple(listed) + tuple(extra), len(listed), tuple(findings), per_rule)
-
-
-def build_selected(
-    result: AuditResult, selection: Selection, meta: Callable[[str], tuple[str, str, str]]
-) -> ReportData:
-    """:func:`build` over the selected rows only (``listed`` set for report.js)."""
-    data = build(replace(result, verdicts=selection.verdicts, findings=selection.findings), meta)
-    data.listed = selection.listed
-    return data

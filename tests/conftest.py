@@ -13,9 +13,9 @@ from migrationaudit.crawl import run_crawl
 from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.demo.site import Site, parse_site
 from migrationaudit.models import Hop
+from migrationaudit.rundir.job import CrawlSummary
 from migrationaudit.rundir.layout import LOG_FILE
 from migrationaudit.rundir.records import read_hops
-from migrationaudit.rundir.saved import CrawlSummary
 from migrationaudit.settings import CrawlOptions
 
 ServerFactory = Callable[..., ScenarioServer]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from migrationaudit.demo.server import ScenarioServer
-from migrationaudit.rundir.saved import options_from_dict, options_to_dict
+from migrationaudit.rundir.job import options_from_dict, options_to_dict
 from migrationaudit.settings import CrawlOptions
 from migrationaudit.web.access import (
     Secret,

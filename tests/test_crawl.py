@@ -17,6 +17,7 @@ from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.demo.site import parse_site
 from migrationaudit.errors import CrawlError, InputError
 from migrationaudit.models import Hop, HopKind
+from migrationaudit.rundir.job import options_from_dict, read_summary
 from migrationaudit.rundir.layout import (
     HOPS_FILE,
     JOB_FILE,
@@ -26,7 +27,6 @@ from migrationaudit.rundir.layout import (
     SUMMARY_FILE,
 )
 from migrationaudit.rundir.records import read_hops
-from migrationaudit.rundir.saved import options_from_dict, read_summary
 from migrationaudit.settings import ConnectTo
 
 if TYPE_CHECKING:

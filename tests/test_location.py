@@ -9,7 +9,7 @@ from checks.conftest import findings, fired, hop, make_ctx, rules_for
 from scrapy.http import Headers, Response
 
 from migrationaudit.models import HopKind
-from migrationaudit.spiders.hop import hop_from_response
+from migrationaudit.spiders.classify import hop_from_response
 from migrationaudit.web.location import (
     browser_reading,
     mask_userinfo,

@@ -22,7 +22,7 @@ from migrationaudit.rundir.layout import HOPS_FILE
 from migrationaudit.rundir.records import drop_cut_off_record as _drop_cut_off_record
 from migrationaudit.rundir.records import read_hops
 from migrationaudit.settings import CrawlOptions
-from migrationaudit.spiders.hop import ChainProgress
+from migrationaudit.spiders.frontier import ChainProgress
 
 OLD, NEW = "http://old.example", "https://new.example"
 N = 14

@@ -14,7 +14,7 @@ import pytest
 
 from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.models import Hop, HopKind, PageFacts
-from migrationaudit.spiders.hop import map_back
+from migrationaudit.spiders.frontier import map_back
 from migrationaudit.web.access import HostRewrite, HostRewriter, parse_rewrites
 
 if TYPE_CHECKING:

@@ -30,7 +30,8 @@ from migrationaudit.config import KEYS
 from migrationaudit.graph import build_graph, chains_for
 from migrationaudit.models import Hop, HopKind, LegacyURL, Origin, Outcome, RedirectRule
 from migrationaudit.settings import CheckOptions, ConnectTo
-from migrationaudit.spiders.handler import ConnectToResolver, HopDownloadError
+from migrationaudit.spiders.errors import HopDownloadError
+from migrationaudit.spiders.resolver import ConnectToResolver
 from migrationaudit.verdicts import build_verdicts
 from migrationaudit.web.scope import (
     Scope,

@@ -19,30 +19,27 @@ from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from migrationaudit.models import Hop, HopKind
+from migrationaudit.rundir.layout import HOPS_FILE
 from migrationaudit.settings import ConnectTo
+from migrationaudit.spiders.classify import hop_from_response
+from migrationaudit.spiders.errors import HopDownloadError, describe_error
 from migrationaudit.spiders.extract import (
     kept_headers,
     link_canonical,
     page_facts,
     parse_refresh,
     resolve_target,
-)
-from migrationaudit.spiders.handler import (
-    ConnectToResolver,
-    HopDownloadError,
-    describe_error,
-    parse_connect_to_setting,
-)
-from migrationaudit.spiders.hop import (
-    HOPS_FILE,
-    Frontier,
-    HopSpider,
-    hop_from_response,
     strip_fragment,
     unfetchable_reason,
 )
+from migrationaudit.spiders.frontier import Frontier
+from migrationaudit.spiders.hop import HopSpider
 from migrationaudit.spiders.middlewares import LenientHttpCompressionMiddleware
-from migrationaudit.spiders.resolver import connect_to_setting
+from migrationaudit.spiders.resolver import (
+    ConnectToResolver,
+    connect_to_setting,
+    parse_connect_to_setting,
+)
 
 URL = "http://old.example/dir/page"
 

@@ -49,6 +49,8 @@ RULE_MODULES = (
     "migrationaudit.checks.maps",
     "migrationaudit.checks.value",
     "migrationaudit.checks.sitemaps",
+    "migrationaudit.checks.sitemap_files",
+    "migrationaudit.checks.sitemap_coverage",
     "migrationaudit.checks.robots",
     "migrationaudit.checks.links",
     "migrationaudit.checks.hreflang",

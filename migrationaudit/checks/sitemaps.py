@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from migrationaudit.checks import AuditContext, rule
-from migrationaudit.checks.common import answers_itself, finding, judged, landing, map_index
+from migrationaudit.checks.common import map_index
 from migrationaudit.checks.site import (
     cached,
     end_text,
@@ -29,15 +29,12 @@ from migrationaudit.checks.site import (
     named,
     redirect_text,
     scope,
-    site,
     site_finding,
     sitemap_files,
-    sitemap_listings,
 )
 from migrationaudit.graph import LISTED, related
 from migrationaudit.models import Chain, Finding, LegacyURL, Origin, Outcome, PageFacts, Severity
 from migrationaudit.newsite.records import SitemapFile
-from migrationaudit.newsite.variants import site_of
 from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.web.urls import difference
 
@@ -371,134 +368,3 @@ def sitemap_foreign_hosts(ctx: AuditContext) -> Iterator[Finding]:
         yield site_finding(entry.loc, message, fix, c if c.hops else None, entry.origin)
 
 
-def _problem_files(ctx: AuditContext) -> Iterator[SitemapFile]:
-    yield from sitemap_files(graph(ctx))
-    yield from sitemap_files(graph(ctx), old=True)
-
-
-@rule("sitemap-invalid", Severity.ERROR, needs="sitemap-file")
-def sitemap_invalid(ctx: AuditContext) -> Iterator[Finding]:
-    """Sitemap files that cannot be read (in full)
-
-    A sitemap file (new, or given with ``--old-sitemap``) is not a sitemap (an HTML page,
-    binary data), is malformed XML, has a DOCTYPE or entity declaration (refused: entity
-    expansion and external entities are attack vectors), cannot be inflated, lists entries that
-    are not absolute http(s) URLs, or is an index that includes itself or nests too deep.
-
-    Why: search engines reject invalid sitemaps, in part or whole, so the URLs in them are not
-    submitted; a hostile sitemap is never expanded by the audit.
-
-    Fix: serve a valid sitemap (urlset or sitemapindex, UTF-8, absolute URLs, no DOCTYPE);
-    make every index list only its child sitemaps, one level deep.
-    """
-    for sm in _problem_files(ctx):
-        if sm.unread is not None or (sm.readable and not sm.error_count):
-            continue
-        what = "; ".join(sm.errors) or "not a sitemap"
-        more = sm.error_count - len(sm.errors)
-        if more > 0:
-            what += f" (and {more} more)"
-        kind = "legacy sitemap" if sm.old else "sitemap"
-        evidence = follow(ctx, sm.url) if "://" in sm.url else None
-        yield site_finding(
-            sm.url,
-            f"{kind} {sm.url}: {what}",
-            f"Serve {sm.url} as a valid sitemap (absolute URLs, no DOCTYPE, one index level).",
-            evidence if evidence is not None and evidence.hops else None,
-        )
-
-
-@rule("sitemap-too-large", Severity.WARNING, needs="sitemap-file")
-def sitemap_too_large(ctx: AuditContext) -> Iterator[Finding]:
-    """Sitemap files over the protocol's limits
-
-    A sitemap file lists more than 50,000 URLs or is larger than 50 MB uncompressed (a file
-    that inflates beyond that is not inflated further: the first 50 MB are read).
-
-    Why: search engines reject files over the limits, so none of their URLs are submitted.
-
-    Fix: split the sitemap into files under both limits and list them in a sitemap index.
-    """
-    for sm in _problem_files(ctx):
-        if not sm.over_limit:
-            continue
-        yield site_finding(
-            sm.url,
-            f"{sm.url} has {' and '.join(sm.over_limit)}",
-            f"Split {sm.url} into sitemaps of at most 50,000 URLs and 50 MB, listed in an index.",
-        )
-
-
-@rule("target-not-in-sitemap", Severity.NOTICE, needs="sitemap-read")
-def targets_not_in_sitemap(ctx: AuditContext) -> Iterator[Finding]:
-    """Redirect targets missing from the new sitemaps
-
-    A legacy URL redirects to a healthy, indexable page of the new site that no new sitemap
-    lists (compared after normalisation).
-
-    Why: the pages that inherit the old URLs' rankings are the ones to get indexed quickly;
-    listing them in the sitemap helps search engines find and re-crawl them.
-
-    Fix: add the page to the sitemap (or point the redirect at the URL the sitemap lists).
-    """
-    listings = sitemap_listings(graph(ctx))
-    sc = scope(ctx)
-    for item, chain in judged(ctx):
-        page = landing(item, chain)
-        if page is None or chain.hop_count == 0 or not sc.is_new(page.url):
-            continue
-        if page.page is not None and page.page.noindex:
-            continue  # noindex-target says it; a noindex page does not belong in a sitemap
-        if normalize(page.url) in listings:
-            continue
-        yield finding(
-            item,
-            chain,
-            f"lands on {page.url}, which no new sitemap lists",
-            f"Add {page.url} to the new site's sitemap.",
-        )
-
-
-@rule("old-sitemap-unredirected", Severity.ERROR, needs="old-sitemap")
-def old_sitemap_unredirected(ctx: AuditContext) -> Iterator[Finding]:
-    """Legacy URLs that neither redirect nor are mapped
-
-    A legacy URL that is not in the redirect map — a URL of the legacy site's sitemap
-    (``--old-sitemap``) or of a URL list (``--urls``) — still answers a page itself (no
-    redirect), on a host that is not one of the new site's. Every mode judges it alike. URLs
-    the new site keeps (a map target, listed in a new sitemap, or on a new-site host) are fine,
-    and so is a URL the map names itself (mapped to itself: ``map-self``); one answering an
-    error is ``legacy-url-broken``. A listed URL is judged only when the new site's hosts are
-    known (a map with targets, ``--new-host``, ``--crawl``, ``--sitemap``): without them it
-    cannot be told from a new-site URL. A legacy sitemap's URLs are the old site's.
-
-    Why: every old URL was indexed (the legacy sitemap's, the list's from analytics or
-    backlinks); one left behind keeps competing with the new page, or drops out of the index
-    with its rankings when the old site goes.
-
-    Fix: redirect it (301/308) to its new URL and add the row to the map.
-    """
-    sc = scope(ctx)
-    old = site(ctx).old_sitemap_urls
-    index = map_index(ctx.rules)
-    targets = {normalize(r.expected_target) for r in ctx.rules if r.expected_target}
-    listed = sitemap_listings(graph(ctx))
-    for item, chain in judged(ctx):
-        key = normalize(item.url)
-        if key in index or key in targets or key in listed or sc.is_new(item.url):
-            continue
-        in_old_sitemap = key in old
-        if not in_old_sitemap and not sc.new_sites:
-            continue  # a listed URL, and no way to tell the new site's hosts from the old's
-        if not answers_itself(chain):
-            continue
-        if in_old_sitemap:
-            where = "listed in the legacy sitemap"
-        else:
-            where = f"on {site_of(item.url)}, not a new-site host"
-        yield finding(
-            item,
-            chain,
-            f"{where}, answers {chain.final_status} itself and is not in the redirect map",
-            f"Redirect {item.url} to its new URL with a 301/308 and add it to the map.",
-        )

@@ -63,6 +63,13 @@ from migrationaudit.crawl.shards import (
 )
 from migrationaudit.errors import ConfigError, CrawlError, ReportError
 from migrationaudit.newsite.job import SiteJob
+from migrationaudit.rundir.job import (
+    MAX_RUNTIME_STOP,
+    CrawlSummary,
+    read_summary,
+    write_job,
+    write_summary,
+)
 from migrationaudit.rundir.layout import (
     HOPS_FILE,
     LOG_FILE,
@@ -76,13 +83,6 @@ from migrationaudit.rundir.layout import (
 from migrationaudit.rundir.records import (
     count_lines,
     drop_cut_off_record,
-)
-from migrationaudit.rundir.saved import (
-    MAX_RUNTIME_STOP,
-    CrawlSummary,
-    read_summary,
-    write_job,
-    write_summary,
 )
 from migrationaudit.settings import CrawlOptions
 from migrationaudit.web.access import (

@@ -16,15 +16,12 @@ from migrationaudit.crawl.process import (
     CHILD_ENV,
     EXIT_IO,
 )
+from migrationaudit.rundir.job import CrawlSummary, options_from_dict
 from migrationaudit.rundir.layout import (
     JOB_FILE,
     SUMMARY_FILE,
     atomic_write,
     os_reason,
-)
-from migrationaudit.rundir.saved import (
-    CrawlSummary,
-    options_from_dict,
 )
 from migrationaudit.web.access import (
     OriginKey,

@@ -28,6 +28,7 @@ from migrationaudit.crawl.process import (
 )
 from migrationaudit.errors import CrawlError, ReportError
 from migrationaudit.newsite.job import SiteJob
+from migrationaudit.rundir.job import MAX_RUNTIME_STOP, CrawlSummary, options_to_dict, read_summary
 from migrationaudit.rundir.layout import (
     HOPS_FILE,
     JOB_FILE,
@@ -45,12 +46,6 @@ from migrationaudit.rundir.records import (
     hop_key,
     merge_lines,
     site_key,
-)
-from migrationaudit.rundir.saved import (
-    MAX_RUNTIME_STOP,
-    CrawlSummary,
-    options_to_dict,
-    read_summary,
 )
 from migrationaudit.settings import WORKER_MIN_SEEDS, CrawlOptions
 from migrationaudit.web.scope import SCOPE_FILE

@@ -51,6 +51,7 @@ SITE_ORIGINS_FILE = "site-origins.txt"
 SITE_ENDED_FILE = "ended"
 INPUTS_FILE = "inputs.json"
 RUN_FILE = "run.json"
+SCHEMA = 2  # inputs.json: 1 = maps/url_lists/legacy only; 2 = rules, listed, request too
 
 LOCK_WAIT_S = 30.0  # how long a new run waits for an orphaned crawl process to close
 

@@ -47,31 +47,35 @@ from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.priority import PriorityIndex, read_priority
 from migrationaudit.models import LegacyURL, Origin, RedirectRule, jsonable
 from migrationaudit.options import AuditRequest
+from migrationaudit.rundir.job import (
+    CrawlSummary,
+    options_from_dict,
+    read_summary,
+    site_options_from_dict,
+    write_job,
+)
 from migrationaudit.rundir.layout import (
     HOPS_FILE,
     INPUTS_FILE,
     JOB_FILE,
     RUN_FILE,
+    SCHEMA,
     SHARDS_DIR,
     SITE_JOB_FILE,
     SITE_RECORDS_FILE,
     SUMMARY_FILE,
-    atomic_write,
     lock_run_dir,
     sweep_staged,
     write_or_fail,
 )
-from migrationaudit.rundir.records import check_jsonl, hop_record, site_line_check
-from migrationaudit.settings import ConnectTo, CrawlOptions, SiteOptions
+from migrationaudit.rundir.state import check_state
+from migrationaudit.settings import CrawlOptions, SiteOptions
 
 
 def write_json(path: Path, data: Any) -> None:
     """Write a JSON state file atomically; ReportError (exit 4) names the file when it
     cannot be written."""
     write_or_fail(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-
-
-SCHEMA = 2  # inputs.json: 1 = maps/url_lists/legacy only; 2 = rules, listed, request too
 
 
 # Files of an earlier run in the folder that a new run replaces (inputs.json first: from then
@@ -188,128 +192,6 @@ def find_run_dir(path: str | Path) -> Path:
 
 
 # --- checking a saved run's state files -------------------------------------------------------
-
-
-def _json_object(path: Path, what: str) -> dict[str, Any] | None:
-    """A state file's JSON object; None when the file is absent; InputError when it is not
-    readable JSON or not an object."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {what}: {exc}", str(path)) from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"corrupt {what}: not JSON ({exc})", str(path)) from None
-    if not isinstance(data, dict):
-        raise InputError(f"corrupt {what}: expected a JSON object", str(path))
-    return data
-
-
-def _check_inputs_shape(data: Mapping[str, Any], path: Path) -> None:
-    schema = data.get("schema", 1)
-    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
-        raise InputError(f"corrupt saved inputs: bad schema {schema!r}", str(path))
-    if schema > SCHEMA:
-        raise InputError(
-            f"written by a newer migrationaudit (schema {schema}; this version reads up to "
-            f"{SCHEMA}): re-run the audit, or use the version that wrote it",
-            str(path),
-        )
-    lists = ("maps", "url_lists", "legacy", "rules", "listed", "skipped_rows")
-    for key in lists:
-        if key in data and not isinstance(data[key], list):
-            raise InputError(f'corrupt saved inputs: "{key}" must be a list', str(path))
-    if "legacy" not in data:
-        raise InputError('corrupt saved inputs: no "legacy" list', str(path))
-    for key in ("legacy", "rules", "listed"):
-        for k, item in enumerate(data.get(key) or []):
-            if not isinstance(item, dict) or not isinstance(
-                item.get("url", item.get("source")), str
-            ):
-                raise InputError(
-                    f'corrupt saved inputs: "{key}"[{k}] must be an object with a URL', str(path)
-                )
-            origin = item.get("origin")
-            if origin is not None and not (
-                isinstance(origin, dict)
-                and isinstance(origin.get("file", ""), str)
-                and isinstance(origin.get("line", 0), int)
-            ):
-                raise InputError(f'corrupt saved inputs: "{key}"[{k}].origin', str(path))
-    if "request" in data and not isinstance(data["request"], dict | None):
-        raise InputError('corrupt saved inputs: "request" must be an object', str(path))
-
-
-def _check_job_shape(data: Mapping[str, Any], path: Path) -> None:
-
-    fields = {f.name: f for f in dataclasses.fields(CrawlOptions)}
-    defaults = CrawlOptions()
-    for key, value in data.items():
-        if key not in fields:
-            continue  # an option of another version: ignored, like options_from_dict does
-        expected = getattr(defaults, key)
-        if isinstance(expected, bool):
-            ok = isinstance(value, bool)
-        elif isinstance(expected, int | float):
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-        elif isinstance(expected, tuple):
-            ok = isinstance(value, list)
-        elif isinstance(expected, str):
-            ok = isinstance(value, str)
-        else:
-            ok = True  # optional values (None by default): options_from_dict checks them
-        if not ok:
-            raise InputError(f'corrupt crawl options: "{key}" has the wrong type', str(path))
-    try:
-        options_from_dict(dict(data))
-    except (TypeError, ValueError, KeyError) as exc:
-        raise InputError(f"corrupt crawl options: {exc}", str(path)) from None
-
-
-_SUMMARY_FLAGS = frozenset({"complete", "interrupted"})
-_SUMMARY_NUMBERS = frozenset({"seeds", "fetched", "elapsed_s", "finished", "workers"})
-
-
-def check_state(run_dir: Path) -> None:
-    """Refuse a run directory whose state files were damaged or edited by hand, or written by
-    a newer version: InputError naming the file (and the line, for JSON lines). Checks
-    ``inputs.json``, ``job.json``, ``crawl.json``, ``run.json``, ``site-job.json`` and every
-    complete line of ``hops.jsonl`` and ``site.jsonl``. A last line cut off by a kill is
-    allowed (it is dropped); an absent optional file is too."""
-    from migrationaudit.rundir.layout import SITE_JOB_FILE
-
-    run_dir = Path(run_dir)
-    inputs = _json_object(run_dir / INPUTS_FILE, "saved inputs")
-    if inputs is None:
-        raise InputError("no saved inputs: not a run directory", str(run_dir / INPUTS_FILE))
-    _check_inputs_shape(inputs, run_dir / INPUTS_FILE)
-    job = _json_object(run_dir / JOB_FILE, "crawl options")
-    if job is not None:
-        _check_job_shape(job, run_dir / JOB_FILE)
-    summary = _json_object(run_dir / SUMMARY_FILE, "crawl summary")
-    if summary is not None:
-        for key, value in summary.items():
-            if key in _SUMMARY_FLAGS:
-                ok = isinstance(value, bool)
-            elif key in _SUMMARY_NUMBERS:
-                ok = isinstance(value, int | float) and not isinstance(value, bool)
-            else:
-                continue  # text, or a key of another version: CrawlSummary.from_dict reads it
-            if not ok:
-                msg = f'corrupt crawl summary: "{key}" has the wrong type'
-                raise InputError(msg, str(run_dir / SUMMARY_FILE))
-    _json_object(run_dir / RUN_FILE, "run metadata")
-    _json_object(run_dir / SITE_JOB_FILE, "new-site job")
-    hops = run_dir / HOPS_FILE
-
-    def hop_line(line: bytes, lineno: int) -> None:
-        hop_record(line, hops, lineno)
-
-    check_jsonl(hops, hop_line)
-    check_jsonl(run_dir / SITE_RECORDS_FILE, site_line_check(run_dir / SITE_RECORDS_FILE))
 
 
 def _origin(d: Mapping[str, Any], moved: Callable[[str], str]) -> Origin:
@@ -465,112 +347,3 @@ def _site_options(request: Mapping[str, Any]) -> SiteOptions:
 # --- --only-failed ---------------------------------------------------------------------------
 
 
-MAX_RUNTIME_STOP = "max-runtime"  # CrawlSummary.stopped: the --max-runtime deadline passed
-
-
-
-SECRET_OPTIONS = frozenset({"headers"})  # CrawlOptions fields never written to job.json
-
-
-
-@dataclass(frozen=True)
-class CrawlSummary:
-    """How a crawl went: seed count, hop records written, legacy URLs whose chain finished,
-    and whether it ran to the end."""
-
-    seeds: int
-    fetched: int
-    complete: bool
-    elapsed_s: float
-    interrupted: bool
-    finished: int = 0
-    workers: int = 1  # crawl processes that shared the seeds (see plan_workers)
-    # A run-level limit that stopped the crawl before its end ("max-runtime"), else None.
-    stopped: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> CrawlSummary:
-        return cls(
-            seeds=int(d.get("seeds", 0)),
-            fetched=int(d.get("fetched", 0)),
-            complete=bool(d.get("complete", False)),
-            elapsed_s=float(d.get("elapsed_s", 0.0)),
-            interrupted=bool(d.get("interrupted", False)),
-            finished=int(d.get("finished", 0)),
-            workers=int(d.get("workers", 1)),
-            stopped=str(d["stopped"]) if d.get("stopped") else None,
-        )
-
-
-
-def options_to_dict(options: CrawlOptions) -> dict[str, Any]:
-    """CrawlOptions as the JSON object stored in job.json (secrets left out)."""
-    data = dataclasses.asdict(dataclasses.replace(options, headers=()))
-    for secret in SECRET_OPTIONS:
-        data.pop(secret, None)
-    return data
-
-
-
-def options_from_dict(d: dict[str, Any]) -> CrawlOptions:
-    """The inverse of :func:`options_to_dict` (unknown keys are ignored)."""
-    fields = {f.name for f in dataclasses.fields(CrawlOptions)}
-    kwargs = {k: v for k, v in d.items() if k in fields}
-    kwargs["connect_to"] = tuple(ConnectTo(**c) for c in d.get("connect_to", ()))
-    kwargs["scrapy_settings"] = tuple((str(k), str(v)) for k, v in d.get("scrapy_settings", ()))
-    kwargs["rewrite_host"] = tuple((str(a), str(b)) for a, b in d.get("rewrite_host", ()))
-    for secret in SECRET_OPTIONS:
-        kwargs.pop(secret, None)
-    return CrawlOptions(**kwargs)
-
-
-
-def read_summary(run_dir: Path) -> CrawlSummary | None:
-    """The run's crawl.json, or None when the crawl never finished writing it."""
-    try:
-        data = json.loads((Path(run_dir) / SUMMARY_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return CrawlSummary.from_dict(data) if isinstance(data, dict) else None
-
-
-
-def write_summary(run_dir: Path, summary: CrawlSummary) -> None:
-    """Write ``crawl.json`` (the crawl summary) atomically; ReportError when it cannot be."""
-    write_or_fail(run_dir / SUMMARY_FILE, json.dumps(summary.to_dict()) + "\n")
-
-
-
-def write_job(run_dir: Path, options: CrawlOptions) -> None:
-    """Write ``job.json`` (the crawl options, secrets left out) atomically."""
-    atomic_write(Path(run_dir) / JOB_FILE, json.dumps(options_to_dict(options), indent=2) + "\n")
-
-
-def site_options_from_dict(data: Any) -> SiteOptions | None:
-    """SiteOptions from their saved form (``dataclasses.asdict``; lists for tuples); None
-    when ``data`` holds none."""
-    if not isinstance(data, dict):
-        return None
-    names = {f for f in SiteOptions.__dataclass_fields__}
-    values: dict[str, Any] = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names
-    }
-    try:
-        return SiteOptions(**values)
-    except TypeError:
-        return None
-
-
-
-def saved_site_options(run_dir: Path) -> SiteOptions | None:
-    """The new-site options a run was started with (``inputs.json``'s request), for a resume
-    that does not give them again."""
-    try:
-        data = json.loads((Path(run_dir) / INPUTS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    request = data.get("request") if isinstance(data, dict) else None
-    return site_options_from_dict(request.get("site") if isinstance(request, dict) else None)

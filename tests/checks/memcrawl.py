@@ -29,11 +29,11 @@ from migrationaudit.newsite.plan import plan, start_run
 from migrationaudit.newsite.records import SiteRun, read_records
 from migrationaudit.options import AuditRequest
 from migrationaudit.pipeline import audit_scope, judge, load_inputs
-from migrationaudit.rundir.layout import HOPS_FILE
+from migrationaudit.rundir.layout import HOPS_FILE, SEEDS_FILE
 from migrationaudit.rundir.records import read_hops
 from migrationaudit.settings import MAX_BODY, CheckOptions, CrawlOptions, SiteOptions
-from migrationaudit.spiders.handler import HopDownloadError
-from migrationaudit.spiders.hop import SEEDS_FILE, HopSpider
+from migrationaudit.spiders.errors import HopDownloadError
+from migrationaudit.spiders.hop import HopSpider
 
 TIMEOUT = 5.0  # what tests/test_golden.py passes to the CLI
 INFLATED_CAP = max(MAX_BODY * 4, 1024 * 1024)  # the crawl's DOWNLOAD_MAXSIZE

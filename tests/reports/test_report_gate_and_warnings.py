@@ -17,7 +17,7 @@ from lxml import html as lxml_html
 
 from migrationaudit.gate import Baseline, GatePolicy, IgnoreRule, apply
 from migrationaudit.models import AuditResult, Finding, Severity
-from migrationaudit.reports import html, markdown, text
+from migrationaudit.reports import html, htmlviews, markdown, text
 from migrationaudit.reports.common import gate_count, run_warnings
 
 FAR = f"{OLD}/far"
@@ -156,7 +156,7 @@ def test_html_pass_with_budgets_says_they_were_kept(clean_result: AuditResult) -
 def test_suppressed_rows_are_capped(
     audit_result: AuditResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(html, "SUPPRESSED_ROWS", 2)
+    monkeypatch.setattr(htmlviews, "SUPPRESSED_ROWS", 2)
     everything = apply(audit_result, GatePolicy(ignores=(IgnoreRule("*", f"{OLD}/*", "old"),)))
     total = everything.counts_suppressed()["ignored"]
     assert total > 2

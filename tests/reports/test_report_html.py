@@ -26,7 +26,8 @@ from lxml import html as lxml_html
 from migrationaudit.models import AuditResult, Hop, HopKind, LinkValue
 from migrationaudit.reports import html
 from migrationaudit.reports.common import safe_href
-from migrationaudit.reports.htmldata import curl_command, parse_connect, value_label
+from migrationaudit.reports.htmldata import value_label
+from migrationaudit.reports.htmlpaths import curl_command, parse_connect
 
 REL = "noopener noreferrer nofollow"
 

@@ -22,7 +22,7 @@ from test_browser import synthetic_result
 from migrationaudit.cli import main
 from migrationaudit.models import AuditResult, LinkValue, Severity
 from migrationaudit.reports import csvout, html, jsonout, junit, sarif, write_reports
-from migrationaudit.reports.htmldata import select_rows
+from migrationaudit.reports.htmlselect import select_rows
 from migrationaudit.reports.streamjson import placeholder, pretty, stream_document
 from migrationaudit.tables import findings_frame, hops_frame, to_csv_text, verdicts_frame
 
