@@ -1,0 +1,242 @@
+"""What the crawl records: one :class:`Hop` per fetched URL (with a page's facts), its kind, and
+the :class:`Chain` of a legacy URL with its outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class HopKind(str, Enum):
+    """How one fetched URL answered."""
+
+    HTTP_REDIRECT = "http-redirect"  # 3xx with a usable Location
+    META_REFRESH = "meta-refresh"  # a page whose <meta http-equiv=refresh> sends elsewhere
+    FINAL = "final"  # any other answer: the chain ends here
+    NETWORK_ERROR = "network-error"  # no HTTP answer (DNS, refused, timeout, TLS, bad scheme)
+    OFFSITE = "offsite"  # not requested: the URL is outside the audit's scope (``error`` says why)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+
+class Outcome(str, Enum):
+    """How a chain from a legacy URL ended."""
+
+    FINAL = "final"  # reached a non-redirecting answer (any status)
+    ERROR = "error"  # reached a network error
+    LOOP = "loop"  # revisited a URL
+    HOP_LIMIT = "hop-limit"  # more than max_hops redirects
+    INCOMPLETE = "incomplete"  # a hop was never fetched (interrupted crawl)
+    OFFSITE = "offsite"  # left the audit's scope: the last hop was recorded, not requested
+
+    def __str__(self) -> str:
+        return self.value
+
+
+
+@dataclass(frozen=True, slots=True)
+class PageFacts:
+    """What a non-redirecting page says about itself (HTML head and headers)."""
+
+    content_type: str | None = None
+    title: str | None = None
+    canonical: str | None = None  # <link rel=canonical>, resolved to an absolute URL
+    canonical_header: str | None = None  # Link: <...>; rel="canonical", resolved
+    meta_robots: str | None = None  # content of <meta name=robots|googlebot>
+    x_robots_tag: str | None = None  # X-Robots-Tag header value(s)
+    meta_refresh: str | None = None  # raw content of <meta http-equiv=refresh>
+    # hreflang alternates as (language, absolute URL): <link rel=alternate hreflang> in the
+    # head, then Link: <...>; rel="alternate"; hreflang="..." headers (added; () when none).
+    hreflang: tuple[tuple[str, str], ...] = ()
+    # <a href> / <area href> targets, absolute, fragment dropped, in page order, deduplicated;
+    # None when links were not collected (only pages of a --crawl'ed site are read for them).
+    links: tuple[str, ...] | None = None
+
+    @property
+    def canonical_url(self) -> str | None:
+        """The effective canonical: the HTML one, else the Link header one."""
+        return self.canonical or self.canonical_header
+
+    @property
+    def noindex(self) -> bool:
+        for value in (self.meta_robots, self.x_robots_tag):
+            if value:
+                tokens = {t.strip().lower() for t in value.replace(";", ",").split(",")}
+                # X-Robots-Tag may be "googlebot: noindex"
+                tokens |= {t.split(":", 1)[-1].strip() for t in tokens}
+                if "noindex" in tokens or "none" in tokens:
+                    return True
+        return False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "content_type": self.content_type,
+            "title": self.title,
+            "canonical": self.canonical,
+            "canonical_header": self.canonical_header,
+            "meta_robots": self.meta_robots,
+            "x_robots_tag": self.x_robots_tag,
+            "meta_refresh": self.meta_refresh,
+            # Added keys only when set: hop records of a plain audit keep their shape.
+            **({"hreflang": [list(p) for p in self.hreflang]} if self.hreflang else {}),
+            **({"links": list(self.links)} if self.links is not None else {}),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PageFacts:
+        plain = {k: d.get(k) for k in cls.__dataclass_fields__ if k not in ("hreflang", "links")}
+        links = d.get("links")
+        return cls(
+            **plain,
+            hreflang=tuple((str(a), str(b)) for a, b in d.get("hreflang") or ()),
+            links=tuple(str(u) for u in links) if links is not None else None,
+        )
+
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One fetch of one URL: the unit the crawl records and streams to disk.
+
+    Each distinct URL is fetched once per run, so a Hop is also a node of the redirect graph.
+    ``location`` is the raw Location header; ``target`` the absolute URL of the next hop
+    (from Location or a meta refresh), None when the chain ends here. A failure on the
+    audited site is data: ``kind`` is network-error and ``error`` says what happened.
+    """
+
+    url: str
+    status: int | None
+    kind: HopKind
+    location: str | None = None
+    target: str | None = None
+    error: str | None = None
+    elapsed_ms: float = 0.0
+    headers: Mapping[str, str] = field(default_factory=dict)
+    page: PageFacts | None = None
+    # How browsers (WHATWG URL) and RFC 3986 disagree about ``location`` (backslashes,
+    # control characters, several Location headers...); ``target`` follows the browsers.
+    ambiguity: str | None = None
+    # The body was not read whole: "truncated" (over the cap for its kind of fetch),
+    # "dataloss" (the server broke off before Content-Length / the last chunk),
+    # "undecodable" (its Content-Encoding could not be decoded). None: read whole.
+    body: str | None = None
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.kind in (HopKind.HTTP_REDIRECT, HopKind.META_REFRESH) and bool(self.target)
+
+    @property
+    def is_healthy(self) -> bool:
+        """A final answer a user and a crawler are happy to land on (2xx, no error)."""
+        return (
+            self.kind is HopKind.FINAL
+            and self.error is None
+            and self.status is not None
+            and 200 <= self.status < 300
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "status": self.status,
+            "kind": self.kind.value,
+            "location": self.location,
+            "target": self.target,
+            "error": self.error,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+            "headers": dict(self.headers),
+            "page": self.page.to_dict() if self.page else None,
+            # Only when set: hop records of ordinary runs keep their shape.
+            **({"ambiguity": self.ambiguity} if self.ambiguity is not None else {}),
+            **({"body": self.body} if self.body is not None else {}),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Hop:
+        page = d.get("page")
+        return cls(
+            url=d["url"],
+            status=d.get("status"),
+            kind=HopKind(d["kind"]),
+            location=d.get("location"),
+            target=d.get("target"),
+            error=d.get("error"),
+            elapsed_ms=float(d.get("elapsed_ms") or 0.0),
+            headers=dict(d.get("headers") or {}),
+            page=PageFacts.from_dict(page) if page else None,
+            ambiguity=d.get("ambiguity"),
+            body=d.get("body"),
+        )
+
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """The path a legacy URL takes: every Hop in order, and how it ended.
+
+    For FINAL/ERROR the last hop is the answer; for LOOP the path stops at the first revisit
+    (``loop_at`` names the revisited URL); for HOP_LIMIT it holds max_hops + 1 fetches;
+    for INCOMPLETE ``hops`` ends before the unfetched URL ``missing``.
+    """
+
+    start: str
+    hops: tuple[Hop, ...]
+    outcome: Outcome
+    loop_at: str | None = None
+    missing: str | None = None
+
+    @property
+    def last(self) -> Hop | None:
+        return self.hops[-1] if self.hops else None
+
+    @property
+    def final(self) -> Hop | None:
+        """The answering hop when the chain ended on one (FINAL or ERROR), else None."""
+        if self.outcome in (Outcome.FINAL, Outcome.ERROR) and self.hops:
+            return self.hops[-1]
+        return None
+
+    @property
+    def final_url(self) -> str | None:
+        f = self.final
+        return f.url if f else None
+
+    @property
+    def final_status(self) -> int | None:
+        f = self.final
+        return f.status if f else None
+
+    @property
+    def redirects(self) -> tuple[Hop, ...]:
+        """The hops that sent the client elsewhere (HTTP redirects and meta refreshes)."""
+        return tuple(h for h in self.hops if h.is_redirect)
+
+    @property
+    def hop_count(self) -> int:
+        return len(self.redirects)
+
+    def path_text(self) -> str:
+        """``a --301--> b --302--> c [200]`` (loops end in ``[loop]``)."""
+        parts: list[str] = []
+        for h in self.hops:
+            parts.append(h.url)
+            if h.is_redirect:
+                label = "meta" if h.kind is HopKind.META_REFRESH else str(h.status)
+                parts.append(f"--{label}-->")
+        if self.outcome is Outcome.LOOP and self.loop_at:
+            parts.append(f"{self.loop_at} [loop]")
+        elif self.outcome is Outcome.HOP_LIMIT:
+            parts.append("[hop limit]")
+        elif self.outcome is Outcome.INCOMPLETE:
+            parts.append(f"{self.missing} [not fetched]")
+        elif self.outcome is Outcome.OFFSITE:
+            parts.append("[offsite: not requested]")
+        elif self.hops:
+            last = self.hops[-1]
+            text = str(last.status) if last.error is None else last.error
+            parts.append(f"[{text}; body {last.body}]" if last.body else f"[{text}]")
+        return " ".join(parts)
