@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     # Imported after generation: the generator's memory is not the audit's.
     from migrationaudit.checks import AuditContext, rule_infos, run_checks
     from migrationaudit.graph import build_graph, chains_for, gc_paused
-    from migrationaudit.models import AuditResult
+    from migrationaudit.models.result import AuditResult
     from migrationaudit.newsite.context import attach as attach_site
     from migrationaudit.newsite.plan import all_legacy
     from migrationaudit.newsite.records import SiteRun

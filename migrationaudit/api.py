@@ -32,8 +32,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from migrationaudit.errors import ConfigError
-from migrationaudit.models import AuditResult
+from migrationaudit.models.result import AuditResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -211,11 +210,10 @@ def audit(
     Raises :class:`ConfigError` for bad arguments, :class:`InputError` for bad inputs and
     :class:`CrawlError` when the crawl process fails; never for problems of the audited site.
     """
-    import click
-
-    from migrationaudit import cli
-    from migrationaudit.config import python_layer
-    from migrationaudit.gate import apply, write_baseline
+    from migrationaudit.checks import all_rules
+    from migrationaudit.cli import audit_params
+    from migrationaudit.gate import apply, make_policy, write_baseline
+    from migrationaudit.options import build_request
     from migrationaudit.pipeline import run_audit
 
     out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="migrationaudit-"))
@@ -227,19 +225,9 @@ def audit(
         "out": str(out_dir),
         **options,
     }
-    root = click.Context(cli.main, info_name="migrationaudit")
-    argv = ["--config", str(config)] if isinstance(config, str | Path) else []
-    isolated = config is None or config is False
-    try:
-        defaults = python_layer(values, click.Context(cli.audit, parent=root))
-        with cli.audit.make_context(
-            "audit", argv, parent=root, default_map=defaults, obj={"isolated": isolated}
-        ) as ctx:
-            kw = dict(ctx.params)
-        req = cli._make_request(kw)
-        policy = cli._make_policy(kw)
-    except click.ClickException as exc:
-        raise ConfigError(exc.format_message()) from None
+    kw = audit_params(values, config)  # validated as the command validates its flags
+    req = build_request(kw, {r.rule_id for r in all_rules()})
+    policy = make_policy(kw.get("budgets", ()), kw.get("ignores", ()), kw.get("baseline"))
     result = apply(run_audit(req, progress=progress), policy)
     run = Audit(result, req.out_dir)
     if options.get("format") is not None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from migrationaudit.errors import InputError
-from migrationaudit.models import Finding, Severity
+from migrationaudit.models.findings import Finding, Severity
 
 VERDICT_RANK = {"ok": 0, "notice": 1, "warning": 2, "error": 3, "incomplete": 4}
 SEVERITY_RANK = {"notice": 1, "warning": 2, "error": 3}

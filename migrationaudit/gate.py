@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from migrationaudit.errors import ConfigError, ReportError
-from migrationaudit.models import AuditResult, Finding, Severity, SuppressedFinding, Verdict
+from migrationaudit.models.findings import Finding, Severity, SuppressedFinding
+from migrationaudit.models.result import AuditResult, Verdict
 
 ANY = "*"
 IGNORED, BASELINED = "ignored", "baselined"

@@ -32,7 +32,7 @@ from typing import Any
 
 import networkx as nx
 
-from migrationaudit.models import Chain, Hop, HopKind, Outcome
+from migrationaudit.models.hops import Chain, Hop, HopKind, Outcome
 from migrationaudit.web.plainurls import normal_form
 
 # G.graph key of {normalize(url): url} for fetched URLs whose spelling differs from their

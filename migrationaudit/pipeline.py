@@ -26,17 +26,10 @@ from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.maps import read_map_file
 from migrationaudit.inputs.priority import PriorityIndex, read_priority, valuable_unmapped
 from migrationaudit.inputs.urllist import read_url_list
-from migrationaudit.models import (
-    AuditResult,
-    Chain,
-    Finding,
-    Hop,
-    LegacyURL,
-    RedirectRule,
-    Severity,
-    SkippedRule,
-    Verdict,
-)
+from migrationaudit.models.findings import Finding, Severity, SkippedRule
+from migrationaudit.models.hops import Chain, Hop
+from migrationaudit.models.inputs import LegacyURL, RedirectRule
+from migrationaudit.models.result import AuditResult, Verdict
 from migrationaudit.newsite.context import attach as attach_site
 from migrationaudit.newsite.context import notes as site_notes
 from migrationaudit.newsite.plan import all_legacy, check_local_files, old_sitemap_legacy

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from migrationaudit import __version__
-from migrationaudit.models import Severity
+from migrationaudit.models.findings import Severity
 from migrationaudit.web.access import ScopedHeader
 
 MAX_HOPS = 10  # Googlebot follows at most 10 hops

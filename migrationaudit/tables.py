@@ -16,7 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from migrationaudit.models import AuditResult, Chain, Finding, Hop, HopKind
+from migrationaudit.models.findings import Finding
+from migrationaudit.models.hops import Chain, Hop, HopKind
+from migrationaudit.models.result import AuditResult
 from migrationaudit.settings import KEPT_HEADERS
 
 HOP_COLUMNS = (

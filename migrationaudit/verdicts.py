@@ -10,16 +10,10 @@ import networkx as nx
 from migrationaudit.checks import AuditContext
 from migrationaudit.checks.common import accepted_targets, counted, map_index
 from migrationaudit.checks.site import robots_for, sitemap_listings
-from migrationaudit.models import (
-    Chain,
-    Finding,
-    Hop,
-    LegacyURL,
-    Outcome,
-    RedirectRule,
-    Severity,
-    Verdict,
-)
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Chain, Hop, Outcome
+from migrationaudit.models.inputs import LegacyURL, RedirectRule
+from migrationaudit.models.result import Verdict
 from migrationaudit.web.plainurls import normal_form as normalize
 
 OK = "ok"

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from migrationaudit.errors import ConfigError, ReportError
-from migrationaudit.models import AuditResult
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports import csvout, html, jsonout, junit, markdown, sarif, text
 
 FORMATS = ("html", "json", "csv", "junit", "markdown")  # the default set

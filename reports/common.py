@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from migrationaudit import __version__
-from migrationaudit.models import AuditResult, RuleInfo
+from migrationaudit.models.result import AuditResult
+from migrationaudit.models.findings import RuleInfo
 
 TOOL_NAME = "migrationaudit"
 

@@ -16,7 +16,7 @@ import csv
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from migrationaudit.models import AuditResult
+from migrationaudit.models.result import AuditResult
 from migrationaudit.tables import (
     FINDING_COLUMNS,
     FORMULA_PREFIXES,

@@ -30,7 +30,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from migrationaudit.models import AuditResult, jsonable
+from migrationaudit.models.result import AuditResult, jsonable
 from migrationaudit.reports import charts as charts_mod
 from migrationaudit.reports.common import (
     TOOL_NAME,

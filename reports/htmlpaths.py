@@ -9,12 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from migrationaudit.models import (
-    Chain,
-    Hop,
-    HopKind,
-    Outcome,
-)
+from migrationaudit.models.hops import Chain, Hop, HopKind, Outcome
 from migrationaudit.reports.common import host_of
 from migrationaudit.web.urls import normalize
 

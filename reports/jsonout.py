@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from migrationaudit.gate import gate_reasons
-from migrationaudit.models import AuditResult, jsonable
+from migrationaudit.models.result import AuditResult, jsonable
 from migrationaudit.reports.common import TOOL_NAME, run_partial, tool_version
 from migrationaudit.reports.streamjson import placeholder, stream_document
 

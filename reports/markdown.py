@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from migrationaudit.models import AuditResult, Finding
+from migrationaudit.models.result import AuditResult
+from migrationaudit.models.findings import Finding
 from migrationaudit.reports.common import RunWarning, gate_label, one_line, rule_title, run_warnings
 from migrationaudit.tables import finding_path
 

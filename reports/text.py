@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from migrationaudit.gate import gate_reasons
-from migrationaudit.models import AuditResult
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports.common import TOOL_NAME, gate_label, one_line, run_warnings
 from migrationaudit.reports.html import FILENAME as HTML_FILENAME
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from scrapy.http import Response
 
-from migrationaudit.models import Hop, HopKind
+from migrationaudit.models.hops import Hop, HopKind
 from migrationaudit.spiders.extract import (
     BODY_FLAGS,
     header_values,

@@ -11,7 +11,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import lxml.html
 from scrapy.http import HtmlResponse, Response, TextResponse
 
-from migrationaudit.models import PageFacts
+from migrationaudit.models.hops import PageFacts
 from migrationaudit.settings import (
     KEPT_HEADERS,
     MAX_LINKS_PER_PAGE,

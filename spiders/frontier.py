@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from migrationaudit.models import Hop
+from migrationaudit.models.hops import Hop
 from migrationaudit.settings import (
     MAX_HOPS,
 )

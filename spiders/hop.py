@@ -38,7 +38,7 @@ from scrapy.http import Request, Response
 from twisted.internet.defer import CancelledError as TwistedCancelledError
 from twisted.python.failure import Failure
 
-from migrationaudit.models import Hop, HopKind
+from migrationaudit.models.hops import Hop, HopKind
 from migrationaudit.newsite.job import PeerFeed, SiteJob, open_records, open_relay
 from migrationaudit.newsite.work import SiteWork
 from migrationaudit.rundir.layout import HOPS_FILE, SEEDS_FILE

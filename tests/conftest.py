@@ -12,7 +12,7 @@ import pytest
 from migrationaudit.crawl import run_crawl
 from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.demo.site import Site, parse_site
-from migrationaudit.models import Hop
+from migrationaudit.models.hops import Hop
 from migrationaudit.rundir.job import CrawlSummary
 from migrationaudit.rundir.layout import LOG_FILE
 from migrationaudit.rundir.records import read_hops

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from migrationaudit.cli import main
-from migrationaudit.config import BY_PARAM, KEYS, NOT_CONFIGURABLE
+from migrationaudit.cli.config import BY_PARAM, KEYS, NOT_CONFIGURABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_VARS = ("MIGRATIONAUDIT_CONFIG", "MIGRATIONAUDIT_FAIL_ON", "MIGRATIONAUDIT_TIMEOUT")
@@ -268,7 +268,7 @@ def test_every_option_of_every_command_has_a_config_key() -> None:
             if isinstance(param, click.Option) and param.expose_value:
                 if param.name not in BY_PARAM and param.name not in NOT_CONFIGURABLE:
                     missing.append(f"{name} {param.opts[-1]}")
-    assert missing == [], "add these options to migrationaudit.config.KEYS"
+    assert missing == [], "add these options to migrationaudit.cli.config.KEYS"
 
 
 def test_example_config_is_valid_and_complete(tmp_path: Path) -> None:

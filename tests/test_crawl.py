@@ -16,7 +16,7 @@ from migrationaudit.crawl.shards import merge_shards, plan_workers, shard_of, sh
 from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.demo.site import parse_site
 from migrationaudit.errors import CrawlError, InputError
-from migrationaudit.models import Hop, HopKind
+from migrationaudit.models.hops import Hop, HopKind
 from migrationaudit.rundir.job import options_from_dict, read_summary
 from migrationaudit.rundir.layout import (
     HOPS_FILE,

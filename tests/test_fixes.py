@@ -45,15 +45,10 @@ from migrationaudit.fixes.servers import (
 from migrationaudit.inputs import Inputs
 from migrationaudit.inputs.hosting import read_netlify
 from migrationaudit.inputs.maps import read_map
-from migrationaudit.models import (
-    AuditResult,
-    Hop,
-    HopKind,
-    LegacyURL,
-    Origin,
-    RedirectRule,
-    Severity,
-)
+from migrationaudit.models.findings import Severity
+from migrationaudit.models.hops import Hop, HopKind
+from migrationaudit.models.inputs import LegacyURL, Origin, RedirectRule
+from migrationaudit.models.result import AuditResult
 from migrationaudit.pipeline import judge
 from migrationaudit.settings import CheckOptions
 from migrationaudit.web.urls import normalize

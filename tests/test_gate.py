@@ -23,14 +23,10 @@ from migrationaudit.gate import (
     parse_ignore,
     write_baseline,
 )
-from migrationaudit.models import (
-    AuditResult,
-    Finding,
-    Origin,
-    Outcome,
-    Severity,
-    Verdict,
-)
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Outcome
+from migrationaudit.models.inputs import Origin
+from migrationaudit.models.result import AuditResult, Verdict
 
 OLD = "http://old.example"
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.NOTICE

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from migrationaudit.graph import build_graph, chain, chains_for, lookup
-from migrationaudit.models import HopKind, Outcome
+from migrationaudit.models.hops import HopKind, Outcome
 
 try:
     from tests.checks.conftest import graph_from_edges, hop
@@ -180,7 +180,7 @@ def test_edge_kinds_live_side_by_side_and_chains_follow_only_redirects() -> None
         referrers,
         related,
     )
-    from migrationaudit.models import Hop, PageFacts
+    from migrationaudit.models.hops import Hop, PageFacts
 
     facts = PageFacts(canonical=B, hreflang=(("de", C), ("de-AT", C)), links=(B, C))
     page = Hop(A, 200, HopKind.META_REFRESH, target=B, page=facts)

@@ -23,7 +23,7 @@ from migrationaudit.graph import (
     mark,
     nodes_of,
 )
-from migrationaudit.models import Hop
+from migrationaudit.models.hops import Hop
 from migrationaudit.settings import CheckOptions
 from migrationaudit.web.urls import normalize
 

@@ -8,7 +8,7 @@ import pytest
 from checks.conftest import findings, fired, hop, make_ctx, rules_for
 from scrapy.http import Headers, Response
 
-from migrationaudit.models import HopKind
+from migrationaudit.models.hops import HopKind
 from migrationaudit.spiders.classify import hop_from_response
 from migrationaudit.web.location import (
     browser_reading,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migrationaudit.progress import ProgressReporter, format_duration, render_bar
+from migrationaudit.cli.progress import ProgressReporter, format_duration, render_bar
 
 
 class Clock:

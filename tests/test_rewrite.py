@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from migrationaudit.demo.server import ScenarioServer
-from migrationaudit.models import Hop, HopKind, PageFacts
+from migrationaudit.models.hops import Hop, HopKind, PageFacts
 from migrationaudit.spiders.frontier import map_back
 from migrationaudit.web.access import HostRewrite, HostRewriter, parse_rewrites
 

@@ -26,9 +26,10 @@ from rawserver import Canary, RawServer, page, redirect, respond
 
 from migrationaudit.checks import AuditContext, run_checks
 from migrationaudit.cli import main
-from migrationaudit.config import KEYS
+from migrationaudit.cli.config import KEYS
 from migrationaudit.graph import build_graph, chains_for
-from migrationaudit.models import Hop, HopKind, LegacyURL, Origin, Outcome, RedirectRule
+from migrationaudit.models.hops import Hop, HopKind, Outcome
+from migrationaudit.models.inputs import LegacyURL, Origin, RedirectRule
 from migrationaudit.settings import CheckOptions, ConnectTo
 from migrationaudit.spiders.errors import HopDownloadError
 from migrationaudit.spiders.resolver import ConnectToResolver

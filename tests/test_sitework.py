@@ -8,7 +8,7 @@ import gzip
 from dataclasses import replace
 from typing import Any
 
-from migrationaudit.models import Hop, HopKind, PageFacts
+from migrationaudit.models.hops import Hop, HopKind, PageFacts
 from migrationaudit.newsite.job import SiteJob
 from migrationaudit.newsite.work import SiteWork
 

@@ -18,7 +18,7 @@ from aiohttp.client_reqrep import ConnectionKey
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from twisted.python.failure import Failure
 
-from migrationaudit.models import Hop, HopKind
+from migrationaudit.models.hops import Hop, HopKind
 from migrationaudit.rundir.layout import HOPS_FILE
 from migrationaudit.settings import ConnectTo
 from migrationaudit.spiders.classify import hop_from_response

@@ -21,7 +21,7 @@ import pytest
 import trustme
 
 from migrationaudit.demo.server import ScenarioServer
-from migrationaudit.models import HopKind
+from migrationaudit.models.hops import HopKind
 from migrationaudit.settings import ConnectTo
 
 if TYPE_CHECKING:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from migrationaudit.checks import run_checks
-from migrationaudit.models import Outcome, Severity
+from migrationaudit.models.findings import Severity
+from migrationaudit.models.hops import Outcome
 from migrationaudit.verdicts import build_verdicts
 
 try:

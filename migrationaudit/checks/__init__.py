@@ -26,15 +26,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import networkx as nx
 
-from migrationaudit.models import (
-    Chain,
-    Finding,
-    LegacyURL,
-    RedirectRule,
-    RuleInfo,
-    Severity,
-    SkippedRule,
-)
+from migrationaudit.models.findings import Finding, RuleInfo, Severity, SkippedRule
+from migrationaudit.models.hops import Chain
+from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.settings import CheckOptions
 
 if TYPE_CHECKING:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 from migrationaudit.checks import AuditContext
-from migrationaudit.models import Chain, Finding, Hop, LegacyURL, Outcome, RedirectRule, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Chain, Hop, Outcome
+from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.web.plainurls import normal_form as normalize
 
 REMOVED_STATUSES = frozenset({404, 410})

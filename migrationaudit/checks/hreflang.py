@@ -24,7 +24,8 @@ from migrationaudit.checks.site import (
     spellings,
 )
 from migrationaudit.graph import HREFLANG, lookup, related
-from migrationaudit.models import Chain, Finding, Hop, Outcome, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Chain, Hop, Outcome
 from migrationaudit.web.plainurls import normal_form as normalize
 
 

@@ -32,7 +32,9 @@ from migrationaudit.checks.site import (
     site_finding,
 )
 from migrationaudit.graph import LINK, related
-from migrationaudit.models import Chain, Finding, Hop, Origin, Outcome, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Chain, Hop, Outcome
+from migrationaudit.models.inputs import Origin
 from migrationaudit.web.plainurls import normal_form as normalize
 
 

@@ -17,7 +17,8 @@ import networkx as nx
 
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import finding
-from migrationaudit.models import Finding, LegacyURL, RedirectRule, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.web.plainurls import normal_form as normalize
 
 MAX_SHOWN = 12  # URLs shown in a loop path before it is cut with "…"

@@ -9,7 +9,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import counted, finding, landed
-from migrationaudit.models import Chain, Finding, Hop, LegacyURL, Outcome, PageFacts, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Chain, Hop, Outcome, PageFacts
+from migrationaudit.models.inputs import LegacyURL
 from migrationaudit.web.plainurls import difference, host_of, is_homepage, scheme_of
 from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.web.urls import www_variant

@@ -14,7 +14,9 @@ from migrationaudit.checks.common import (
     multi_hop,
     plural,
 )
-from migrationaudit.models import Chain, Finding, Hop, HopKind, LegacyURL, Outcome, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Chain, Hop, HopKind, Outcome
+from migrationaudit.models.inputs import LegacyURL
 from migrationaudit.web.plainurls import difference, may_differ_only_by, normal_form, scheme_of
 from migrationaudit.web.urls import ONLY_CASE, ONLY_HOST_WWW, ONLY_SCHEME, ONLY_SLASH
 

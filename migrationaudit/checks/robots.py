@@ -15,7 +15,7 @@ from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import finding, judged, landed, maps_elsewhere
 from migrationaudit.checks.site import follow, graph, robots_for, site_finding, target_sites
 from migrationaudit.inputs.robots import RobotsTxt, robots_url
-from migrationaudit.models import Finding, Severity
+from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.newsite.variants import site_of
 
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import finding, judged
-from migrationaudit.models import Finding, Hop, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Hop
 from migrationaudit.web.location import display
 from migrationaudit.web.plainurls import scheme_of
 

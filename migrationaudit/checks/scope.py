@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import finding, judged
-from migrationaudit.models import Finding, HopKind, Outcome, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import HopKind, Outcome
 
 
 @rule("offsite-redirect", Severity.NOTICE)

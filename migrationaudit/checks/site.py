@@ -17,7 +17,9 @@ from migrationaudit.checks import AuditContext
 from migrationaudit.checks.common import counted
 from migrationaudit.graph import CRAWLED, FINAL, LISTED, SITEMAP_ENTRY, chain, lookup, nodes_of
 from migrationaudit.inputs.robots import RobotsTxt, robots_url
-from migrationaudit.models import Chain, Finding, Hop, HopKind, Origin, Outcome, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Chain, Hop, HopKind, Outcome
+from migrationaudit.models.inputs import Origin
 from migrationaudit.newsite.context import SiteContext
 from migrationaudit.newsite.plan import SiteScope
 from migrationaudit.newsite.records import SitemapFile

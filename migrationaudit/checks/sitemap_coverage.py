@@ -13,7 +13,7 @@ from migrationaudit.checks.site import (
     site,
     sitemap_listings,
 )
-from migrationaudit.models import Finding, Severity
+from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.newsite.variants import site_of
 from migrationaudit.web.plainurls import normal_form as normalize
 

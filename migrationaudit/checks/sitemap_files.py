@@ -12,7 +12,7 @@ from migrationaudit.checks.site import (
     site_finding,
     sitemap_files,
 )
-from migrationaudit.models import Finding, Severity
+from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.newsite.records import SitemapFile
 
 

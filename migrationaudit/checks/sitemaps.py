@@ -33,7 +33,9 @@ from migrationaudit.checks.site import (
     sitemap_files,
 )
 from migrationaudit.graph import LISTED, related
-from migrationaudit.models import Chain, Finding, LegacyURL, Origin, Outcome, PageFacts, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Chain, Outcome, PageFacts
+from migrationaudit.models.inputs import LegacyURL, Origin
 from migrationaudit.newsite.records import SitemapFile
 from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.web.urls import difference

@@ -21,16 +21,9 @@ from migrationaudit.checks.common import (
     removed_on_purpose,
     status_text,
 )
-from migrationaudit.models import (
-    Chain,
-    Finding,
-    Hop,
-    HopKind,
-    LegacyURL,
-    Outcome,
-    RedirectRule,
-    Severity,
-)
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Chain, Hop, HopKind, Outcome
+from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.web.plainurls import difference, host_of
 from migrationaudit.web.plainurls import normal_form as normalize
 

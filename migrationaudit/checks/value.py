@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import finding, plural, status_text
 from migrationaudit.inputs.priority import page_key
-from migrationaudit.models import Chain, Finding, LinkValue, Outcome, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Chain, Outcome
+from migrationaudit.models.inputs import LinkValue
 from migrationaudit.web.plainurls import is_homepage
 
 _OUTCOME_TEXT = {

@@ -29,7 +29,9 @@ from migrationaudit.checks.site import (
     site_finding,
 )
 from migrationaudit.graph import lookup
-from migrationaudit.models import Chain, Finding, Hop, HopKind, LegacyURL, Outcome, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Chain, Hop, HopKind, Outcome
+from migrationaudit.models.inputs import LegacyURL
 from migrationaudit.newsite.variants import legacy_variants, page_variants
 from migrationaudit.web.plainurls import difference, host_of
 from migrationaudit.web.plainurls import normal_form as normalize

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from migrationaudit.errors import ReportError
 from migrationaudit.graph import follow
-from migrationaudit.models import AuditResult, Chain, Hop, Outcome, Verdict
+from migrationaudit.models.hops import Chain, Hop, Outcome
+from migrationaudit.models.result import AuditResult, Verdict
 from migrationaudit.settings import HARD_MAX_HOPS
 from migrationaudit.web.urls import normalize
 

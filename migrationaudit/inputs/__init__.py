@@ -9,7 +9,7 @@ from typing import Any
 
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.priority import PriorityIndex
-from migrationaudit.models import LegacyURL, RedirectRule
+from migrationaudit.models.inputs import LegacyURL, RedirectRule
 
 
 def collect_legacy(

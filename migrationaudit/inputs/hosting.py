@@ -19,7 +19,7 @@ from pathlib import Path
 
 from migrationaudit.errors import InputError
 from migrationaudit.inputs.common import check_url, read_text, split_lines
-from migrationaudit.models import Origin, RedirectRule
+from migrationaudit.models.inputs import Origin, RedirectRule
 
 _PLACEHOLDER = re.compile(r"(^|/):[A-Za-z_]|\*|<[^>]*>")
 

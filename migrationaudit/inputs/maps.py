@@ -37,7 +37,7 @@ from migrationaudit.inputs.common import (
     split_lines,
 )
 from migrationaudit.inputs.hosting import SkippedRow
-from migrationaudit.models import Origin, RedirectRule
+from migrationaudit.models.inputs import Origin, RedirectRule
 
 SOURCE_NAMES = {
     "old_url",

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from migrationaudit.errors import InputError
 from migrationaudit.inputs.common import check_url, csv_problem, decode_bytes, split_lines
-from migrationaudit.models import LegacyURL, LinkValue, Origin
+from migrationaudit.models.inputs import LegacyURL, LinkValue, Origin
 from migrationaudit.web.urls import normalize
 
 METRICS = ("referring_domains", "backlinks", "clicks", "impressions", "traffic")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from migrationaudit.inputs.common import check_url, iter_lines, open_text
-from migrationaudit.models import LegacyURL, Origin
+from migrationaudit.models.inputs import LegacyURL, Origin
 
 
 def iter_url_list(path: str | Path, base_url: str | None = None) -> Iterator[LegacyURL]:

@@ -34,7 +34,8 @@ from migrationaudit.graph import (
     add_page_relations,
     mark,
 )
-from migrationaudit.models import Chain, LegacyURL, RedirectRule
+from migrationaudit.models.hops import Chain
+from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.newsite.plan import NO_OLD_HOSTS, SiteScope, _split, plan
 from migrationaudit.newsite.records import SiteRecords, SiteRun
 from migrationaudit.settings import SiteOptions

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from migrationaudit.errors import ConfigError, InputError
 from migrationaudit.inputs.sitemaps import read_sitemap_file
-from migrationaudit.models import LegacyURL, Origin, RedirectRule
+from migrationaudit.models.inputs import LegacyURL, Origin, RedirectRule
 from migrationaudit.newsite.job import SiteJob
 from migrationaudit.newsite.records import SiteRun, remote_old_legacy
 from migrationaudit.newsite.variants import site_of

@@ -11,7 +11,7 @@ from typing import Any
 
 from migrationaudit.inputs.robots import RobotsTxt
 from migrationaudit.inputs.sitemaps import INDEX, SitemapEntry
-from migrationaudit.models import LegacyURL, Origin
+from migrationaudit.models.inputs import LegacyURL, Origin
 from migrationaudit.rundir.layout import SITE_RECORDS_FILE as RECORDS_FILE
 from migrationaudit.settings import SiteOptions
 from migrationaudit.web.urls import normalize

@@ -49,7 +49,7 @@ from migrationaudit.inputs.sitemaps import (
     parse_sitemap,
     read_sitemap_file,
 )
-from migrationaudit.models import Hop
+from migrationaudit.models.hops import Hop
 from migrationaudit.newsite.job import Emit, SiteJob
 from migrationaudit.newsite.variants import (
     legacy_variants,

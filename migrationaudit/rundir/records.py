@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from migrationaudit.errors import InputError
-from migrationaudit.models import Hop, HopKind
+from migrationaudit.models.hops import Hop, HopKind
 from migrationaudit.rundir.layout import HOPS_FILE, atomic_write
 
 HOP_KINDS = frozenset(k.value for k in HopKind)  # checked once per hop record read

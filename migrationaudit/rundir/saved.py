@@ -45,7 +45,8 @@ from migrationaudit.inputs import Inputs, collect_legacy
 from migrationaudit.inputs.common import check_base_url
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.priority import PriorityIndex, read_priority
-from migrationaudit.models import LegacyURL, Origin, RedirectRule, jsonable
+from migrationaudit.models.inputs import LegacyURL, Origin, RedirectRule
+from migrationaudit.models.result import jsonable
 from migrationaudit.options import AuditRequest
 from migrationaudit.rundir.job import (
     CrawlSummary,

@@ -16,16 +16,9 @@ import networkx as nx
 
 from migrationaudit.checks import AuditContext, run_checks
 from migrationaudit.graph import build_graph, chains_for
-from migrationaudit.models import (
-    Finding,
-    Hop,
-    HopKind,
-    LegacyURL,
-    Origin,
-    PageFacts,
-    RedirectRule,
-    Severity,
-)
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Hop, HopKind, PageFacts
+from migrationaudit.models.inputs import LegacyURL, Origin, RedirectRule
 from migrationaudit.settings import CheckOptions
 
 MAP_FILE = "map.csv"

@@ -24,7 +24,7 @@ from migrationaudit.demo.render import render_page, route_body
 from migrationaudit.demo.server import expand_location
 from migrationaudit.demo.site import Route, Site, route_key
 from migrationaudit.inputs import Inputs
-from migrationaudit.models import Hop
+from migrationaudit.models.hops import Hop
 from migrationaudit.newsite.plan import plan, start_run
 from migrationaudit.newsite.records import SiteRun, read_records
 from migrationaudit.options import AuditRequest

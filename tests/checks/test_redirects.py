@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from migrationaudit.models import HopKind
+from migrationaudit.models.hops import HopKind
 
 from .conftest import findings, fired, hop, make_ctx, rrule, rules_for
 

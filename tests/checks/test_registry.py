@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from migrationaudit.checks import AuditContext, all_rules, rule, rule_infos, run_checks
-from migrationaudit.models import Severity
+from migrationaudit.models.findings import Severity
 
 from .conftest import make_ctx, rrule
 

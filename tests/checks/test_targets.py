@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from migrationaudit.models import Hop, HopKind, Severity
+from migrationaudit.models.findings import Severity
+from migrationaudit.models.hops import Hop, HopKind
 
 from .conftest import findings, fired, hop, make_ctx, rrule, rules_for
 from .memcrawl import audit_site

@@ -7,7 +7,7 @@ from pathlib import Path
 from migrationaudit.checks import NO_MAP, NO_PRIORITY, AuditContext, run_checks
 from migrationaudit.checks.value import value_text
 from migrationaudit.inputs.priority import PriorityIndex, read_priority
-from migrationaudit.models import LinkValue
+from migrationaudit.models.inputs import LinkValue
 
 from .conftest import findings, hop, make_ctx, rrule
 

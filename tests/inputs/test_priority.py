@@ -19,7 +19,7 @@ from migrationaudit.inputs.priority import (
     read_priority,
     valuable_unmapped,
 )
-from migrationaudit.models import LegacyURL, Origin
+from migrationaudit.models.inputs import LegacyURL, Origin
 
 OLD = "http://www.old.example"
 

@@ -14,20 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from migrationaudit.models import (
-    AuditResult,
-    Chain,
-    Finding,
-    Hop,
-    HopKind,
-    Origin,
-    Outcome,
-    PageFacts,
-    RuleInfo,
-    Severity,
-    SkippedRule,
-    Verdict,
-)
+from migrationaudit.models.findings import Finding, RuleInfo, Severity, SkippedRule
+from migrationaudit.models.hops import Chain, Hop, HopKind, Outcome, PageFacts
+from migrationaudit.models.inputs import Origin
+from migrationaudit.models.result import AuditResult, Verdict
 
 OLD = "http://old.example"
 NEW = "https://new.example"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from audit_fixture import build_audit_result, build_clean_result, build_empty_result
 
-from migrationaudit.models import AuditResult
+from migrationaudit.models.result import AuditResult
 
 
 @pytest.fixture

@@ -17,18 +17,10 @@ from typing import Any
 import pytest
 from audit_fixture import BIDI_URL, HOSTILE_MESSAGE, OLD, SCRIPT_URL, build_audit_result
 
-from migrationaudit.models import (
-    AuditResult,
-    Chain,
-    Finding,
-    Hop,
-    HopKind,
-    LinkValue,
-    Origin,
-    Outcome,
-    Severity,
-    Verdict,
-)
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Chain, Hop, HopKind, Outcome
+from migrationaudit.models.inputs import LinkValue, Origin
+from migrationaudit.models.result import AuditResult, Verdict
 from migrationaudit.reports import write_reports
 from migrationaudit.reports.html import HTML_ROWS
 

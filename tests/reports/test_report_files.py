@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from migrationaudit.errors import ConfigError, ReportError
-from migrationaudit.models import AuditResult
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports import FORMATS, render_summary, write_reports
 
 CONTRACT_FILES = {

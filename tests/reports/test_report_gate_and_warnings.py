@@ -16,7 +16,8 @@ from audit_fixture import OLD
 from lxml import html as lxml_html
 
 from migrationaudit.gate import Baseline, GatePolicy, IgnoreRule, apply
-from migrationaudit.models import AuditResult, Finding, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports import html, htmlviews, markdown, text
 from migrationaudit.reports.common import gate_count, run_warnings
 

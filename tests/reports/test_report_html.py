@@ -23,7 +23,9 @@ from audit_fixture import (
 from jinja2 import nodes
 from lxml import html as lxml_html
 
-from migrationaudit.models import AuditResult, Hop, HopKind, LinkValue
+from migrationaudit.models.hops import Hop, HopKind
+from migrationaudit.models.inputs import LinkValue
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports import html
 from migrationaudit.reports.common import safe_href
 from migrationaudit.reports.htmldata import value_label

@@ -10,7 +10,8 @@ from typing import Any
 from audit_fixture import FORMULA_URL, HOSTILE_MESSAGE, JS_TARGET, SCRIPT_URL
 
 from migrationaudit import __version__
-from migrationaudit.models import AuditResult, Severity
+from migrationaudit.models.findings import Severity
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports import jsonout
 
 

@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 from audit_fixture import BIDI_URL, OLD, SCRIPT_URL
 from lxml import etree
 
-from migrationaudit.models import AuditResult, Severity
+from migrationaudit.models.findings import Severity
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports import junit
 
 

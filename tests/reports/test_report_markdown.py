@@ -7,7 +7,9 @@ from dataclasses import replace
 
 from audit_fixture import OLD, build_audit_result, hop
 
-from migrationaudit.models import AuditResult, Chain, Finding, Outcome, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import Chain, Outcome
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports import markdown
 from migrationaudit.reports.markdown import md_code, md_text
 

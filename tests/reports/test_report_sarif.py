@@ -16,7 +16,9 @@ from audit_fixture import SCRIPT_URL
 from jsonschema import Draft4Validator
 
 from migrationaudit.gate import apply, make_policy
-from migrationaudit.models import AuditResult, Finding, Origin, Severity
+from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.inputs import Origin
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports import github, sarif
 
 

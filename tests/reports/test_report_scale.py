@@ -20,7 +20,9 @@ from lxml import html as lxml_html
 from test_browser import synthetic_result
 
 from migrationaudit.cli import main
-from migrationaudit.models import AuditResult, LinkValue, Severity
+from migrationaudit.models.findings import Severity
+from migrationaudit.models.inputs import LinkValue
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports import csvout, html, jsonout, junit, sarif, write_reports
 from migrationaudit.reports.htmlselect import select_rows
 from migrationaudit.reports.streamjson import placeholder, pretty, stream_document

@@ -8,7 +8,7 @@ import io
 import pandas as pd
 from audit_fixture import BIDI_URL, FORMULA_TITLE, FORMULA_URL, NEW, OLD, SCRIPT_URL
 
-from migrationaudit.models import AuditResult
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports import csvout
 from migrationaudit.settings import KEPT_HEADERS
 from migrationaudit.tables import (

@@ -54,7 +54,7 @@ CONFIG_FILE = "migrationaudit.toml"
 PYPROJECT = "pyproject.toml"
 ENV_PREFIX = "MIGRATIONAUDIT_"
 ENV_CONFIG = "MIGRATIONAUDIT_CONFIG"
-META = "migrationaudit.config"  # ctx.meta key holding the ConfigInfo
+META = "migrationaudit.cli.config"  # ctx.meta key holding the ConfigInfo
 
 # How a key's file value becomes the option's command-line value(s).
 PAIRS = "pairs"  # a table {k = v} → ["k=v", ...]

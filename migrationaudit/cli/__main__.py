@@ -1,0 +1,5 @@
+"""``python -m migrationaudit.cli``."""
+
+from migrationaudit.cli import main
+
+main()

@@ -1,0 +1,196 @@
+"""``migrationaudit audit``: the whole audit, and its ``--resume`` / ``--only-failed`` forms."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from migrationaudit.cli.crawlopts import crawl_options
+from migrationaudit.cli.exits import (
+    EXIT_ERROR,
+    StopSignals,
+    exit_code,
+    fail,
+    finish,
+    interrupted,
+    policy_of,
+    progress_printer,
+    stopped_reason,
+    warn_access,
+)
+from migrationaudit.cli.params import (
+    FIXES_OPTION,
+    gate_options,
+    input_options,
+    known_rule_ids,
+    site_options,
+)
+from migrationaudit.errors import ConfigError, MigrationAuditError
+from migrationaudit.models.result import AuditResult
+from migrationaudit.options import (
+    build_request,
+)
+
+
+def _write_fixes(result: AuditResult, out_dir: Path, quiet: bool, debug: bool) -> None:
+    from migrationaudit.fixes import FIXES_SUBDIR, write_fixes
+
+    try:
+        plan = write_fixes(result, out_dir)
+    except MigrationAuditError as exc:
+        fail(str(exc), debug)
+    if not quiet:
+        click.echo(
+            f"fixes: {len(plan.fixes)} one-hop redirects, {len(plan.review)} URLs for a "
+            f"human -> {out_dir / FIXES_SUBDIR}",
+            err=True,
+        )
+
+
+
+@click.command()
+@input_options
+@site_options
+@crawl_options
+@gate_options
+@FIXES_OPTION
+@click.option(
+    "--only-failed",
+    "only_failed",
+    metavar="RUN_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Re-check only the legacy URLs that failed in that earlier run (its --out "
+    "folder) and merge the results with the rest of it.",
+)
+@click.option(
+    "--resume",
+    "resume",
+    metavar="RUN_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Continue an interrupted run (its --out folder) where it stopped, without "
+    "fetching again what it recorded; its inputs and crawl options are reused "
+    "unless given again (give --auth/--header again: they are never saved).",
+)
+def audit(**kw: Any) -> None:
+    """Request every legacy URL hop by hop and judge it.
+
+    Inputs: redirect maps (--map) and/or URL lists (--urls). Writes the report to --out and
+    exits 0 (passed), 1 (the gate failed: findings at/above --fail-on, or over a --max budget)
+    or 2 (could not run).
+
+    \b
+    Example:
+      migrationaudit audit --map redirects.csv --base-url https://www.old.example \\
+          --resolve www.new.example:443:10.0.0.5 --fail-on error
+    """
+    from migrationaudit.pipeline import resume_audit, run_audit
+
+    with StopSignals() as stop:
+        try:
+            req = build_request(kw, known_rule_ids())
+            policy = policy_of(kw)
+            warn_access(req.crawl, kw["quiet"])
+            if kw.get("resume") and kw.get("only_failed"):
+                raise ConfigError("--resume and --only-failed cannot be combined")
+            if kw.get("resume"):
+                run_dir, req = _resume_request(req, kw["resume"])
+                result = resume_audit(req, run_dir, progress=progress_printer(kw["quiet"]))
+            elif kw.get("only_failed"):
+                from migrationaudit.pipeline import audit_only_failed
+
+                # Without --map/--urls the earlier run's saved inputs are used.
+                result = audit_only_failed(
+                    req, kw["only_failed"], policy, progress=progress_printer(kw["quiet"])
+                )
+            else:
+                result = run_audit(req, progress=progress_printer(kw["quiet"]))
+        except MigrationAuditError as exc:
+            fail(str(exc), kw["debug"])
+        except KeyboardInterrupt:
+            click.echo("\nmigrationaudit: interrupted", err=True)
+            sys.exit(stop.exit_code)
+        stop.hold()
+        result = finish(result, req.out_dir, req.formats, kw["quiet"], kw["debug"], policy, kw)
+        if kw["fixes"]:
+            _write_fixes(result, req.out_dir, kw["quiet"], kw["debug"])
+        if interrupted(result):
+            if not kw["quiet"]:
+                click.echo(
+                    f"migrationaudit: interrupted; partial report written. Continue with: "
+                    f"migrationaudit audit --resume {req.out_dir}",
+                    err=True,
+                )
+            sys.exit(stop.exit_code if stop.signum else EXIT_ERROR)
+        if stopped_reason(result):
+            if not kw["quiet"]:
+                click.echo(
+                    f"migrationaudit: stopped: {stopped_reason(result)}; partial report written. "
+                    f"Continue with: migrationaudit audit --resume {req.out_dir}",
+                    err=True,
+                )
+            if stop.signum:
+                sys.exit(stop.exit_code)  # a signal while the report was written
+    sys.exit(exit_code(result, kw))
+
+
+
+# CrawlOptions fields a resumed run takes from the command line when given there, else from
+# the interrupted run's job.json (field → click parameters that set it).
+_RESUME_FIELDS: dict[str, tuple[str, ...]] = {
+    "max_hops": ("max_hops",),
+    "concurrency": ("concurrency",),
+    "per_host_concurrency": ("per_host_concurrency",),
+    "delay": ("delay",),
+    "timeout": ("timeout",),
+    "retries": ("retries",),
+    "user_agent": ("user_agent",),
+    "workers": ("workers",),
+    "connect_to": ("resolve", "connect_to"),
+    "scrapy_settings": ("scrapy_settings",),
+    "rewrite_host": ("rewrite_host",),
+    "verify_tls": ("insecure",),
+    "ca_bundle": ("ca_bundle",),
+}
+
+
+
+def _resume_request(req: Any, path: Path) -> tuple[Path, Any]:
+    """The run directory to continue and the request for it: crawl options not given now
+    come from its job.json; reports go to its --out folder unless --out is given."""
+    import dataclasses
+    import json
+
+    from click.core import ParameterSource
+
+    from migrationaudit.rundir.job import options_from_dict
+    from migrationaudit.rundir.layout import JOB_FILE, RUN_SUBDIR
+    from migrationaudit.rundir.saved import find_run_dir
+    from migrationaudit.rundir.state import check_state
+
+    run_dir = find_run_dir(path)
+    check_state(run_dir)  # a damaged or hand-edited state file: exit 2, file and line named
+    ctx = click.get_current_context()
+
+    def given(param: str) -> bool:
+        source = ctx.get_parameter_source(param)
+        return source is not None and source is not ParameterSource.DEFAULT
+
+    try:
+        saved = options_from_dict(json.loads((run_dir / JOB_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"{run_dir / JOB_FILE}: cannot read the run's crawl options: {exc}"
+        ) from None
+    keep = {
+        name: getattr(saved, name)
+        for name, params in _RESUME_FIELDS.items()
+        if not any(given(p) for p in params)
+    }
+    crawl = dataclasses.replace(req.crawl, **keep)
+    out_dir = req.out_dir
+    if not given("out_dir"):
+        out_dir = run_dir.parent if run_dir.name == RUN_SUBDIR else run_dir
+    return run_dir, dataclasses.replace(req, crawl=crawl, out_dir=out_dir)

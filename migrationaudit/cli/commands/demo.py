@@ -1,0 +1,93 @@
+"""``migrationaudit demo``: the built-in demo migration, served and audited on this machine."""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from migrationaudit import settings
+from migrationaudit.cli.commands.audit import _write_fixes
+from migrationaudit.cli.exits import EXIT_GATE, EXIT_OK, fail, finish, progress_printer
+from migrationaudit.cli.params import known_rule_ids
+from migrationaudit.errors import MigrationAuditError
+from migrationaudit.options import (
+    build_check_options,
+)
+from migrationaudit.settings import CrawlOptions
+
+
+def demo_dir() -> Path:
+    """The built-in demo's files (inside the installed package)."""
+    return Path(str(resources.files("migrationaudit.sample_maps") / "demo"))
+
+
+
+@click.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(settings.OUT_DIR),
+    show_default=True,
+    help="Where to write the report.",
+)
+@click.option(
+    "--gate",
+    is_flag=True,
+    help="Exit with the audit's gate code (1: the demo's planted defects fail it) instead of 0.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
+    """Audit the built-in demo migration (no internet needed).
+
+    Starts a small old site + new site on 127.0.0.1 (several host names, HTTP and HTTPS, put
+    on loopback with --connect-to), audits it with its redirect map, URL list and a backlink
+    export (--priority), and writes the report and the corrected map (fixes/). Every rule
+    fires at least once.
+    """
+    import tempfile
+
+    from migrationaudit.demo.cases import case_options
+    from migrationaudit.demo.server import ScenarioServer
+    from migrationaudit.demo.site import load_site
+    from migrationaudit.options import AuditRequest
+    from migrationaudit.pipeline import run_audit
+
+    here = demo_dir()
+    try:
+        site = load_site(here / "site.json")
+        site_opts = case_options(here)  # sitemaps, --crawl, --variants, staging host
+        with ScenarioServer(site) as server, tempfile.TemporaryDirectory() as tmp:
+            # The demo's HTTPS hosts use a throwaway CA: trust it like --ca-bundle would.
+            ca_file = Path(tmp, "demo-ca.pem")
+            ca_file.write_bytes(server.ca_pem)
+            req = AuditRequest(
+                maps=(str(here / "redirects.csv"),),
+                url_lists=(str(here / "urls.txt"),),
+                priority=(str(here / "priority.csv"),),
+                out_dir=out_dir,
+                crawl=CrawlOptions(
+                    connect_to=server.connect_to(), timeout=3.0, retries=1, ca_bundle=str(ca_file)
+                ),
+                checks=build_check_options(
+                    settings.MANY_TO_ONE, settings.MAX_HOPS, (), (), known_rule_ids()
+                ),
+                site=site_opts,
+            )
+            if not quiet:
+                click.echo(
+                    "demo: old and new site serving on 127.0.0.1 "
+                    f"(http :{server.http_port}, https :{server.https_port})",
+                    err=True,
+                )
+            result = run_audit(req, progress=progress_printer(quiet))
+    except MigrationAuditError as exc:
+        fail(str(exc), debug)
+    finish(result, out_dir, None, quiet, debug)
+    _write_fixes(result, out_dir, quiet, debug)
+    click.echo(f"report: {(out_dir / 'report.html').resolve()}")
+    sys.exit(EXIT_GATE if (gate and result.gate_failed) else EXIT_OK)
