@@ -835,7 +835,9 @@ def audit(**kw: Any) -> None:
             elif kw.get("only_failed"):
                 from migrationaudit.runstore import audit_only_failed
 
-                # Without --map/--urls the earlier run's saved inputs are used.
+                # Without --map/--urls the earlier run's saved inputs are used; its crawl
+                # options too (addresses included) unless given again.
+                req = _only_failed_request(req, kw["only_failed"])
                 result = audit_only_failed(
                     req, kw["only_failed"], policy, progress=_progress_printer(kw["quiet"])
                 )
@@ -889,25 +891,20 @@ _RESUME_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _resume_request(req: Any, path: Path) -> tuple[Path, Any]:
-    """The run directory to continue and the request for it: crawl options not given now
-    come from its job.json; reports go to its --out folder unless --out is given."""
+def _given(param: str) -> bool:
+    """Whether ``param`` of the current command was set (flag, config or environment)."""
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source(param)
+    return source is not None and source is not ParameterSource.DEFAULT
+
+
+def _saved_crawl(req: Any, run_dir: Path) -> CrawlOptions:
+    """``req.crawl`` with every option not given now taken from ``run_dir``'s job.json."""
     import dataclasses
     import json
 
-    from click.core import ParameterSource
-
     from migrationaudit.crawl import JOB_FILE, options_from_dict
-    from migrationaudit.pipeline import RUN_SUBDIR
-    from migrationaudit.runstore import check_state, find_run_dir
-
-    run_dir = find_run_dir(path)
-    check_state(run_dir)  # a damaged or hand-edited state file: exit 2, file and line named
-    ctx = click.get_current_context()
-
-    def given(param: str) -> bool:
-        source = ctx.get_parameter_source(param)
-        return source is not None and source is not ParameterSource.DEFAULT
 
     try:
         saved = options_from_dict(json.loads((run_dir / JOB_FILE).read_text(encoding="utf-8")))
@@ -918,13 +915,38 @@ def _resume_request(req: Any, path: Path) -> tuple[Path, Any]:
     keep = {
         name: getattr(saved, name)
         for name, params in _RESUME_FIELDS.items()
-        if not any(given(p) for p in params)
+        if not any(_given(p) for p in params)
     }
-    crawl = dataclasses.replace(req.crawl, **keep)
+    return dataclasses.replace(req.crawl, **keep)
+
+
+def _resume_request(req: Any, path: Path) -> tuple[Path, Any]:
+    """The run directory to continue and the request for it: crawl options not given now
+    come from its job.json; reports go to its --out folder unless --out is given."""
+    import dataclasses
+
+    from migrationaudit.pipeline import RUN_SUBDIR
+    from migrationaudit.runstore import check_state, find_run_dir
+
+    run_dir = find_run_dir(path)
+    check_state(run_dir)  # a damaged or hand-edited state file: exit 2, file and line named
+    crawl = _saved_crawl(req, run_dir)
     out_dir = req.out_dir
-    if not given("out_dir"):
+    if not _given("out_dir"):
         out_dir = run_dir.parent if run_dir.name == RUN_SUBDIR else run_dir
     return run_dir, dataclasses.replace(req, crawl=crawl, out_dir=out_dir)
+
+
+def _only_failed_request(req: Any, path: Path) -> Any:
+    """The request for ``--only-failed RUN_DIR``: the earlier run's crawl options (job.json)
+    unless given again, as ``--resume`` does, so the failed URLs are fetched from the same
+    addresses (--resolve/--connect-to, --rewrite-host) as the records they are merged with;
+    giving other addresses is refused in :func:`~migrationaudit.runstore.audit_only_failed`."""
+    import dataclasses
+
+    from migrationaudit.runstore import find_run_dir
+
+    return dataclasses.replace(req, crawl=_saved_crawl(req, find_run_dir(path)))
 
 
 @main.command("check-map")

@@ -88,7 +88,7 @@ def render(result: AuditResult) -> str:
     failing URLs with chains."""
     gate = gate_label(result)
     fail_on = result.fail_on.label
-    icon = "❌" if gate == "FAIL" else "✅"
+    icon = {"FAIL": "❌", "INCOMPLETE": "⚠️"}.get(gate, "✅")
     lines = [f"## {icon} Migration audit: {gate}", ""]
     budgeted = result.budgets
     n_over = sum(
@@ -104,6 +104,11 @@ def render(result: AuditResult) -> str:
             for b in exceeded
         ]
         lines.append("\n\n".join(reasons))
+    elif gate == "INCOMPLETE":
+        lines.append(
+            f"The crawl did not finish: no finding at or above **{fail_on}** among the URLs "
+            "it judged, but the others have no verdict yet. Not a pass."
+        )
     elif budgeted:
         # A budgeted rule may have findings at or above fail_on and still pass.
         kept = "Every budget kept, and no other finding at or above"

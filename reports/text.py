@@ -60,6 +60,11 @@ def render(result: AuditResult, out_dir: Path | None = None) -> str:
     fail_on = result.fail_on.label
     if result.gate_failed:
         lines.append(f"gate: FAIL ({'; '.join(gate_reasons(result))})")
+    elif gate_label(result) == "INCOMPLETE":
+        lines.append(
+            f"gate: INCOMPLETE (the crawl did not finish; nothing at or above {fail_on} "
+            "among the URLs it judged)"
+        )
     elif result.budgets:
         kept = "budgets kept; nothing else at or above"
         lines.append(f"gate: {gate_label(result)} ({kept} {fail_on})")
