@@ -253,7 +253,7 @@ def _finish(
     try:
         if policy is not None:
             result = apply(result, policy)
-        write_reports(result, out_dir, formats or FORMATS, html_rows=kw.get("html_rows"))
+        written = write_reports(result, out_dir, formats or FORMATS, html_rows=kw.get("html_rows"))
         if kw.get("write_baseline"):
             write_baseline(result, kw["write_baseline"])
     except MigrationAuditError as exc:
@@ -265,7 +265,7 @@ def _finish(
     if not quiet:
         if sys.stderr.isatty():
             click.echo("", err=True)
-        click.echo(render_summary(result, out_dir), err=True)
+        click.echo(render_summary(result, out_dir, written), err=True)
     return result
 
 

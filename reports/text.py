@@ -21,10 +21,14 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {name}" for name, n in counts.items())
 
 
-def render(result: AuditResult, out_dir: Path | None = None) -> str:
+def render(
+    result: AuditResult, out_dir: Path | None = None, files: tuple[str, ...] | None = None
+) -> str:
     """About 5-10 lines: verdict counts, findings by severity, top rules, warnings about the
     run (partial, TLS verification off, host rewriting, resumed), ignored and baselined
-    counts, budgets, the gate (and why it failed), report path."""
+    counts, budgets, the gate (and why it failed), report path: ``out_dir/report.html`` when
+    it was written (``files``: the names written in ``out_dir``; None: report.html), else the
+    folder and the files in it, never a file that was not written."""
     lines = [
         f"{TOOL_NAME}: {len(result.verdicts)} legacy URLs: {_counts(result.counts_by_verdict())}",
         f"findings: {_counts(result.counts_by_severity())}",
@@ -71,6 +75,9 @@ def render(result: AuditResult, out_dir: Path | None = None) -> str:
     else:
         lines.append(f"gate: {gate_label(result)} (nothing at or above {fail_on})")
     if out_dir is not None:
-        lines.append(f"report: {out_dir / HTML_FILENAME}")
+        if files is None or HTML_FILENAME in files:
+            lines.append(f"report: {out_dir / HTML_FILENAME}")
+        elif files:
+            lines.append(f"reports: {out_dir} ({', '.join(files)})")
     # No trailing newline: the CLI prints it with click.echo, which adds one.
     return "\n".join(lines)

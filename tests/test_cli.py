@@ -126,6 +126,30 @@ def test_check_map_clean_map_exits_0(tmp_path: Path) -> None:
     assert proc.stderr == ""
 
 
+def test_outputs_name_only_the_files_written(tmp_path: Path) -> None:
+    """--format without html and csv: neither the stderr summary nor summary.md names
+    report.html or verdicts.csv; with every format they are named."""
+    (tmp_path / "m.csv").write_text("http://a.example/1,https://b.example/1\n", encoding="utf-8")
+    proc = run_cli(
+        "check-map", "--map", "m.csv", "--out", "out", "--format", "json", "--format", "markdown",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == ["findings.json", "summary.md"]
+    assert "report.html" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "reports: out (findings.json, summary.md)"
+    md = (out / "summary.md").read_text(encoding="utf-8")
+    assert "report.html" not in md and "verdicts.csv" not in md
+    assert md.rstrip().endswith("Details: `findings.json` in the report folder.")
+    # every format: everything is named, as before
+    proc = run_cli("check-map", "--map", "m.csv", "--out", "all", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "report: all/report.html"
+    md = (tmp_path / "all" / "summary.md").read_text(encoding="utf-8")
+    assert "Details: `report.html`, `findings.json`, `verdicts.csv` in the report folder." in md
+
+
 def test_rules_lists_every_contract_id() -> None:
     proc = run_cli("rules")
     assert proc.returncode == 0

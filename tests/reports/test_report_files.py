@@ -111,7 +111,7 @@ def test_a_render_error_writes_nothing(
 ) -> None:
     from migrationaudit.reports import markdown
 
-    def boom(result: AuditResult) -> str:
+    def boom(result: AuditResult, files: object = None) -> str:
         raise RuntimeError("render bug")
 
     monkeypatch.setattr(markdown, "render", boom)
