@@ -225,6 +225,7 @@ def check_map_only(req: AuditRequest) -> AuditResult:
         chains={},
         options=req.checks,
         priority=inputs.priority,
+        skipped_rows=inputs.skipped_rows,
     )
     findings, skipped = run_checks(ctx)
     skipped = tuple(s for s in skipped if s.reason != "no crawl was run")
@@ -343,6 +344,7 @@ def judge(
         options=checks,
         priority=inputs.priority,
         site=site_ctx,
+        skipped_rows=inputs.skipped_rows,
     )
     findings, skipped = run_checks(ctx)
     findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)

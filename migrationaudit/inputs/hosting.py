@@ -26,10 +26,22 @@ _PLACEHOLDER = re.compile(r"(^|/):[A-Za-z_]|\*|<[^>]*>")
 
 @dataclass(frozen=True)
 class SkippedRow:
-    """A map row that cannot be audited as one URL, and why."""
+    """A map row that cannot be audited as one URL, and why.
+
+    ``unreadable``: the row itself cannot be read (an unparseable URL, a bad status), not a
+    rule of a kind the audit does not request (a pattern, a rewrite): rule
+    ``map-row-unreadable`` reports it on its line while every other row is audited.
+    ``text``: the row's source cell as written (for the finding)."""
 
     origin: Origin
     reason: str
+    unreadable: bool = False
+    text: str = ""
+
+    @classmethod
+    def from_error(cls, exc: InputError, text: str) -> SkippedRow:
+        """The unreadable row an InputError (with file and line) describes."""
+        return cls(Origin(exc.file or "", exc.line or 0), exc.reason, True, text.strip())
 
 
 def _pattern_reason(source: str) -> str | None:
@@ -114,7 +126,10 @@ def read_netlify(
         if why:
             skipped.append(SkippedRow(Origin(name, lineno), why))
             continue
-        rules.append(_rule(source, target, status, name, lineno, base_url, target_base_url))
+        try:
+            rules.append(_rule(source, target, status, name, lineno, base_url, target_base_url))
+        except InputError as exc:
+            skipped.append(SkippedRow.from_error(exc, source))
     return tuple(rules), tuple(skipped)
 
 
