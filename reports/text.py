@@ -40,6 +40,15 @@ def render(
         lines.append(f"top rules: {one_line(top)}{more}")
     if result.skipped:
         lines.append(f"skipped rules: {len(result.skipped)} (reasons in the report)")
+    # Map rows that were not audited: never silently (a skipped row is a redirect unchecked).
+    notes = result.run.get("input") or {}
+    rows = int(notes.get("skipped_rows") or 0)
+    if rows:
+        unreadable = int(notes.get("unreadable_rows") or 0)
+        kinds = [f"{unreadable} unreadable (map-row-unreadable)"] if unreadable else []
+        if rows - unreadable:
+            kinds.append(f"{rows - unreadable} pattern, rewrite or conditional")
+        lines.append(f"map rows not audited: {rows} ({', '.join(kinds)})")
     # How the run was made, when it limits what the numbers mean (partial, TLS off, rewritten
     # hosts, resumed): the same warnings report.html and summary.md show as banners.
     for warning in run_warnings(result):

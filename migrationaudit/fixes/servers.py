@@ -123,7 +123,7 @@ def _csv(rows: Iterable[Iterable[str]]) -> str:
 def render_csv(plan: FixPlan) -> str:
     """The flattened map in the ``--map`` format (``old_url,new_url,status,note``)."""
     rows = [["old_url", "new_url", "status", "note"]]
-    rows += [[f.source, target_url(f.target), str(STATUS), _neutralise(f.note)] for f in plan.fixes]
+    rows += [[f.source, target_url(f.target), str(f.status), _neutralise(f.note)] for f in plan.fixes]
     return _csv(rows)
 
 
@@ -262,7 +262,7 @@ def render_apache(plan: FixPlan) -> str:
             lines.append(f"RewriteCond %{{QUERY_STRING}} ^{regex_bytes(p.query.encode())}$")
         pattern = "^/?" + regex_bytes(p.decoded.removeprefix(b"/")) + "$"
         target = _apache_substitution(f.target)
-        lines.append(f"RewriteRule {pattern} {target} [R={STATUS},L,NE,QSD]")
+        lines.append(f"RewriteRule {pattern} {target} [R={f.status},L,NE,QSD]")
         blocks.append("\n".join(lines))
     head = [
         f"# {HEADER}",
@@ -311,7 +311,7 @@ def render_netlify(plan: FixPlan) -> str:
             continue
         path = _netlify_path(p.path)
         source = path if len(hosts) == 1 else f"{p.scheme}://{p.host}{path}"
-        lines.append(" ".join([source, *conditions, target_url(f.target), f"{STATUS}!"]))
+        lines.append(" ".join([source, *conditions, target_url(f.target), f"{f.status}!"]))
     head = [
         f"# {HEADER}",
         "# Netlify / Cloudflare Pages _redirects: FROM [query conditions] TO STATUS (! forces",

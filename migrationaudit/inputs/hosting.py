@@ -21,6 +21,8 @@ from migrationaudit.errors import InputError
 from migrationaudit.inputs.common import check_url, read_text, split_lines
 from migrationaudit.models import Origin, RedirectRule
 
+# A Netlify query condition ``key=value`` (not a path, not a URL).
+_QUERY_CONDITION = re.compile(r"^[^/:=?#][^=/]*=")
 _PLACEHOLDER = re.compile(r"(^|/):[A-Za-z_]|\*|<[^>]*>")
 
 
@@ -106,9 +108,17 @@ def read_netlify(
         if not stripped or stripped.startswith("#"):
             continue
         tokens = stripped.split()
+        # Query conditions sit between FROM and TO (``/store id=4 /blog/4 301``): the URL to
+        # request is FROM with that query; conditions after the status (Country=, Language=,
+        # Role=) are about the client, not the URL.
+        query: list[str] = []
+        while len(tokens) > 2 and _QUERY_CONDITION.match(tokens[1]):
+            query.append(tokens.pop(1))
         if len(tokens) < 2:
             raise InputError("expected FROM TO [STATUS]", file=name, line=lineno)
         source, target = tokens[0], tokens[1]
+        if query:
+            source = f"{source}{'&' if '?' in source else '?'}{'&'.join(query)}"
         rest = tokens[2:]
         status: int | None = 301
         if rest and re.fullmatch(r"\d{3}!?", rest[0]):
