@@ -24,6 +24,7 @@ from migrationaudit.access import HostRewrite, parse_auth, parse_header
 from migrationaudit.config import Checked, Duration, config_option
 from migrationaudit.errors import ConfigError, MigrationAuditError, ReportError
 from migrationaudit.models import AuditResult, Severity
+from migrationaudit.progress import plural
 from migrationaudit.scope import parse_allow_host
 from migrationaudit.settings import CheckOptions, ConnectTo, CrawlOptions, SiteOptions
 
@@ -210,8 +211,15 @@ def _warn_access(crawl: CrawlOptions, quiet: bool) -> None:
         return
     if not crawl.verify_tls:
         click.echo("warning: TLS certificates are not verified (--insecure)", err=True)
-    for old, new in crawl.rewrite_host:
-        click.echo(f"rewriting hosts: {old} is requested on {new}; findings name {old}", err=True)
+    if crawl.rewrite_host:
+        # One line naming every pair: a second line is easily taken for a repeat, or lost.
+        pairs = ", ".join(f"{old} is requested on {new}" for old, new in crawl.rewrite_host)
+        n = len(crawl.rewrite_host)
+        click.echo(
+            f"rewriting hosts ({n} pair{'' if n == 1 else 's'}): {pairs}; findings name the "
+            "old host" + ("" if n == 1 else "s"),
+            err=True,
+        )
 
 
 def _make_policy(kw: dict[str, Any]) -> Any:
@@ -768,7 +776,8 @@ def _write_fixes(result: AuditResult, out_dir: Path, quiet: bool, debug: bool) -
         _fail(str(exc), debug)
     if not quiet:
         click.echo(
-            f"fixes: {len(plan.fixes)} one-hop redirects, {len(plan.review)} URLs for a "
+            f"fixes: {plural(len(plan.fixes), 'one-hop redirect')}, "
+            f"{plural(len(plan.review), 'URL')} for a "
             f"human -> {out_dir / FIXES_SUBDIR}",
             err=True,
         )
@@ -826,11 +835,12 @@ def audit(**kw: Any) -> None:
         try:
             req = _make_request(kw)
             policy = _make_policy(kw)
-            _warn_access(req.crawl, kw["quiet"])
             if kw.get("resume") and kw.get("only_failed"):
                 raise ConfigError("--resume and --only-failed cannot be combined")
             if kw.get("resume"):
                 run_dir, req = _resume_request(req, kw["resume"])
+                # the crawl options in force, saved ones included
+                _warn_access(req.crawl, kw["quiet"])
                 result = resume_audit(req, run_dir, progress=_progress_printer(kw["quiet"]))
             elif kw.get("only_failed"):
                 from migrationaudit.runstore import audit_only_failed
@@ -838,10 +848,12 @@ def audit(**kw: Any) -> None:
                 # Without --map/--urls the earlier run's saved inputs are used; its crawl
                 # options too (addresses included) unless given again.
                 req = _only_failed_request(req, kw["only_failed"])
+                _warn_access(req.crawl, kw["quiet"])
                 result = audit_only_failed(
                     req, kw["only_failed"], policy, progress=_progress_printer(kw["quiet"])
                 )
             else:
+                _warn_access(req.crawl, kw["quiet"])
                 result = run_audit(req, progress=_progress_printer(kw["quiet"]))
         except MigrationAuditError as exc:
             _fail(str(exc), kw["debug"])

@@ -361,6 +361,17 @@ def stop_reason(crawl: CrawlOptions, stopped: str) -> str:
     return f"{stopped} reached"
 
 
+def _in_order(notes: dict[str, Any]) -> dict[str, Any]:
+    """The new-site notes with their sitemaps in one order (legacy ones last, then by URL),
+    not in the order they happened to be fetched: a resumed run, or one with more
+    concurrency, says the same as an uninterrupted one."""
+    sitemaps = notes.get("sitemaps")
+    if isinstance(sitemaps, list) and all(isinstance(s, dict) for s in sitemaps):
+        key = lambda s: (bool(s.get("old")), str(s.get("url", "")))  # noqa: E731
+        notes = {**notes, "sitemaps": sorted(sitemaps, key=key)}
+    return notes
+
+
 def finish_run(
     req: AuditRequest, inputs: Inputs, run_dir: Path, summary: CrawlSummary, started: str
 ) -> AuditResult:
@@ -386,7 +397,9 @@ def finish_run(
             **({"stopped": summary.stopped} if summary.stopped else {}),
         },
         **({"stopped": stop_reason(req.crawl, summary.stopped)} if summary.stopped else {}),
-        "site": site_notes(site.records, plan_site(req.site, inputs.rules, inputs.legacy)[1]),
+        "site": _in_order(
+            site_notes(site.records, plan_site(req.site, inputs.rules, inputs.legacy)[1])
+        ),
     }
     result = AuditResult(
         findings=judged.findings,

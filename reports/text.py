@@ -12,6 +12,7 @@ from pathlib import Path
 from migrationaudit.gate import gate_reasons
 from migrationaudit.models import AuditResult
 from migrationaudit.reports.common import TOOL_NAME, gate_label, one_line, run_warnings
+from migrationaudit.progress import plural
 from migrationaudit.reports.html import FILENAME as HTML_FILENAME
 
 TOP_RULES = 5
@@ -30,7 +31,8 @@ def render(
     it was written (``files``: the names written in ``out_dir``; None: report.html), else the
     folder and the files in it, never a file that was not written."""
     lines = [
-        f"{TOOL_NAME}: {len(result.verdicts)} legacy URLs: {_counts(result.counts_by_verdict())}",
+        f"{TOOL_NAME}: {plural(len(result.verdicts), 'legacy URL')}: "
+        f"{_counts(result.counts_by_verdict())}",
         f"findings: {_counts(result.counts_by_severity())}",
     ]
     by_rule = sorted(result.counts_by_rule().items(), key=lambda kv: (-kv[1], kv[0]))
@@ -54,7 +56,7 @@ def render(
     for warning in run_warnings(result):
         if warning.key == "partial":
             incomplete = result.counts_by_verdict().get("incomplete", 0)
-            lines.append(f"{warning.short}; {incomplete} URL(s) incomplete")
+            lines.append(f"{warning.short}; {plural(incomplete, 'URL')} incomplete")
         else:
             lines.append(f"warning: {one_line(warning.short)}")
     # Always shown, zeros included: a CI log must say what the gate did not count.

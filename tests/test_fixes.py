@@ -391,6 +391,20 @@ def test_netlify_redirects_parse_back(tmp_path: Path) -> None:
     assert query_rule in {r.source for r in rules}
 
 
+def test_hop_limit_review_says_what_the_rule_says() -> None:
+    """needs-review.csv and rule hop-limit count the same redirects: 11 URLs fetched, each
+    redirecting, is "no final page within 10 redirects" in both (not "after 11 hops")."""
+    site = {f"{OLD}/h{i}": (301, f"{OLD}/h{i + 1}") for i in range(12)}
+    result = result_for(site, listed=[f"{OLD}/h0"])
+    (finding,) = [f for f in result.findings if f.rule_id == "hop-limit"]
+    plan = build_fixes(result)
+    (review,) = plan.review
+    assert review.reason == "hop-limit"
+    words = f"no final page within 10 redirects: {OLD}/h10 still redirects (301) to {OLD}/h11"
+    assert finding.message == words
+    assert review.detail == words
+
+
 def test_fixes_read_back_by_check_map_keep_query_rules_and_the_maps_status(
     tmp_path: Path,
 ) -> None:

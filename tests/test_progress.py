@@ -72,3 +72,11 @@ def test_tty_redraws_one_line() -> None:
     progress.update(2, 8, 3)
     shorter = out[-1]
     assert len(shorter) >= len(out[-2])  # padded: no leftovers of a longer line
+
+
+def test_counts_of_one_are_singular() -> None:
+    """"1 URLs" nowhere: a count of one is said in the singular."""
+    out: list[str] = []
+    progress = ProgressReporter(out.append, tty=False, interval=0.0, clock=Clock())
+    progress.update(0, 1, 1)
+    assert out == ["progress: 0/1 legacy URL done (0%), 1 URL fetched, -/s, ETA -\n"]

@@ -92,7 +92,14 @@ def describe(c: Chain) -> tuple[str, str]:
     if c.outcome is Outcome.LOOP:
         return LOOP, f"loops back to {c.loop_at} after {len(c.hops)} fetches"
     if c.outcome is Outcome.HOP_LIMIT:
-        return HOP_LIMIT, f"still redirects after {c.hop_count} hops"
+        # The words of rule hop-limit: the last URL fetched still redirects, so the chain
+        # followed one redirect fewer than it fetched (11 URLs fetched = 10 redirects followed).
+        last = c.hops[-1]
+        followed = len(c.hops) - 1
+        return HOP_LIMIT, (
+            f"no final page within {followed} redirect{'' if followed == 1 else 's'}: "
+            f"{last.url} still redirects ({last.status}) to {last.target}"
+        )
     if c.outcome is Outcome.INCOMPLETE:
         return INCOMPLETE, f"{c.missing} was never fetched (interrupted crawl)"
     if c.outcome is Outcome.OFFSITE and c.hops:

@@ -163,7 +163,7 @@ def test_summary_for_a_failing_audit(audit_result: AuditResult, tmp_path: Path) 
     assert any(line.startswith("top rules: broken-target 2, ") for line in lines)
     assert "gate: FAIL (8 finding(s) at or above error)" in lines
     assert f"report: {tmp_path / 'report.html'}" in lines
-    assert "partial run: the crawl did not finish; 1 URL(s) incomplete" in lines
+    assert "partial run: the crawl did not finish; 1 URL incomplete" in lines
     # no crawled text reaches the terminal
     assert "<script>" not in text and "\x1b" not in text
 

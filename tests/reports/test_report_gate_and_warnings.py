@@ -210,7 +210,7 @@ def test_html_banners(clean_result: AuditResult) -> None:
 
 def test_stderr_summary_warnings(clean_result: AuditResult) -> None:
     lines = text.render(with_run(clean_result, **WARNED)).splitlines()
-    assert "partial run: the crawl did not finish; 0 URL(s) incomplete" in lines
+    assert "partial run: the crawl did not finish; 0 URLs incomplete" in lines
     assert (
         "warning: TLS verification was off (--insecure): certificate errors are not reported"
         in lines
@@ -285,3 +285,10 @@ def test_partial_run_gate_says_incomplete_everywhere(clean_result: AuditResult) 
     if failed.gate_failed:
         assert "gate: FAIL" in text.render(failed)
         assert markdown.render(failed).startswith("## ❌ Migration audit: FAIL")
+
+
+def test_stderr_summary_counts_of_one_are_singular(clean_result: AuditResult) -> None:
+    one = replace(clean_result, verdicts=clean_result.verdicts[:1])
+    lines = text.render(with_run(one, partial=True)).splitlines()
+    assert lines[0].startswith("migrationaudit: 1 legacy URL: ")
+    assert any(line.endswith("; 0 URLs incomplete") for line in lines)
