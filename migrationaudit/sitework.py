@@ -269,6 +269,8 @@ class SiteWork:
     # for the lead's sitemap discovery.
     relay: Callable[[str], None] | None = None
     relayed: set[str] = field(default_factory=set)
+    # Legacy URLs a legacy sitemap listed, for the spider's progress total (it drains them).
+    found_legacy: list[str] = field(default_factory=list)
 
     def restore(self, records: Iterable[dict[str, Any]]) -> None:
         """Resume: what the interrupted run read (its ``site.jsonl`` records), so replayed
@@ -558,6 +560,8 @@ class SiteWork:
                     continue
                 self.listed += 1
                 out += self._want(entry.loc, _Role("legacy" if role.old else "expand"))
+                if role.old:
+                    self.found_legacy.append(entry.loc)
                 for _, href in entry.alternates:
                     if self.audited(href):
                         out += self._want(href, _Role("ref"))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from migrationaudit.gate import gate_reasons
 from migrationaudit.models import AuditResult
-from migrationaudit.reports.common import TOOL_NAME, gate_label, one_line, run_warnings
 from migrationaudit.progress import plural
+from migrationaudit.reports.common import TOOL_NAME, gate_label, one_line, run_warnings
 from migrationaudit.reports.html import FILENAME as HTML_FILENAME
 
 TOP_RULES = 5

@@ -444,7 +444,8 @@ def test_fixes_read_back_by_check_map_keep_query_rules_and_the_maps_status(
     assert "temporary-redirect" not in {f.rule_id for f in judged.findings}  # asked for
     write_fixes(result, tmp_path)
     fixes = tmp_path / "fixes"
-    flat = {r.source: (r.expected_target, r.expected_status) for r in read_map(fixes / "redirects.csv")}
+    rows = read_map(fixes / "redirects.csv")
+    flat = {r.source: (r.expected_target, r.expected_status) for r in rows}
     assert flat == {
         f"{OLD}/temp": (f"{N}/temp", 307),
         f"{OLD}/chain": (f"{N}/chain", 301),

@@ -123,7 +123,9 @@ def _csv(rows: Iterable[Iterable[str]]) -> str:
 def render_csv(plan: FixPlan) -> str:
     """The flattened map in the ``--map`` format (``old_url,new_url,status,note``)."""
     rows = [["old_url", "new_url", "status", "note"]]
-    rows += [[f.source, target_url(f.target), str(f.status), _neutralise(f.note)] for f in plan.fixes]
+    rows += [
+        [f.source, target_url(f.target), str(f.status), _neutralise(f.note)] for f in plan.fixes
+    ]
     return _csv(rows)
 
 

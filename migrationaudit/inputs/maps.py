@@ -224,8 +224,8 @@ def iter_map(
             except InputError as exc:
                 if bad_rows is None:
                     raise
-                src = (columns or (0,))[0]
-                bad_rows.append((exc, cells[src][:MAX_FIELD] if src < len(cells) else ""))
+                col = (columns or (0,))[0]
+                bad_rows.append((exc, cells[col][:MAX_FIELD] if col < len(cells) else ""))
                 continue
             yield got
         if not rows:

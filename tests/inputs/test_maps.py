@@ -170,5 +170,6 @@ def test_mdn_redirects_read_whole() -> None:
     rules, skipped = read_map_file(CORPORA / "mdn-archived" / "_redirects.txt", BASE)
     assert (len(rules), len(skipped)) == (9556, 0)
     (row,) = [r for r in rules if r.origin.line == 4660]
-    assert row.expected_target == "https://old.example/en-US/docs/Trash/Usando%20audio%20y%20video" \
-                                  "%20con%20HTML5"
+    assert row.expected_target == (
+        "https://old.example/en-US/docs/Trash/Usando%20audio%20y%20video%20con%20HTML5"
+    )
