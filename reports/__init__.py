@@ -43,7 +43,7 @@ Content = str | bytes | Iterable[str]
 _RENDERERS: dict[
     str, Callable[[AuditResult, int | None, tuple[str, ...]], dict[str, Content]]
 ] = {
-    "html": lambda r, rows, _: {html.FILENAME: html.render(r, max_rows=rows)},
+    "html": lambda r, rows, names: {html.FILENAME: html.render(r, max_rows=rows, files=names)},
     "json": lambda r, _, __: {jsonout.FILENAME: jsonout.chunks(r)},
     "csv": lambda r, _, __: dict(csvout.chunk_files(r)),
     "junit": lambda r, _, __: {junit.FILENAME: junit.chunks(r)},
