@@ -198,7 +198,8 @@ def test_capped_report_links_only_the_files_written(
         page = write_reports(audit_result, out, formats, html_rows=1)["report.html"]
         doc = lxml_html.fromstring(page.read_bytes())
         capped = doc.xpath('//*[@data-capped="verdicts"]')[0]
-        return [a.get("href") for a in capped.xpath(".//a")], " ".join(capped.text_content().split())
+        text = " ".join(capped.text_content().split())
+        return [a.get("href") for a in capped.xpath(".//a")], text
 
     hrefs, text = notes(["html"])
     assert hrefs == [] and "in no file of this run" in text
