@@ -452,6 +452,25 @@ def test_fixes_read_back_by_check_map_keep_query_rules_and_the_maps_status(
         f"{OLD}/page?id=4": (f"{N}/four", 301),
     }
     assert "[R=307,L,NE,QSD]" in (fixes / "apache.conf").read_text(encoding="utf-8")
+    # nginx: the 307 rule has maps of its own, answered with return 307
+    nginx_map = (fixes / "nginx-map.conf").read_text(encoding="utf-8")
+    nginx_server = (fixes / "nginx-server.conf").read_text(encoding="utf-8")
+    assert f'    "old.example/temp" "{N}/temp";' in nginx_map.split("_307 {")[1]
+    assert "return 307 $migrationaudit_target_307;" in nginx_server
+    assert '"old.example/temp"' not in nginx_map.split("_307 {")[0]
+    with nginx_serving(fixes, tmp_path / "nginx", None) as port:
+        answers = {}
+        for path in ("/temp", "/chain", "/page?id=4"):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path, headers={"Host": "old.example"})
+            resp = conn.getresponse()
+            answers[path] = (resp.status, resp.getheader("Location"))
+            conn.close()
+    assert answers == {
+        "/temp": (307, f"{N}/temp"),
+        "/chain": (301, f"{N}/chain"),
+        "/page?id=4": (301, f"{N}/four"),
+    }
     for name in ("_redirects", "redirects.csv"):
         proc = subprocess.run(
             [sys.executable, "-m", "migrationaudit.cli", "check-map", "--map", name,
