@@ -126,6 +126,8 @@ DEMO_SITE = {
     "hreflang-broken": [f"{NEW}/offers/"],
     "hreflang-no-return": [f"{NEW}/blog/"],
     "duplicate-variant": [f"{NEW}/about/"],
+    # a map row that cannot be read, keyed by its old_url as written (scheme left out)
+    "map-row-unreadable": ["www.oldshop.example/press"],
 }
 # Clean in the demo: each must have no finding at all.
 DEMO_CLEAN = ["/about-us", "/pricing.html", "/old-promo", "/"]
