@@ -41,6 +41,7 @@ MAX_LINE = 1 << 20  # characters in one physical line: more is not a map row, li
 # Whitespace (``\s`` is ``str.isspace``) or an ASCII control character: not part of a URL.
 # One regex search instead of a Python loop per character: a million-row map checks 2M URLs.
 _BAD_URL_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
+_HTTP_PREFIX = re.compile(r"^https?://", re.IGNORECASE)
 # Where the scheme and authority of an absolute or scheme-relative URL end (the path starts).
 _AUTHORITY = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^/?#]*")
 # A relative reference that starts like a host name and a path ("old.example/a",
@@ -276,10 +277,11 @@ def check_url(raw: str, base_url: str | None, file: str, line: int, what: str = 
     value = raw.strip()
     if not value:
         raise InputError(f"empty {what}", file=file, line=line)
-    if " " in value:
+    if " " in value and (value.startswith("/") or _HTTP_PREFIX.match(value)):
         # Browsers percent-encode a space in the path or query (WHATWG, as the audit reads
         # Location): "/docs/Usando audio y video" is /docs/Usando%20audio%20y%20video. A space
-        # in the scheme or host is still an unparseable URL (below).
+        # in the scheme or host is still an unparseable URL (below), and so is text that is
+        # no URL or path at all ("(not set)" in an analytics export).
         m = _AUTHORITY.match(value)
         head = m.end() if m else 0
         value = value[:head] + value[head:].replace(" ", "%20")
