@@ -262,6 +262,14 @@ def test_only_failed_refuses_records_from_other_addresses(
     assert "Traceback" not in proc.stderr
     assert len(after.requests) == seen
     assert not (tmp_path / "mixed" / "findings.json").exists()
+    # host rewriting sends requests elsewhere too
+    proc = cli(
+        "audit", "--only-failed", str(first_run), "--out", str(tmp_path / "rewritten"),
+        "--rewrite-host", "old.example=staging.example", cwd=first_run.parent,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "--rewrite-host differs from the run in" in proc.stderr
+    assert "(none there, old.example=staging.example now)" in proc.stderr
 
 
 def test_diff_both_ways(first_run: Path) -> None:
