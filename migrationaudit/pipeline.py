@@ -268,6 +268,23 @@ def run_audit(req: AuditRequest, progress: Callable[[int, int], None] | None = N
     return finish_run(req, inputs, run_dir, summary, started)
 
 
+def _saved_priority(req: AuditRequest, run_dir: Path) -> AuditRequest:
+    """``req`` with the --priority exports (and their columns) of the run in ``run_dir``."""
+    from migrationaudit.runstore import _mover, load_inputs_file
+
+    _, saved = load_inputs_file(run_dir)
+    move = _mover(saved.get("cwd"))
+    paths = tuple(move(str(p)) for p in saved.get("priority") or ())
+    if not paths:
+        return req
+    columns = tuple(
+        (str(c[0]), str(c[1]))
+        for c in saved.get("priority_columns") or ()
+        if isinstance(c, list | tuple) and len(c) == 2
+    )
+    return replace(req, priority=paths, priority_columns=req.priority_columns or columns)
+
+
 def resume_audit(
     req: AuditRequest, run_dir: Path, progress: Callable[[int, int], None] | None = None
 ) -> AuditResult:
@@ -283,6 +300,10 @@ def resume_audit(
     if req.site == SiteOptions():  # the new-site options of the run, unless given again
         req = replace(req, site=saved_site_options(run_dir) or req.site)
     if req.maps or req.url_lists or req.priority:
+        if not req.priority:
+            # The run's --priority exports unless given again: the maps given again do not
+            # make the resumed run judge without link values (valuable-url-unmapped).
+            req = _saved_priority(req, run_dir)
         inputs = load_inputs(req)
         save_inputs(run_dir, req, inputs)
     else:

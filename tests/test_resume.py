@@ -238,10 +238,12 @@ def test_chain_progress_counts_finished_legacy_urls() -> None:
     assert chains.done == 5 and not chains.waiting
 
 
-def test_resumed_demo_says_what_an_uninterrupted_run_says(tmp_path: Path) -> None:
+@pytest.mark.parametrize("again", [False, True], ids=["saved-inputs", "map-given-again"])
+def test_resumed_demo_says_what_an_uninterrupted_run_says(tmp_path: Path, again: bool) -> None:
     """The demo migration (new-site sitemaps, an old sitemap, variants, --priority), stopped
     early with Ctrl-C and resumed: its findings, skipped_rules and run.site (sitemaps
-    included, in one order) are those of an uninterrupted run."""
+    included, in one order) are those of an uninterrupted run; also when the resume names
+    the map and URL list again but not the --priority export (the run's is kept)."""
     from migrationaudit.scenario import load_site
     from migrationaudit.sitecheck import case_args
 
@@ -265,8 +267,12 @@ def test_resumed_demo_says_what_an_uninterrupted_run_says(tmp_path: Path) -> Non
         slow = [*base, "--out", str(out), "--concurrency", "1", "--per-host-concurrency", "1"]
         code, stderr = _interrupt(slow, out, signal.SIGINT, after_lines=3)
         assert code == 130, stderr
+        given = ["--map", str(case / "redirects.csv"), "--urls", str(case / "urls.txt")]
         resumed = subprocess.run(
-            _cli("--resume", str(out), "-q"), capture_output=True, text=True, timeout=180
+            _cli("--resume", str(out), "-q", *(given if again else [])),
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
         assert resumed.returncode == clean.returncode, resumed.stderr
     whole = json.loads((tmp_path / "clean" / "findings.json").read_text(encoding="utf-8"))
