@@ -225,7 +225,12 @@ def iter_map(
                 if bad_rows is None:
                     raise
                 col = (columns or (0,))[0]
-                bad_rows.append((exc, cells[col][:MAX_FIELD] if col < len(cells) else ""))
+                text = cells[col][:MAX_FIELD] if col < len(cells) else ""
+                try:  # the old URL as the audit would spell it, when that part is readable
+                    text = check_url(text, base_url, name, start, what="old_url")
+                except InputError:
+                    pass
+                bad_rows.append((exc, text))
                 continue
             yield got
         if not rows:

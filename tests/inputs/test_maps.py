@@ -151,7 +151,7 @@ def test_unreadable_rows_are_set_aside_with_their_line(tmp_path: Path) -> None:
     assert [r.origin.line for r in rules] == [2, 6]
     assert [(s.origin.line, s.unreadable, s.text) for s in skipped] == [
         (3, True, "http://a b/"),
-        (4, True, "/c"),
+        (4, True, "https://old.example/c"),  # its old URL was readable: spelt in full
         (5, True, "old.example/e"),
     ]
     assert skipped[1].reason == "bad status 200: expected 301, 302, 303, 307, 308 (redirect) or " \
