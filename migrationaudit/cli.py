@@ -24,6 +24,7 @@ from migrationaudit.access import HostRewrite, parse_auth, parse_header
 from migrationaudit.config import Checked, Duration, config_option
 from migrationaudit.errors import ConfigError, MigrationAuditError, ReportError
 from migrationaudit.models import AuditResult, Severity
+from migrationaudit.progress import plural
 from migrationaudit.scope import parse_allow_host
 from migrationaudit.settings import CheckOptions, ConnectTo, CrawlOptions, SiteOptions
 
@@ -210,8 +211,15 @@ def _warn_access(crawl: CrawlOptions, quiet: bool) -> None:
         return
     if not crawl.verify_tls:
         click.echo("warning: TLS certificates are not verified (--insecure)", err=True)
-    for old, new in crawl.rewrite_host:
-        click.echo(f"rewriting hosts: {old} is requested on {new}; findings name {old}", err=True)
+    if crawl.rewrite_host:
+        # One line naming every pair: a second line is easily taken for a repeat, or lost.
+        pairs = ", ".join(f"{old} is requested on {new}" for old, new in crawl.rewrite_host)
+        n = len(crawl.rewrite_host)
+        click.echo(
+            f"rewriting hosts ({n} pair{'' if n == 1 else 's'}): {pairs}; findings name the "
+            "old host" + ("" if n == 1 else "s"),
+            err=True,
+        )
 
 
 def _make_policy(kw: dict[str, Any]) -> Any:
@@ -253,7 +261,7 @@ def _finish(
     try:
         if policy is not None:
             result = apply(result, policy)
-        write_reports(result, out_dir, formats or FORMATS, html_rows=kw.get("html_rows"))
+        written = write_reports(result, out_dir, formats or FORMATS, html_rows=kw.get("html_rows"))
         if kw.get("write_baseline"):
             write_baseline(result, kw["write_baseline"])
     except MigrationAuditError as exc:
@@ -265,7 +273,7 @@ def _finish(
     if not quiet:
         if sys.stderr.isatty():
             click.echo("", err=True)
-        click.echo(render_summary(result, out_dir), err=True)
+        click.echo(render_summary(result, out_dir, written), err=True)
     return result
 
 
@@ -768,7 +776,8 @@ def _write_fixes(result: AuditResult, out_dir: Path, quiet: bool, debug: bool) -
         _fail(str(exc), debug)
     if not quiet:
         click.echo(
-            f"fixes: {len(plan.fixes)} one-hop redirects, {len(plan.review)} URLs for a "
+            f"fixes: {plural(len(plan.fixes), 'one-hop redirect')}, "
+            f"{plural(len(plan.review), 'URL')} for a "
             f"human -> {out_dir / FIXES_SUBDIR}",
             err=True,
         )
@@ -826,20 +835,25 @@ def audit(**kw: Any) -> None:
         try:
             req = _make_request(kw)
             policy = _make_policy(kw)
-            _warn_access(req.crawl, kw["quiet"])
             if kw.get("resume") and kw.get("only_failed"):
                 raise ConfigError("--resume and --only-failed cannot be combined")
             if kw.get("resume"):
                 run_dir, req = _resume_request(req, kw["resume"])
+                # the crawl options in force, saved ones included
+                _warn_access(req.crawl, kw["quiet"])
                 result = resume_audit(req, run_dir, progress=_progress_printer(kw["quiet"]))
             elif kw.get("only_failed"):
                 from migrationaudit.runstore import audit_only_failed
 
-                # Without --map/--urls the earlier run's saved inputs are used.
+                # Without --map/--urls the earlier run's saved inputs are used; its crawl
+                # options too (addresses included) unless given again.
+                req = _only_failed_request(req, kw["only_failed"])
+                _warn_access(req.crawl, kw["quiet"])
                 result = audit_only_failed(
                     req, kw["only_failed"], policy, progress=_progress_printer(kw["quiet"])
                 )
             else:
+                _warn_access(req.crawl, kw["quiet"])
                 result = run_audit(req, progress=_progress_printer(kw["quiet"]))
         except MigrationAuditError as exc:
             _fail(str(exc), kw["debug"])
@@ -889,25 +903,20 @@ _RESUME_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _resume_request(req: Any, path: Path) -> tuple[Path, Any]:
-    """The run directory to continue and the request for it: crawl options not given now
-    come from its job.json; reports go to its --out folder unless --out is given."""
+def _given(param: str) -> bool:
+    """Whether ``param`` of the current command was set (flag, config or environment)."""
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source(param)
+    return source is not None and source is not ParameterSource.DEFAULT
+
+
+def _saved_crawl(req: Any, run_dir: Path) -> CrawlOptions:
+    """``req.crawl`` with every option not given now taken from ``run_dir``'s job.json."""
     import dataclasses
     import json
 
-    from click.core import ParameterSource
-
     from migrationaudit.crawl import JOB_FILE, options_from_dict
-    from migrationaudit.pipeline import RUN_SUBDIR
-    from migrationaudit.runstore import check_state, find_run_dir
-
-    run_dir = find_run_dir(path)
-    check_state(run_dir)  # a damaged or hand-edited state file: exit 2, file and line named
-    ctx = click.get_current_context()
-
-    def given(param: str) -> bool:
-        source = ctx.get_parameter_source(param)
-        return source is not None and source is not ParameterSource.DEFAULT
 
     try:
         saved = options_from_dict(json.loads((run_dir / JOB_FILE).read_text(encoding="utf-8")))
@@ -918,13 +927,38 @@ def _resume_request(req: Any, path: Path) -> tuple[Path, Any]:
     keep = {
         name: getattr(saved, name)
         for name, params in _RESUME_FIELDS.items()
-        if not any(given(p) for p in params)
+        if not any(_given(p) for p in params)
     }
-    crawl = dataclasses.replace(req.crawl, **keep)
+    return dataclasses.replace(req.crawl, **keep)
+
+
+def _resume_request(req: Any, path: Path) -> tuple[Path, Any]:
+    """The run directory to continue and the request for it: crawl options not given now
+    come from its job.json; reports go to its --out folder unless --out is given."""
+    import dataclasses
+
+    from migrationaudit.pipeline import RUN_SUBDIR
+    from migrationaudit.runstore import check_state, find_run_dir
+
+    run_dir = find_run_dir(path)
+    check_state(run_dir)  # a damaged or hand-edited state file: exit 2, file and line named
+    crawl = _saved_crawl(req, run_dir)
     out_dir = req.out_dir
-    if not given("out_dir"):
+    if not _given("out_dir"):
         out_dir = run_dir.parent if run_dir.name == RUN_SUBDIR else run_dir
     return run_dir, dataclasses.replace(req, crawl=crawl, out_dir=out_dir)
+
+
+def _only_failed_request(req: Any, path: Path) -> Any:
+    """The request for ``--only-failed RUN_DIR``: the earlier run's crawl options (job.json)
+    unless given again, as ``--resume`` does, so the failed URLs are fetched from the same
+    addresses (--resolve/--connect-to, --rewrite-host) as the records they are merged with;
+    giving other addresses is refused in :func:`~migrationaudit.runstore.audit_only_failed`."""
+    import dataclasses
+
+    from migrationaudit.runstore import find_run_dir
+
+    return dataclasses.replace(req, crawl=_saved_crawl(req, find_run_dir(path)))
 
 
 @main.command("check-map")

@@ -634,7 +634,7 @@ def _run_sharded(
     with (run_dir / LOG_FILE).open("ab") as log:
         log.write(f"{plan.workers} crawl processes ({plan.reason})\n".encode())
     secrets = _secrets_line(scoped)
-    counts = [[0, 0] for _ in dirs]  # per process: fetched, finished
+    counts = [[0, 0, 0] for _ in dirs]  # per process: fetched, finished, legacy URLs in all
     # On resume every process starts from a copy of the records so far: count them once.
     copied = (len(dirs) - 1) * _count_lines(run_dir / HOPS_FILE) if resume else 0
     lock = threading.Lock()
@@ -655,7 +655,7 @@ def _run_sharded(
                 if len(parts) != 4 or parts[0] != b"progress":
                     continue
                 try:
-                    update = [int(parts[1]), int(parts[2])]
+                    update = [int(parts[1]), int(parts[2]), int(parts[3])]
                 except ValueError:
                     continue
                 with lock:
@@ -687,7 +687,9 @@ def _run_sharded(
                 with lock:
                     done = sum(c[1] for c in counts)
                     fetched = max(0, sum(c[0] for c in counts) - copied)
-                _report(progress, done, count, fetched)
+                    # the lead's legacy sitemaps add legacy URLs to its shard's seeds
+                    total = max(count, sum(c[2] for c in counts))
+                _report(progress, done, total, fetched)
         for proc in procs:
             proc.wait()
     except KeyboardInterrupt:
@@ -724,7 +726,10 @@ def _run_sharded(
         s.finished if s is not None else c[1] for s, c in zip(summaries, counts, strict=True)
     ]
     summary = CrawlSummary(
-        seeds=count,
+        seeds=max(
+            count,
+            sum(s.seeds if s else c[2] for s, c in zip(summaries, counts, strict=True)),
+        ),
         fetched=fetched,
         complete=not interrupted
         and not stopped
@@ -1072,7 +1077,8 @@ def _child_main(run_dir: Path, *, resume: bool = False, secrets_stdin: bool = Fa
     failures = int(crawler.stats.get_value("spider_exceptions/count", 0) or 0)
     reason = spider.close_reason
     summary = CrawlSummary(
-        seeds=spider.seeds_total,
+        # legacy URLs crawled: the seeds and those a legacy sitemap listed (as the progress)
+        seeds=spider.seeds_total + spider.found_total,
         fetched=spider.written,
         complete=reason == "finished" and failures == 0 and spider.seeds_read == spider.seeds_total,
         elapsed_s=round(time.monotonic() - started, 3),

@@ -105,6 +105,7 @@ class Inputs:
             "map_rules": len(self.rules),
             "legacy_urls": len(self.legacy),
             "skipped_rows": len(self.skipped_rows),
+            "unreadable_rows": sum(1 for r in self.skipped_rows if r.unreadable),
             "skipped_reasons": reasons,
             "skipped_examples": [f"{r.origin}: {r.reason}" for r in self.skipped_rows[:20]],
             **extra,
@@ -225,6 +226,7 @@ def check_map_only(req: AuditRequest) -> AuditResult:
         chains={},
         options=req.checks,
         priority=inputs.priority,
+        skipped_rows=inputs.skipped_rows,
     )
     findings, skipped = run_checks(ctx)
     skipped = tuple(s for s in skipped if s.reason != "no crawl was run")
@@ -266,6 +268,23 @@ def run_audit(req: AuditRequest, progress: Callable[[int, int], None] | None = N
     return finish_run(req, inputs, run_dir, summary, started)
 
 
+def _saved_priority(req: AuditRequest, run_dir: Path) -> AuditRequest:
+    """``req`` with the --priority exports (and their columns) of the run in ``run_dir``."""
+    from migrationaudit.runstore import _mover, load_inputs_file
+
+    _, saved = load_inputs_file(run_dir)
+    move = _mover(saved.get("cwd"))
+    paths = tuple(move(str(p)) for p in saved.get("priority") or ())
+    if not paths:
+        return req
+    columns = tuple(
+        (str(c[0]), str(c[1]))
+        for c in saved.get("priority_columns") or ()
+        if isinstance(c, list | tuple) and len(c) == 2
+    )
+    return replace(req, priority=paths, priority_columns=req.priority_columns or columns)
+
+
 def resume_audit(
     req: AuditRequest, run_dir: Path, progress: Callable[[int, int], None] | None = None
 ) -> AuditResult:
@@ -281,6 +300,10 @@ def resume_audit(
     if req.site == SiteOptions():  # the new-site options of the run, unless given again
         req = replace(req, site=saved_site_options(run_dir) or req.site)
     if req.maps or req.url_lists or req.priority:
+        if not req.priority:
+            # The run's --priority exports unless given again: the maps given again do not
+            # make the resumed run judge without link values (valuable-url-unmapped).
+            req = _saved_priority(req, run_dir)
         inputs = load_inputs(req)
         save_inputs(run_dir, req, inputs)
     else:
@@ -343,6 +366,7 @@ def judge(
         options=checks,
         priority=inputs.priority,
         site=site_ctx,
+        skipped_rows=inputs.skipped_rows,
     )
     findings, skipped = run_checks(ctx)
     findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
@@ -356,6 +380,17 @@ def stop_reason(crawl: CrawlOptions, stopped: str) -> str:
     if stopped == "max-runtime":
         return f"--max-runtime {format_duration(crawl.max_runtime)} reached"
     return f"{stopped} reached"
+
+
+def _in_order(notes: dict[str, Any]) -> dict[str, Any]:
+    """The new-site notes with their sitemaps in one order (legacy ones last, then by URL),
+    not in the order they happened to be fetched: a resumed run, or one with more
+    concurrency, says the same as an uninterrupted one."""
+    sitemaps = notes.get("sitemaps")
+    if isinstance(sitemaps, list) and all(isinstance(s, dict) for s in sitemaps):
+        key = lambda s: (bool(s.get("old")), str(s.get("url", "")))  # noqa: E731
+        notes = {**notes, "sitemaps": sorted(sitemaps, key=key)}
+    return notes
 
 
 def finish_run(
@@ -383,7 +418,9 @@ def finish_run(
             **({"stopped": summary.stopped} if summary.stopped else {}),
         },
         **({"stopped": stop_reason(req.crawl, summary.stopped)} if summary.stopped else {}),
-        "site": site_notes(site.records, plan_site(req.site, inputs.rules, inputs.legacy)[1]),
+        "site": _in_order(
+            site_notes(site.records, plan_site(req.site, inputs.rules, inputs.legacy)[1])
+        ),
     }
     result = AuditResult(
         findings=judged.findings,

@@ -28,6 +28,11 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def plural(n: int, word: str) -> str:
+    """``1 URL`` / ``2 URLs`` (the CLI's stderr lines say numbers in words that agree)."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def render_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
     """``[#########---------------]`` (full when total is 0)."""
     filled = width if total <= 0 else min(width, width * done // total)
@@ -100,9 +105,9 @@ class ProgressReporter:
             eta = "ETA " + format_duration((total - done) / rate)
         else:
             eta = "ETA -"
-        urls = f", {fetched} URLs fetched" if fetched is not None else ""
+        urls = f", {plural(fetched, 'URL')} fetched" if fetched is not None else ""
         if self.tty:
             urls = f"  {fetched} fetched" if fetched is not None else ""
             bar = render_bar(done, total)
-            return f"{bar} {done}/{total} legacy URLs {pct:3d}%{urls}  {speed}  {eta}"
-        return f"progress: {done}/{total} legacy URLs done ({pct}%){urls}, {speed}, {eta}"
+            return f"{bar} {done}/{plural(total, 'legacy URL')} {pct:3d}%{urls}  {speed}  {eta}"
+        return f"progress: {done}/{plural(total, 'legacy URL')} done ({pct}%){urls}, {speed}, {eta}"

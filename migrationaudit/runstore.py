@@ -43,7 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from migrationaudit.errors import InputError, ReportError
+from migrationaudit.errors import ConfigError, InputError, ReportError
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.models import (
     AuditResult,
@@ -161,6 +161,7 @@ def save_inputs(run_dir: Path, req: AuditRequest, inputs: Inputs) -> None:
             "listed": [{"url": item.url, "origin": item.origin.to_dict()} for item in listed],
             "skipped_rows": [
                 {"origin": row.origin.to_dict(), "reason": row.reason}
+                | ({"unreadable": True, "text": row.text} if row.unreadable else {})
                 for row in inputs.skipped_rows
             ],
             "request": {
@@ -505,7 +506,12 @@ def _load_inputs(run_dir: Path) -> tuple[Inputs, dict[str, Any], PriorityReread]
                 if not x.get("expected_url")
             ]
         skipped = tuple(
-            SkippedRow(_origin(x["origin"], move), str(x["reason"]))
+            SkippedRow(
+                _origin(x["origin"], move),
+                str(x["reason"]),
+                bool(x.get("unreadable", False)),
+                str(x.get("text", "")),
+            )
             for x in data.get("skipped_rows", [])
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -666,6 +672,29 @@ def _write_hops(path: Path, hops: Iterable[Hop]) -> int:
     return count
 
 
+def _addresses(crawl: CrawlOptions) -> dict[str, list[str]]:
+    """Where a crawl's requests go besides DNS: --resolve/--connect-to and --rewrite-host."""
+    return {
+        "--resolve/--connect-to": sorted(c.spec for c in crawl.connect_to),
+        "--rewrite-host": sorted(f"{old}={new}" for old, new in crawl.rewrite_host),
+    }
+
+
+def _same_addresses(saved: SavedRun, crawl: CrawlOptions) -> None:
+    """ConfigError unless ``crawl`` sends requests where the ``saved`` run sent them: merged
+    records fetched from other addresses (staging in one, production in the other) would
+    make one report of two sites."""
+    then, now = _addresses(saved.crawl), _addresses(crawl)
+    for option, values in then.items():
+        if values != now[option]:
+            raise ConfigError(
+                f"--only-failed: {option} differs from the run in {saved.run_dir} "
+                f"({', '.join(values) or 'none'} there, {', '.join(now[option]) or 'none'} "
+                "now); its records cannot be merged with records fetched from other "
+                "addresses. Leave the option out to reuse the run's, or audit afresh."
+            )
+
+
 def audit_only_failed(
     req: AuditRequest,
     previous: str | Path,
@@ -692,6 +721,7 @@ def audit_only_failed(
 
     started = _now()
     saved = load_run(previous)
+    _same_addresses(saved, req.crawl)
     inputs = load_inputs(req) if (req.maps or req.url_lists) else saved.inputs
     if getattr(req, "site", None) == SiteOptions():
         req = replace(req, site=saved.site)

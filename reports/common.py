@@ -106,8 +106,11 @@ def rule_title(result: AuditResult, rule_id: str) -> str:
 
 
 def gate_label(result: AuditResult) -> str:
-    """``"FAIL"`` when a finding is at or above ``fail_on``, else ``"PASS"``."""
-    return "FAIL" if result.gate_failed else "PASS"
+    """``"FAIL"`` when the gate failed; else ``"INCOMPLETE"`` when the run is partial (what was
+    checked passed, but some legacy URLs were never judged: not a pass); else ``"PASS"``."""
+    if result.gate_failed:
+        return "FAIL"
+    return "INCOMPLETE" if run_partial(result) else "PASS"
 
 
 def gate_count(result: AuditResult) -> int:

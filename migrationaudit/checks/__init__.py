@@ -38,6 +38,7 @@ from migrationaudit.models import (
 from migrationaudit.settings import CheckOptions
 
 if TYPE_CHECKING:
+    from migrationaudit.inputs.hosting import SkippedRow
     from migrationaudit.inputs.priority import PriorityIndex
     from migrationaudit.sitecheck import SiteContext
 
@@ -86,6 +87,8 @@ class AuditContext:
     # The new site's side (host scope, robots/sitemaps/crawl/variants asked for); None when
     # the new-site stage did not run.
     site: SiteContext | None = None
+    # Map rows set aside while reading (patterns, rewrites, rows that cannot be read).
+    skipped_rows: tuple[SkippedRow, ...] = ()
     # Answers several rules share, computed once per context (see memo()); not an input.
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 

@@ -3,7 +3,8 @@
 From an :class:`~migrationaudit.models.AuditResult` (so a saved run can be re-planned) every
 legacy URL gets one of three answers:
 
-- a **fix**: one 301 straight to its ultimate healthy page. That page is the map's target
+- a **fix**: one 301 (or the redirect status its map row asks for, e.g. a 307 kept
+  temporary on purpose) straight to its ultimate healthy page. That page is the map's target
   followed through the observed graph to the 2xx page it really ends on (or, without a map
   row, where the URL's own chain ends), then flattened through the other fixes, so a target
   that is itself a legacy URL is replaced by its own final page;
@@ -34,7 +35,8 @@ from migrationaudit.settings import HARD_MAX_HOPS
 from migrationaudit.urls import normalize
 
 FIXES_SUBDIR = "fixes"
-STATUS = 301
+STATUS = 301  # a fix's status unless its map row asks for another redirect status
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 # Review reasons (stable codes, the first column a human sorts by).
 LOOP = "loop"
@@ -56,6 +58,7 @@ class Fix:
     target: str
     hops_today: int  # redirects the chain takes today (0: not redirected at all)
     note: str
+    status: int = STATUS  # the map row's redirect status when it names one, else 301
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,14 @@ def describe(c: Chain) -> tuple[str, str]:
     if c.outcome is Outcome.LOOP:
         return LOOP, f"loops back to {c.loop_at} after {len(c.hops)} fetches"
     if c.outcome is Outcome.HOP_LIMIT:
-        return HOP_LIMIT, f"still redirects after {c.hop_count} hops"
+        # The words of rule hop-limit: the last URL fetched still redirects, so the chain
+        # followed one redirect fewer than it fetched (11 URLs fetched = 10 redirects followed).
+        last = c.hops[-1]
+        followed = len(c.hops) - 1
+        return HOP_LIMIT, (
+            f"no final page within {followed} redirect{'' if followed == 1 else 's'}: "
+            f"{last.url} still redirects ({last.status}) to {last.target}"
+        )
     if c.outcome is Outcome.INCOMPLETE:
         return INCOMPLETE, f"{c.missing} was never fetched (interrupted crawl)"
     if c.outcome is Outcome.OFFSITE and c.hops:
@@ -234,8 +244,16 @@ class _Planner:
             if current != target:
                 note = f"{note}; {target} is itself redirected"
             own = self.result.chains.get(v.url)
-            fixes.append(Fix(v.url, current, own.hop_count if own else 0, note))
+            fixes.append(Fix(v.url, current, own.hop_count if own else 0, note, _status(v)))
         return fixes
+
+
+def _status(v: Verdict) -> int:
+    """The status of ``v``'s fix: the one its map row asks for (a 302 or 307 meant to stay
+    temporary, a 308), else :data:`STATUS`."""
+    if v.expected_url is not None and v.expected_status in REDIRECT_STATUSES:
+        return int(v.expected_status)
+    return STATUS
 
 
 _LAST: list[tuple[AuditResult, FixPlan]] = []  # the report and fixes/ plan the same result

@@ -123,7 +123,9 @@ def _csv(rows: Iterable[Iterable[str]]) -> str:
 def render_csv(plan: FixPlan) -> str:
     """The flattened map in the ``--map`` format (``old_url,new_url,status,note``)."""
     rows = [["old_url", "new_url", "status", "note"]]
-    rows += [[f.source, target_url(f.target), str(STATUS), _neutralise(f.note)] for f in plan.fixes]
+    rows += [
+        [f.source, target_url(f.target), str(f.status), _neutralise(f.note)] for f in plan.fixes
+    ]
     return _csv(rows)
 
 
@@ -159,8 +161,12 @@ def _printable(data: bytes) -> str | None:
     return text
 
 
-def _nginx_entries(plan: FixPlan) -> tuple[list[str], list[str], int]:
-    """(path map lines, query map lines, rules left out)."""
+def _nginx_entries(
+    plan: FixPlan,
+) -> tuple[list[str], list[str], int, dict[int, tuple[list[str], list[str]]]]:
+    """(path map lines, query map lines, rules left out) of the 301 fixes, and the same
+    lines of the fixes whose map row asks for another status, by status (nginx's ``return``
+    takes its code as written, so each status has maps of its own)."""
     usable = [(f, Parts(f.source)) for f in plan.fixes if writable(f)]
     # Keys nginx would confuse ignoring case: other keys and same-host targets (a redirect
     # that only fixes letter case would otherwise match its own target and loop).
@@ -171,6 +177,7 @@ def _nginx_entries(plan: FixPlan) -> tuple[list[str], list[str], int]:
             lowered.setdefault(key.lower(), set()).add(key)
     path_lines: list[str] = []
     query_lines: list[str] = []
+    others: dict[int, tuple[list[str], list[str]]] = {}
     seen: set[bytes] = set()
     for f, p in usable:
         key = _nginx_key(p)
@@ -182,8 +189,12 @@ def _nginx_entries(plan: FixPlan) -> tuple[list[str], list[str], int]:
             entry = _nginx_quote("~^" + regex_bytes(key) + "$")
         else:
             entry = _nginx_quote(text)
-        (query_lines if p.query else path_lines).append(f"    {entry} {_nginx_value(f.target)};")
-    return path_lines, query_lines, len(plan.fixes) - len(usable)
+        if f.status == STATUS:
+            paths, queries = path_lines, query_lines
+        else:
+            paths, queries = others.setdefault(f.status, ([], []))
+        (queries if p.query else paths).append(f"    {entry} {_nginx_value(f.target)};")
+    return path_lines, query_lines, len(plan.fixes) - len(usable), dict(sorted(others.items()))
 
 
 def _nginx_key(p: Parts) -> bytes:
@@ -195,17 +206,42 @@ def _nginx_key(p: Parts) -> bytes:
 def render_nginx(plan: FixPlan) -> tuple[str, str]:
     """(``nginx-map.conf`` for the ``http {}`` block, ``nginx-server.conf`` for each
     ``server {}`` of the old hosts)."""
-    path_lines, query_lines, left_out = _nginx_entries(plan)
-    longest = max((len(line.encode()) for line in path_lines + query_lines), default=64)
+    path_lines, query_lines, left_out, others = _nginx_entries(plan)
+    every = path_lines + query_lines + [ln for p, q in others.values() for ln in p + q]
+    longest = max((len(line.encode()) for line in every), default=64)
     bucket = 64
     while bucket < longest + 32:
         bucket *= 2
-    size = max(2048, 2 * (len(path_lines) + len(query_lines)))
+    size = max(2048, 2 * len(every))
+    extra_maps: list[str] = []
+    extra_ifs: list[tuple[str, str]] = []  # (query if, path if): queries are tested first
+    for status, (paths, queries) in others.items():
+        path_var, query_var = f"{NGINX_PATH_VAR}_{status}", f"{NGINX_QUERY_VAR}_{status}"
+        extra_maps += [
+            f"# Rules whose map row asks for {status}.",
+            f"map $host$uri ${path_var} {{",
+            '    default "";',
+            *paths,
+            "}",
+            "",
+            f'map "$host$uri?$args" ${query_var} {{',
+            '    default "";',
+            *queries,
+            "}",
+            "",
+        ]
+        extra_ifs.append(
+            (
+                f"if (${query_var}) {{ return {status} ${query_var}; }}",
+                f"if (${path_var}) {{ return {status} ${path_var}; }}",
+            )
+        )
     head = [
         f"# {HEADER}",
         "# Include in the http {} block; include nginx-server.conf in every server {} block of",
-        "# the old hosts. Each legacy URL answers one 301 to its final page.",
-        f"# {len(path_lines) + len(query_lines)} rules{_left_out(left_out)}.",
+        "# the old hosts. Each legacy URL answers one 301 (or the status its map row asks for)",
+        "# to its final page.",
+        f"# {len(every)} rules{_left_out(left_out)}.",
         "# Remove the two *_hash_* lines if your http {} block already sets larger values.",
         f"map_hash_bucket_size {bucket};",
         f"map_hash_max_size {size};",
@@ -223,12 +259,15 @@ def render_nginx(plan: FixPlan) -> tuple[str, str]:
         *query_lines,
         "}",
         "",
+        *extra_maps,
     ]
     server = [
         f"# {HEADER}",
         "# Include in every server {} block of the old hosts (needs nginx-map.conf).",
         f"if (${NGINX_QUERY_VAR}) {{ return {STATUS} ${NGINX_QUERY_VAR}; }}",
+        *(q for q, _ in extra_ifs),
         f"if (${NGINX_PATH_VAR}) {{ return {STATUS} ${NGINX_PATH_VAR}; }}",
+        *(p for _, p in extra_ifs),
         "",
     ]
     return "\n".join(head), "\n".join(server)
@@ -262,7 +301,7 @@ def render_apache(plan: FixPlan) -> str:
             lines.append(f"RewriteCond %{{QUERY_STRING}} ^{regex_bytes(p.query.encode())}$")
         pattern = "^/?" + regex_bytes(p.decoded.removeprefix(b"/")) + "$"
         target = _apache_substitution(f.target)
-        lines.append(f"RewriteRule {pattern} {target} [R={STATUS},L,NE,QSD]")
+        lines.append(f"RewriteRule {pattern} {target} [R={f.status},L,NE,QSD]")
         blocks.append("\n".join(lines))
     head = [
         f"# {HEADER}",
@@ -311,7 +350,7 @@ def render_netlify(plan: FixPlan) -> str:
             continue
         path = _netlify_path(p.path)
         source = path if len(hosts) == 1 else f"{p.scheme}://{p.host}{path}"
-        lines.append(" ".join([source, *conditions, target_url(f.target), f"{STATUS}!"]))
+        lines.append(" ".join([source, *conditions, target_url(f.target), f"{f.status}!"]))
     head = [
         f"# {HEADER}",
         "# Netlify / Cloudflare Pages _redirects: FROM [query conditions] TO STATUS (! forces",
