@@ -16,10 +16,10 @@ from typing import Any
 from migrationaudit import __version__
 from migrationaudit.checks import AuditContext, rule_infos, run_checks
 from migrationaudit.crawl import access_info, run_crawl
-from migrationaudit.durations import format_duration
 from migrationaudit.errors import ConfigError, InputError
 from migrationaudit.gate import GatePolicy, apply
 from migrationaudit.graph import build_graph, chains_for, gc_paused
+from migrationaudit.humanize import format_duration
 from migrationaudit.inputs import Inputs, collect_legacy
 from migrationaudit.inputs.common import check_base_url
 from migrationaudit.inputs.hosting import SkippedRow
@@ -166,6 +166,7 @@ def check_map_only(req: AuditRequest) -> AuditResult:
         chains={},
         options=req.checks,
         priority=inputs.priority,
+        skipped_rows=inputs.skipped_rows,
     )
     findings, skipped = run_checks(ctx)
     skipped = tuple(s for s in skipped if s.reason != "no crawl was run")
@@ -206,6 +207,23 @@ def run_audit(req: AuditRequest, progress: Callable[[int, int], None] | None = N
     return finish_run(req, inputs, run_dir, summary, started)
 
 
+def _saved_priority(req: AuditRequest, run_dir: Path) -> AuditRequest:
+    """``req`` with the --priority exports (and their columns) of the run in ``run_dir``."""
+    from migrationaudit.rundir.saved import _mover, load_inputs_file
+
+    _, saved = load_inputs_file(run_dir)
+    move = _mover(saved.get("cwd"))
+    paths = tuple(move(str(p)) for p in saved.get("priority") or ())
+    if not paths:
+        return req
+    columns = tuple(
+        (str(c[0]), str(c[1]))
+        for c in saved.get("priority_columns") or ()
+        if isinstance(c, list | tuple) and len(c) == 2
+    )
+    return replace(req, priority=paths, priority_columns=req.priority_columns or columns)
+
+
 def resume_audit(
     req: AuditRequest, run_dir: Path, progress: Callable[[int, int], None] | None = None
 ) -> AuditResult:
@@ -221,6 +239,10 @@ def resume_audit(
     if req.site == SiteOptions():  # the new-site options of the run, unless given again
         req = replace(req, site=saved_site_options(run_dir) or req.site)
     if req.maps or req.url_lists or req.priority:
+        if not req.priority:
+            # The run's --priority exports unless given again: the maps given again do not
+            # make the resumed run judge without link values (valuable-url-unmapped).
+            req = _saved_priority(req, run_dir)
         inputs = load_inputs(req)
         save_inputs(run_dir, req, inputs)
     else:
@@ -283,6 +305,7 @@ def judge(
         options=checks,
         priority=inputs.priority,
         site=site_ctx,
+        skipped_rows=inputs.skipped_rows,
     )
     findings, skipped = run_checks(ctx)
     findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
@@ -295,6 +318,17 @@ def stop_reason(crawl: CrawlOptions, stopped: str) -> str:
     if stopped == "max-runtime":
         return f"--max-runtime {format_duration(crawl.max_runtime)} reached"
     return f"{stopped} reached"
+
+
+def _in_order(notes: dict[str, Any]) -> dict[str, Any]:
+    """The new-site notes with their sitemaps in one order (legacy ones last, then by URL),
+    not in the order they happened to be fetched: a resumed run, or one with more
+    concurrency, says the same as an uninterrupted one."""
+    sitemaps = notes.get("sitemaps")
+    if isinstance(sitemaps, list) and all(isinstance(s, dict) for s in sitemaps):
+        key = lambda s: (bool(s.get("old")), str(s.get("url", "")))  # noqa: E731
+        notes = {**notes, "sitemaps": sorted(sitemaps, key=key)}
+    return notes
 
 
 def finish_run(
@@ -321,7 +355,9 @@ def finish_run(
             **({"stopped": summary.stopped} if summary.stopped else {}),
         },
         **({"stopped": stop_reason(req.crawl, summary.stopped)} if summary.stopped else {}),
-        "site": site_notes(site.records, plan_site(req.site, inputs.rules, inputs.legacy)[1]),
+        "site": _in_order(
+            site_notes(site.records, plan_site(req.site, inputs.rules, inputs.legacy)[1])
+        ),
     }
     result = AuditResult(
         findings=judged.findings,
@@ -375,6 +411,29 @@ def failing_urls(result: AuditResult) -> set[str]:
     return urls
 
 
+def _addresses(crawl: CrawlOptions) -> dict[str, list[str]]:
+    """Where a crawl's requests go besides DNS: --resolve/--connect-to and --rewrite-host."""
+    return {
+        "--resolve/--connect-to": sorted(c.spec for c in crawl.connect_to),
+        "--rewrite-host": sorted(f"{old}={new}" for old, new in crawl.rewrite_host),
+    }
+
+
+def _same_addresses(saved: SavedRun, crawl: CrawlOptions) -> None:
+    """ConfigError unless ``crawl`` sends requests where the ``saved`` run sent them: merged
+    records fetched from other addresses (staging in one, production in the other) would
+    make one report of two sites."""
+    then, now = _addresses(saved.crawl), _addresses(crawl)
+    for option, values in then.items():
+        if values != now[option]:
+            raise ConfigError(
+                f"--only-failed: {option} differs from the run in {saved.run_dir} "
+                f"({', '.join(values) or 'none'} there, {', '.join(now[option]) or 'none'} "
+                "now); its records cannot be merged with records fetched from other "
+                "addresses. Leave the option out to reuse the run's, or audit afresh."
+            )
+
+
 def audit_only_failed(
     req: AuditRequest,
     previous: str | Path,
@@ -390,6 +449,7 @@ def audit_only_failed(
 
     started = _now()
     saved = load_run(previous)
+    _same_addresses(saved, req.crawl)
     inputs = load_inputs(req) if (req.maps or req.url_lists) else saved.inputs
     if getattr(req, "site", None) == SiteOptions():
         req = replace(req, site=saved.site)

@@ -99,6 +99,7 @@ def build_verdicts(ctx: AuditContext, findings: Iterable[Finding]) -> tuple[Verd
                 final_url=final.url if final is not None else None,
                 final_status=final.status if final is not None else None,
                 expected_url=item.expected_target,
+                expected_status=item.rule.expected_status if item.rule is not None else None,
                 target_match=_target_match(item, chain, index),
                 indexable=(
                     (final.is_healthy and not (page is not None and page.noindex))

@@ -39,14 +39,26 @@ ALL_FORMATS = (*FORMATS, "sarif")  # sarif (code scanning) only when asked for
 # A file's content: text (written as UTF-8), bytes, or text chunks written as they are made,
 # so findings.json, the CSVs, SARIF and JUnit never exist whole in memory (streamed writers).
 Content = str | bytes | Iterable[str]
-# Format name → (result, html row cap) → file name → content.
-_RENDERERS: dict[str, Callable[[AuditResult, int | None], dict[str, Content]]] = {
-    "html": lambda r, rows: {html.FILENAME: html.render(r, max_rows=rows)},
-    "json": lambda r, _: {jsonout.FILENAME: jsonout.chunks(r)},
-    "csv": lambda r, _: dict(csvout.chunk_files(r)),
-    "junit": lambda r, _: {junit.FILENAME: junit.chunks(r)},
-    "markdown": lambda r, _: {markdown.FILENAME: markdown.render(r)},
-    "sarif": lambda r, _: {sarif.FILENAME: sarif.chunks(r)},
+# Format name → (result, html row cap, names of every file written) → file name → content.
+_RENDERERS: dict[
+    str, Callable[[AuditResult, int | None, tuple[str, ...]], dict[str, Content]]
+] = {
+    "html": lambda r, rows, names: {html.FILENAME: html.render(r, max_rows=rows, files=names)},
+    "json": lambda r, _, __: {jsonout.FILENAME: jsonout.chunks(r)},
+    "csv": lambda r, _, __: dict(csvout.chunk_files(r)),
+    "junit": lambda r, _, __: {junit.FILENAME: junit.chunks(r)},
+    # summary.md points at the other files: only those written beside it
+    "markdown": lambda r, _, names: {markdown.FILENAME: markdown.render(r, files=names)},
+    "sarif": lambda r, _, __: {sarif.FILENAME: sarif.chunks(r)},
+}
+# Format name → the files it writes.
+_FILES: dict[str, tuple[str, ...]] = {
+    "html": (html.FILENAME,),
+    "json": (jsonout.FILENAME,),
+    "csv": csvout.FILENAMES,
+    "junit": (junit.FILENAME,),
+    "markdown": (markdown.FILENAME,),
+    "sarif": (sarif.FILENAME,),
 }
 
 __all__ = ["ALL_FORMATS", "FORMATS", "render_summary", "write_reports"]
@@ -124,10 +136,11 @@ def write_reports(
     except OSError as exc:
         raise ReportError(f"cannot create report folder {out_dir}: {_os_reason(exc)}") from exc
 
+    names = tuple(name for fmt in wanted for name in _FILES[fmt])
     staged: list[tuple[Path, Path]] = []  # (temporary file, final path)
     try:
         for fmt in wanted:
-            for name, content in _RENDERERS[fmt](result, html_rows).items():
+            for name, content in _RENDERERS[fmt](result, html_rows, names).items():
                 target = out_dir / name
                 _sweep_staged(target)
                 try:
@@ -151,7 +164,10 @@ def write_reports(
                 tmp.unlink(missing_ok=True)
 
 
-def render_summary(result: AuditResult, out_dir: Path | None = None) -> str:
-    """The short human summary (5-10 lines) the CLI prints to stderr; names
-    ``out_dir/report.html`` when ``out_dir`` is given."""
-    return text.render(result, out_dir)
+def render_summary(
+    result: AuditResult, out_dir: Path | None = None, files: Iterable[str] | None = None
+) -> str:
+    """The short human summary (5-10 lines) the CLI prints to stderr; when ``out_dir`` is
+    given it names what was written there: ``files`` (the names :func:`write_reports`
+    returned; None: report.html)."""
+    return text.render(result, out_dir, None if files is None else tuple(files))

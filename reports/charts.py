@@ -12,8 +12,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from migrationaudit.models.result import AuditResult, Verdict
 from migrationaudit.models.hops import Outcome
+from migrationaudit.models.result import AuditResult, Verdict
 from migrationaudit.reports.common import display_text, safe_href
 
 WIDTH = 420

@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from migrationaudit import __version__
-from migrationaudit.models.result import AuditResult
 from migrationaudit.models.findings import RuleInfo
+from migrationaudit.models.result import AuditResult
 
 TOOL_NAME = "migrationaudit"
 
@@ -104,8 +104,11 @@ def rule_title(result: AuditResult, rule_id: str) -> str:
 
 
 def gate_label(result: AuditResult) -> str:
-    """``"FAIL"`` when a finding is at or above ``fail_on``, else ``"PASS"``."""
-    return "FAIL" if result.gate_failed else "PASS"
+    """``"FAIL"`` when the gate failed; else ``"INCOMPLETE"`` when the run is partial (what was
+    checked passed, but some legacy URLs were never judged: not a pass); else ``"PASS"``."""
+    if result.gate_failed:
+        return "FAIL"
+    return "INCOMPLETE" if run_partial(result) else "PASS"
 
 
 def gate_count(result: AuditResult) -> int:

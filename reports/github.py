@@ -11,8 +11,8 @@ early or start another one.
 
 from __future__ import annotations
 
-from migrationaudit.models.result import AuditResult
 from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports.common import one_line
 from migrationaudit.reports.sarif import artifact_path
 

@@ -25,6 +25,7 @@ network request, so even a missed escape could not phone home.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -195,7 +196,7 @@ def _fix_plan(result: AuditResult) -> dict[str, Any] | None:
     """The corrected map's summary (only after a crawl: the plan needs observed chains)."""
     if not result.chains:
         return None
-    from migrationaudit.fixes import build_fixes
+    from migrationaudit.fixes.plan import build_fixes
 
     plan = build_fixes(result)
     return {
@@ -237,7 +238,9 @@ def capped(result: AuditResult, max_rows: int | None = None) -> bool:
     return cap > 0 and (len(result.verdicts) > cap or len(result.findings) > cap)
 
 
-def _cap_view(result: AuditResult, selection: Selection, cap: int) -> dict[str, Any]:
+def _cap_view(
+    result: AuditResult, selection: Selection, cap: int, files: tuple[str, ...] = FULL_DATA
+) -> dict[str, Any]:
     counts = result.counts_by_verdict()
     return {
         "rows": cap,
@@ -247,16 +250,22 @@ def _cap_view(result: AuditResult, selection: Selection, cap: int) -> dict[str, 
         ),
         "failures_total": sum(counts.get(k, 0) for k in FAILING),
         "findings_shown": len(selection.findings),
-        "files": list(FULL_DATA),
+        "files": list(files),
     }
 
 
 def context(
-    result: AuditResult, page_size: int = PAGE_SIZE, max_rows: int | None = None
+    result: AuditResult,
+    page_size: int = PAGE_SIZE,
+    max_rows: int | None = None,
+    files: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Everything the template shows, as plain data (tables: their first page). Above
     ``max_rows`` legacy URLs or findings (None: :data:`HTML_ROWS`; 0: never) the tables hold
-    the worst rows only (:func:`~migrationaudit.reports.htmldata.select_rows`)."""
+    the worst rows only (:func:`~migrationaudit.reports.htmldata.select_rows`). ``files``:
+    the files written beside the report (None: all of them); a note that a table is cut
+    names only those of :data:`FULL_DATA` among them."""
+    data_files = tuple(f for f in FULL_DATA if files is None or f in files)
     infos = rule_lookup(result)
     severities: dict[str, str] = {}
     for f in result.findings:
@@ -276,7 +285,7 @@ def context(
         cap = HTML_ROWS if max_rows is None else max_rows
         selection = select_rows(result, cap)
         data = build_selected(result, selection, meta)
-        cap_view = _cap_view(result, selection, cap)
+        cap_view = _cap_view(result, selection, cap, data_files)
     else:
         data = build(result, meta)
     views = _Views(data)
@@ -288,6 +297,7 @@ def context(
     anchors = {r: anchor(r) for r in result.counts_by_rule()}
     return {
         "csp": CSP,
+        "data_files": list(data_files),
         "tool": {"name": TOOL_NAME, "version": _text(tool_version(result))},
         "gate": _gate(result),
         "partial": run_partial(result),
@@ -333,7 +343,12 @@ def context(
     }
 
 
-def render(result: AuditResult, max_rows: int | None = None) -> str:
+def render(
+    result: AuditResult, max_rows: int | None = None, files: Sequence[str] | None = None
+) -> str:
     """The whole ``report.html`` page; tables capped above ``max_rows`` rows (None:
-    :data:`HTML_ROWS`; 0: never), see :func:`context`."""
-    return environment().get_template(TEMPLATE).render(context(result, max_rows=max_rows))
+    :data:`HTML_ROWS`; 0: never), see :func:`context`; ``files``: the files written with it
+    (None: every format), so that it names no file that was not written."""
+    return environment().get_template(TEMPLATE).render(
+        context(result, max_rows=max_rows, files=files)
+    )

@@ -29,9 +29,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from migrationaudit.models.result import AuditResult
-from migrationaudit.models.hops import Chain, Hop
 from migrationaudit.models.findings import Finding
+from migrationaudit.models.hops import Chain, Hop
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports.charts import status_key
 from migrationaudit.reports.common import display_text, safe_href, triage_of
 from migrationaudit.reports.htmlpaths import _host, curl_command, path_steps

@@ -7,9 +7,9 @@ import heapq
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from migrationaudit.models.result import AuditResult, Verdict
 from migrationaudit.models.findings import Finding
 from migrationaudit.models.inputs import LinkValue
+from migrationaudit.models.result import AuditResult, Verdict
 from migrationaudit.reports.htmldata import ReportData, build
 
 # How bad a verdict is, worst first: errors, warnings, then URLs whose chain was never

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from migrationaudit.gate import gate_reasons
-from migrationaudit.models.result import AuditResult
 from migrationaudit.models.hops import Chain, Hop
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports.common import (
     display_text,
     gate_count,

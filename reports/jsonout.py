@@ -12,6 +12,8 @@ Shape::
         "findings": {"error": n, "warning": n, "notice": n},
         "rules": {"rule-id": n, ...},
         "fail_on": "error", "gate": "pass" | "fail", "partial": bool,
+        "gate_status": "pass" | "fail" | "incomplete",   # added: "incomplete" = partial
+                                                         # run, nothing failed among what it judged
         "gate_reasons": ["budget redirect-chain: 31 finding(s) > max 25", ...],   # added
         "suppressed": {"ignored": n, "baselined": n},                            # added
         "budgets": [{"rule": id, "max": n, "count": n, "exceeded": bool}, ...]    # added
@@ -44,7 +46,7 @@ from typing import Any
 
 from migrationaudit.gate import gate_reasons
 from migrationaudit.models.result import AuditResult, jsonable
-from migrationaudit.reports.common import TOOL_NAME, run_partial, tool_version
+from migrationaudit.reports.common import TOOL_NAME, gate_label, run_partial, tool_version
 from migrationaudit.reports.streamjson import placeholder, stream_document
 
 FILENAME = "findings.json"
@@ -60,6 +62,7 @@ def summary(result: AuditResult) -> dict[str, Any]:
         "rules": result.counts_by_rule(),
         "fail_on": result.fail_on.label,
         "gate": "fail" if result.gate_failed else "pass",
+        "gate_status": gate_label(result).lower(),
         "gate_reasons": gate_reasons(result),
         "partial": run_partial(result),
         "suppressed": result.counts_suppressed(),

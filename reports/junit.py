@@ -17,8 +17,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from migrationaudit.models.result import AuditResult
 from migrationaudit.models.findings import BudgetStatus, Finding
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports.common import TOOL_NAME, host_of, strip_control
 from migrationaudit.tables import finding_path
 

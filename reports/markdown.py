@@ -8,9 +8,10 @@ so a hostile URL can neither inject HTML nor break the tables.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from migrationaudit.models.result import AuditResult
 from migrationaudit.models.findings import Finding
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports.common import RunWarning, gate_label, one_line, rule_title, run_warnings
 from migrationaudit.tables import finding_path
 
@@ -82,14 +83,19 @@ def _ignore_table(result: AuditResult) -> list[str]:
     return lines
 
 
-def render(result: AuditResult) -> str:
+# What summary.md points at when the caller does not say what was written beside it.
+DETAIL_FILES = ("report.html", "findings.json", "verdicts.csv")
+
+
+def render(result: AuditResult, files: Sequence[str] | None = None) -> str:
     """``summary.md`` text: the gate (and why it failed), warnings about the run (partial, TLS
     verification off, host rewriting, resumed), counts, what the gate did not count
     (ignored, baselined; always shown), budgets, ignore entries with their reasons, top rules,
-    failing URLs with chains."""
+    failing URLs with chains. ``files``: every file written with it (None: the default set);
+    the closing "Details" line names only those of :data:`DETAIL_FILES` among them."""
     gate = gate_label(result)
     fail_on = result.fail_on.label
-    icon = "❌" if gate == "FAIL" else "✅"
+    icon = {"FAIL": "❌", "INCOMPLETE": "⚠️"}.get(gate, "✅")
     lines = [f"## {icon} Migration audit: {gate}", ""]
     budgeted = result.budgets
     n_over = sum(
@@ -105,6 +111,11 @@ def render(result: AuditResult) -> str:
             for b in exceeded
         ]
         lines.append("\n\n".join(reasons))
+    elif gate == "INCOMPLETE":
+        lines.append(
+            f"The crawl did not finish: no finding at or above **{fail_on}** among the URLs "
+            "it judged, but the others have no verdict yet. Not a pass."
+        )
     elif budgeted:
         # A budgeted rule may have findings at or above fail_on and still pass.
         kept = "Every budget kept, and no other finding at or above"
@@ -153,5 +164,7 @@ def render(result: AuditResult) -> str:
     if result.skipped:
         lines += ["", f"{len(result.skipped)} rule(s) skipped: "]
         lines[-1] += ", ".join(md_code(s.rule_id) for s in result.skipped) + "."
-    lines += ["", "Details: `report.html`, `findings.json`, `verdicts.csv` in the report folder."]
+    details = [n for n in DETAIL_FILES if files is None or n in files]
+    if details:
+        lines += ["", f"Details: {', '.join(md_code(n) for n in details)} in the report folder."]
     return "\n".join(lines) + "\n"

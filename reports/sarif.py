@@ -24,9 +24,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from migrationaudit.models.result import AuditResult
 from migrationaudit.models.findings import Finding, Severity, SuppressedFinding
 from migrationaudit.models.inputs import Origin
+from migrationaudit.models.result import AuditResult
 from migrationaudit.reports.common import (
     TOOL_NAME,
     doc_paragraphs,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from migrationaudit.gate import gate_reasons
+from migrationaudit.humanize import plural
 from migrationaudit.models.result import AuditResult
 from migrationaudit.reports.common import TOOL_NAME, gate_label, one_line, run_warnings
 from migrationaudit.reports.html import FILENAME as HTML_FILENAME
@@ -21,12 +22,17 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {name}" for name, n in counts.items())
 
 
-def render(result: AuditResult, out_dir: Path | None = None) -> str:
+def render(
+    result: AuditResult, out_dir: Path | None = None, files: tuple[str, ...] | None = None
+) -> str:
     """About 5-10 lines: verdict counts, findings by severity, top rules, warnings about the
     run (partial, TLS verification off, host rewriting, resumed), ignored and baselined
-    counts, budgets, the gate (and why it failed), report path."""
+    counts, budgets, the gate (and why it failed), report path: ``out_dir/report.html`` when
+    it was written (``files``: the names written in ``out_dir``; None: report.html), else the
+    folder and the files in it, never a file that was not written."""
     lines = [
-        f"{TOOL_NAME}: {len(result.verdicts)} legacy URLs: {_counts(result.counts_by_verdict())}",
+        f"{TOOL_NAME}: {plural(len(result.verdicts), 'legacy URL')}: "
+        f"{_counts(result.counts_by_verdict())}",
         f"findings: {_counts(result.counts_by_severity())}",
     ]
     by_rule = sorted(result.counts_by_rule().items(), key=lambda kv: (-kv[1], kv[0]))
@@ -36,12 +42,21 @@ def render(result: AuditResult, out_dir: Path | None = None) -> str:
         lines.append(f"top rules: {one_line(top)}{more}")
     if result.skipped:
         lines.append(f"skipped rules: {len(result.skipped)} (reasons in the report)")
+    # Map rows that were not audited: never silently (a skipped row is a redirect unchecked).
+    notes = result.run.get("input") or {}
+    rows = int(notes.get("skipped_rows") or 0)
+    if rows:
+        unreadable = int(notes.get("unreadable_rows") or 0)
+        kinds = [f"{unreadable} unreadable (map-row-unreadable)"] if unreadable else []
+        if rows - unreadable:
+            kinds.append(f"{rows - unreadable} pattern, rewrite or conditional")
+        lines.append(f"map rows not audited: {rows} ({', '.join(kinds)})")
     # How the run was made, when it limits what the numbers mean (partial, TLS off, rewritten
     # hosts, resumed): the same warnings report.html and summary.md show as banners.
     for warning in run_warnings(result):
         if warning.key == "partial":
             incomplete = result.counts_by_verdict().get("incomplete", 0)
-            lines.append(f"{warning.short}; {incomplete} URL(s) incomplete")
+            lines.append(f"{warning.short}; {plural(incomplete, 'URL')} incomplete")
         else:
             lines.append(f"warning: {one_line(warning.short)}")
     # Always shown, zeros included: a CI log must say what the gate did not count.
@@ -60,12 +75,20 @@ def render(result: AuditResult, out_dir: Path | None = None) -> str:
     fail_on = result.fail_on.label
     if result.gate_failed:
         lines.append(f"gate: FAIL ({'; '.join(gate_reasons(result))})")
+    elif gate_label(result) == "INCOMPLETE":
+        lines.append(
+            f"gate: INCOMPLETE (the crawl did not finish; nothing at or above {fail_on} "
+            "among the URLs it judged)"
+        )
     elif result.budgets:
         kept = "budgets kept; nothing else at or above"
         lines.append(f"gate: {gate_label(result)} ({kept} {fail_on})")
     else:
         lines.append(f"gate: {gate_label(result)} (nothing at or above {fail_on})")
     if out_dir is not None:
-        lines.append(f"report: {out_dir / HTML_FILENAME}")
+        if files is None or HTML_FILENAME in files:
+            lines.append(f"report: {out_dir / HTML_FILENAME}")
+        elif files:
+            lines.append(f"reports: {out_dir} ({', '.join(files)})")
     # No trailing newline: the CLI prints it with click.echo, which adds one.
     return "\n".join(lines)

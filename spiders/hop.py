@@ -120,6 +120,10 @@ class HopSpider(scrapy.Spider):
         self.report_progress = bool(progress)
         self.seeds_total = 0
         self.seeds_read = 0
+        # The seeds, kept only when a legacy sitemap may add legacy URLs (to count each once),
+        # and how many legacy URLs such sitemaps added (legacy URLs in all: seeds + found).
+        self._legacy: set[str] = set()
+        self.found_total = 0
         self.written = 0
         self.close_reason: str | None = None
         self.pending = 0  # requests handed to Scrapy and not answered yet
@@ -163,6 +167,8 @@ class HopSpider(scrapy.Spider):
                     self._room.clear()
                     await self._room.wait()
                 self.seeds_read += 1
+                if self.site is not None and self.site.job.old_sitemaps:
+                    self._legacy.add(url)
                 requests = self._reach(url, 0)
                 if self.site is not None:
                     requests += self._site_reach(self.site.legacy_seed(url))
@@ -364,6 +370,16 @@ class HopSpider(scrapy.Spider):
         requests: list[Request] = []
         for url in urls:
             requests.extend(self._reach(url, 0))
+        if self.site is not None and self.site.found_legacy:
+            # Legacy URLs a legacy sitemap listed are legacy URLs like the seeds: the
+            # progress total counts them (once, and not when they were seeds already).
+            for url in self.site.found_legacy:
+                url = strip_fragment(url)
+                if url and url not in self._legacy:
+                    self._legacy.add(url)
+                    self.found_total += 1
+                    self.chains.seed(url)
+            self.site.found_legacy.clear()
         return requests
 
     def _after_record(self, url: str, target: str | None) -> list[Request]:
@@ -433,5 +449,5 @@ class HopSpider(scrapy.Spider):
             return
         self._last_progress = now
         # fetched URLs (records), legacy URLs whose chain is finished, legacy URLs in all
-        line = f"progress {self.written} {self.chains.done} {self.seeds_total}"
+        line = f"progress {self.written} {self.chains.done} {self.seeds_total + self.found_total}"
         print(line, file=sys.stdout, flush=True)

@@ -28,17 +28,24 @@ BAD_INPUTS = [
         "url,notes\nhttp://a.example/,x\n",
         "missing-column.csv:1: missing column new_url in header (found: url, notes)",
     ),
+    # Not one readable row: the file cannot be audited at all (a bad row among good ones is a
+    # finding instead: test_unreadable_map_row_is_a_finding_on_its_line).
     (
         "bad-url.csv",
-        "old_url,new_url\nhttp://a.example/,http://b.example/\nhttp://a b/,/x\n",
-        "bad-url.csv:3: unparseable old_url 'http://a b/'",
+        "old_url,new_url\nhttp://a b/,/x\n",
+        "bad-url.csv:2: unparseable old_url 'http://a b/'",
     ),
     (
         "bad-scheme.csv",
-        "http://a.example/,http://b.example/\nftp://a.example/f,http://b.example/\n",
-        "bad-scheme.csv:2: old_url 'ftp://a.example/f' has scheme 'ftp'",
+        "ftp://a.example/f,http://b.example/\n",
+        "bad-scheme.csv:1: old_url 'ftp://a.example/f' has scheme 'ftp'",
     ),
     ("relative.csv", "/a,/b\n", "relative.csv:1: relative old_url '/a' needs --base-url"),
+    (
+        "no-scheme.csv",
+        "old.example/a,https://new.example/a\n",
+        "no-scheme.csv:1: old_url 'old.example/a' is missing its scheme",
+    ),
 ]
 
 
@@ -124,6 +131,62 @@ def test_check_map_clean_map_exits_0(tmp_path: Path) -> None:
     proc = run_cli("check-map", "--map", "m.csv", "--out", "out", "-q", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
+
+
+def test_unreadable_map_row_is_a_finding_on_its_line(tmp_path: Path) -> None:
+    """One row that cannot be read (a space in the host) does not stop the audit: it is a
+    map-row-unreadable finding naming its line, every other row is checked, and a space in a
+    path is percent-encoded as browsers do."""
+    import json
+
+    (tmp_path / "m.tsv").write_text(
+        "# FROM\tTO\n"
+        "/a\t/docs/Usando audio y video\n"
+        "/b\t/b\n"
+        "http://a b/\t/x\n"
+        "/c\t/docs/c\n",
+        encoding="utf-8",
+    )
+    proc = run_cli(
+        "check-map", "--map", "m.tsv", "--base-url", "https://old.example", "--out", "out",
+        "--format", "json", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "map-row-unreadable 1" in proc.stderr
+    data = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    by_rule = {(f["rule"], f["url"]): f for f in data["findings"]}
+    bad = by_rule[("map-row-unreadable", "http://a b/")]
+    assert bad["origin"] == {"file": "m.tsv", "line": 4}
+    assert bad["message"].startswith("m.tsv:4: row not audited: unparseable old_url")
+    assert ("map-self", "https://old.example/b") in by_rule  # the other rows were read
+    verdicts = {v["url"] for v in data["verdicts"]}
+    assert verdicts == {f"https://old.example/{x}" for x in "abc"}
+    a = next(v for v in data["verdicts"] if v["url"] == "https://old.example/a")
+    assert a["expected_url"] == "https://old.example/docs/Usando%20audio%20y%20video"
+
+
+def test_outputs_name_only_the_files_written(tmp_path: Path) -> None:
+    """--format without html and csv: neither the stderr summary nor summary.md names
+    report.html or verdicts.csv; with every format they are named."""
+    (tmp_path / "m.csv").write_text("http://a.example/1,https://b.example/1\n", encoding="utf-8")
+    proc = run_cli(
+        "check-map", "--map", "m.csv", "--out", "out", "--format", "json", "--format", "markdown",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == ["findings.json", "summary.md"]
+    assert "report.html" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "reports: out (findings.json, summary.md)"
+    md = (out / "summary.md").read_text(encoding="utf-8")
+    assert "report.html" not in md and "verdicts.csv" not in md
+    assert md.rstrip().endswith("Details: `findings.json` in the report folder.")
+    # every format: everything is named, as before
+    proc = run_cli("check-map", "--map", "m.csv", "--out", "all", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "report: all/report.html"
+    md = (tmp_path / "all" / "summary.md").read_text(encoding="utf-8")
+    assert "Details: `report.html`, `findings.json`, `verdicts.csv` in the report folder." in md
 
 
 def test_rules_lists_every_contract_id() -> None:

@@ -22,16 +22,8 @@ import pytest
 
 from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.demo.site import parse_site
-from migrationaudit.fixes import (
-    BROKEN,
-    CYCLE,
-    LOOP,
-    UNVERIFIED,
-    Fix,
-    FixPlan,
-    build_fixes,
-    write_fixes,
-)
+from migrationaudit.fixes import write_fixes
+from migrationaudit.fixes.plan import BROKEN, CYCLE, LOOP, UNVERIFIED, Fix, FixPlan, build_fixes
 from migrationaudit.fixes.servers import (
     NGINX_DOLLAR,
     Parts,
@@ -365,24 +357,123 @@ def test_netlify_redirects_parse_back(tmp_path: Path) -> None:
     text = render_netlify(HOSTILE_PLAN)
     lines = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
     parsed = {}
+    parsed_query: tuple[str, ...] = ()
     for line in lines:
         tokens = line.split()
         assert tokens[-1] == "301!" and all(t.isprintable() for t in tokens), line
         source, conditions, target = tokens[0], tokens[1:-2], tokens[-2]
         assert source.startswith("http://")  # two hosts: domain-level rules
         parsed[(source, tuple(conditions))] = target
+        parsed_query = tuple(conditions) or parsed_query
     assert len(parsed) == len(HOSTILE)
     for source, target in HOSTILE:
         wire = urlsplit(normalize(source))
         path = wire.path.replace("*", "%2A").replace("/:", "/%3A")
         key = (f"http://{wire.hostname}{path}", tuple(wire.query.split("&")) if wire.query else ())
         assert parsed[key] == target_url(target), source
-    # the project's own reader accepts the query-less rules as exact rules
+    # the project's own reader reads every rule back, the query rule included, as exact rules
     tmp = tmp_path / "_redirects"
     tmp.write_text(text, encoding="utf-8")
     rules, skipped = read_netlify(tmp, None)
-    assert len(rules) + len(skipped) == len(HOSTILE)
-    assert [s.reason for s in skipped] == ["conditional rule (country/language/role)"]
+    assert (len(rules), skipped) == (len(HOSTILE), ())
+    query_rule = f"http://old.example/p?{'&'.join(parsed_query)}"
+    assert query_rule in {r.source for r in rules}
+
+
+def test_hop_limit_review_says_what_the_rule_says() -> None:
+    """needs-review.csv and rule hop-limit count the same redirects: 11 URLs fetched, each
+    redirecting, is "no final page within 10 redirects" in both (not "after 11 hops")."""
+    site = {f"{OLD}/h{i}": (301, f"{OLD}/h{i + 1}") for i in range(12)}
+    result = result_for(site, listed=[f"{OLD}/h0"])
+    (finding,) = [f for f in result.findings if f.rule_id == "hop-limit"]
+    plan = build_fixes(result)
+    (review,) = plan.review
+    assert review.reason == "hop-limit"
+    words = f"no final page within 10 redirects: {OLD}/h10 still redirects (301) to {OLD}/h11"
+    assert finding.message == words
+    assert review.detail == words
+
+
+def test_fixes_read_back_by_check_map_keep_query_rules_and_the_maps_status(
+    tmp_path: Path,
+) -> None:
+    """Round trip: fixes/ written from an audit, then read back by check-map. The query rule of
+    _redirects is an exact rule (not skipped as "conditional"), nothing is skipped silently,
+    and a 307 the map asked for (and the server answered) stays 307 in every file that
+    carries a status."""
+    site = {
+        f"{OLD}/temp": (307, f"{N}/temp"),
+        f"{N}/temp": (200, None),
+        f"{OLD}/chain": (301, f"{N}/chain-old"),
+        f"{N}/chain-old": (301, f"{N}/chain"),
+        f"{N}/chain": (200, None),
+        f"{OLD}/page?id=4": (301, f"{N}/four"),
+        f"{N}/four": (200, None),
+    }
+    rules = (
+        RedirectRule(f"{OLD}/temp", f"{N}/temp", Origin("map.csv", 2), 307),
+        RedirectRule(f"{OLD}/chain", f"{N}/chain", Origin("map.csv", 3)),
+        RedirectRule(f"{OLD}/page?id=4", f"{N}/four", Origin("map.csv", 4)),
+    )
+    judged = judge(
+        Inputs(rules, tuple(LegacyURL(r.source, r.origin, r) for r in rules)),
+        observed(site),
+        CheckOptions(),
+        10,
+    )
+    result = AuditResult(
+        findings=judged.findings,
+        verdicts=judged.verdicts,
+        chains=judged.chains,
+        skipped=judged.skipped,
+        rules=(),
+        fail_on=Severity.ERROR,
+        run={"options": {"max_hops": 10}},
+    )
+    assert "temporary-redirect" not in {f.rule_id for f in judged.findings}  # asked for
+    write_fixes(result, tmp_path)
+    fixes = tmp_path / "fixes"
+    rows = read_map(fixes / "redirects.csv")
+    flat = {r.source: (r.expected_target, r.expected_status) for r in rows}
+    assert flat == {
+        f"{OLD}/temp": (f"{N}/temp", 307),
+        f"{OLD}/chain": (f"{N}/chain", 301),
+        f"{OLD}/page?id=4": (f"{N}/four", 301),
+    }
+    assert "[R=307,L,NE,QSD]" in (fixes / "apache.conf").read_text(encoding="utf-8")
+    # nginx: the 307 rule has maps of its own, answered with return 307
+    nginx_map = (fixes / "nginx-map.conf").read_text(encoding="utf-8")
+    nginx_server = (fixes / "nginx-server.conf").read_text(encoding="utf-8")
+    assert f'    "old.example/temp" "{N}/temp";' in nginx_map.split("_307 {")[1]
+    assert "return 307 $migrationaudit_target_307;" in nginx_server
+    assert '"old.example/temp"' not in nginx_map.split("_307 {")[0]
+    with nginx_serving(fixes, tmp_path / "nginx", None) as port:
+        answers = {}
+        for path in ("/temp", "/chain", "/page?id=4"):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path, headers={"Host": "old.example"})
+            resp = conn.getresponse()
+            answers[path] = (resp.status, resp.getheader("Location"))
+            conn.close()
+    assert answers == {
+        "/temp": (307, f"{N}/temp"),
+        "/chain": (301, f"{N}/chain"),
+        "/page?id=4": (301, f"{N}/four"),
+    }
+    for name in ("_redirects", "redirects.csv"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "migrationaudit.cli", "check-map", "--map", name,
+             "--base-url", OLD, "--out", str(tmp_path / f"out-{name}"), "--format", "json"],
+            capture_output=True, text=True, timeout=60, cwd=fixes,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        data = json.loads((tmp_path / f"out-{name}" / "findings.json").read_text("utf-8"))
+        assert data["run"]["input"]["skipped_rows"] == 0, data["run"]["input"]
+        assert data["run"]["input"]["map_rules"] == 3
+        assert {v["url"] for v in data["verdicts"]} == set(flat)
+        assert "map rows not audited" not in proc.stderr
+    text = (fixes / "_redirects").read_text(encoding="utf-8")
+    assert f"/temp {N}/temp 307!" in text.splitlines()
 
 
 def test_flattened_csv_is_a_map_and_review_csv_is_formula_safe(tmp_path: Path) -> None:

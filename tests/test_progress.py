@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from migrationaudit.cli.progress import ProgressReporter, format_duration, render_bar
+from pathlib import Path
+
+from migrationaudit.cli.progress import ProgressReporter, format_clock, render_bar
 
 
 class Clock:
@@ -14,7 +16,7 @@ class Clock:
 
 
 def test_format_duration_and_bar() -> None:
-    assert [format_duration(s) for s in (0, 7.4, 63, 3723, -5)] == [
+    assert [format_clock(s) for s in (0, 7.4, 63, 3723, -5)] == [
         "0:00",
         "0:07",
         "1:03",
@@ -72,3 +74,33 @@ def test_tty_redraws_one_line() -> None:
     progress.update(2, 8, 3)
     shorter = out[-1]
     assert len(shorter) >= len(out[-2])  # padded: no leftovers of a longer line
+
+
+def test_counts_of_one_are_singular() -> None:
+    """"1 URLs" nowhere: a count of one is said in the singular."""
+    out: list[str] = []
+    progress = ProgressReporter(out.append, tty=False, interval=0.0, clock=Clock())
+    progress.update(0, 1, 1)
+    assert out == ["progress: 0/1 legacy URL done (0%), 1 URL fetched, -/s, ETA -\n"]
+
+
+def test_demo_progress_total_counts_the_old_sitemaps_urls(tmp_path: Path) -> None:
+    """The demo's old sitemap lists a legacy URL no input names: the progress total counts it,
+    so the last progress line and the summary name the same number of legacy URLs."""
+    import re
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "migrationaudit.cli", "demo", "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr
+    progress = [ln for ln in proc.stderr.splitlines() if ln.startswith("progress: ")]
+    summary = next(ln for ln in proc.stderr.splitlines() if ln.startswith("migrationaudit: "))
+    total = re.match(r"migrationaudit: (\d+) legacy URLs", summary)
+    last = re.match(r"progress: (\d+)/(\d+) legacy URLs done", progress[-1])
+    assert total and last, proc.stderr
+    assert last.group(1) == last.group(2) == total.group(1), (progress[-1], summary)

@@ -147,6 +147,10 @@ def test_sigint_then_resume_matches_an_uninterrupted_run(
     assert not refetched, f"fetched again after resume: {refetched}"
     final = json.loads((out / "findings.json").read_text(encoding="utf-8"))
     assert final["summary"]["partial"] is False and final["run"]["resumed"] is True
+    # the rules skipped and the new site's side read as in the uninterrupted run
+    whole = json.loads((clean_out / "findings.json").read_text(encoding="utf-8"))
+    assert final["skipped_rules"] == whole["skipped_rules"]
+    assert final["run"]["site"] == whole["run"]["site"]
     hops = [h.url for h in read_hops(out / "run")]
     assert len(hops) == len(set(hops))  # every URL recorded once, across both runs
 
@@ -236,3 +240,52 @@ def test_chain_progress_counts_finished_legacy_urls() -> None:
     assert chains.done == 4  # h4 is never fetched: the chain is finished at the hop limit
     chains.seed("c")  # a legacy URL recorded earlier as another's target: done at once
     assert chains.done == 5 and not chains.waiting
+
+
+@pytest.mark.parametrize("again", [False, True], ids=["saved-inputs", "map-given-again"])
+def test_resumed_demo_says_what_an_uninterrupted_run_says(tmp_path: Path, again: bool) -> None:
+    """The demo migration (new-site sitemaps, an old sitemap, variants, --priority), stopped
+    early with Ctrl-C and resumed: its findings, skipped_rules and run.site (sitemaps
+    included, in one order) are those of an uninterrupted run; also when the resume names
+    the map and URL list again but not the --priority export (the run's is kept)."""
+    from migrationaudit.demo.cases import case_args
+    from migrationaudit.demo.site import load_site
+
+    case = Path(__file__).resolve().parent.parent / "sample_maps" / "demo"
+    with ScenarioServer(load_site(case / "site.json")) as server:
+        ca = tmp_path / "ca.pem"
+        ca.write_bytes(server.ca_pem)
+        base = _cli(
+            "--map", str(case / "redirects.csv"), "--urls", str(case / "urls.txt"),
+            "--priority", str(case / "priority.csv"), "--ca-bundle", str(ca),
+            "--timeout", "5", "--retries", "0", "--no-fixes", "--format", "json",
+            *case_args(case),
+        )  # fmt: skip
+        for entry in server.connect_to():
+            base += ["--connect-to", entry.spec]
+        clean = subprocess.run(
+            [*base, "--out", str(tmp_path / "clean")], capture_output=True, text=True, timeout=180
+        )
+        assert clean.returncode == 1, clean.stderr
+        out = tmp_path / "out"
+        slow = [*base, "--out", str(out), "--concurrency", "1", "--per-host-concurrency", "1"]
+        code, stderr = _interrupt(slow, out, signal.SIGINT, after_lines=3)
+        assert code == 130, stderr
+        given = ["--map", str(case / "redirects.csv"), "--urls", str(case / "urls.txt")]
+        resumed = subprocess.run(
+            _cli("--resume", str(out), "-q", *(given if again else [])),
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert resumed.returncode == clean.returncode, resumed.stderr
+    whole = json.loads((tmp_path / "clean" / "findings.json").read_text(encoding="utf-8"))
+    final = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert final["run"]["resumed"] is True
+    assert sorted((f["rule"], f["url"]) for f in final["findings"]) == sorted(
+        (f["rule"], f["url"]) for f in whole["findings"]
+    )
+    assert final["skipped_rules"] == whole["skipped_rules"]
+    assert final["run"]["site"] == whole["run"]["site"]
+    sitemaps = [(s["old"], s["url"]) for s in final["run"]["site"]["sitemaps"]]
+    assert sitemaps == sorted(sitemaps) and len(sitemaps) == 6

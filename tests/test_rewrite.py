@@ -224,7 +224,12 @@ def test_cli_reports_in_production_terms(
         cmd += ["--connect-to", entry.spec]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert "Traceback" not in proc.stderr, proc.stderr
-    assert "rewriting hosts: www.old.example is requested on stage-old.example" in proc.stderr
+    # one start-up line names both pairs
+    (line,) = [ln for ln in proc.stderr.splitlines() if ln.startswith("rewriting hosts")]
+    assert line == (
+        "rewriting hosts (2 pairs): www.old.example is requested on stage-old.example, "
+        "www.new.example is requested on stage-new.example; findings name the old hosts"
+    )
     data = json.loads((out / "findings.json").read_text(encoding="utf-8"))
     assert data["run"]["rewrite_host"] == [f"{o}={n}" for o, n in REWRITES]
     verdicts = {v["url"]: v for v in data["verdicts"]}

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,18 @@ def servers() -> Iterator[dict[str, ScenarioServer]]:
     yield {"before": before, "after": after}
     before.stop()
     after.stop()
+
+
+@contextmanager
+def serving(server: ScenarioServer, routes: list[dict[str, Any]]) -> Iterator[ScenarioServer]:
+    """``server`` answering ``routes`` for a while: the same addresses, a fixed site (what
+    --only-failed re-checks is the same site at the same address, later)."""
+    before = server.site
+    server.site = parse_site({"routes": routes})
+    try:
+        yield server
+    finally:
+        server.site = before
 
 
 def connect_args(server: ScenarioServer) -> list[str]:
@@ -191,24 +204,20 @@ def test_report_on_something_else_exits_2(tmp_path: Path) -> None:
 def test_only_failed_rechecks_only_failures_and_merges(
     first_run: Path, servers: dict[str, ScenarioServer]
 ) -> None:
-    after = servers["after"]
-    seen_before = len(after.requests)
-    proc = cli(
-        "audit",
-        "--only-failed",
-        str(first_run),
-        "--out",
-        "out2",
-        "--timeout",
-        "3",
-        "--retries",
-        "0",
-        "--format",
-        "json",
-        "--no-fixes",
-        *connect_args(after),
-        cwd=first_run.parent,
-    )
+    """No --connect-to given: the run's own (job.json) is used, not DNS."""
+    with serving(servers["before"], AFTER) as after:
+        seen_before = len(after.requests)
+        proc = cli(
+            "audit",
+            "--only-failed",
+            str(first_run),
+            "--out",
+            "out2",
+            "--format",
+            "json",
+            "--no-fixes",
+            cwd=first_run.parent,
+        )
     assert proc.returncode == 0, proc.stderr
     fetched = {r.url for r in after.requests[seen_before:]}
     assert fetched == {f"{OLD}/gone", f"{NEW}/gone", f"{OLD}/loop", f"{NEW}/loop"}
@@ -222,10 +231,46 @@ def test_only_failed_rechecks_only_failures_and_merges(
     }
     assert data["run"]["only_failed"]["rechecked"] == 2
     assert data["run"]["only_failed"]["kept"] == 2
+    # every saved crawl option was reused, not only the addresses
+    job = json.loads((first_run.parent / "out2" / "run" / "job.json").read_text("utf-8"))
+    assert (job["timeout"], job["retries"]) == (3, 0)
+    assert data["run"]["connect_to"] == findings_json(first_run)["run"]["connect_to"]
     # the merged run directory is complete: it re-renders to the same verdicts
     again = cli("report", "out2", "--out", "out2b", "--format", "json", cwd=first_run.parent)
     assert again.returncode == 0, again.stderr
     assert findings_json(first_run.parent / "out2b")["verdicts"] == data["verdicts"]
+
+
+def test_only_failed_refuses_records_from_other_addresses(
+    first_run: Path, servers: dict[str, ScenarioServer], tmp_path: Path
+) -> None:
+    """Another --connect-to than the run's: exit 2, nothing fetched, nothing written."""
+    after = servers["after"]
+    seen = len(after.requests)
+    proc = cli(
+        "audit",
+        "--only-failed",
+        str(first_run),
+        "--out",
+        str(tmp_path / "mixed"),
+        "--format",
+        "json",
+        *connect_args(after),
+        cwd=first_run.parent,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "--resolve/--connect-to differs from the run in" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(after.requests) == seen
+    assert not (tmp_path / "mixed" / "findings.json").exists()
+    # host rewriting sends requests elsewhere too
+    proc = cli(
+        "audit", "--only-failed", str(first_run), "--out", str(tmp_path / "rewritten"),
+        "--rewrite-host", "old.example=staging.example", cwd=first_run.parent,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "--rewrite-host differs from the run in" in proc.stderr
+    assert "(none there, old.example=staging.example now)" in proc.stderr
 
 
 def test_diff_both_ways(first_run: Path) -> None:
@@ -317,22 +362,23 @@ def test_only_failed_in_place(
 
     shutil.copytree(first_run, tmp_path / "out")
     shutil.copy(first_run.parent / "m.csv", tmp_path / "m.csv")
-    proc = cli(
-        "audit",
-        "--only-failed",
-        "out",
-        "--out",
-        "out",
-        "--timeout",
-        "3",
-        "--retries",
-        "0",
-        "--format",
-        "json",
-        "--no-fixes",
-        *connect_args(servers["after"]),
-        cwd=tmp_path,
-    )
+    with serving(servers["before"], AFTER):
+        proc = cli(
+            "audit",
+            "--only-failed",
+            "out",
+            "--out",
+            "out",
+            "--timeout",
+            "3",
+            "--retries",
+            "0",
+            "--format",
+            "json",
+            "--no-fixes",
+            *connect_args(servers["before"]),  # the run's own addresses, given again: allowed
+            cwd=tmp_path,
+        )
     assert proc.returncode == 0, proc.stderr
     data = findings_json(tmp_path / "out")
     assert set(verdicts(data).values()) == {"ok", "warning"}

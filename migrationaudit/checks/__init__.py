@@ -32,6 +32,7 @@ from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.settings import CheckOptions
 
 if TYPE_CHECKING:
+    from migrationaudit.inputs.hosting import SkippedRow
     from migrationaudit.inputs.priority import PriorityIndex
     from migrationaudit.newsite.context import SiteContext
 
@@ -82,6 +83,8 @@ class AuditContext:
     # The new site's side (host scope, robots/sitemaps/crawl/variants asked for); None when
     # the new-site stage did not run.
     site: SiteContext | None = None
+    # Map rows set aside while reading (patterns, rewrites, rows that cannot be read).
+    skipped_rows: tuple[SkippedRow, ...] = ()
     # Answers several rules share, computed once per context (see memo()); not an input.
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 

@@ -159,6 +159,3 @@ def status_text(hop: Hop) -> str:
     return f"{hop.status} ({hop.error})" if hop.error else str(hop.status)
 
 
-def plural(n: int, word: str) -> str:
-    """``1 redirect`` / ``2 redirects``."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -253,3 +253,28 @@ def chained_map_rows(ctx: AuditContext) -> Iterator[Finding]:
             )
             fix = f"Map {first.source} straight to {names[-1]}."
         yield _map_finding(ctx, src, first, message, fix)
+
+
+@rule("map-row-unreadable", Severity.ERROR, needs="map")
+def unreadable_map_rows(ctx: AuditContext) -> Iterator[Finding]:
+    """Map rows that cannot be read
+
+    A row whose old or new URL cannot be parsed (a space in a host name, a scheme other than
+    http or https, a URL without its scheme), whose status is not a redirect or removal
+    status, or whose new URL is missing. The row is not audited; every other row is.
+
+    Why: the redirect this row was meant to describe is not checked, and a web server given the
+    same line would reject it or redirect somewhere no one intended.
+
+    Fix: correct the row at the line named (write the full URL with http:// or https://).
+    """
+    for row in ctx.skipped_rows:
+        if row.unreadable:
+            yield Finding(
+                rule_id="",
+                severity=Severity.NOTICE,
+                url=row.text or str(row.origin),
+                message=f"{row.origin}: row not audited: {row.reason}",
+                fix=f"Correct line {row.origin.line} of {row.origin.file}.",
+                origin=row.origin,
+            )

@@ -180,6 +180,12 @@ def canonical_mismatches(ctx: AuditContext) -> Iterator[Finding]:
 
     Fix: make the canonical of every new page its own final URL (scheme, host and trailing
     slash as served).
+
+    Two facts at two levels, not one problem counted twice: this warning is about the legacy
+    URL (where its redirect's signals go); a canonical that redirects, is broken or names a
+    foreign host is also an error on the page itself (``canonical-to-redirect``,
+    ``canonical-to-broken``, ``canonical-foreign-host``), once per page however many legacy
+    URLs land there. One fix, the page's canonical, clears both.
     """
     for item, chain, page in landed(ctx):
         canonical = page.page.canonical_url if page.page else None
@@ -195,7 +201,8 @@ def canonical_mismatches(ctx: AuditContext) -> Iterator[Finding]:
             item,
             chain,
             f"{page.url} declares canonical {canonical} ({how}){note}",
-            f"Set the canonical of {page.url} to {page.url}.",
+            f"Set the canonical of {page.url} to {page.url}. (This is the legacy URL's side; "
+            "a canonical-* error on that page, if any, is the page's side of the same fix.)",
         )
 
 

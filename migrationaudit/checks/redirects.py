@@ -6,14 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrationaudit.checks import AuditContext, rule
-from migrationaudit.checks.common import (
-    TEMPORARY_STATUSES,
-    counted,
-    finding,
-    judged,
-    multi_hop,
-    plural,
-)
+from migrationaudit.checks.common import TEMPORARY_STATUSES, counted, finding, judged, multi_hop
+from migrationaudit.humanize import plural
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.models.hops import Chain, Hop, HopKind, Outcome
 from migrationaudit.models.inputs import LegacyURL

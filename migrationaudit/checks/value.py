@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrationaudit.checks import AuditContext, rule
-from migrationaudit.checks.common import finding, plural, status_text
+from migrationaudit.checks.common import finding, status_text
+from migrationaudit.humanize import plural
 from migrationaudit.inputs.priority import page_key
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.models.hops import Chain, Outcome

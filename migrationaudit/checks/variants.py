@@ -12,13 +12,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from migrationaudit.checks import AuditContext, rule
-from migrationaudit.checks.common import (
-    REMOVED_STATUSES,
-    finding,
-    judged,
-    not_redirected,
-    plural,
-)
+from migrationaudit.checks.common import REMOVED_STATUSES, finding, judged, not_redirected
 from migrationaudit.checks.site import (
     end_text,
     follow,
@@ -29,6 +23,7 @@ from migrationaudit.checks.site import (
     site_finding,
 )
 from migrationaudit.graph import lookup
+from migrationaudit.humanize import plural
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.models.hops import Chain, Hop, HopKind, Outcome
 from migrationaudit.models.inputs import LegacyURL

@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
-from migrationaudit.durations import parse_duration
 from migrationaudit.errors import ConfigError
+from migrationaudit.humanize import parse_duration
 
 if TYPE_CHECKING:  # click's ParamType is generic for type checkers (not subscriptable in 8.1)
     _ParamType = click.ParamType[Any, Any]

@@ -108,8 +108,15 @@ def warn_access(crawl: CrawlOptions, quiet: bool) -> None:
         return
     if not crawl.verify_tls:
         click.echo("warning: TLS certificates are not verified (--insecure)", err=True)
-    for old, new in crawl.rewrite_host:
-        click.echo(f"rewriting hosts: {old} is requested on {new}; findings name {old}", err=True)
+    if crawl.rewrite_host:
+        # One line naming every pair: a second line is easily taken for a repeat, or lost.
+        pairs = ", ".join(f"{old} is requested on {new}" for old, new in crawl.rewrite_host)
+        n = len(crawl.rewrite_host)
+        click.echo(
+            f"rewriting hosts ({n} pair{'' if n == 1 else 's'}): {pairs}; findings name the "
+            "old host" + ("" if n == 1 else "s"),
+            err=True,
+        )
 
 
 
@@ -155,7 +162,7 @@ def finish(
     try:
         if policy is not None:
             result = apply(result, policy)
-        write_reports(result, out_dir, formats or FORMATS, html_rows=kw.get("html_rows"))
+        written = write_reports(result, out_dir, formats or FORMATS, html_rows=kw.get("html_rows"))
         if kw.get("write_baseline"):
             write_baseline(result, kw["write_baseline"])
     except MigrationAuditError as exc:
@@ -167,5 +174,5 @@ def finish(
     if not quiet:
         if sys.stderr.isatty():
             click.echo("", err=True)
-        click.echo(render_summary(result, out_dir), err=True)
+        click.echo(render_summary(result, out_dir, written), err=True)
     return result

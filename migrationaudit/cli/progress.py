@@ -14,13 +14,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from migrationaudit.humanize import plural
+
 BAR_WIDTH = 24
 TTY_INTERVAL = 0.2  # seconds between redraws of the bar
 LOG_INTERVAL = 10.0  # seconds between plain progress lines
 MIN_RATE_WINDOW = 1.0  # seconds of progress before a rate (and an ETA) is shown
 
 
-def format_duration(seconds: float) -> str:
+def format_clock(seconds: float) -> str:
     """``0:07``, ``12:03``, ``1:02:03``."""
     whole = max(0, round(seconds))
     hours, rest = divmod(whole, 3600)
@@ -97,12 +99,12 @@ class ProgressReporter:
         if done >= total:
             eta = "done"
         elif rate:
-            eta = "ETA " + format_duration((total - done) / rate)
+            eta = "ETA " + format_clock((total - done) / rate)
         else:
             eta = "ETA -"
-        urls = f", {fetched} URLs fetched" if fetched is not None else ""
+        urls = f", {plural(fetched, 'URL')} fetched" if fetched is not None else ""
         if self.tty:
             urls = f"  {fetched} fetched" if fetched is not None else ""
             bar = render_bar(done, total)
-            return f"{bar} {done}/{total} legacy URLs {pct:3d}%{urls}  {speed}  {eta}"
-        return f"progress: {done}/{total} legacy URLs done ({pct}%){urls}, {speed}, {eta}"
+            return f"{bar} {done}/{plural(total, 'legacy URL')} {pct:3d}%{urls}  {speed}  {eta}"
+        return f"progress: {done}/{plural(total, 'legacy URL')} done ({pct}%){urls}, {speed}, {eta}"

@@ -102,7 +102,8 @@ def child_main(run_dir: Path, *, resume: bool = False, secrets_stdin: bool = Fal
     failures = int(crawler.stats.get_value("spider_exceptions/count", 0) or 0)
     reason = spider.close_reason
     summary = CrawlSummary(
-        seeds=spider.seeds_total,
+        # legacy URLs crawled: the seeds and those a legacy sitemap listed (as the progress)
+        seeds=spider.seeds_total + spider.found_total,
         fetched=spider.written,
         complete=reason == "finished" and failures == 0 and spider.seeds_read == spider.seeds_total,
         elapsed_s=round(time.monotonic() - started, 3),

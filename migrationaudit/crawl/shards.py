@@ -212,7 +212,7 @@ def run_sharded(
     with (run_dir / LOG_FILE).open("ab") as log:
         log.write(f"{plan.workers} crawl processes ({plan.reason})\n".encode())
     secrets = secrets_line(scoped)
-    counts = [[0, 0] for _ in dirs]  # per process: fetched, finished
+    counts = [[0, 0, 0] for _ in dirs]  # per process: fetched, finished, legacy URLs in all
     # On resume every process starts from a copy of the records so far: count them once.
     copied = (len(dirs) - 1) * count_lines(run_dir / HOPS_FILE) if resume else 0
     lock = threading.Lock()
@@ -233,7 +233,7 @@ def run_sharded(
                 if len(parts) != 4 or parts[0] != b"progress":
                     continue
                 try:
-                    update = [int(parts[1]), int(parts[2])]
+                    update = [int(parts[1]), int(parts[2]), int(parts[3])]
                 except ValueError:
                     continue
                 with lock:
@@ -265,7 +265,9 @@ def run_sharded(
                 with lock:
                     done = sum(c[1] for c in counts)
                     fetched = max(0, sum(c[0] for c in counts) - copied)
-                report_progress(progress, done, count, fetched)
+                    # the lead's legacy sitemaps add legacy URLs to its shard's seeds
+                    total = max(count, sum(c[2] for c in counts))
+                report_progress(progress, done, total, fetched)
         for proc in procs:
             proc.wait()
     except KeyboardInterrupt:
@@ -302,7 +304,10 @@ def run_sharded(
         s.finished if s is not None else c[1] for s, c in zip(summaries, counts, strict=True)
     ]
     summary = CrawlSummary(
-        seeds=count,
+        seeds=max(
+            count,
+            sum(s.seeds if s else c[2] for s, c in zip(summaries, counts, strict=True)),
+        ),
         fetched=fetched,
         complete=not interrupted
         and not stopped

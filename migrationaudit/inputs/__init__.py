@@ -46,6 +46,7 @@ class Inputs:
             "map_rules": len(self.rules),
             "legacy_urls": len(self.legacy),
             "skipped_rows": len(self.skipped_rows),
+            "unreadable_rows": sum(1 for r in self.skipped_rows if r.unreadable),
             "skipped_reasons": reasons,
             "skipped_examples": [f"{r.origin}: {r.reason}" for r in self.skipped_rows[:20]],
             **extra,

@@ -41,6 +41,14 @@ MAX_LINE = 1 << 20  # characters in one physical line: more is not a map row, li
 # Whitespace (``\s`` is ``str.isspace``) or an ASCII control character: not part of a URL.
 # One regex search instead of a Python loop per character: a million-row map checks 2M URLs.
 _BAD_URL_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
+_HTTP_PREFIX = re.compile(r"^https?://", re.IGNORECASE)
+# Where the scheme and authority of an absolute or scheme-relative URL end (the path starts).
+_AUTHORITY = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^/?#]*")
+# A relative reference that starts like a host name and a path ("old.example/a",
+# "www.old.example:8080/"): a URL whose scheme was left out, not a path to resolve.
+_HOST_NO_SCHEME = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?(?::\d+(?:[/?#]|$)|[/?#])"
+)
 
 # Longest marks first: the UTF-32 LE mark starts with the UTF-16 LE one.
 _BOMS = (
@@ -254,6 +262,12 @@ def csv_problem(exc: csv.Error) -> str:
     return f"malformed CSV: {text}"
 
 
+def missing_scheme(value: str) -> bool:
+    """Whether ``value`` starts like a host name and a path or port (``old.example/a``): a URL
+    whose scheme was left out, not a relative path."""
+    return _HOST_NO_SCHEME.match(value.strip()) is not None
+
+
 def check_url(raw: str, base_url: str | None, file: str, line: int, what: str = "URL") -> str:
     """Validate one URL from an input file and make it absolute.
 
@@ -263,9 +277,23 @@ def check_url(raw: str, base_url: str | None, file: str, line: int, what: str = 
     value = raw.strip()
     if not value:
         raise InputError(f"empty {what}", file=file, line=line)
+    if " " in value and (value.startswith("/") or _HTTP_PREFIX.match(value)):
+        # Browsers percent-encode a space in the path or query (WHATWG, as the audit reads
+        # Location): "/docs/Usando audio y video" is /docs/Usando%20audio%20y%20video. A space
+        # in the scheme or host is still an unparseable URL (below), and so is text that is
+        # no URL or path at all ("(not set)" in an analytics export).
+        m = _AUTHORITY.match(value)
+        head = m.end() if m else 0
+        value = value[:head] + value[head:].replace(" ", "%20")
     if _BAD_URL_CHAR.search(value):
         raise InputError(
             f"unparseable {what} {value!r}: contains whitespace or control characters",
+            file=file,
+            line=line,
+        )
+    if missing_scheme(value):
+        raise InputError(
+            f"{what} {value!r} is missing its scheme: write http://{value} or https://{value}",
             file=file,
             line=line,
         )

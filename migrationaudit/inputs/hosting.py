@@ -21,15 +21,29 @@ from migrationaudit.errors import InputError
 from migrationaudit.inputs.common import check_url, read_text, split_lines
 from migrationaudit.models.inputs import Origin, RedirectRule
 
+# A Netlify query condition ``key=value`` (not a path, not a URL).
+_QUERY_CONDITION = re.compile(r"^[^/:=?#][^=/]*=")
 _PLACEHOLDER = re.compile(r"(^|/):[A-Za-z_]|\*|<[^>]*>")
 
 
 @dataclass(frozen=True)
 class SkippedRow:
-    """A map row that cannot be audited as one URL, and why."""
+    """A map row that cannot be audited as one URL, and why.
+
+    ``unreadable``: the row itself cannot be read (an unparseable URL, a bad status), not a
+    rule of a kind the audit does not request (a pattern, a rewrite): rule
+    ``map-row-unreadable`` reports it on its line while every other row is audited.
+    ``text``: the row's source cell as written (for the finding)."""
 
     origin: Origin
     reason: str
+    unreadable: bool = False
+    text: str = ""
+
+    @classmethod
+    def from_error(cls, exc: InputError, text: str) -> SkippedRow:
+        """The unreadable row an InputError (with file and line) describes."""
+        return cls(Origin(exc.file or "", exc.line or 0), exc.reason, True, text.strip())
 
 
 def _pattern_reason(source: str) -> str | None:
@@ -94,9 +108,17 @@ def read_netlify(
         if not stripped or stripped.startswith("#"):
             continue
         tokens = stripped.split()
+        # Query conditions sit between FROM and TO (``/store id=4 /blog/4 301``): the URL to
+        # request is FROM with that query; conditions after the status (Country=, Language=,
+        # Role=) are about the client, not the URL.
+        query: list[str] = []
+        while len(tokens) > 2 and _QUERY_CONDITION.match(tokens[1]):
+            query.append(tokens.pop(1))
         if len(tokens) < 2:
             raise InputError("expected FROM TO [STATUS]", file=name, line=lineno)
         source, target = tokens[0], tokens[1]
+        if query:
+            source = f"{source}{'&' if '?' in source else '?'}{'&'.join(query)}"
         rest = tokens[2:]
         status: int | None = 301
         if rest and re.fullmatch(r"\d{3}!?", rest[0]):
@@ -114,7 +136,10 @@ def read_netlify(
         if why:
             skipped.append(SkippedRow(Origin(name, lineno), why))
             continue
-        rules.append(_rule(source, target, status, name, lineno, base_url, target_base_url))
+        try:
+            rules.append(_rule(source, target, status, name, lineno, base_url, target_base_url))
+        except InputError as exc:
+            skipped.append(SkippedRow.from_error(exc, source))
     return tuple(rules), tuple(skipped)
 
 

@@ -15,14 +15,18 @@
 - An empty ``new_url`` is allowed only with status 404 or 410: the URL is removed on purpose.
 
 Every problem raises :class:`~migrationaudit.errors.InputError` naming file and line, before any
-request is sent. Conflicting rows (one source, two targets) are kept: they are findings
-(``map-conflict``), not errors.
+request is sent, except, when the caller collects them (``bad_rows``; :func:`read_map_file`
+does), a problem confined to one row (an unparseable URL, a bad status, a missing new_url): that
+row is set aside (rule ``map-row-unreadable`` reports it on its line) and every other row is
+read. A file that cannot be read at all (encoding, broken quoting, no header column, not one
+readable row) is still an InputError. Conflicting rows (one source, two targets) are kept: they
+are findings (``map-conflict``), not errors.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableSequence
 from itertools import chain
 from pathlib import Path
 
@@ -32,6 +36,7 @@ from migrationaudit.inputs.common import (
     check_url,
     csv_problem,
     iter_lines,
+    missing_scheme,
     open_text,
     sniff_encoding,
     split_lines,
@@ -87,6 +92,7 @@ def _known_cell(cell: str) -> bool:
     return (
         not c
         or c.startswith(("http://", "https://", "/"))
+        or missing_scheme(c)
         or name in ALL_NAMES
         or name.replace("_", " ") in ALL_NAMES
     )
@@ -110,7 +116,7 @@ def _detect_delimiter(line: str) -> str:
 
 def _looks_like_url(cell: str) -> bool:
     c = cell.strip().lower()
-    return c.startswith(("http://", "https://", "/", "//")) or "://" in c
+    return c.startswith(("http://", "https://", "/", "//")) or "://" in c or missing_scheme(c)
 
 
 def _header_columns(
@@ -169,13 +175,18 @@ def _first_record(lines: Iterator[str]) -> tuple[list[str], str]:
 
 
 def iter_map(
-    path: str | Path, base_url: str | None = None, target_base_url: str | None = None
+    path: str | Path,
+    base_url: str | None = None,
+    target_base_url: str | None = None,
+    bad_rows: MutableSequence[tuple[InputError, str]] | None = None,
 ) -> Iterator[RedirectRule]:
     """Stream a CSV/TSV redirect map as rules, in file order, one row in memory at a time.
 
     Relative ``old_url`` values resolve against ``base_url``; relative ``new_url`` values against
     ``target_base_url`` (default: ``base_url``), for a move to a new domain. InputError (file and
-    line) at the first bad row; an empty map (no data row) is an InputError at the end.
+    line) at the first bad row, unless ``bad_rows`` is given: then each row that cannot be read
+    is appended there (its error and source cell) and reading goes on. An empty map (no data
+    row) is an InputError at the end.
     """
     target_base = target_base_url or base_url
     with open_text(path) as src:
@@ -201,22 +212,40 @@ def iter_map(
             prev_line = reader.line_num
             if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
                 continue
-            for c in cells:
-                if len(c) > MAX_FIELD:
-                    raise InputError(
-                        f"field of {len(c)} characters is too long (max {MAX_FIELD})",
-                        file=name,
-                        line=start,
-                    )
             if not rows and columns is None and not _looks_like_url(cells[0]):
+                _check_fields(cells, name, start)
                 columns = _header_columns(cells, name, start)
                 header_line = start
                 continue
             rows += 1
-            yield _rule(cells, columns or (0, 1, 2, 3), name, start, base_url, target_base)
+            try:
+                _check_fields(cells, name, start)
+                got = _rule(cells, columns or (0, 1, 2, 3), name, start, base_url, target_base)
+            except InputError as exc:
+                if bad_rows is None:
+                    raise
+                col = (columns or (0,))[0]
+                text = cells[col][:MAX_FIELD] if col < len(cells) else ""
+                try:  # the old URL as the audit would spell it, when that part is readable
+                    text = check_url(text, base_url, name, start, what="old_url")
+                except InputError:
+                    pass
+                bad_rows.append((exc, text))
+                continue
+            yield got
         if not rows:
             where = f"a header row (line {header_line}) and " if header_line else ""
             raise InputError(f"redirect map is empty: {where}no data rows", file=name)
+
+
+def _check_fields(cells: list[str], name: str, start: int) -> None:
+    for c in cells:
+        if len(c) > MAX_FIELD:
+            raise InputError(
+                f"field of {len(c)} characters is too long (max {MAX_FIELD})",
+                file=name,
+                line=start,
+            )
 
 
 def _rule(
@@ -308,7 +337,10 @@ def read_map_file(
     target_base_url: str | None = None,
     fmt: str = "auto",
 ) -> tuple[tuple[RedirectRule, ...], tuple[SkippedRow, ...]]:
-    """Read a redirect map of any supported format: (rules, rows that cannot be audited)."""
+    """Read a redirect map of any supported format: (rules, rows that cannot be audited).
+
+    A row that cannot be read is one of those rows (``unreadable``), and every other row is
+    read; a file without one readable row raises the first row's InputError."""
     from migrationaudit.inputs.hosting import read_amplify, read_netlify
 
     kind = detect_format(path) if fmt == "auto" else fmt
@@ -317,7 +349,15 @@ def read_map_file(
     elif kind == "amplify":
         rules, skipped = read_amplify(path, base_url, target_base_url)
     else:
-        return read_map(path, base_url, target_base_url), ()
+        bad: list[tuple[InputError, str]] = []
+        rules = tuple(iter_map(path, base_url, target_base_url, bad_rows=bad))
+        if not rules and bad:
+            raise bad[0][0]
+        return rules, tuple(SkippedRow.from_error(exc, text) for exc, text in bad)
+    unreadable = [row for row in skipped if row.unreadable]
+    if not rules and unreadable:
+        first = unreadable[0]
+        raise InputError(first.reason, file=first.origin.file, line=first.origin.line)
     if not rules:
         raise InputError(
             f"no auditable rules ({len(skipped)} pattern/rewrite rules skipped)", file=str(path)

@@ -46,6 +46,8 @@ class Verdict:
     self_canonical: bool | None = None  # the final page's canonical is its own URL
     in_sitemap: bool | None = None  # the final URL is listed in a new sitemap
     robots_allowed: bool | None = None  # robots.txt lets Googlebot and * fetch every hop
+    # The status the map row asks for (None: any permanent redirect); not in to_dict.
+    expected_status: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # "value" only when set: without --priority, findings.json keeps its original keys.

@@ -124,6 +124,8 @@ class SiteWork:
     # Sites (hosts without www.) legacy URLs land on after a redirect, neither new nor old:
     # their robots.txt and sitemaps are read as a new-site host's.
     landed: set[str] = field(default_factory=set)
+    # Legacy URLs a legacy sitemap listed, for the spider's progress total (it drains them).
+    found_legacy: list[str] = field(default_factory=list)
 
     def restore(self, records: Iterable[dict[str, Any]]) -> None:
         """Resume: what the interrupted run read (its ``site.jsonl`` records), so replayed
@@ -445,6 +447,8 @@ class SiteWork:
                 self.listed += 1
                 wanted = _Role("legacy", requested=entry.loc) if role.old else _Role("expand")
                 out += self._want(entry.loc, wanted)
+                if role.old:
+                    self.found_legacy.append(entry.loc)
                 for _, href in entry.alternates:
                     if self.audited(href):
                         out += self._want(href, _Role("ref"))

@@ -138,6 +138,7 @@ def save_inputs(run_dir: Path, req: AuditRequest, inputs: Inputs) -> None:
             "listed": [{"url": item.url, "origin": item.origin.to_dict()} for item in listed],
             "skipped_rows": [
                 {"origin": row.origin.to_dict(), "reason": row.reason}
+                | ({"unreadable": True, "text": row.text} if row.unreadable else {})
                 for row in inputs.skipped_rows
             ],
             "request": {
@@ -257,7 +258,12 @@ def _load_inputs(run_dir: Path) -> tuple[Inputs, dict[str, Any], PriorityReread]
                 if not x.get("expected_url")
             ]
         skipped = tuple(
-            SkippedRow(_origin(x["origin"], move), str(x["reason"]))
+            SkippedRow(
+                _origin(x["origin"], move),
+                str(x["reason"]),
+                bool(x.get("unreadable", False)),
+                str(x.get("text", "")),
+            )
             for x in data.get("skipped_rows", [])
         )
     except (KeyError, TypeError, ValueError) as exc:

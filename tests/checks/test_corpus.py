@@ -134,6 +134,8 @@ DEMO_SITE = {
     "duplicate-variant": [f"{NEW}/about/"],
     # the old server 404s the slash spelling of /about-us (which itself stays clean)
     "variant-not-found": [f"{OLD}/about-us/"],
+    # a map row that cannot be read, keyed by its old_url as written (scheme left out)
+    "map-row-unreadable": ["www.oldshop.example/press"],
 }
 # Clean in the demo: each must have no finding at all.
 DEMO_CLEAN = ["/about-us", "/pricing.html", "/old-promo", "/"]

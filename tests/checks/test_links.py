@@ -158,3 +158,24 @@ def test_without_crawl_the_link_rules_are_skipped(tmp_path: Path) -> None:
     reasons = {s.rule_id: s.reason for s in j.skipped}
     assert reasons["internal-link-broken"] == "the new site was not crawled (--crawl)"
     assert "canonical-to-broken" not in reasons  # canonicals of final pages need no crawl
+
+
+def test_canonical_mismatch_says_it_is_the_legacy_side_of_a_page_fact(tmp_path: Path) -> None:
+    """One staging canonical, two legacy URLs landing there: one page-level error, and
+    canonical-mismatch for each legacy URL saying it is the legacy URL's side of the same fix
+    (issue 12, item 13: not one problem counted twice without a word)."""
+    j = audit_site(
+        tmp_path,
+        [
+            moved(f"{OLD}/d", f"{N}/d/"),
+            moved(f"{OLD}/d2", f"{N}/d/"),
+            page(f"{N}/d/", canonical="https://staging.n.test/d/"),
+        ],
+        rows=[(f"{OLD}/d", f"{N}/d/"), (f"{OLD}/d2", f"{N}/d/")],
+        staging_hosts=("staging.n.test",),
+    )
+    assert fired(j, "canonical-foreign-host") == [f"{N}/d/"]  # once, on the page
+    assert fired(j, "canonical-mismatch") == [f"{OLD}/d", f"{OLD}/d2"]
+    for f in j.findings:
+        if f.rule_id == "canonical-mismatch":
+            assert "legacy URL's side" in f.fix and "page's side of the same fix" in f.fix

@@ -36,6 +36,7 @@ CONTRACT_IDS = {
     "map-chain": Severity.WARNING,
     "map-conflict": Severity.ERROR,
     "map-self": Severity.ERROR,
+    "map-row-unreadable": Severity.ERROR,  # issue 12, item 11
     "status-mismatch": Severity.WARNING,
     "valuable-url-unmapped": Severity.ERROR,
     # hostile servers (issue 6): migrationaudit/checks/safety.py
@@ -73,7 +74,7 @@ SITE_IDS = {
     "variant-not-found": (Severity.NOTICE, "variants"),  # issue 12
 }
 CONTRACT_IDS.update({k: sev for k, (sev, _) in SITE_IDS.items()})
-MAP_RULES = {"map-loop", "map-chain", "map-conflict", "map-self"}
+MAP_RULES = {"map-loop", "map-chain", "map-conflict", "map-self", "map-row-unreadable"}
 PRIORITY_RULES = {"valuable-url-unmapped"}  # need a map and a --priority export
 NO_SITE_STAGE = "the new-site stage did not run"
 

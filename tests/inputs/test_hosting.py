@@ -71,3 +71,28 @@ def test_real_corpora_every_row_accounted_for(folder: str, host: str, rules_n: i
                                               skipped_n: int) -> None:
     rules, skipped = read_map_file(CORPORA / folder, host)
     assert (len(rules), len(skipped)) == (rules_n, skipped_n)
+
+
+def test_skipped_map_rows_are_said_on_stderr(tmp_path: Path) -> None:
+    """check-map names map rows it did not audit on stderr, never silently."""
+    import subprocess
+    import sys
+
+    (tmp_path / "_redirects").write_text(
+        "/a /b 301\n/blog/* /news/:splat 301\n/ /us 302 Country=us\n/store id=4 /shop/4 301\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "migrationaudit.cli", "check-map", "--map", "_redirects",
+         "--base-url", "https://site.example", "--out", "out", "--format", "json"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "map rows not audited: 2 (2 pattern, rewrite or conditional)" in proc.stderr
+    import json
+
+    data = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    assert {v["url"] for v in data["verdicts"]} == {
+        "https://site.example/a",
+        "https://site.example/store?id=4",  # a query condition: an exact rule, audited
+    }

@@ -122,3 +122,54 @@ def test_nul_byte(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read file"):
         read_map(tmp_path / "nope.csv")
+
+
+# --- rows that cannot be read, spaces, missing schemes (issue 12, item 11) ---------------------
+
+CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"
+
+
+def test_space_in_a_path_is_percent_encoded_as_browsers_do(tmp_path: Path) -> None:
+    (rule,) = read_map(write(tmp_path, "/a b?q=x y\t/Trash/Usando audio y video\n"), BASE)
+    assert rule.source == "https://old.example/a%20b?q=x%20y"
+    assert rule.expected_target == "https://old.example/Trash/Usando%20audio%20y%20video"
+
+
+def test_url_without_scheme_is_named_so(tmp_path: Path) -> None:
+    for base in (None, BASE):
+        with pytest.raises(InputError, match=r"map.csv:1: old_url 'old.example/a' is missing its "
+                                             r"scheme: write http://old.example/a"):
+            read_map(write(tmp_path, "old.example/a,https://n.example/\n"), base)
+
+
+def test_unreadable_rows_are_set_aside_with_their_line(tmp_path: Path) -> None:
+    from migrationaudit.inputs.maps import read_map_file
+
+    p = write(tmp_path, "old_url,new_url,status\n/a,/b\nhttp://a b/,/x\n/c,/d,200\n"
+                        "old.example/e,/f\n/g,/h\n")
+    rules, skipped = read_map_file(p, BASE)
+    assert [r.origin.line for r in rules] == [2, 6]
+    assert [(s.origin.line, s.unreadable, s.text) for s in skipped] == [
+        (3, True, "http://a b/"),
+        (4, True, "https://old.example/c"),  # its old URL was readable: spelt in full
+        (5, True, "old.example/e"),
+    ]
+    assert skipped[1].reason == "bad status 200: expected 301, 302, 303, 307, 308 (redirect) or " \
+                                "404, 410 (removed)"
+    # not one readable row: the file cannot be audited, the first row's error says why
+    with pytest.raises(InputError, match=r"map.csv:2: unparseable old_url 'http://a b/'"):
+        read_map_file(write(tmp_path, "old_url,new_url\nhttp://a b/,/x\n/c\n"), BASE)
+
+
+@pytest.mark.skipif(not CORPORA.is_dir(), reason="shared corpora not present")
+def test_mdn_redirects_read_whole() -> None:
+    """MDN's _redirects.txt (9,556 rules, tab-separated) is read whole: line 4660's target
+    has spaces, which browsers percent-encode."""
+    from migrationaudit.inputs.maps import read_map_file
+
+    rules, skipped = read_map_file(CORPORA / "mdn-archived" / "_redirects.txt", BASE)
+    assert (len(rules), len(skipped)) == (9556, 0)
+    (row,) = [r for r in rules if r.origin.line == 4660]
+    assert row.expected_target == (
+        "https://old.example/en-US/docs/Trash/Usando%20audio%20y%20video%20con%20HTML5"
+    )

@@ -111,7 +111,7 @@ def test_a_render_error_writes_nothing(
 ) -> None:
     from migrationaudit.reports import markdown
 
-    def boom(result: AuditResult) -> str:
+    def boom(result: AuditResult, files: object = None) -> str:
         raise RuntimeError("render bug")
 
     monkeypatch.setattr(markdown, "render", boom)
@@ -163,7 +163,7 @@ def test_summary_for_a_failing_audit(audit_result: AuditResult, tmp_path: Path) 
     assert any(line.startswith("top rules: broken-target 2, ") for line in lines)
     assert "gate: FAIL (8 finding(s) at or above error)" in lines
     assert f"report: {tmp_path / 'report.html'}" in lines
-    assert "partial run: the crawl did not finish; 1 URL(s) incomplete" in lines
+    assert "partial run: the crawl did not finish; 1 URL incomplete" in lines
     # no crawled text reaches the terminal
     assert "<script>" not in text and "\x1b" not in text
 
@@ -184,3 +184,26 @@ def test_summary_for_nothing(empty_result: AuditResult) -> None:
 def test_summary_has_no_trailing_newline(audit_result: AuditResult) -> None:
     # the CLI prints it with click.echo, which adds the newline
     assert not render_summary(audit_result).endswith("\n")
+
+
+def test_capped_report_links_only_the_files_written(
+    audit_result: AuditResult, tmp_path: Path
+) -> None:
+    """report.html cut to one row names only the data files written beside it (issue 12,
+    item 10): none with --format html, the CSVs with html and csv."""
+    from lxml import html as lxml_html
+
+    def notes(formats: list[str]) -> tuple[list[str], str]:
+        out = tmp_path / "-".join(formats)
+        page = write_reports(audit_result, out, formats, html_rows=1)["report.html"]
+        doc = lxml_html.fromstring(page.read_bytes())
+        capped = doc.xpath('//*[@data-capped="verdicts"]')[0]
+        text = " ".join(capped.text_content().split())
+        return [a.get("href") for a in capped.xpath(".//a")], text
+
+    hrefs, text = notes(["html"])
+    assert hrefs == [] and "in no file of this run" in text
+    hrefs, _ = notes(["html", "csv"])
+    assert hrefs == ["verdicts.csv", "findings.csv"]
+    hrefs, _ = notes(["html", "csv", "json"])
+    assert hrefs == ["verdicts.csv", "findings.csv", "findings.json"]

@@ -211,7 +211,7 @@ def test_html_banners(clean_result: AuditResult) -> None:
 
 def test_stderr_summary_warnings(clean_result: AuditResult) -> None:
     lines = text.render(with_run(clean_result, **WARNED)).splitlines()
-    assert "partial run: the crawl did not finish; 0 URL(s) incomplete" in lines
+    assert "partial run: the crawl did not finish; 0 URLs incomplete" in lines
     assert (
         "warning: TLS verification was off (--insecure): certificate errors are not reported"
         in lines
@@ -249,3 +249,47 @@ def test_priority_missing_warning(clean_result: AuditResult) -> None:
     (banner,) = doc.xpath('//p[@data-warning="priority-missing"]')
     assert "exports/top.csv" in squash(banner)
     assert "warning: --priority export(s) gone" in text.render(result)
+
+
+def test_partial_run_gate_says_incomplete_everywhere(clean_result: AuditResult) -> None:
+    """A partial run whose judged URLs pass is not a pass: INCOMPLETE in the stderr summary,
+    report.html (header and title), summary.md and findings.json's gate_status; a partial run
+    that failed is still FAIL."""
+    from migrationaudit.reports import jsonout
+
+    partial = with_run(clean_result, partial=True)
+    assert not partial.gate_failed
+    lines = text.render(partial).splitlines()
+    assert [line for line in lines if line.startswith("gate: ")] == [
+        "gate: INCOMPLETE (the crawl did not finish; nothing at or above error among the URLs "
+        "it judged)"
+    ]
+    doc = tree(html.render(partial))
+    gate = doc.get_element_by_id("gate")
+    assert gate.get("class") == "gate gate-incomplete"
+    assert squash(gate).startswith("INCOMPLETE — the crawl did not finish")
+    assert "PASS" not in squash(doc.xpath("//header")[0])
+    assert doc.xpath("//title")[0].text == "Migration audit: INCOMPLETE"
+    md = markdown.render(partial)
+    assert md.startswith("## ⚠️ Migration audit: INCOMPLETE\n")
+    assert "PASS" not in md and "✅" not in md
+    summary = jsonout.summary(partial)
+    assert (summary["gate"], summary["gate_status"], summary["partial"]) == (
+        "pass",  # the key keeps its meaning: nothing failed the gate
+        "incomplete",
+        True,
+    )
+    assert jsonout.summary(clean_result)["gate_status"] == "pass"
+    # a complete run still passes, and a failing partial run still fails
+    assert "gate: PASS" in text.render(clean_result)
+    failed = replace(partial, fail_on=Severity.NOTICE)
+    if failed.gate_failed:
+        assert "gate: FAIL" in text.render(failed)
+        assert markdown.render(failed).startswith("## ❌ Migration audit: FAIL")
+
+
+def test_stderr_summary_counts_of_one_are_singular(clean_result: AuditResult) -> None:
+    one = replace(clean_result, verdicts=clean_result.verdicts[:1])
+    lines = text.render(with_run(one, partial=True)).splitlines()
+    assert lines[0].startswith("migrationaudit: 1 legacy URL: ")
+    assert any(line.endswith("; 0 URLs incomplete") for line in lines)

@@ -62,6 +62,7 @@ def test_summary_counts(audit_result: AuditResult) -> None:
         },
         "fail_on": "error",
         "gate": "fail",
+        "gate_status": "fail",
         "gate_reasons": ["8 finding(s) at or above error"],
         "partial": True,
         "suppressed": {"ignored": 0, "baselined": 0},

@@ -29,14 +29,18 @@ from migrationaudit.cli.params import (
     site_options,
 )
 from migrationaudit.errors import ConfigError, MigrationAuditError
+from migrationaudit.humanize import plural
 from migrationaudit.models.result import AuditResult
 from migrationaudit.options import (
+    AuditRequest,
     build_request,
 )
+from migrationaudit.settings import CrawlOptions
 
 
 def _write_fixes(result: AuditResult, out_dir: Path, quiet: bool, debug: bool) -> None:
-    from migrationaudit.fixes import FIXES_SUBDIR, write_fixes
+    from migrationaudit.fixes import write_fixes
+    from migrationaudit.fixes.plan import FIXES_SUBDIR
 
     try:
         plan = write_fixes(result, out_dir)
@@ -44,7 +48,8 @@ def _write_fixes(result: AuditResult, out_dir: Path, quiet: bool, debug: bool) -
         fail(str(exc), debug)
     if not quiet:
         click.echo(
-            f"fixes: {len(plan.fixes)} one-hop redirects, {len(plan.review)} URLs for a "
+            f"fixes: {plural(len(plan.fixes), 'one-hop redirect')}, "
+            f"{plural(len(plan.review), 'URL')} for a "
             f"human -> {out_dir / FIXES_SUBDIR}",
             err=True,
         )
@@ -92,20 +97,25 @@ def audit(**kw: Any) -> None:
         try:
             req = build_request(kw, known_rule_ids())
             policy = policy_of(kw)
-            warn_access(req.crawl, kw["quiet"])
             if kw.get("resume") and kw.get("only_failed"):
                 raise ConfigError("--resume and --only-failed cannot be combined")
             if kw.get("resume"):
                 run_dir, req = _resume_request(req, kw["resume"])
+                # the crawl options in force, saved ones included
+                warn_access(req.crawl, kw["quiet"])
                 result = resume_audit(req, run_dir, progress=progress_printer(kw["quiet"]))
             elif kw.get("only_failed"):
                 from migrationaudit.pipeline import audit_only_failed
 
-                # Without --map/--urls the earlier run's saved inputs are used.
+                # Without --map/--urls the earlier run's saved inputs are used; its crawl
+                # options too (addresses included) unless given again.
+                req = _only_failed_request(req, kw["only_failed"])
+                warn_access(req.crawl, kw["quiet"])
                 result = audit_only_failed(
                     req, kw["only_failed"], policy, progress=progress_printer(kw["quiet"])
                 )
             else:
+                warn_access(req.crawl, kw["quiet"])
                 result = run_audit(req, progress=progress_printer(kw["quiet"]))
         except MigrationAuditError as exc:
             fail(str(exc), kw["debug"])
@@ -157,26 +167,21 @@ _RESUME_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 
-def _resume_request(req: Any, path: Path) -> tuple[Path, Any]:
-    """The run directory to continue and the request for it: crawl options not given now
-    come from its job.json; reports go to its --out folder unless --out is given."""
+def _given(param: str) -> bool:
+    """Whether ``param`` of the current command was set (flag, config or environment)."""
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source(param)
+    return source is not None and source is not ParameterSource.DEFAULT
+
+
+def _saved_crawl(req: AuditRequest, run_dir: Path) -> CrawlOptions:
+    """``req.crawl`` with every option not given now taken from ``run_dir``'s job.json."""
     import dataclasses
     import json
 
-    from click.core import ParameterSource
-
     from migrationaudit.rundir.job import options_from_dict
-    from migrationaudit.rundir.layout import JOB_FILE, RUN_SUBDIR
-    from migrationaudit.rundir.saved import find_run_dir
-    from migrationaudit.rundir.state import check_state
-
-    run_dir = find_run_dir(path)
-    check_state(run_dir)  # a damaged or hand-edited state file: exit 2, file and line named
-    ctx = click.get_current_context()
-
-    def given(param: str) -> bool:
-        source = ctx.get_parameter_source(param)
-        return source is not None and source is not ParameterSource.DEFAULT
+    from migrationaudit.rundir.layout import JOB_FILE
 
     try:
         saved = options_from_dict(json.loads((run_dir / JOB_FILE).read_text(encoding="utf-8")))
@@ -187,10 +192,36 @@ def _resume_request(req: Any, path: Path) -> tuple[Path, Any]:
     keep = {
         name: getattr(saved, name)
         for name, params in _RESUME_FIELDS.items()
-        if not any(given(p) for p in params)
+        if not any(_given(p) for p in params)
     }
-    crawl = dataclasses.replace(req.crawl, **keep)
+    return dataclasses.replace(req.crawl, **keep)
+
+
+def _resume_request(req: AuditRequest, path: Path) -> tuple[Path, AuditRequest]:
+    """The run directory to continue and the request for it: crawl options not given now
+    come from its job.json; reports go to its --out folder unless --out is given."""
+    import dataclasses
+
+    from migrationaudit.rundir.layout import RUN_SUBDIR
+    from migrationaudit.rundir.saved import find_run_dir
+    from migrationaudit.rundir.state import check_state
+
+    run_dir = find_run_dir(path)
+    check_state(run_dir)  # a damaged or hand-edited state file: exit 2, file and line named
+    crawl = _saved_crawl(req, run_dir)
     out_dir = req.out_dir
-    if not given("out_dir"):
+    if not _given("out_dir"):
         out_dir = run_dir.parent if run_dir.name == RUN_SUBDIR else run_dir
     return run_dir, dataclasses.replace(req, crawl=crawl, out_dir=out_dir)
+
+
+def _only_failed_request(req: AuditRequest, path: Path) -> AuditRequest:
+    """The request for ``--only-failed RUN_DIR``: the earlier run's crawl options (job.json)
+    unless given again, as ``--resume`` does, so the failed URLs are fetched from the same
+    addresses (--resolve/--connect-to, --rewrite-host) as the records they are merged with;
+    giving other addresses is refused in :func:`~migrationaudit.pipeline.audit_only_failed`."""
+    import dataclasses
+
+    from migrationaudit.rundir.saved import find_run_dir
+
+    return dataclasses.replace(req, crawl=_saved_crawl(req, find_run_dir(path)))

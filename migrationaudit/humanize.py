@@ -1,4 +1,4 @@
-"""Durations as people write them (``90s``, ``15m``, ``1h30m``): read for ``--max-runtime``
+"""Numbers, counts and durations as people write them: ``90s``, ``15m``, ``1h30m`` read for
 and config files, written back the same way in reports and messages."""
 
 from __future__ import annotations
@@ -43,3 +43,8 @@ def format_duration(seconds: float) -> str:
             out += f"{left // size}{unit}"
             left %= size
     return out or "0s"
+
+
+def plural(n: int, word: str) -> str:
+    """``1 URL`` / ``2 URLs`` (the CLI's stderr lines say numbers in words that agree)."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
