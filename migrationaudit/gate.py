@@ -23,8 +23,6 @@ and applies them.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
@@ -34,6 +32,7 @@ from typing import Any
 from migrationaudit.errors import ConfigError, ReportError
 from migrationaudit.models.findings import Finding, Severity, SuppressedFinding
 from migrationaudit.models.result import AuditResult, Verdict
+from migrationaudit.rundir.layout import atomic_write, os_reason
 
 ANY = "*"
 IGNORED, BASELINED = "ignored", "baselined"
@@ -275,12 +274,9 @@ def write_baseline(result: AuditResult, path: str | Path) -> Path:
     """Write :func:`baseline_document` to ``path`` atomically; ReportError names the file."""
     target = Path(path)
     text = json.dumps(baseline_document(result), indent=2, ensure_ascii=False, sort_keys=True)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text + "\n", encoding="utf-8")
-        os.replace(tmp, target)
+        atomic_write(target, text + "\n")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ReportError(f"cannot write baseline {target}: {exc.strerror or exc}") from exc
+        raise ReportError(f"cannot write baseline {target}: {os_reason(exc)}") from exc
     return target

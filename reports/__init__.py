@@ -22,16 +22,13 @@ findings.json, the CSVs, SARIF and JUnit are rendered *while* they are written, 
 
 from __future__ import annotations
 
-import contextlib
-import glob
-import os
-import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from migrationaudit.errors import ConfigError, ReportError
 from migrationaudit.models.result import AuditResult
 from migrationaudit.reports import csvout, html, jsonout, junit, markdown, sarif, text
+from migrationaudit.rundir.layout import commit, discard, os_reason, stage, sweep_staged
 
 FORMATS = ("html", "json", "csv", "junit", "markdown")  # the default set
 ALL_FORMATS = (*FORMATS, "sarif")  # sarif (code scanning) only when asked for
@@ -79,41 +76,6 @@ def _formats(formats: Iterable[str]) -> list[str]:
     return wanted
 
 
-def _os_reason(exc: OSError) -> str:
-    return exc.strerror or str(exc)
-
-
-def _sweep_staged(target: Path) -> None:
-    """Remove the staged files of ``target`` that a killed writer left behind."""
-    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
-
-
-def _stage(target: Path, content: Content) -> Path:
-    """Write ``content`` to a new hidden temporary file next to ``target``; return its path.
-    Chunked content is rendered while it is written (a render error leaves no file)."""
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    # os.open with 0o666 lets the umask decide the final mode, like a plain open() would
-    # (mkstemp would leave every report readable by its owner only).
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if isinstance(content, bytes):
-                fh.write(content)
-            elif isinstance(content, str):
-                fh.write(content.encode("utf-8"))
-            else:
-                for chunk in content:
-                    fh.write(chunk.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
-
-
 def write_reports(
     result: AuditResult,
     out_dir: Path,
@@ -134,7 +96,7 @@ def write_reports(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ReportError(f"cannot create report folder {out_dir}: {_os_reason(exc)}") from exc
+        raise ReportError(f"cannot create report folder {out_dir}: {os_reason(exc)}") from exc
 
     names = tuple(name for fmt in wanted for name in _FILES[fmt])
     staged: list[tuple[Path, Path]] = []  # (temporary file, final path)
@@ -142,26 +104,24 @@ def write_reports(
         for fmt in wanted:
             for name, content in _RENDERERS[fmt](result, html_rows, names).items():
                 target = out_dir / name
-                _sweep_staged(target)
+                sweep_staged(out_dir, name)
                 try:
-                    staged.append((_stage(target, content), target))
+                    staged.append((stage(target, content), target))
                 except OSError as exc:
-                    raise ReportError(f"cannot write {target}: {_os_reason(exc)}") from exc
+                    raise ReportError(f"cannot write {target}: {os_reason(exc)}") from exc
         written: dict[str, Path] = {}
         while staged:
             tmp, target = staged[0]
             try:
-                os.replace(tmp, target)
+                commit({target: tmp})
             except OSError as exc:
-                raise ReportError(f"cannot write {target}: {_os_reason(exc)}") from exc
+                raise ReportError(f"cannot write {target}: {os_reason(exc)}") from exc
             staged.pop(0)
             written[target.name] = target
         return written
     finally:
         # Anything still staged failed or was never committed: leave no temporary files.
-        for tmp, _ in staged:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+        discard({target: tmp for tmp, target in staged})
 
 
 def render_summary(

@@ -8,8 +8,6 @@ autoescaped); the Markdown puts URLs and chains in code spans like ``summary.md`
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from migrationaudit.diff import RunDiff
 from migrationaudit.errors import ReportError
 from migrationaudit.reports.common import display_text
 from migrationaudit.reports.markdown import md_code, md_text
+from migrationaudit.rundir.layout import atomic_write, os_reason
 
 HTML_FILENAME = "diff.html"
 MD_FILENAME = "diff.md"
@@ -158,13 +157,9 @@ def write(
         raise ReportError(f"cannot create {out_dir}: {exc.strerror or exc}") from exc
     for name, text in render_files(diff, formats).items():
         target = out_dir / name
-        tmp = target.with_name(f".{name}.{secrets.token_hex(6)}.tmp")
         try:
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, target)
+            atomic_write(target, text)
         except OSError as exc:
-            raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc
-        finally:
-            tmp.unlink(missing_ok=True)
+            raise ReportError(f"cannot write {target}: {os_reason(exc)}") from exc
         written.append(target)
     return written
