@@ -163,8 +163,8 @@ def load_side(path: str | Path) -> Side:
             if not isinstance(data, dict) or "findings" not in data:
                 raise InputError("not a findings.json", file=str(candidate))
             return side_from_document(str(path), data)
-    from migrationaudit.pipeline import rebuild
     from migrationaudit.reports.jsonout import document
+    from migrationaudit.rerun import rebuild
     from migrationaudit.rundir.saved import load_run
     from migrationaudit.settings import FAIL_ON, CheckOptions
 

@@ -6,7 +6,6 @@ This is the one place that strings the stages together; the CLI and the Python A
 from __future__ import annotations
 
 import platform
-import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -17,7 +16,6 @@ from migrationaudit import __version__
 from migrationaudit.checks import AuditContext, rule_infos, run_checks
 from migrationaudit.crawl import access_info, run_crawl
 from migrationaudit.errors import ConfigError, InputError
-from migrationaudit.gate import GatePolicy, apply
 from migrationaudit.graph import build_graph, chains_for, gc_paused
 from migrationaudit.humanize import format_duration
 from migrationaudit.inputs import Inputs, collect_legacy
@@ -26,7 +24,7 @@ from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.maps import read_map_file
 from migrationaudit.inputs.priority import PriorityIndex, read_priority, valuable_unmapped
 from migrationaudit.inputs.urllist import read_url_list
-from migrationaudit.models.findings import Finding, Severity, SkippedRule
+from migrationaudit.models.findings import Finding, SkippedRule
 from migrationaudit.models.hops import Chain, Hop
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.models.result import AuditResult, Verdict
@@ -38,15 +36,12 @@ from migrationaudit.newsite.plan import prepare as prepare_site
 from migrationaudit.newsite.records import SiteRun
 from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
-from migrationaudit.rundir.job import CrawlSummary, saved_site_options, write_job, write_summary
+from migrationaudit.rundir.job import CrawlSummary, saved_site_options
 from migrationaudit.rundir.layout import (
-    HOPS_FILE,
-    RECHECK_SUBDIR,
     RUN_SUBDIR,
-    SITE_RECORDS_FILE,
 )
-from migrationaudit.rundir.records import read_hops, write_hops
-from migrationaudit.rundir.saved import SavedRun, begin_run, load_run, save_inputs, save_run_info
+from migrationaudit.rundir.records import read_hops
+from migrationaudit.rundir.saved import begin_run, save_inputs, save_run_info
 from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
 from migrationaudit.verdicts import build_verdicts
 from migrationaudit.web.scope import Scope, scope_of
@@ -117,7 +112,8 @@ def rank_by_value(
     return tuple(ordered), tuple(ranked)
 
 
-def _now() -> str:
+def now() -> str:
+    """The current UTC time as the run metadata writes it."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -132,7 +128,7 @@ def _run_info(
         "version": __version__,
         "python": platform.python_version(),
         "started_at": started,
-        "finished_at": _now(),
+        "finished_at": now(),
         "inputs": list(req.maps) + list(req.url_lists) + list(req.priority),
         "base_url": req.base_url,
         "connect_to": crawl["connect_to"],
@@ -157,7 +153,7 @@ def _run_info(
 
 def check_map_only(req: AuditRequest) -> AuditResult:
     """Run only the map rules (no request is sent)."""
-    started = _now()
+    started = now()
     inputs = load_inputs(req)
     ctx = AuditContext(
         rules=inputs.rules,
@@ -189,7 +185,7 @@ def run_audit(req: AuditRequest, progress: Callable[[int, int], None] | None = N
     reports are written by the caller (see :func:`migrationaudit.reports.write_reports`).
     """
 
-    started = _now()
+    started = now()
     inputs = load_inputs(req)
     run_dir = req.out_dir / RUN_SUBDIR
     # Resumable at every moment: the old state goes and job.json comes first, inputs.json
@@ -235,7 +231,7 @@ def resume_audit(
     from migrationaudit.rundir.layout import INPUTS_FILE
     from migrationaudit.rundir.saved import load_inputs_file
 
-    started = _now()
+    started = now()
     if req.site == SiteOptions():  # the new-site options of the run, unless given again
         req = replace(req, site=saved_site_options(run_dir) or req.site)
     if req.maps or req.url_lists or req.priority:
@@ -372,131 +368,3 @@ def finish_run(
     return result
 
 
-def rebuild(saved: SavedRun, checks: CheckOptions, fail_on: Severity) -> AuditResult:
-    """Judge a saved run again with ``checks`` and ``fail_on`` (no network)."""
-    site = SiteRun(saved.site, read_site_records(saved.run_dir))
-    judged = judge(saved.inputs, read_hops(saved.run_dir), checks, saved.crawl.max_hops, site=site)
-    run = dict(saved.run)
-    options = dict(run.get("options") or {})
-    options.update(
-        fail_on=fail_on.label,
-        many_to_one=checks.many_to_one,
-        disabled_rules=sorted(checks.disabled),
-    )
-    run.update(
-        options=options,
-        run_dir=str(saved.run_dir),
-        rerendered_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    )
-    if saved.summary is not None and "partial" not in run:
-        run["partial"] = not saved.summary.complete
-    run.pop("priority_missing", None)  # a saved run.json never has it; said anew each time
-    if saved.priority_missing:
-        run["priority_missing"] = list(saved.priority_missing)
-    return AuditResult(
-        findings=judged.findings,
-        verdicts=judged.verdicts,
-        chains=judged.chains,
-        skipped=judged.skipped,
-        rules=rule_infos(),
-        fail_on=fail_on,
-        run=run,
-    )
-
-
-def failing_urls(result: AuditResult) -> set[str]:
-    """Legacy URLs that failed: a finding that fails the gate, or an incomplete chain."""
-    urls = {f.url for f in result.gating_findings()}
-    urls.update(v.url for v in result.verdicts if v.verdict == "incomplete")
-    return urls
-
-
-def _addresses(crawl: CrawlOptions) -> dict[str, list[str]]:
-    """Where a crawl's requests go besides DNS: --resolve/--connect-to and --rewrite-host."""
-    return {
-        "--resolve/--connect-to": sorted(c.spec for c in crawl.connect_to),
-        "--rewrite-host": sorted(f"{old}={new}" for old, new in crawl.rewrite_host),
-    }
-
-
-def _same_addresses(saved: SavedRun, crawl: CrawlOptions) -> None:
-    """ConfigError unless ``crawl`` sends requests where the ``saved`` run sent them: merged
-    records fetched from other addresses (staging in one, production in the other) would
-    make one report of two sites."""
-    then, now = _addresses(saved.crawl), _addresses(crawl)
-    for option, values in then.items():
-        if values != now[option]:
-            raise ConfigError(
-                f"--only-failed: {option} differs from the run in {saved.run_dir} "
-                f"({', '.join(values) or 'none'} there, {', '.join(now[option]) or 'none'} "
-                "now); its records cannot be merged with records fetched from other "
-                "addresses. Leave the option out to reuse the run's, or audit afresh."
-            )
-
-
-def audit_only_failed(
-    req: AuditRequest,
-    previous: str | Path,
-    policy: GatePolicy,
-    progress: Callable[[int, int], None] | None = None,
-) -> AuditResult:
-    """Re-check only the legacy URLs that failed in the ``previous`` run (judged again under
-    the current rules and ``policy``), plus URLs it did not have; merge with the rest.
-
-    The re-check crawls into ``OUT/run-recheck/``; its hop records replace the previous
-    records of the same URLs, and the merged records become ``OUT/run/`` (a complete run
-    directory again), which is judged as a whole: global rules see every URL."""
-
-    started = _now()
-    saved = load_run(previous)
-    _same_addresses(saved, req.crawl)
-    inputs = load_inputs(req) if (req.maps or req.url_lists) else saved.inputs
-    if getattr(req, "site", None) == SiteOptions():
-        req = replace(req, site=saved.site)
-    before = apply(rebuild(saved, req.checks, req.fail_on), policy)
-    failed = failing_urls(before)
-    known = {v.url for v in before.verdicts}
-    recheck = [i.url for i in inputs.legacy if i.url in failed or i.url not in known]
-    # legacy URLs the earlier run found itself (e.g. in a fetched legacy sitemap)
-    recheck += [v.url for v in before.verdicts if v.url in failed and v.url not in recheck]
-    old_hops = list(read_hops(saved.run_dir))  # read before anything can overwrite them
-
-    recheck_dir = req.out_dir / RECHECK_SUBDIR
-    run_dir = req.out_dir / RUN_SUBDIR
-    if recheck:
-        # The scope of the whole audit: a re-checked chain may lead to any host it names.
-        scope = audit_scope(req, inputs)
-        summary = run_crawl(recheck, recheck_dir, req.crawl, progress=progress, scope=scope)
-        new_hops = list(read_hops(recheck_dir))
-    else:
-        summary = CrawlSummary(seeds=0, fetched=0, complete=True, elapsed_s=0.0, interrupted=False)
-        new_hops = []
-    fresh = {h.url for h in new_hops}
-    merged = [h for h in old_hops if h.url not in fresh] + new_hops
-
-    save_inputs(run_dir, req, inputs)
-    fetched = write_hops(run_dir / HOPS_FILE, merged)
-    # The new-site stage (robots.txt, sitemaps, crawl) is not re-run: keep its records.
-
-    records = saved.run_dir / SITE_RECORDS_FILE
-    if records.is_file() and records.resolve() != (run_dir / SITE_RECORDS_FILE).resolve():
-        shutil.copyfile(records, run_dir / SITE_RECORDS_FILE)
-    write_job(run_dir, req.crawl)
-    total = CrawlSummary(
-        seeds=len(inputs.legacy),
-        fetched=fetched,
-        complete=summary.complete,
-        elapsed_s=summary.elapsed_s,
-        interrupted=summary.interrupted,
-    )
-    write_summary(run_dir, total)
-    result = finish_run(req, inputs, run_dir, total, started)
-    info = {
-        "previous": str(saved.run_dir),
-        "rechecked": len(recheck),
-        "kept": len(inputs.legacy) - len(recheck),
-        "recheck_dir": str(recheck_dir) if recheck else None,
-    }
-    result = replace(result, run={**result.run, "only_failed": info})
-    save_run_info(run_dir, result.run)
-    return result

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from migrationaudit.cli import main
-from migrationaudit.cli.config import BY_PARAM, KEYS, NOT_CONFIGURABLE
+from migrationaudit.cli.configkeys import BY_PARAM, KEYS, NOT_CONFIGURABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_VARS = ("MIGRATIONAUDIT_CONFIG", "MIGRATIONAUDIT_FAIL_ON", "MIGRATIONAUDIT_TIMEOUT")

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from jsonschema import Draft4Validator
 
-from migrationaudit.cli.config import BY_NAME
+from migrationaudit.cli.configkeys import BY_NAME
 from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.demo.site import parse_site
 

@@ -26,7 +26,7 @@ from rawserver import Canary, RawServer, page, redirect, respond
 
 from migrationaudit.checks import AuditContext, run_checks
 from migrationaudit.cli import main
-from migrationaudit.cli.config import KEYS
+from migrationaudit.cli.configkeys import KEYS
 from migrationaudit.graph import build_graph, chains_for
 from migrationaudit.models.hops import Hop, HopKind, Outcome
 from migrationaudit.models.inputs import LegacyURL, Origin, RedirectRule

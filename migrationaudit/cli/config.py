@@ -29,116 +29,25 @@ on top); where each value came from is kept in ``ctx.meta`` for ``migrationaudit
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from click.core import ParameterSource
 
+from migrationaudit.cli.configkeys import BY_NAME, HEADERS, IGNORES, KEYS, PAIRS, Key
 from migrationaudit.errors import ConfigError
-from migrationaudit.humanize import parse_duration
-
-if TYPE_CHECKING:  # click's ParamType is generic for type checkers (not subscriptable in 8.1)
-    _ParamType = click.ParamType[Any, Any]
-else:
-    _ParamType = click.ParamType
 
 CONFIG_FILE = "migrationaudit.toml"
 PYPROJECT = "pyproject.toml"
-ENV_PREFIX = "MIGRATIONAUDIT_"
 ENV_CONFIG = "MIGRATIONAUDIT_CONFIG"
 META = "migrationaudit.cli.config"  # ctx.meta key holding the ConfigInfo
-
-# How a key's file value becomes the option's command-line value(s).
-PAIRS = "pairs"  # a table {k = v} → ["k=v", ...]
-HEADERS = "headers"  # a table {Name = "value"} → ["Name: value", ...]
-IGNORES = "ignores"  # an array of tables {rule, url, reason} → ["RULE URL REASON", ...]
-
-
-@dataclass(frozen=True)
-class Key:
-    """One config key: its name in the file, the click parameter it sets, how a table value
-    is turned into option values (``form``), and whether it names a file or folder."""
-
-    name: str
-    param: str
-    form: str | None = None
-    path: bool = False
-    secret: bool = False  # `migrationaudit config` masks it
-
-    @property
-    def env(self) -> str:
-        return ENV_PREFIX + self.name.upper().replace("-", "_")
-
-
-# The one table: config key → click parameter. Adding an option to the config is one line.
-KEYS: tuple[Key, ...] = (
-    # inputs
-    Key("map", "maps", path=True),
-    Key("urls", "url_lists", path=True),
-    Key("map-format", "map_format"),
-    Key("base-url", "base_url"),
-    Key("target-base-url", "target_base_url"),
-    Key("priority", "priority", path=True),
-    Key("priority-column", "priority_columns", PAIRS),
-    Key("sitemap", "sitemaps", path=True),
-    Key("old-sitemap", "old_sitemaps", path=True),
-    Key("crawl", "crawl_urls"),
-    Key("max-pages", "max_pages"),
-    Key("depth", "depth"),
-    Key("variants", "variants"),
-    Key("new-host", "new_hosts"),
-    Key("staging-host", "staging_hosts"),
-    Key("no-robots", "no_robots"),
-    Key("no-sitemap-discovery", "no_sitemap_discovery"),
-    Key("max-sitemap-urls", "max_sitemap_urls"),
-    # the crawl
-    Key("resolve", "resolve"),
-    Key("connect-to", "connect_to"),
-    Key("max-hops", "max_hops"),
-    Key("concurrency", "concurrency"),
-    Key("per-host-concurrency", "per_host_concurrency"),
-    Key("workers", "workers"),
-    Key("delay", "delay"),
-    Key("timeout", "timeout"),
-    Key("retries", "retries"),
-    Key("max-runtime", "max_runtime"),
-    Key("user-agent", "user_agent"),
-    Key("scrapy-setting", "scrapy_settings", PAIRS),
-    # staging access and long runs (live once the options exist)
-    Key("auth", "auth", secret=True),
-    Key("header", "headers", HEADERS, secret=True),
-    Key("ca-bundle", "ca_bundle", path=True),
-    Key("insecure", "insecure"),
-    Key("rewrite-host", "rewrite_host"),
-    Key("allow-host", "allow_hosts"),
-    # rules, the gate and outputs
-    Key("many-to-one", "many_to_one"),
-    Key("disable", "disable"),
-    Key("severity", "severity", PAIRS),
-    Key("fail-on", "fail_on"),
-    Key("max", "budgets", PAIRS),
-    Key("ignore", "ignores", IGNORES),
-    Key("baseline", "baseline", path=True),
-    Key("write-baseline", "write_baseline", path=True),
-    Key("exit-zero", "exit_zero"),
-    Key("out", "out_dir", path=True),
-    Key("format", "formats"),
-    Key("html-rows", "html_rows"),
-    Key("fixes", "fixes"),
-    Key("quiet", "quiet"),
-)
-BY_NAME = {k.name: k for k in KEYS}
-BY_PARAM = {k.param: k for k in KEYS}
-# Options that are deliberately not configurable (per-invocation only).
-NOT_CONFIGURABLE = frozenset({"debug", "only_failed", "resume", "help"})
 
 
 @dataclass(frozen=True)
@@ -149,45 +58,6 @@ class ConfigInfo:
     path: Path | None = None
     found_by: str = ""
     sources: Mapping[str, str] = field(default_factory=dict)
-
-
-class Checked(_ParamType):
-    """A text option checked by ``check`` (which raises ValueError or BadParameter); the text
-    itself is kept, so the command parses it again where it is used."""
-
-    def __init__(self, metavar: str, check: Callable[[str], object]) -> None:
-        self.name = metavar
-        self._metavar = metavar
-        self._check = check
-
-    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return self._metavar
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str):
-            self.fail(f"{value!r}: expected text like {self._metavar}", param, ctx)
-        try:
-            self._check(value)
-        except click.BadParameter as exc:
-            self.fail(exc.message, param, ctx)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-        return value
-
-
-class Duration(_ParamType):
-    """A duration option (:func:`parse_duration`), converted to seconds (a float)."""
-
-    name = "DURATION"
-
-    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return "DURATION"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        try:
-            return parse_duration(value)
-        except (ValueError, TypeError) as exc:
-            self.fail(str(exc), param, ctx)
 
 
 class ConfigUsageError(click.ClickException):
@@ -504,126 +374,3 @@ def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
 # --- `migrationaudit config`: the effective configuration --------------------------------------
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One effective value and where it came from."""
-
-    key: str
-    value: Any  # plain data in the config file's shape; None when unset
-    source: str
-
-
-def _unshape(key: Key, value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, tuple | list):
-        items = [str(v) if isinstance(v, Path) else v for v in value]
-        if key.form in (PAIRS, HEADERS):
-            sep = "=" if key.form == PAIRS else ":"
-            table: dict[str, Any] = {}
-            for item in items:
-                k, _, v = str(item).partition(sep)
-                v = v.strip()
-                table[k.strip()] = int(v) if key.param == "budgets" and v.isdigit() else v
-            return table
-        if key.form == IGNORES:
-            rows = []
-            for item in items:
-                rule, url, reason = ([*str(item).split(None, 2), "", ""])[:3]
-                rows.append({"rule": rule, "url": url, "reason": reason})
-            return rows
-        return items
-    return value
-
-
-def _mask(key: Key, value: Any) -> Any:
-    """Credentials shown as ``***``: ``user:***`` for auth, ``Name: ***`` for headers."""
-    if value is None or not key.secret:
-        return value
-    if isinstance(value, dict):
-        return dict.fromkeys(value, "***")
-    if isinstance(value, list):
-        return [_mask(key, v) for v in value]
-    text = str(value)
-    if key.form == HEADERS:
-        return text.partition(":")[0] + ": ***"
-    return text.rpartition(":")[0] + ":***" if ":" in text else "***"
-
-
-def _source(ctx: click.Context, info: ConfigInfo, param: str) -> str:
-    how = ctx.get_parameter_source(param)
-    if how is ParameterSource.COMMANDLINE:
-        return "command line"
-    if how is ParameterSource.DEFAULT_MAP:
-        return info.sources.get(param, "config")
-    if how is ParameterSource.ENVIRONMENT:
-        return "environment"
-    return "default"
-
-
-def effective(ctx: click.Context) -> list[Entry]:
-    """Every configurable option of ``ctx.command`` (a parsed context): value and source
-    (credentials masked)."""
-    info: ConfigInfo = ctx.meta.get(META, ConfigInfo())
-    names = {p.name for p in ctx.command.params}
-    return [
-        Entry(
-            key.name,
-            _mask(key, _unshape(key, ctx.params.get(key.param))),
-            _source(ctx, info, key.param),
-        )
-        for key in KEYS
-        if key.param in names
-    ]
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a valid TOML basic string
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        body = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
-        return "{ " + body + " }" if body else "{}"
-    return json.dumps(str(value), ensure_ascii=False)
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
-
-
-def render_toml(entries: Iterable[Entry], info: ConfigInfo, command: str) -> str:
-    """The effective configuration as a TOML document (a valid config file itself), each
-    value followed by a comment naming its source; unset options as comments."""
-    where = f"{info.path} ({info.found_by})" if info.path else "none"
-    lines = [
-        f"# Effective configuration of `migrationaudit {command}`",
-        f"# config file: {where}",
-        "# precedence: default < config file < MIGRATIONAUDIT_* environment < command line",
-    ]
-    entries = list(entries)
-    width = max((len(e.key) for e in entries), default=0)
-    for e in entries:
-        if e.value is None or e.value in ([], {}, ()):
-            lines.append(f"# {e.key:<{width}} = (not set)  # {e.source}")
-        else:
-            lines.append(f"{_toml_key(e.key):<{width}} = {_toml_value(e.value)}  # {e.source}")
-    return "\n".join(lines) + "\n"
-
-
-def render_json(entries: Iterable[Entry], info: ConfigInfo, command: str) -> str:
-    """The effective configuration as JSON: ``{"command", "config_file", "values": {key:
-    {"value", "source"}}}``."""
-    doc = {
-        "command": command,
-        "config_file": str(info.path) if info.path else None,
-        "found_by": info.found_by or None,
-        "values": {e.key: {"value": e.value, "source": e.source} for e in entries},
-    }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from migrationaudit import settings
-from migrationaudit.cli.config import Checked, Duration
+from migrationaudit.cli.configkeys import Checked, Duration
 from migrationaudit.options import (
     parse_connect_to,
     parse_resolve,

@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from migrationaudit import settings
-from migrationaudit.cli.config import Checked, config_option
+from migrationaudit.cli.config import config_option
+from migrationaudit.cli.configkeys import Checked
 from migrationaudit.options import (
     parse_severity_override,
 )

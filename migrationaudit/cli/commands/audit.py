@@ -105,7 +105,7 @@ def audit(**kw: Any) -> None:
                 warn_access(req.crawl, kw["quiet"])
                 result = resume_audit(req, run_dir, progress=progress_printer(kw["quiet"]))
             elif kw.get("only_failed"):
-                from migrationaudit.pipeline import audit_only_failed
+                from migrationaudit.rerun import audit_only_failed
 
                 # Without --map/--urls the earlier run's saved inputs are used; its crawl
                 # options too (addresses included) unless given again.

@@ -30,7 +30,8 @@ def config_command(for_command: str, as_json: bool, args: tuple[str, ...]) -> No
     Example:
       migrationaudit config --config ci.toml --fail-on warning
     """
-    from migrationaudit.cli.config import META, ConfigInfo, effective, render_json, render_toml
+    from migrationaudit.cli.config import META, ConfigInfo
+    from migrationaudit.cli.configview import effective, render_json, render_toml
 
     ctx = click.get_current_context()
     group = ctx.find_root().command

@@ -32,7 +32,7 @@ def report(run_dir: Path, **kw: Any) -> None:
     """
     from click.core import ParameterSource
 
-    from migrationaudit.pipeline import rebuild
+    from migrationaudit.rerun import rebuild
     from migrationaudit.rundir.saved import load_run
 
     ctx = click.get_current_context()
