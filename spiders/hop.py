@@ -26,12 +26,10 @@ and :mod:`~migrationaudit.spiders.frontier` (:class:`Frontier`, :class:`ChainPro
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import scrapy
 from scrapy.http import Request, Response
@@ -42,8 +40,7 @@ from migrationaudit.models.hops import Hop, HopKind
 from migrationaudit.newsite.job import PeerFeed, SiteJob, open_records, open_relay
 from migrationaudit.newsite.work import SiteWork
 from migrationaudit.rundir.layout import HOPS_FILE, SEEDS_FILE
-from migrationaudit.rundir.layout import SITE_RECORDS_FILE as RECORDS_FILE
-from migrationaudit.rundir.records import encode_hop, read_hops
+from migrationaudit.rundir.records import read_hops, read_site_lines
 from migrationaudit.settings import (
     MAX_HOPS,
     RETRIES,
@@ -55,34 +52,17 @@ from migrationaudit.spiders.errors import HopDownloadError
 from migrationaudit.spiders.extract import header_values, strip_fragment, unfetchable_reason
 from migrationaudit.spiders.frontier import ChainProgress, Frontier, map_back
 from migrationaudit.spiders.handler import parse_retry_after
+from migrationaudit.spiders.output import HopOutput
 from migrationaudit.web.access import parse_rewrites
 from migrationaudit.web.scope import Scope
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 RETRY_AFTER_STATUSES = frozenset({429, 503})  # where a Retry-After header is honoured
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-PROGRESS_INTERVAL = 0.25  # seconds between progress lines on stdout
 PEER_POLL_S = 0.1  # --workers: how often the lead reads the new-site origins its peers met
 
 
 # -- pure helpers ---------------------------------------------------------------------------
-
-
-def _site_records(run_dir: Path) -> list[dict[str, Any]]:
-    """The new-site records of an interrupted run (a cut-off last line is skipped)."""
-    path = run_dir / RECORDS_FILE
-    if not path.is_file():
-        return []
-    out: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if not line.endswith("\n"):
-                break
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue
-    return out
 
 
 # -- the spider -----------------------------------------------------------------------------
@@ -117,21 +97,24 @@ class HopSpider(scrapy.Spider):
         self._previous: dict[str, str | None] = {}  # resume: recorded URL → redirect target
         self._replayed: dict[str, Hop] = {}  # resume with a site job: the records themselves
         self._kinds: dict[str, str] = {}  # redirect target → what it fetches (sitemap, robots)
-        self.report_progress = bool(progress)
         self.seeds_total = 0
         self.seeds_read = 0
         # The seeds, kept only when a legacy sitemap may add legacy URLs (to count each once),
         # and how many legacy URLs such sitemaps added (legacy URLs in all: seeds + found).
         self._legacy: set[str] = set()
         self.found_total = 0
-        self.written = 0
         self.close_reason: str | None = None
         self.pending = 0  # requests handed to Scrapy and not answered yet
         self._room: asyncio.Event | None = None
-        self._out: IO[bytes] | None = None
-        # The first write that failed (disk full, file too large): the crawl stops, exit 4.
-        self.io_error: str | None = None
-        self._last_progress = 0.0
+        # hops.jsonl and the progress lines; the first write that failed (disk full, file
+        # too large) stops the crawl: exit 4.
+        self.output = HopOutput(
+            self.run_dir,
+            resume=self.resume,
+            progress=bool(progress),
+            counts=lambda: (self.chains.done, self.seeds_total + self.found_total),
+            on_io_error=self._close_on_io_error,
+        )
         # The new site's side (robots.txt, sitemaps, crawl, variants): RUN_DIR/site-job.json.
         self.site: SiteWork | None = None
         self._site_close: Callable[[], None] | None = None
@@ -151,7 +134,7 @@ class HopSpider(scrapy.Spider):
         seeds = self.run_dir / SEEDS_FILE
         if self.resume:
             self._load_previous()
-        self._open_out()
+        self.output.open()
         with seeds.open(encoding="utf-8") as f:
             self.seeds_total = sum(1 for line in f if line.strip())
         # Scrapy pulls start() as fast as it can (queueing every seed in memory at once),
@@ -184,7 +167,7 @@ class HopSpider(scrapy.Spider):
             if self.site.job.peers:
                 async for request in self._from_peers(self.site):
                     yield request
-        self._progress(force=True)
+        self.output.progress(force=True)
 
     async def _from_peers(self, site: SiteWork) -> AsyncIterator[Request]:
         """--workers, the lead: discover the sitemaps of the new-site origins the peers meet,
@@ -252,13 +235,8 @@ class HopSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         self.close_reason = reason
-        self._progress(force=True)
-        if self._out is not None:
-            try:
-                self._out.close()
-            except OSError as exc:
-                self.io_error = self.io_error or f"cannot write {self.run_dir / HOPS_FILE}: {exc}"
-            self._out = None
+        self.output.progress(force=True)
+        self.output.close()
         if self._site_close is not None:
             self._site_close()
             self._site_close = None
@@ -353,7 +331,7 @@ class HopSpider(scrapy.Spider):
     ) -> list[Request]:
         if self.rewriter:
             hop = map_back(hop, self.rewriter)
-        self._write(hop)
+        self.output.write(hop)
         if self.site is not None and hop.is_redirect and hop.target:
             # The target is requested below, before the roles move along to it: a sitemap
             # behind a redirect keeps the sitemap's body cap.
@@ -400,54 +378,23 @@ class HopSpider(scrapy.Spider):
             self._previous[hop.url] = hop.target if hop.is_redirect else None
             if self.site is not None:  # the new-site side replays whole records
                 self._replayed[hop.url] = hop
-        self.written = len(self._previous)
+        self.output.written = len(self._previous)
         if self.site is not None:
-            self.site.restore(_site_records(self.run_dir))
+            self.site.restore(read_site_lines(self.run_dir))
 
-    def _open_out(self) -> IO[bytes]:
-        if self._out is None:
-            mode = "a" if self.resume else "w"
-            self._out = (self.run_dir / HOPS_FILE).open(mode + "b")
-        return self._out
+    @property
+    def written(self) -> int:
+        """Hop records in the file (those of an interrupted run included, on resume)."""
+        return self.output.written
 
-    def _write(self, hop: Hop) -> None:
-        if self.io_error is not None:
-            return  # closing after a failed write: no record can be kept any more
-        try:
-            out = self._open_out()
-            # One line, flushed: a killed run keeps every record before the kill.
-            out.write(encode_hop(hop.to_dict()))
-            out.flush()
-        except OSError as exc:
-            self._stop_on_io_error(exc)
-            return
-        self.written += 1
-        self._progress()
+    @property
+    def io_error(self) -> str | None:
+        """Why records could no longer be written (None: they all were)."""
+        return self.output.io_error
 
-    def _stop_on_io_error(self, exc: OSError) -> None:
-        """Records can no longer be written: stop the crawl (what was flushed is kept; a
-        line cut by the failed write is dropped by a resume)."""
+    def _close_on_io_error(self) -> None:
         from scrapy.utils.defer import deferred_from_coro
 
-        path = self.run_dir / HOPS_FILE
-        self.io_error = f"cannot write {path}: {exc.strerror or exc}"
-        if self._out is not None:
-            try:
-                self._out.close()
-            except OSError:
-                pass  # the buffer could not be flushed either
-            self._out = None
         engine = self.crawler.engine if getattr(self, "crawler", None) else None
         if engine is not None:
             deferred_from_coro(engine.close_spider_async(reason="io_error"))
-
-    def _progress(self, *, force: bool = False) -> None:
-        if not self.report_progress:
-            return
-        now = time.monotonic()
-        if not force and now - self._last_progress < PROGRESS_INTERVAL:
-            return
-        self._last_progress = now
-        # fetched URLs (records), legacy URLs whose chain is finished, legacy URLs in all
-        line = f"progress {self.written} {self.chains.done} {self.seeds_total + self.found_total}"
-        print(line, file=sys.stdout, flush=True)

@@ -65,3 +65,25 @@ def test_no_import_cycle() -> None:
     g = import_graph()
     cycles = [sorted(c) for c in nx.strongly_connected_components(g) if len(c) > 1]
     assert not cycles, cycles
+
+
+MAX_LINES = 400  # a module past this holds more than one job: split it where the jobs part
+
+
+def test_no_module_is_over_the_size_limit() -> None:
+    sizes = {
+        name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules().items()
+    }
+    over = {name: n for name, n in sizes.items() if n > MAX_LINES}
+    assert not over, over
+
+
+def test_the_run_folder_has_one_owner() -> None:
+    # every file name of the run folder, and the one rename into place, live in rundir/layout
+    names = ('"hops.jsonl"', '"job.json"', '"inputs.json"', '"site.jsonl"', '"crawl.json"')
+    for name, path in modules().items():
+        text = path.read_text(encoding="utf-8")
+        if name == "migrationaudit.rundir.layout":
+            continue
+        assert not [n for n in names if n in text], name
+        assert "os.replace(" not in text, name

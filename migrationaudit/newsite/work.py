@@ -37,28 +37,24 @@ other processes (*peers*) tell the lead which new-site origins they meet
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urldefrag
 
-from migrationaudit.errors import InputError
 from migrationaudit.inputs.robots import RobotsTxt, decode_robots, robots_url
 from migrationaudit.inputs.sitemaps import (
     SitemapDoc,
     SitemapEntry,
-    parse_sitemap,
-    read_sitemap_file,
 )
 from migrationaudit.models.hops import Hop
 from migrationaudit.newsite.job import Emit, SiteJob
+from migrationaudit.newsite.roles import BODY_ROLES, Page, Role
+from migrationaudit.newsite.sitemapside import SitemapSide
 from migrationaudit.newsite.variants import (
     legacy_variants,
     page_variants,
     site_of,
     sitemap_probe_url,
-)
-from migrationaudit.settings import (
-    SITEMAP_MAX_BYTES,
 )
 from migrationaudit.web.scope import Scope
 from migrationaudit.web.urls import normalize
@@ -72,37 +68,15 @@ from migrationaudit.web.urls import normalize
 # -- roles ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Role:
-    kind: str  # robots | sitemap | expand | legacy | crawl | ref | variant
-    requested: str = ""  # robots: the robots.txt URL asked for; sitemap: the URL named
-    old: bool = False  # sitemap: a legacy sitemap
-    depth: int = 0  # sitemap: index nesting; crawl: clicks from a start page
-    ancestors: tuple[str, ...] = ()  # sitemap: the indexes above (normalised), for loops
-    source: str = ""  # sitemap: cli | robots | index | probe
-
-
-BODY_ROLES = frozenset({"robots", "sitemap"})
-
-
 @dataclass
-class _Page:
-    """What a recorded healthy new-site page says (kept for roles that reach it later)."""
-
-    canonical: str | None
-    hreflang: tuple[str, ...]
-    links: tuple[str, ...] | None
-
-
-@dataclass
-class SiteWork:
+class SiteWork(SitemapSide):
     """See the module docstring. ``emit`` receives each JSON record for ``site.jsonl``."""
 
     job: SiteJob
     emit: Emit
-    pending: dict[str, list[_Role]] = field(default_factory=dict)
+    pending: dict[str, list[Role]] = field(default_factory=dict)
     recorded: dict[str, str | None] = field(default_factory=dict)  # url → redirect target
-    pages: dict[str, _Page] = field(default_factory=dict)
+    pages: dict[str, Page] = field(default_factory=dict)
     robots_origins: set[str] = field(default_factory=set)
     robots_read: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
     sitemaps_read: set[str] = field(default_factory=set)
@@ -181,21 +155,21 @@ class SiteWork:
         """URLs to fetch once the legacy seeds are queued."""
         out: list[str] = []
         for url in self.job.sitemaps:
-            out += self._declare(url, _Role("sitemap"), "cli", None)
+            out += self._declare(url, Role("sitemap"), "cli", None)
         for path in self.job.local_sitemaps:
             out += self._local_sitemap(path)
         for url in self.job.old_sitemaps:
-            out += self._declare(url, _Role("sitemap", old=True), "cli", None)
+            out += self._declare(url, Role("sitemap", old=True), "cli", None)
         for url in self.job.crawl:
-            out += self._want(url, _Role("crawl", depth=0))
+            out += self._want(url, Role("crawl", depth=0))
         return out
 
     def legacy_seed(self, url: str) -> list[str]:
         """A legacy URL was queued: its landing page is expanded, its variants fetched."""
-        out = self._want(url, _Role("legacy", requested=urldefrag(url.strip())[0]))
+        out = self._want(url, Role("legacy", requested=urldefrag(url.strip())[0]))
         if self.job.variants:
             for v in legacy_variants(url):
-                out += self._want(v, _Role("variant"))
+                out += self._want(v, Role("variant"))
         return out
 
     def peer_origin(self, robots: str) -> list[str]:
@@ -206,7 +180,7 @@ class SiteWork:
         self.robots_origins.add(robots)
         if not self.audited(robots) and site_of(robots) not in self.job.staging_sites:
             self.landed.add(site_of(robots))  # a peer's landing host
-        return self._want(robots, _Role("robots", requested=robots))
+        return self._want(robots, Role("robots", requested=robots))
 
     def wants_body(self, url: str) -> bool:
         """Whether the answer's body is needed (robots.txt or sitemap at the end of a chain)."""
@@ -242,7 +216,7 @@ class SiteWork:
             if hop.is_healthy and page is not None and self.in_new(hop.url):
                 if page.links is not None:
                     self.link_pages += 1
-                self.pages[hop.url] = _Page(
+                self.pages[hop.url] = Page(
                     page.canonical_url, tuple(h for _, h in page.hreflang), page.links
                 )
             for role in roles:
@@ -270,9 +244,9 @@ class SiteWork:
         if origin is None or origin in self.robots_origins:
             return []
         self.robots_origins.add(origin)
-        return self._want(origin, _Role("robots", requested=origin))
+        return self._want(origin, Role("robots", requested=origin))
 
-    def _land(self, url: str, role: _Role, hop: Hop | None) -> list[str]:
+    def _land(self, url: str, role: Role, hop: Hop | None) -> list[str]:
         """A legacy chain ended on a healthy page ``url``: after a redirect, on a host neither
         new, old nor staging, that host is a landing host (its robots.txt is wanted now)."""
         # hop None: the end was recorded before, and the legacy URL that got there first (if
@@ -285,7 +259,7 @@ class SiteWork:
         self.landed.add(site)
         return self._want_robots(url) if self._robots_wanted(url) else []
 
-    def _want(self, url: str, role: _Role, *, fetch: bool = True) -> list[str]:
+    def _want(self, url: str, role: Role, *, fetch: bool = True) -> list[str]:
         """Attach ``role`` to the end of ``url``'s chain: act now when that end is recorded,
         else when it is. Returns ``[url]`` to fetch (``fetch``) when it was not recorded."""
         url = urldefrag(url.strip())[0] if "#" in url else url.strip()
@@ -305,7 +279,7 @@ class SiteWork:
         return [start] if fetch else []
 
     def _apply(
-        self, url: str, role: _Role, hop: Hop | None, body: bytes | None, flags: tuple[str, ...]
+        self, url: str, role: Role, hop: Hop | None, body: bytes | None, flags: tuple[str, ...]
     ) -> list[str]:
         if role.kind == "robots":
             return self._robots(url, role, hop, body, "truncated" in flags)
@@ -320,7 +294,7 @@ class SiteWork:
         return []
 
     def _robots(
-        self, url: str, role: _Role, hop: Hop | None, body: bytes | None, cut: bool = False
+        self, url: str, role: Role, hop: Hop | None, body: bytes | None, cut: bool = False
     ) -> list[str]:
         if url not in self.robots_read:
             self.robots_read[url] = self._read_robots(url, hop, body, cut)
@@ -336,9 +310,9 @@ class SiteWork:
             return []
         out: list[str] = []
         for sitemap in declared:
-            out += self._declare(sitemap, _Role("sitemap"), "robots", url)
+            out += self._declare(sitemap, Role("sitemap"), "robots", url)
         if not declared:
-            out += self._declare(sitemap_probe_url(role.requested), _Role("sitemap"), "probe", url)
+            out += self._declare(sitemap_probe_url(role.requested), Role("sitemap"), "probe", url)
         return out
 
     def _read_robots(
@@ -369,112 +343,6 @@ class SiteWork:
             return ()
         return None
 
-    def _declare(self, url: str, role: _Role, source: str, by: str | None) -> list[str]:
-        self.emit({"t": "sitemap-ref", "url": url, "source": source, "by": by, "old": role.old})
-        return self._want(url, replace(role, source=source, requested=url))
-
-    def _local_sitemap(self, path: str) -> list[str]:
-        try:
-            doc = read_sitemap_file(path)
-        except InputError as exc:  # checked before the crawl; gone since: say so, go on
-            doc = SitemapDoc(path, None, errors=(exc.reason,), error_count=1)
-        return self._sitemap_doc(path, doc, _Role("sitemap"), truncated=False)
-
-    def _sitemap(
-        self,
-        url: str,
-        role: _Role,
-        hop: Hop | None,
-        body: bytes | None,
-        flags: tuple[str, ...],
-    ) -> list[str]:
-        if url in self.sitemaps_read:
-            return []
-        if hop is not None and not hop.is_healthy:
-            return []  # the chain's end says it all (sitemap-broken)
-        self.sitemaps_read.add(url)
-        if body is None and url in self.restored_sitemaps:
-            doc = self.restored_sitemaps[url]
-            return self._sitemap_doc(url, doc, role, truncated=False)
-        if hop is None or body is None:
-            reason = "fetched for another purpose before it was known as a sitemap"
-            self.emit({"t": "sitemap", "url": url, "old": role.old, "unread": reason})
-            return []
-        if "undecodable" in flags:
-            reason = "the compressed body could not be decoded (corrupt, or too large inflated)"
-            doc = SitemapDoc(url, None, errors=(reason,), error_count=1)
-        else:
-            doc = parse_sitemap(body, url)
-        if role.source == "probe" and doc.format is None and doc.count == 0:
-            return []  # e.g. an HTML page served for every path: not a sitemap, not a defect
-        if "truncated" in flags:
-            doc = _cut_sitemap(doc, "inflated-over-cap" in flags)
-        return self._sitemap_doc(url, doc, role, truncated="truncated" in flags)
-
-    def _sitemap_doc(self, url: str, doc: SitemapDoc, role: _Role, truncated: bool) -> list[str]:
-        # What a sitemap lists does not join the audit's scope: a host that only a sitemap
-        # names is never looked up (no DNS, no request); its entries are offsite hops
-        # (sitemap-foreign-host says so).
-        out: list[str] = []
-        errors = list(doc.errors)
-        unfetched = 0
-        me = {normalize(url), normalize(role.requested or url)}
-        above = {*role.ancestors, *me}
-        if doc.is_index:
-            for entry in doc.entries:
-                # A child that is (or redirects to) this index or one above it is a loop.
-                ends = {normalize(entry.loc), normalize(self._end(entry.loc))}
-                if ends & above:
-                    errors.append(f"line {entry.line}: index includes {entry.loc} again (loop)")
-                elif role.depth + 1 > self.job.max_sitemap_depth:
-                    errors.append(
-                        f"line {entry.line}: {entry.loc} nested deeper than "
-                        f"{self.job.max_sitemap_depth} index levels (not read)"
-                    )
-                else:
-                    child_role = _Role(
-                        "sitemap",
-                        old=role.old,
-                        depth=role.depth + 1,
-                        ancestors=tuple(sorted(above)),
-                    )
-                    out += self._declare(entry.loc, child_role, "index", url)
-        else:
-            for entry in doc.entries:
-                if self.listed >= self.job.fetch_limit:
-                    unfetched += 1
-                    continue
-                self.listed += 1
-                wanted = _Role("legacy", requested=entry.loc) if role.old else _Role("expand")
-                out += self._want(entry.loc, wanted)
-                if role.old:
-                    self.found_legacy.append(entry.loc)
-                for _, href in entry.alternates:
-                    if self.audited(href):
-                        out += self._want(href, _Role("ref"))
-        self.emit(
-            {
-                "t": "sitemap",
-                "url": url,
-                "old": role.old,
-                "format": doc.format,
-                "entries": [e.to_dict() for e in doc.entries],
-                "count": doc.count,
-                "size": doc.size,
-                "compressed": doc.compressed,
-                "over_limit": list(doc.over_limit),
-                "errors": errors[: max(len(doc.errors), 10)],
-                "error_count": doc.error_count + len(errors) - len(doc.errors),
-                "unfetched": unfetched,
-                "truncated": truncated,
-            }
-        )
-        if role.old and self.job.variants:
-            for entry in doc.entries[: self.job.fetch_limit]:
-                for v in legacy_variants(entry.loc):
-                    out += self._want(v, _Role("variant"))
-        return out
-
     def _end(self, url: str) -> str:
         """Where the recorded redirects from ``url`` lead so far (``url`` when unrecorded)."""
         seen: set[str] = set()
@@ -492,10 +360,10 @@ class SiteWork:
         refs = [page.canonical, *page.hreflang]
         for ref in dict.fromkeys(r for r in refs if r):
             if self.audited(ref) and normalize(ref) != normalize(url):
-                out += self._want(ref, _Role("ref"))
+                out += self._want(ref, Role("ref"))
         if self.job.variants:
             for v in page_variants(url):
-                out += self._want(v, _Role("variant"))
+                out += self._want(v, Role("variant"))
         return out
 
     def _crawl(self, url: str, depth: int) -> list[str]:
@@ -513,26 +381,9 @@ class SiteWork:
         if depth < self.job.depth:
             for link in page.links:
                 if self.in_new(link):
-                    out += self._want(link, _Role("crawl", depth=depth + 1))
+                    out += self._want(link, Role("crawl", depth=depth + 1))
                 elif self.audited(link):
                     # A link to the old domain: fetched (not crawled) so that its finding
                     # shows where it redirects and the URL to link to instead.
-                    out += self._want(link, _Role("ref"))
+                    out += self._want(link, Role("ref"))
         return out
-
-
-def _cut_sitemap(doc: SitemapDoc, inflated: bool) -> SitemapDoc:
-    """``doc`` of a body the crawl cut at the sitemap cap (50 MiB, the protocol's own limit):
-    over the size limit (sitemap-too-large), and not read in full (sitemap-invalid)."""
-    mb = SITEMAP_MAX_BYTES // (1024 * 1024)
-    if inflated:
-        why = (
-            f"the compressed body could not be decoded in full: it inflates to more than "
-            f"{mb} MB (the first {mb} MB were read)"
-        )
-    else:
-        why = f"the body is larger than {mb} MB: only the first {mb} MB were read"
-    over = doc.over_limit if doc.over_limit else (f"more than {mb} MB uncompressed (read stopped)",)
-    return replace(doc, over_limit=over, errors=(why, *doc.errors), error_count=doc.error_count + 1)
-
-

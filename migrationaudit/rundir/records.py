@@ -18,7 +18,7 @@ from typing import Any
 
 from migrationaudit.errors import InputError
 from migrationaudit.models.hops import Hop, HopKind
-from migrationaudit.rundir.layout import HOPS_FILE, atomic_write
+from migrationaudit.rundir.layout import HOPS_FILE, SITE_RECORDS_FILE, atomic_write
 
 HOP_KINDS = frozenset(k.value for k in HopKind)  # checked once per hop record read
 
@@ -255,3 +255,20 @@ def write_hops(path: Path, hops: Iterable[Hop]) -> int:
 def encode_hop(record: dict[str, Any]) -> bytes:
     """One hop record as a line of ``hops.jsonl`` (what every writer of the file writes)."""
     return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
+
+
+def read_site_lines(run_dir: Path) -> list[dict[str, Any]]:
+    """The new-site records of an interrupted run (a cut-off last line is skipped)."""
+    path = run_dir / SITE_RECORDS_FILE
+    if not path.is_file():
+        return []
+    out: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if not line.endswith("\n"):
+                break
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+    return out

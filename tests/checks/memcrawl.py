@@ -117,7 +117,7 @@ def crawl(
     spider = HopSpider(run_dir=run_dir, max_hops=max_hops, retries=0, resume=resume)
     if resume:
         spider._load_previous()
-    spider._open_out()
+    spider.output.open()
     queue: deque[Request] = deque()
     for url in seeds:
         queue.extend(spider._reach(url, 0))
