@@ -159,7 +159,15 @@ def site_request(kw: Mapping[str, Any]) -> SiteOptions:
 
 def build_request(kw: Mapping[str, Any], known_rules: set[str]) -> AuditRequest:
     """The audit request of option values named as the CLI's parameters (``kw``: what click
-    or the Python API's layering produced), defaults where one is missing."""
+    or the Python API's layering produced), defaults where one is missing. ConfigError (exit
+    2) for a value that cannot be read, named as the option's own parser names it."""
+    try:
+        return _request(kw, known_rules)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _request(kw: Mapping[str, Any], known_rules: set[str]) -> AuditRequest:
     connect = tuple(parse_resolve(v) for v in kw.get("resolve", ())) + tuple(
         parse_connect_to(v) for v in kw.get("connect_to", ())
     )
