@@ -1,0 +1,108 @@
+"""Predict every chain of a rule file without a request, and judge it like a live audit.
+
+The legacy URLs are the file's exact sources (those the host ignores included: they are
+answered 404). Each one is answered by the :class:`~migrationaudit.preflight.simulate.Simulator`
+as an ordinary :class:`~migrationaudit.models.hops.Hop`; its Location is followed through the
+same rules while it stays on the site (another host is an ``offsite`` hop: not predicted), up
+to the hop limit. The hops then go through the same graph, chains and rules as a crawl's, so
+every rule keeps its id; the rule-file rules (``rule-shadowed``, ``rule-ignored``,
+``rule-chain-source``) read the :class:`~migrationaudit.preflight.model.RuleFileFacts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from migrationaudit.errors import InputError
+from migrationaudit.inputs import Inputs
+from migrationaudit.inputs.common import check_url
+from migrationaudit.models.hops import Hop
+from migrationaudit.models.inputs import LegacyURL, RedirectRule
+from migrationaudit.preflight.analysis import analyse
+from migrationaudit.preflight.model import RuleFile, RuleFileFacts
+from migrationaudit.preflight.simulate import Simulator
+
+DEFAULT_BASE = "https://site.example/"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A rule file's predicted audit inputs: the map rules and legacy URLs, every predicted hop,
+    and the facts about the file."""
+
+    inputs: Inputs
+    hops: tuple[Hop, ...]
+    facts: RuleFileFacts
+    rule_file: RuleFile
+
+
+def _exact_rules(rule_file: RuleFile, base: str) -> tuple[list[RedirectRule], list[LegacyURL]]:
+    """Map rules (redirect rules with one source URL) and every exact source as a legacy URL."""
+    rules: list[RedirectRule] = []
+    extra: list[LegacyURL] = []
+    name = rule_file.name
+    for r in rule_file.rules:
+        if r.dynamic or r.fallback or any(v[:1] in ":<" for _, v in r.query):
+            continue
+        try:
+            src = check_url(r.source, base, name, r.line, what="source")
+            if not r.is_redirect:
+                extra.append(LegacyURL(src, r.origin))
+                continue
+            dst = check_url(r.target, base, name, r.line, what="target")
+        except InputError:
+            continue  # the rule cannot be requested as one URL: the simulator still applies it
+        rules.append(RedirectRule(src, dst, r.origin, r.status))
+    for item in rule_file.ignored:
+        if not item.by_host or "#" in item.source or any(c in item.source for c in "*<"):
+            continue
+        if any(p.startswith(":") for p in item.source.split("/")):
+            continue
+        try:
+            extra.append(
+                LegacyURL(check_url(item.source, base, name, item.origin.line), item.origin)
+            )
+        except InputError:
+            continue
+    return rules, extra
+
+
+def predict_hops(sim: Simulator, urls: Sequence[str], max_hops: int) -> tuple[Hop, ...]:
+    """The hop record of every URL the chains from ``urls`` reach (each answered once), up to
+    ``max_hops + 1`` answers from each legacy URL, as the crawl fetches them."""
+    hops: dict[str, Hop] = {}
+    frontier = list(dict.fromkeys(urls))
+    for _ in range(max_hops + 1):
+        nxt: list[str] = []
+        for url in frontier:
+            if url in hops:
+                continue
+            hop = sim.hop(url)
+            hops[url] = hop
+            if hop.is_redirect and hop.target and hop.target not in hops:
+                nxt.append(hop.target)
+        frontier = nxt
+    return tuple(hops.values())
+
+
+def predict(
+    rule_file: RuleFile,
+    base_url: str | None,
+    max_hops: int,
+    hosts: Sequence[str] = (),
+    extra_legacy: Sequence[LegacyURL] = (),
+) -> Prediction:
+    """Predict the chains of every exact source of ``rule_file`` served at ``base_url`` (its
+    host and ``hosts`` are the site's own host names), plus ``extra_legacy`` URLs."""
+    from migrationaudit.inputs import collect_legacy
+
+    base = base_url or DEFAULT_BASE
+    site_hosts = (urlsplit(base).hostname or "", *hosts)
+    sim = Simulator(rule_file, tuple(h for h in site_hosts if h))
+    rules, extra = _exact_rules(rule_file, base)
+    legacy = collect_legacy(rules, [*extra, *extra_legacy])
+    hops = predict_hops(sim, [item.url for item in legacy], max_hops)
+    facts = analyse(sim, base)
+    return Prediction(Inputs(tuple(rules), legacy), hops, facts, rule_file)
