@@ -54,7 +54,9 @@ def _exact_rules(rule_file: RuleFile, base: str) -> tuple[list[RedirectRule], li
             dst = check_url(r.target, base, name, r.line, what="target")
         except InputError:
             continue  # the rule cannot be requested as one URL: the simulator still applies it
-        rules.append(RedirectRule(src, dst, r.origin, r.status))
+        # No expected status: the host answers the rule's own status by definition, so a
+        # temporary one (written, or Cloudflare's default 302) is reported, not exempted.
+        rules.append(RedirectRule(src, dst, r.origin))
     for item in rule_file.ignored:
         if not item.by_host or "#" in item.source or any(c in item.source for c in "*<"):
             continue

@@ -1,0 +1,83 @@
+"""The rule-file rules and the predicted chains on hand-written rule files: each rule's positive
+and negative case, and the ordinary chain rules firing on predicted hops."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from migrationaudit.options import AuditRequest
+from migrationaudit.preflight.run import check_rule_file
+
+S = "https://site.example"
+
+
+def check(tmp_path: Path, text: str, fmt: str, name: str = "_redirects") -> Any:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    req = AuditRequest(maps=(str(tmp_path / name),), map_format=fmt, base_url=S + "/")
+    return check_rule_file(req)
+
+
+def found(result: Any) -> set[tuple[str, str]]:
+    return {(f.rule_id, f.url.removeprefix(S)) for f in result.findings}
+
+
+def test_shadowed_pattern_and_exact_rules_name_the_winning_line(tmp_path: Path) -> None:
+    r = check(tmp_path, "/blog/* /news/:splat\n/blog/a /x\n/docs/:v/a /y\n/docs/1/b /z\n", "netlify")
+    shadowed = {f.origin.line: f for f in r.findings if f.rule_id == "rule-shadowed"}
+    assert set(shadowed) == {2}  # /docs/1/b is not caught by /docs/:v/a
+    assert "line 1 matches first" in shadowed[2].message
+
+
+def test_netlify_slash_twins_shadow_but_cloudflare_ones_do_not(tmp_path: Path) -> None:
+    text = "/a /b 301\n/a/ /b 301\n"
+    assert ("rule-shadowed", "/a/") in found(check(tmp_path, text, "netlify"))
+    assert not {f for f in found(check(tmp_path, text, "cloudflare")) if f[0] == "rule-shadowed"}
+
+
+def test_chain_source_names_both_lines_and_the_chain_is_predicted(tmp_path: Path) -> None:
+    r = check(tmp_path, "/a /b 301\n/b /c 301\n/d /e 301\n", "netlify")
+    got = found(r)
+    assert ("rule-chain-source", "/a") in got and ("redirect-chain", "/a") in got
+    assert ("rule-chain-source", "/d") not in got and ("redirect-chain", "/d") not in got
+    note = next(f for f in r.findings if f.rule_id == "rule-chain-source")
+    assert "line 1" in note.message and "line 2" in note.message
+    chain = r.chains[S + "/a"]
+    assert [h.status for h in chain.hops] == [301, 301, 200]
+    assert chain.hops[0].headers["x-migrationaudit-predicted-by"].endswith("_redirects:1")
+
+
+def test_chain_through_a_placeholder_rule(tmp_path: Path) -> None:
+    r = check(tmp_path, "/old /v/1/page 301\n/v/:n/page /docs/:n/ 301\n", "netlify")
+    assert ("redirect-chain", "/old") in found(r)
+    assert r.chains[S + "/old"].hops[-1].url == S + "/docs/1/"
+
+
+def test_loops_hop_limit_and_slash_hops_are_the_ordinary_rules(tmp_path: Path) -> None:
+    text = "/x /y 301\n/y /x 301\n" + "".join(f"/h{i} /h{i + 1} 301\n" for i in range(12))
+    text += "/s /t/ 301\n/t/ /t 301\n"
+    got = found(check(tmp_path, text, "cloudflare"))
+    assert {("redirect-loop", "/x"), ("redirect-loop", "/y"), ("hop-limit", "/h0")} <= got
+    assert ("slash-hop", "/s") in got
+    assert ("redirect-loop", "/h0") not in got
+
+
+def test_cloudflare_default_302_is_a_temporary_redirect(tmp_path: Path) -> None:
+    got = found(check(tmp_path, "/a /b\n/c /d 301\n", "cloudflare"))
+    assert ("temporary-redirect", "/a") in got and ("temporary-redirect", "/c") not in got
+
+
+def test_ignored_rules_and_their_broken_sources(tmp_path: Path) -> None:
+    lines = ["/x/* /y/:splat"] + [f"/p{i} /q{i} 301" for i in range(101)]
+    r = check(tmp_path, "\n".join(lines) + "\n", "cloudflare")
+    counts = Counter(f.rule_id for f in r.findings)
+    assert counts["rule-ignored"] == 2 and counts["legacy-url-broken"] == 2
+    assert ("rule-ignored", "/p98") not in found(r)
+    assert {("rule-ignored", "/p99"), ("legacy-url-broken", "/p100")} <= found(r)
+
+
+def test_a_clean_file_has_no_finding(tmp_path: Path) -> None:
+    r = check(tmp_path, '[{"source": "/a", "target": "/b", "status": "301"}]', "amplify", "r.json")
+    assert r.findings == ()
+    assert r.run["mode"] == "check-map" and r.run["predicted"] is True
