@@ -24,7 +24,8 @@ def found(result: Any) -> set[tuple[str, str]]:
 
 
 def test_shadowed_pattern_and_exact_rules_name_the_winning_line(tmp_path: Path) -> None:
-    r = check(tmp_path, "/blog/* /news/:splat\n/blog/a /x\n/docs/:v/a /y\n/docs/1/b /z\n", "netlify")
+    text = "/blog/* /news/:splat\n/blog/a /x\n/docs/:v/a /y\n/docs/1/b /z\n"
+    r = check(tmp_path, text, "netlify")
     shadowed = {f.origin.line: f for f in r.findings if f.rule_id == "rule-shadowed"}
     assert set(shadowed) == {2}  # /docs/1/b is not caught by /docs/:v/a
     assert "line 1 matches first" in shadowed[2].message
