@@ -4,7 +4,9 @@ facts about the file (shadowed, ignored, chained rules) that the rule-file rules
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from migrationaudit.models.inputs import Origin
 
@@ -77,6 +79,28 @@ class RuleNote:
     other: Origin | None = None
     target: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "url": self.url,
+            "origin": self.origin.to_dict(),
+            "message": self.message,
+            "other": self.other.to_dict() if self.other else None,
+            "target": self.target,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RuleNote:
+        other = d.get("other")
+        return cls(
+            kind=str(d["kind"]),
+            url=str(d["url"]),
+            origin=Origin(str(d["origin"]["file"]), int(d["origin"]["line"])),
+            message=str(d["message"]),
+            other=Origin(str(other["file"]), int(other["line"])) if other else None,
+            target=d.get("target"),
+        )
+
 
 @dataclass(frozen=True)
 class RuleFileFacts:
@@ -88,3 +112,23 @@ class RuleFileFacts:
 
     def of_kind(self, kind: str) -> tuple[RuleNote, ...]:
         return tuple(n for n in self.notes if n.kind == kind)
+
+
+def merge_facts(facts: Iterable[RuleFileFacts]) -> RuleFileFacts | None:
+    """The facts of several rule files as one (None when there is none)."""
+    items = list(facts)
+    if not items:
+        return None
+    counts: dict[str, int] = {}
+    for f in items:
+        for k, n in f.counts.items():
+            counts[k] = counts.get(k, 0) + n
+    fmt = ",".join(dict.fromkeys(f.fmt for f in items))
+    return RuleFileFacts(fmt, tuple(n for f in items for n in f.notes), counts)
+
+
+def facts_from_notes(fmt: str, notes: Iterable[RuleNote]) -> RuleFileFacts:
+    """Facts rebuilt from saved notes (a saved run judged again)."""
+    items = tuple(notes)
+    kinds = ("ignored", "shadowed", "chain-source")
+    return RuleFileFacts(fmt, items, {k: sum(1 for n in items if n.kind == k) for k in kinds})

@@ -21,6 +21,7 @@ from migrationaudit.inputs.common import check_url
 from migrationaudit.models.hops import Hop
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.preflight.analysis import analyse
+from migrationaudit.preflight.formats import read_rule_file
 from migrationaudit.preflight.model import RuleFile, RuleFileFacts
 from migrationaudit.preflight.simulate import Simulator
 
@@ -89,6 +90,22 @@ def predict_hops(sim: Simulator, urls: Sequence[str], max_hops: int) -> tuple[Ho
     return tuple(hops.values())
 
 
+def simulator(rule_file: RuleFile, base: str, hosts: Sequence[str] = ()) -> Simulator:
+    """The simulator of ``rule_file`` for a site at ``base``: its own hosts are the base's,
+    ``hosts`` and every host a full-URL source of the file names."""
+    named = [r.host for r in rule_file.rules if r.host]
+    site_hosts = (urlsplit(base).hostname or "", *hosts, *named)
+    return Simulator(rule_file, tuple(dict.fromkeys(h for h in site_hosts if h)))
+
+
+def file_facts(path: str, fmt: str, base_url: str | None) -> RuleFileFacts:
+    """The facts of one rule file (shadowed, ignored, chain-source rules), without predicting
+    its chains: what ``audit --map RULES`` reports besides the live answers."""
+    rule_file = read_rule_file(path, fmt)
+    base = base_url or DEFAULT_BASE
+    return analyse(simulator(rule_file, base), base)
+
+
 def predict(
     rule_file: RuleFile,
     base_url: str | None,
@@ -101,8 +118,7 @@ def predict(
     from migrationaudit.inputs import collect_legacy
 
     base = base_url or DEFAULT_BASE
-    site_hosts = (urlsplit(base).hostname or "", *hosts)
-    sim = Simulator(rule_file, tuple(h for h in site_hosts if h))
+    sim = simulator(rule_file, base, hosts)
     rules, extra = _exact_rules(rule_file, base)
     legacy = collect_legacy(rules, [*extra, *extra_legacy])
     hops = predict_hops(sim, [item.url for item in legacy], max_hops)

@@ -82,3 +82,23 @@ def test_a_clean_file_has_no_finding(tmp_path: Path) -> None:
     r = check(tmp_path, '[{"source": "/a", "target": "/b", "status": "301"}]', "amplify", "r.json")
     assert r.findings == ()
     assert r.run["mode"] == "check-map" and r.run["predicted"] is True
+
+
+def test_audit_inputs_carry_the_rule_file_facts_and_a_saved_run_keeps_them(
+    tmp_path: Path,
+) -> None:
+    from migrationaudit.demo.cases import case_maps
+    from migrationaudit.pipeline import load_inputs
+    from migrationaudit.rundir.saved import load_inputs_file, save_inputs
+
+    demo = Path(__file__).resolve().parents[2] / "sample_maps" / "demo"
+    req = AuditRequest(maps=case_maps(demo))
+    inputs = load_inputs(req)
+    assert inputs.rule_file is not None
+    kinds = {(n.kind, n.origin.line) for n in inputs.rule_file.notes}
+    assert kinds == {("shadowed", 5), ("chain-source", 7), ("ignored", 10)}
+    save_inputs(tmp_path, req, inputs)
+    again, _ = load_inputs_file(tmp_path)
+    assert again.rule_file is not None and again.rule_file.notes == inputs.rule_file.notes
+    # a CSV map alone is no rule file
+    assert load_inputs(AuditRequest(maps=case_maps(demo)[:1])).rule_file is None
