@@ -74,19 +74,19 @@ def _exact_rules(rule_file: RuleFile, base: str) -> tuple[list[RedirectRule], li
 
 def predict_hops(sim: Simulator, urls: Sequence[str], max_hops: int) -> tuple[Hop, ...]:
     """The hop record of every URL the chains from ``urls`` reach (each answered once), up to
-    ``max_hops + 1`` answers from each legacy URL, as the crawl fetches them."""
+    ``max_hops + 1`` answers along each chain, as the crawl fetches them."""
     hops: dict[str, Hop] = {}
-    frontier = list(dict.fromkeys(urls))
-    for _ in range(max_hops + 1):
-        nxt: list[str] = []
-        for url in frontier:
-            if url in hops:
-                continue
-            hop = sim.hop(url)
-            hops[url] = hop
-            if hop.is_redirect and hop.target and hop.target not in hops:
-                nxt.append(hop.target)
-        frontier = nxt
+    for start in dict.fromkeys(urls):
+        url: str | None = start
+        walked: set[str] = set()
+        for _ in range(max_hops + 1):
+            if url is None or url in walked:
+                break  # the end of the chain, or a loop (the graph finds it)
+            walked.add(url)
+            hop = hops.get(url)
+            if hop is None:
+                hop = hops[url] = sim.hop(url)
+            url = hop.target if hop.is_redirect else None
     return tuple(hops.values())
 
 

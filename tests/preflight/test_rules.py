@@ -102,3 +102,11 @@ def test_audit_inputs_carry_the_rule_file_facts_and_a_saved_run_keeps_them(
     assert again.rule_file is not None and again.rule_file.notes == inputs.rule_file.notes
     # a CSV map alone is no rule file
     assert load_inputs(AuditRequest(maps=case_maps(demo)[:1])).rule_file is None
+
+
+def test_a_long_chain_joined_late_is_still_a_hop_limit(tmp_path: Path) -> None:
+    # /z joins the /h chain near its end: its own chain is judged as far as it goes
+    text = "".join(f"/h{i} /h{i + 1} 301\n" for i in range(14)) + "/z /h9 301\n"
+    got = found(check(tmp_path, text, "netlify"))
+    assert {("hop-limit", "/h0"), ("redirect-chain", "/z")} <= got
+    assert ("hop-limit", "/z") not in got
