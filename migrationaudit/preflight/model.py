@@ -102,13 +102,49 @@ class RuleNote:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class PredictedAnswer:
+    """What the rule file predicts for one of its exact sources: the first answer (``status``,
+    absolute ``target`` or None for a page), the answering line (None: no rule applies) and
+    the whole predicted chain as text (``a --301--> b [200]``)."""
+
+    url: str
+    status: int
+    target: str | None
+    origin: Origin | None
+    path: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "status": self.status,
+            "target": self.target,
+            "origin": self.origin.to_dict() if self.origin else None,
+            "path": self.path,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PredictedAnswer:
+        o = d.get("origin")
+        return cls(
+            url=str(d["url"]),
+            status=int(d["status"]),
+            target=d.get("target"),
+            origin=Origin(str(o["file"]), int(o["line"])) if o else None,
+            path=str(d.get("path", "")),
+        )
+
+
 @dataclass(frozen=True)
 class RuleFileFacts:
-    """What the pre-flight analysis found in a rule file (read by the rule-file rules)."""
+    """What the pre-flight analysis found in a rule file (read by the rule-file rules), and,
+    for ``audit``, the predicted first answer of each exact source (``live-differs-from-rules``).
+    """
 
     fmt: str
     notes: tuple[RuleNote, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
+    answers: tuple[PredictedAnswer, ...] = ()
 
     def of_kind(self, kind: str) -> tuple[RuleNote, ...]:
         return tuple(n for n in self.notes if n.kind == kind)
@@ -124,11 +160,15 @@ def merge_facts(facts: Iterable[RuleFileFacts]) -> RuleFileFacts | None:
         for k, n in f.counts.items():
             counts[k] = counts.get(k, 0) + n
     fmt = ",".join(dict.fromkeys(f.fmt for f in items))
-    return RuleFileFacts(fmt, tuple(n for f in items for n in f.notes), counts)
+    notes = tuple(n for f in items for n in f.notes)
+    return RuleFileFacts(fmt, notes, counts, tuple(a for f in items for a in f.answers))
 
 
-def facts_from_notes(fmt: str, notes: Iterable[RuleNote]) -> RuleFileFacts:
-    """Facts rebuilt from saved notes (a saved run judged again)."""
+def facts_from_notes(
+    fmt: str, notes: Iterable[RuleNote], answers: Iterable[PredictedAnswer] = ()
+) -> RuleFileFacts:
+    """Facts rebuilt from saved notes and answers (a saved run judged again)."""
     items = tuple(notes)
     kinds = ("ignored", "shadowed", "chain-source")
-    return RuleFileFacts(fmt, items, {k: sum(1 for n in items if n.kind == k) for k in kinds})
+    counts = {k: sum(1 for n in items if n.kind == k) for k in kinds}
+    return RuleFileFacts(fmt, items, counts, tuple(answers))

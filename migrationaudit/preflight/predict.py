@@ -12,7 +12,7 @@ every rule keeps its id; the rule-file rules (``rule-shadowed``, ``rule-ignored`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from migrationaudit.errors import InputError
@@ -22,8 +22,8 @@ from migrationaudit.models.hops import Hop
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.preflight.analysis import analyse
 from migrationaudit.preflight.formats import read_rule_file
-from migrationaudit.preflight.model import RuleFile, RuleFileFacts
-from migrationaudit.preflight.simulate import Simulator
+from migrationaudit.preflight.model import PredictedAnswer, RuleFile, RuleFileFacts
+from migrationaudit.preflight.simulate import PREDICTED_HEADER, Simulator
 
 DEFAULT_BASE = "https://site.example/"
 
@@ -103,7 +103,40 @@ def file_facts(path: str, fmt: str, base_url: str | None) -> RuleFileFacts:
     its chains: what ``audit --map RULES`` reports besides the live answers."""
     rule_file = read_rule_file(path, fmt)
     base = base_url or DEFAULT_BASE
-    return analyse(simulator(rule_file, base), base)
+    sim = simulator(rule_file, base)
+    facts = analyse(sim, base)
+    rules, extra = _exact_rules(rule_file, base)
+    urls = [r.source for r in rules] + [item.url for item in extra]
+    answers = tuple(predicted_answer(sim, u) for u in dict.fromkeys(urls))
+    return replace(facts, answers=answers)
+
+
+def predicted_answer(sim: Simulator, url: str, max_hops: int = 10) -> PredictedAnswer:
+    """The rule file's first answer to ``url`` and its whole predicted chain as text."""
+    first = sim.hop(url)
+    parts: list[str] = []
+    hop: Hop | None = first
+    seen: set[str] = set()
+    while hop is not None:
+        parts.append(hop.url)
+        if hop.url in seen or len(seen) > max_hops:
+            parts.append("[loop]" if hop.url in seen else "[hop limit]")
+            break
+        seen.add(hop.url)
+        if not (hop.is_redirect and hop.target):
+            parts.append(f"[{hop.status if hop.error is None else 'offsite'}]")
+            break
+        parts.append(f"--{hop.status}-->")
+        hop = sim.hop(hop.target)
+    line = first.headers.get(PREDICTED_HEADER, "")
+    rule = next((r for r in sim.rule_file.rules if str(r.origin) == line), None)
+    return PredictedAnswer(
+        url,
+        first.status or 0,
+        first.target if first.is_redirect else None,
+        rule.origin if rule else None,
+        " ".join(parts),
+    )
 
 
 def predict(

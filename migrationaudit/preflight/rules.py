@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks.common import finding, judged
 from migrationaudit.models.findings import Finding, Severity
+from migrationaudit.models.hops import HopKind
 from migrationaudit.preflight.model import RuleNote
 
 
@@ -70,4 +72,37 @@ def chain_source_rules(ctx: AuditContext) -> Iterator[Finding]:
         other = note.other.line if note.other else "?"
         yield _finding(
             note, f"Point line {note.origin.line} at the target of line {other} directly."
+        )
+
+
+@rule("live-differs-from-rules", Severity.WARNING, needs="rule-file")
+def live_differences(ctx: AuditContext) -> Iterator[Finding]:
+    """Live answers that differ from the rule file
+
+    ``audit --map RULES`` with a host rule file: the first answer of a legacy URL that the file
+    names (status and Location) is not what the file predicts for it — a rule not deployed, a
+    CDN or an application answering first, or a rule the host reads differently than written.
+    Both chains are shown: the live one as evidence, the predicted one in the message. Why:
+    the rule file in the repository no longer describes the site, so every check of the file
+    (and every fix made to it) misses what visitors get. Fix: deploy the file, or find what
+    answers before it (a CDN rule, the application, a second rule file) and remove or update it.
+    """
+    facts = ctx.rule_file
+    if facts is None or ctx.graph is None or not facts.answers:
+        return
+    answers = {a.url: a for a in facts.answers}
+    for item, chain in judged(ctx):
+        a = answers.get(item.url)
+        first = chain.hops[0]
+        if a is None or first.kind in (HopKind.NETWORK_ERROR, HopKind.OFFSITE):
+            continue
+        live = (first.status, first.target if first.is_redirect else None)
+        if live == (a.status, a.target):
+            continue
+        line = f"line {a.origin.line}" if a.origin else "no rule (a page)"
+        yield finding(
+            item,
+            chain,
+            f"live: {chain.path_text()}; the rule file ({line}) predicts: {a.path}",
+            "Deploy the rule file, or remove what answers before it (CDN, application).",
         )

@@ -148,6 +148,7 @@ def save_inputs(run_dir: Path, req: AuditRequest, inputs: Inputs) -> None:
                     "rule_file": {
                         "format": inputs.rule_file.fmt,
                         "notes": [n.to_dict() for n in inputs.rule_file.notes],
+                        "answers": [a.to_dict() for a in inputs.rule_file.answers],
                     }
                 }
                 if inputs.rule_file is not None
@@ -287,16 +288,17 @@ def _load_inputs(run_dir: Path) -> tuple[Inputs, dict[str, Any], PriorityReread]
 
 def _rule_file(data: dict[str, Any]) -> RuleFileFacts | None:
     """The saved host rule files' facts (None for a run without one, or an older run)."""
-    from migrationaudit.preflight.model import RuleNote, facts_from_notes
+    from migrationaudit.preflight.model import PredictedAnswer, RuleNote, facts_from_notes
 
     saved = data.get("rule_file")
     if not isinstance(saved, dict):
         return None
     try:
         notes = [RuleNote.from_dict(n) for n in saved.get("notes") or ()]
+        answers = [PredictedAnswer.from_dict(a) for a in saved.get("answers") or ()]
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"corrupt saved rule-file facts: {exc!r}") from None
-    return facts_from_notes(str(saved.get("format", "")), notes)
+    return facts_from_notes(str(saved.get("format", "")), notes, answers)
 
 
 @dataclass(frozen=True)

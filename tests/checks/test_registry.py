@@ -48,6 +48,7 @@ CONTRACT_IDS = {
     "rule-shadowed": Severity.WARNING,
     "rule-ignored": Severity.WARNING,
     "rule-chain-source": Severity.WARNING,
+    "live-differs-from-rules": Severity.WARNING,
 }
 # The new site's side (issue 3): id → (default severity, what it needs).
 SITE_IDS = {
@@ -80,7 +81,7 @@ SITE_IDS = {
 CONTRACT_IDS.update({k: sev for k, (sev, _) in SITE_IDS.items()})
 MAP_RULES = {"map-loop", "map-chain", "map-conflict", "map-self", "map-row-unreadable"}
 PRIORITY_RULES = {"valuable-url-unmapped"}  # need a map and a --priority export
-RULE_FILE_RULES = {"rule-shadowed", "rule-ignored", "rule-chain-source"}  # need a rule file
+RULE_FILE_RULES = {"rule-shadowed", "rule-ignored", "rule-chain-source", "live-differs-from-rules"}
 NO_RULE_FILE = "no host rule file predicted (check-map --map-format netlify|cloudflare|amplify)"
 NO_SITE_STAGE = "the new-site stage did not run"
 

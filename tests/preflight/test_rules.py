@@ -96,10 +96,14 @@ def test_audit_inputs_carry_the_rule_file_facts_and_a_saved_run_keeps_them(
     inputs = load_inputs(req)
     assert inputs.rule_file is not None
     kinds = {(n.kind, n.origin.line) for n in inputs.rule_file.notes}
-    assert kinds == {("shadowed", 5), ("chain-source", 7), ("ignored", 10)}
+    assert kinds == {("shadowed", 5), ("chain-source", 8), ("ignored", 11)}
+    answers = {a.url.rsplit("/", 1)[1]: a for a in inputs.rule_file.answers}
+    assert answers["press"].status == 301 and answers["press"].origin.line == 9  # type: ignore[union-attr]
+    assert answers["widget-1"].origin.line == 3  # type: ignore[union-attr]  # the splat answers
     save_inputs(tmp_path, req, inputs)
     again, _ = load_inputs_file(tmp_path)
     assert again.rule_file is not None and again.rule_file.notes == inputs.rule_file.notes
+    assert again.rule_file.answers == inputs.rule_file.answers
     # a CSV map alone is no rule file
     assert load_inputs(AuditRequest(maps=case_maps(demo)[:1])).rule_file is None
 
@@ -110,3 +114,34 @@ def test_a_long_chain_joined_late_is_still_a_hop_limit(tmp_path: Path) -> None:
     got = found(check(tmp_path, text, "netlify"))
     assert {("hop-limit", "/h0"), ("redirect-chain", "/z")} <= got
     assert ("hop-limit", "/z") not in got
+
+
+def test_live_answers_that_differ_from_the_rule_file(tmp_path: Path) -> None:
+    from migrationaudit.checks import AuditContext, run_checks
+    from migrationaudit.graph import build_graph, chains_for
+    from migrationaudit.models.hops import Hop, HopKind
+    from migrationaudit.models.inputs import LegacyURL, Origin
+    from migrationaudit.preflight.predict import file_facts
+    from migrationaudit.settings import CheckOptions
+
+    (tmp_path / "_redirects").write_text("/a /b 301\n/c /d 301\n/e /f 302\n", encoding="utf-8")
+    facts = file_facts(str(tmp_path / "_redirects"), "netlify", S + "/")
+    live = [
+        Hop(S + "/a", 301, HopKind.HTTP_REDIRECT, "/b", S + "/b"),  # as written: silent
+        Hop(S + "/b", 200, HopKind.FINAL),
+        Hop(S + "/c", 404, HopKind.FINAL),  # not deployed
+        Hop(S + "/e", 301, HopKind.HTTP_REDIRECT, "/f", S + "/f"),  # another status
+        Hop(S + "/f", 200, HopKind.FINAL),
+    ]
+    legacy = tuple(LegacyURL(f"{S}/{p}", Origin("_redirects", i)) for i, p in enumerate("ace", 1))
+    graph = build_graph(live)
+    ctx = AuditContext(
+        rules=(), legacy=legacy, graph=graph, chains=chains_for(graph, [x.url for x in legacy], 10),
+        options=CheckOptions(), rule_file=facts,
+    )  # fmt: skip
+    found_ = {f.url.removeprefix(S): f for f in run_checks(ctx)[0]
+              if f.rule_id == "live-differs-from-rules"}  # fmt: skip
+    assert set(found_) == {"/c", "/e"}
+    assert "predicts: https://site.example/c --301--> https://site.example/d [200]" in (
+        found_["/c"].message
+    )
