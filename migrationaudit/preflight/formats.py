@@ -7,9 +7,9 @@ top down and the first match wins. A source matches with or without one trailing
 ("trailing slash normalization"). ``:name`` is one path segment; ``*`` matches the rest and is
 ``:splat`` in the target (a ``*`` elsewhere in the path, which the docs do not define, is taken
 to match any text too; ``/a/*`` also matches ``/a``). The default status is 301; ``200`` is a
-rewrite (the target's content served at the source); ``404`` a custom not-found page. ``!`` forces the rule even where a file
-exists at the source; which files exist is not in the rule file, so every rule is taken to apply
-(shadowing by content is not simulated). Query conditions between FROM and TO (``id=:id``)
+rewrite (the target's content served at the source); ``404`` a custom not-found page. ``!``
+forces the rule even where a file exists at the source; which files exist is not in the rule
+file, so every rule is taken to apply (shadowing by content is not simulated). Query conditions between FROM and TO (``id=:id``)
 must all be present in the request. Country/Language/Role/Cookie conditions depend on the
 client: such rules are reported as not simulated (``rule-ignored``) and not applied. A source
 with a ``#fragment`` never matches (a request never carries one). A full-URL source applies to
