@@ -1,19 +1,19 @@
 """Redirect rule files read with their host's own semantics.
 
 **Netlify ``_redirects``** (https://docs.netlify.com/routing/redirects/ and
-https://docs.netlify.com/routing/redirects/redirect-options/): one rule per line,
-``FROM [key=value ...] TO [STATUS[!]] [Condition=value ...]``, ``#`` comments. Rules are read
-top down and the first match wins. A source matches with or without one trailing slash
-("trailing slash normalization"). ``:name`` is one path segment; ``*`` matches the rest and is
-``:splat`` in the target (a ``*`` elsewhere in the path, which the docs do not define, is taken
-to match any text too; ``/a/*`` also matches ``/a``). The default status is 301; ``200`` is a
-rewrite (the target's content served at the source); ``404`` a custom not-found page. ``!``
-forces the rule even where a file exists at the source; which files exist is not in the rule
-file, so every rule is taken to apply (shadowing by content is not simulated). Query conditions between FROM and TO (``id=:id``)
-must all be present in the request. Country/Language/Role/Cookie conditions depend on the
-client: such rules are reported as not simulated (``rule-ignored``) and not applied. A source
-with a ``#fragment`` never matches (a request never carries one). A full-URL source applies to
-that host only.
+https://docs.netlify.com/routing/redirects/redirect-options/): one rule per line, ``FROM
+[key=value ...] TO [STATUS[!]] [Condition=value ...]``, ``#`` comments. Rules are read top down
+and the first match wins. A source matches with or without one trailing slash ("trailing slash
+normalization"). ``:name`` is one path segment; ``*`` matches the rest and is ``:splat`` in the
+target (a ``*`` elsewhere in the path, which the docs do not define, is taken to match any text
+too; ``/a/*`` also matches ``/a``). The default status is 301; ``200`` is a rewrite (the
+target's content served at the source); ``404`` a custom not-found page. ``!`` forces the rule
+even where a file exists at the source; which files exist is not in the rule file, so every
+rule is taken to apply (shadowing by content is not simulated). Query conditions between FROM
+and TO (``id=:id``) must all be present in the request. Country/Language/Role/Cookie conditions
+depend on the client: such rules are reported as not simulated (``rule-ignored``) and not
+applied. A source with a ``#fragment`` never matches (a request never carries one). A full-URL
+source applies to that host only.
 
 **Cloudflare Pages ``_redirects``** (https://developers.cloudflare.com/pages/configuration/redirects/):
 the same ``FROM TO [STATUS]`` lines, but a source matches its path exactly as written (trailing
