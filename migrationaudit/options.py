@@ -38,7 +38,7 @@ class AuditRequest:
     checks: CheckOptions = field(default_factory=CheckOptions)
     fail_on: Severity = FAIL_ON
     formats: tuple[str, ...] | None = None  # None: every format
-    map_format: str = "auto"  # auto | csv | netlify | amplify
+    map_format: str = "auto"  # auto | csv | netlify | cloudflare | amplify
     priority: tuple[str, ...] = ()  # link/traffic exports (--priority)
     priority_columns: tuple[tuple[str, str], ...] = ()  # (metric, header) (--priority-column)
     site: SiteOptions = field(default_factory=SiteOptions)  # the new site's side (issue 3)

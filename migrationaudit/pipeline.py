@@ -36,6 +36,7 @@ from migrationaudit.newsite.plan import prepare as prepare_site
 from migrationaudit.newsite.records import SiteRun
 from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
+from migrationaudit.preflight.model import RuleFileFacts
 from migrationaudit.rundir.job import CrawlSummary, saved_site_options
 from migrationaudit.rundir.layout import (
     RUN_SUBDIR,
@@ -61,6 +62,7 @@ def load_inputs(req: AuditRequest) -> Inputs:
         got, skip = read_map_file(m, base, target_base, req.map_format)
         rules.extend(got)
         skipped.extend(skip)
+    rule_file = rule_file_facts(req, base)
     listed: list[LegacyURL] = []
     for u in req.url_lists:
         listed.extend(read_url_list(u, base))
@@ -76,7 +78,21 @@ def load_inputs(req: AuditRequest) -> Inputs:
     if not legacy and not any(is_http(s) for s in req.site.old_sitemaps):
         names = ", ".join(req.maps + req.url_lists + req.priority)
         raise InputError(f"no URLs to audit in {names}")
-    return Inputs(tuple(rules), legacy, tuple(skipped), priority)
+    return Inputs(tuple(rules), legacy, tuple(skipped), priority, rule_file)
+
+
+def rule_file_facts(req: AuditRequest, base: str | None) -> RuleFileFacts | None:
+    """What the maps that are host rule files (``--map-format netlify|cloudflare|amplify``, or
+    detected from the file) hold besides their exact rows: shadowed, ignored and chain-source
+    rules (:mod:`migrationaudit.preflight`)."""
+    from migrationaudit.inputs.maps import detect_format
+    from migrationaudit.preflight.model import FORMATS, merge_facts
+    from migrationaudit.preflight.predict import file_facts
+
+    kinds = [
+        (m, detect_format(m) if req.map_format == "auto" else req.map_format) for m in req.maps
+    ]
+    return merge_facts(file_facts(m, kind, base) for m, kind in kinds if kind in FORMATS)
 
 
 def audit_scope(req: AuditRequest, inputs: Inputs) -> Scope:
@@ -163,6 +179,7 @@ def check_map_only(req: AuditRequest) -> AuditResult:
         options=req.checks,
         priority=inputs.priority,
         skipped_rows=inputs.skipped_rows,
+        rule_file=inputs.rule_file,
     )
     findings, skipped = run_checks(ctx)
     skipped = tuple(s for s in skipped if s.reason != "no crawl was run")
@@ -302,6 +319,7 @@ def judge(
         priority=inputs.priority,
         site=site_ctx,
         skipped_rows=inputs.skipped_rows,
+        rule_file=inputs.rule_file,
     )
     findings, skipped = run_checks(ctx)
     findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
@@ -366,5 +384,3 @@ def finish_run(
     )
     save_run_info(run_dir, result.run)
     return result
-
-

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from migrationaudit.demo.cases import case_args
+from migrationaudit.demo.cases import case_args, case_maps
 from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.demo.site import load_site
 
@@ -44,6 +44,8 @@ def audit_case(case: Path, out: Path) -> tuple[subprocess.CompletedProcess[str],
         ]
         if (case / "urls.txt").is_file():
             args += ["--urls", str(case / "urls.txt")]
+        for rules in case_maps(case)[1:]:  # a host rule file (pre-flight rules)
+            args += ["--map", rules]
         args += case_args(case)  # the new site's side: audit.json (crawl, variants, ...)
         for entry in server.connect_to():
             args += ["--connect-to", entry.spec]

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from migrationaudit.inputs.hosting import SkippedRow
     from migrationaudit.inputs.priority import PriorityIndex
     from migrationaudit.newsite.context import SiteContext
+    from migrationaudit.preflight.model import RuleFileFacts
 
 # The modules holding rules, imported by all_rules() (registration happens at import).
 RULE_MODULES = (
@@ -52,8 +53,11 @@ RULE_MODULES = (
     "migrationaudit.checks.variants",
     "migrationaudit.checks.safety",
     "migrationaudit.checks.scope",
+    "migrationaudit.preflight.rules",
 )
-NEEDS = ("map", "crawl", "priority")  # "priority": a map and a --priority export
+# "priority": a map and a --priority export; "rule-file": a host rule file read as one
+# (check-map --map-format netlify|cloudflare|amplify, migrationaudit.preflight)
+NEEDS = ("map", "crawl", "priority", "rule-file")
 # The new site's side (a crawl and more; see newsite.context.SiteContext.skip_reason):
 SITE_NEEDS = ("new-site", "sitemap", "sitemap-read", "sitemap-file", "robots", "site-crawl",
               "variants", "old-sitemap")
@@ -61,6 +65,7 @@ DISABLED = "disabled by configuration"
 NO_CRAWL = "no crawl was run"
 NO_MAP = "no redirect map given"
 NO_PRIORITY = "no --priority export given"
+NO_RULE_FILE = "no host rule file predicted (check-map --map-format netlify|cloudflare|amplify)"
 T = TypeVar("T")
 
 
@@ -85,6 +90,9 @@ class AuditContext:
     site: SiteContext | None = None
     # Map rows set aside while reading (patterns, rewrites, rows that cannot be read).
     skipped_rows: tuple[SkippedRow, ...] = ()
+    # A host rule file's facts (shadowed, ignored, chained rules) when its chains were
+    # predicted (migrationaudit.preflight); None otherwise.
+    rule_file: RuleFileFacts | None = None
     # Answers several rules share, computed once per context (see memo()); not an input.
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -180,6 +188,8 @@ def _skip_reason(spec: RuleSpec, ctx: AuditContext) -> str | None:
         return NO_MAP
     if spec.needs == "priority" and ctx.priority is None:
         return NO_PRIORITY
+    if spec.needs == "rule-file" and ctx.rule_file is None:
+        return NO_RULE_FILE
     if spec.needs in SITE_NEEDS:
         if ctx.graph is None:
             return NO_CRAWL

@@ -173,11 +173,13 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--map-format",
-            type=click.Choice(["auto", "csv", "netlify", "amplify"]),
+            type=click.Choice(["auto", "csv", "netlify", "cloudflare", "amplify"]),
             default="auto",
             show_default=True,
             help="Map file format: CSV/TSV, Netlify/Cloudflare `_redirects`, or AWS "
-            "Amplify JSON (auto: from the file name and first line).",
+            "Amplify JSON (auto: from the file name and first line). With check-map, an "
+            "explicit netlify, cloudflare or amplify predicts every chain with that host's "
+            "semantics (docs/preflight.md).",
         ),
         click.option(
             "--base-url",

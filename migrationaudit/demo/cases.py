@@ -76,3 +76,10 @@ def case_args(folder: Path) -> list[str]:
         elif key in _CASE_NUMBERS:
             out += [flag, str(value)]
     return out
+
+
+def case_maps(folder: Path) -> tuple[str, ...]:
+    """The maps of a ``sample_maps`` case: ``redirects.csv``, then any host rule file
+    (``*.redirects``, read as Netlify ``_redirects``: its pre-flight rules run too)."""
+    rules = sorted(str(p) for p in Path(folder).glob("*.redirects"))
+    return (str(Path(folder) / "redirects.csv"), *rules)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.priority import PriorityIndex
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
+
+if TYPE_CHECKING:
+    from migrationaudit.preflight.model import RuleFileFacts
 
 
 def collect_legacy(
@@ -36,6 +39,9 @@ class Inputs:
     legacy: tuple[LegacyURL, ...]
     skipped_rows: tuple[SkippedRow, ...] = ()
     priority: PriorityIndex | None = None  # link/traffic values from --priority exports
+    # What the host rule files among the maps hold (shadowed, ignored, chain-source rules):
+    # None when no map is a host rule file (migrationaudit.preflight).
+    rule_file: RuleFileFacts | None = None
 
     def notes(self) -> dict[str, Any]:
         reasons: dict[str, int] = {}

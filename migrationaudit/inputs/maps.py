@@ -344,7 +344,7 @@ def read_map_file(
     from migrationaudit.inputs.hosting import read_amplify, read_netlify
 
     kind = detect_format(path) if fmt == "auto" else fmt
-    if kind == "netlify":
+    if kind in ("netlify", "cloudflare"):  # exact rows read alike (preflight/ for semantics)
         rules, skipped = read_netlify(path, base_url, target_base_url)
     elif kind == "amplify":
         rules, skipped = read_amplify(path, base_url, target_base_url)

@@ -48,6 +48,7 @@ from migrationaudit.inputs.priority import PriorityIndex, read_priority
 from migrationaudit.models.inputs import LegacyURL, Origin, RedirectRule
 from migrationaudit.models.result import jsonable
 from migrationaudit.options import AuditRequest
+from migrationaudit.preflight.model import RuleFileFacts
 from migrationaudit.rundir.job import (
     CrawlSummary,
     options_from_dict,
@@ -141,6 +142,18 @@ def save_inputs(run_dir: Path, req: AuditRequest, inputs: Inputs) -> None:
                 | ({"unreadable": True, "text": row.text} if row.unreadable else {})
                 for row in inputs.skipped_rows
             ],
+            # the host rule files' facts (migrationaudit.preflight), for a run judged again
+            **(
+                {
+                    "rule_file": {
+                        "format": inputs.rule_file.fmt,
+                        "notes": [n.to_dict() for n in inputs.rule_file.notes],
+                        "answers": [a.to_dict() for a in inputs.rule_file.answers],
+                    }
+                }
+                if inputs.rule_file is not None
+                else {}
+            ),
             "request": {
                 "base_url": req.base_url,
                 "target_base_url": req.target_base_url,
@@ -270,7 +283,22 @@ def _load_inputs(run_dir: Path) -> tuple[Inputs, dict[str, Any], PriorityReread]
         raise InputError(f"corrupt saved inputs: {exc!r}", file=str(path)) from None
     legacy = collect_legacy(rules, listed)
     priority = _priority(request, move)
-    return Inputs(rules, legacy, skipped, priority.index), request, priority
+    return Inputs(rules, legacy, skipped, priority.index, _rule_file(data)), request, priority
+
+
+def _rule_file(data: dict[str, Any]) -> RuleFileFacts | None:
+    """The saved host rule files' facts (None for a run without one, or an older run)."""
+    from migrationaudit.preflight.model import PredictedAnswer, RuleNote, facts_from_notes
+
+    saved = data.get("rule_file")
+    if not isinstance(saved, dict):
+        return None
+    try:
+        notes = [RuleNote.from_dict(n) for n in saved.get("notes") or ()]
+        answers = [PredictedAnswer.from_dict(a) for a in saved.get("answers") or ()]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"corrupt saved rule-file facts: {exc!r}") from None
+    return facts_from_notes(str(saved.get("format", "")), notes, answers)
 
 
 @dataclass(frozen=True)
@@ -352,5 +380,3 @@ def _site_options(request: Mapping[str, Any]) -> SiteOptions:
 
 
 # --- --only-failed ---------------------------------------------------------------------------
-
-

@@ -162,11 +162,11 @@ def audit_case(
 ) -> tuple[Inputs, object]:
     """Audit a sample_maps case in memory as the CLI would (the case's audit.json options
     unless ``options``): (inputs, the pipeline's Judged result)."""
-    from migrationaudit.demo.cases import case_options
+    from migrationaudit.demo.cases import case_maps, case_options
 
     urls = (str(case / "urls.txt"),) if (case / "urls.txt").is_file() else ()
     opts = options if options is not None else case_options(case)
-    req = AuditRequest(maps=(str(case / "redirects.csv"),), url_lists=urls, site=opts)
+    req = AuditRequest(maps=case_maps(case), url_lists=urls, site=opts)
     inputs = load_inputs(req)
     job, _ = plan(opts, inputs.rules, inputs.legacy)
     start_run(run_dir, job)

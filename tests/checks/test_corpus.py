@@ -111,6 +111,11 @@ DEMO = {
     "unsafe-redirect-scheme": ["/downloads"],
     "ambiguous-location": ["/company"],
     "offsite-redirect": ["/stockists"],
+    # the old host's Netlify rules (old.redirects; issue 15, pre-flight)
+    "rule-shadowed": ["/products/widget-1"],
+    "rule-chain-source": ["/media"],
+    "rule-ignored": ["/sale"],
+    "live-differs-from-rules": ["/press"],  # the file redirects it; the old server answers 404
 }
 # The new site's side, keyed by a page, link target or file of the new site.
 DEMO_SITE = {
@@ -212,7 +217,7 @@ def test_demo_without_the_new_site_inputs_skips_their_rules(tmp_path: Path) -> N
 def test_an_interrupted_and_resumed_demo_ends_like_an_uninterrupted_one(
     demo: Any, tmp_path: Path, stop_after: int
 ) -> None:
-    from migrationaudit.demo.cases import case_options
+    from migrationaudit.demo.cases import case_maps, case_options
     from migrationaudit.newsite.plan import plan, start_run
     from migrationaudit.newsite.records import SiteRun, read_records
     from migrationaudit.options import AuditRequest
@@ -223,9 +228,7 @@ def test_an_interrupted_and_resumed_demo_ends_like_an_uninterrupted_one(
 
     case = SAMPLES / "demo"
     opts = case_options(case)
-    req = AuditRequest(
-        maps=(str(case / "redirects.csv"),), url_lists=(str(case / "urls.txt"),), site=opts
-    )
+    req = AuditRequest(maps=case_maps(case), url_lists=(str(case / "urls.txt"),), site=opts)
     inputs = load_inputs(req)
     job, _ = plan(opts, inputs.rules, inputs.legacy)
     start_run(tmp_path, job)

@@ -44,6 +44,11 @@ CONTRACT_IDS = {
     "ambiguous-location": Severity.WARNING,
     # the audit's scope (issue 6): migrationaudit/checks/scope.py
     "offsite-redirect": Severity.NOTICE,
+    # host rule files (issue 15): migrationaudit/preflight/rules.py, tests/preflight/
+    "rule-shadowed": Severity.WARNING,
+    "rule-ignored": Severity.WARNING,
+    "rule-chain-source": Severity.WARNING,
+    "live-differs-from-rules": Severity.WARNING,
 }
 # The new site's side (issue 3): id → (default severity, what it needs).
 SITE_IDS = {
@@ -76,6 +81,8 @@ SITE_IDS = {
 CONTRACT_IDS.update({k: sev for k, (sev, _) in SITE_IDS.items()})
 MAP_RULES = {"map-loop", "map-chain", "map-conflict", "map-self", "map-row-unreadable"}
 PRIORITY_RULES = {"valuable-url-unmapped"}  # need a map and a --priority export
+RULE_FILE_RULES = {"rule-shadowed", "rule-ignored", "rule-chain-source", "live-differs-from-rules"}
+NO_RULE_FILE = "no host rule file predicted (check-map --map-format netlify|cloudflare|amplify)"
 NO_SITE_STAGE = "the new-site stage did not run"
 
 
@@ -87,6 +94,7 @@ def test_contract_ids_and_default_severities() -> None:
         needs = "priority" if rule_id in PRIORITY_RULES else "crawl"
         needs = "map" if rule_id in MAP_RULES else needs
         needs = SITE_IDS[rule_id][1] if rule_id in SITE_IDS else needs
+        needs = "rule-file" if rule_id in RULE_FILE_RULES else needs
         assert specs[rule_id].needs == needs
 
 
@@ -122,7 +130,10 @@ def test_without_crawl_crawl_rules_are_skipped() -> None:
     assert found == ()
     reasons = {s.rule_id: s.reason for s in skipped}
     assert set(reasons) == set(CONTRACT_IDS) - MAP_RULES
-    assert {reasons[r] for r in set(reasons) - PRIORITY_RULES} == {"no crawl was run"}
+    assert {reasons[r] for r in set(reasons) - PRIORITY_RULES - RULE_FILE_RULES} == {
+        "no crawl was run"
+    }
+    assert {reasons[r] for r in RULE_FILE_RULES} == {NO_RULE_FILE}
     assert set(SITE_IDS) <= set(reasons)
     assert {reasons[r] for r in PRIORITY_RULES} == {"no --priority export given"}
 
@@ -132,7 +143,7 @@ def test_without_map_map_rules_are_skipped() -> None:
     _, skipped = run_checks(ctx)
     assert {s.rule_id: s.reason for s in skipped} == dict.fromkeys(
         MAP_RULES | PRIORITY_RULES, "no redirect map given"
-    ) | dict.fromkeys(SITE_IDS, NO_SITE_STAGE)
+    ) | dict.fromkeys(SITE_IDS, NO_SITE_STAGE) | dict.fromkeys(RULE_FILE_RULES, NO_RULE_FILE)
 
 
 def test_disabled_rules_are_skipped_and_silent() -> None:

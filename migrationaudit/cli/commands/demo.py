@@ -45,13 +45,13 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
     """Audit the built-in demo migration (no internet needed).
 
     Starts a small old site + new site on 127.0.0.1 (several host names, HTTP and HTTPS, put
-    on loopback with --connect-to), audits it with its redirect map, URL list and a backlink
-    export (--priority), and writes the report and the corrected map (fixes/). Every rule
-    fires at least once.
+    on loopback with --connect-to), audits it with its redirect map (and the old host's
+    Netlify rules), URL list and a backlink export (--priority), and writes the report and the
+    corrected map (fixes/). Every rule fires at least once.
     """
     import tempfile
 
-    from migrationaudit.demo.cases import case_options
+    from migrationaudit.demo.cases import case_maps, case_options
     from migrationaudit.demo.server import ScenarioServer
     from migrationaudit.demo.site import load_site
     from migrationaudit.options import AuditRequest
@@ -66,7 +66,7 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
             ca_file = Path(tmp, "demo-ca.pem")
             ca_file.write_bytes(server.ca_pem)
             req = AuditRequest(
-                maps=(str(here / "redirects.csv"),),
+                maps=case_maps(here),  # redirects.csv and the old host's Netlify rules
                 url_lists=(str(here / "urls.txt"),),
                 priority=(str(here / "priority.csv"),),
                 out_dir=out_dir,

@@ -1,0 +1,20 @@
+"""Pre-flight: predict what a host answers from its redirect rule file alone (issue 15).
+
+The stages, in data-flow order:
+
+- :mod:`~migrationaudit.preflight.model`: a host rule (one line of the file), a rule the host
+  ignores, a parsed rule file, and the facts about the file that the rules judge.
+- :mod:`~migrationaudit.preflight.formats`: Netlify and Cloudflare Pages ``_redirects``, AWS
+  Amplify JSON, each read with its host's semantics (documented there, with the sources).
+- :mod:`~migrationaudit.preflight.simulate`: given a path, what the host answers (status,
+  Location, the rule's line), by first match in file order.
+- :mod:`~migrationaudit.preflight.analysis`: shadowed rules and rules whose target another
+  rule catches.
+- :mod:`~migrationaudit.preflight.predict`: every exact source's chain, hop by hop, as
+  ordinary :class:`~migrationaudit.models.hops.Hop` records judged by the ordinary rules.
+- :mod:`~migrationaudit.preflight.rules`: ``rule-shadowed``, ``rule-ignored``,
+  ``rule-chain-source``.
+
+This package imports nothing at import time: :mod:`migrationaudit.checks` names the facts type
+under ``TYPE_CHECKING`` only.
+"""

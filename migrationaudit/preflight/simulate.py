@@ -1,0 +1,132 @@
+"""What a host answers to one request, from its rule file alone: the first rule that matches
+(in file order) decides the status and the Location, as :mod:`~migrationaudit.preflight.formats`
+describes for each host.
+
+A path no rule catches is taken to be a served page (200): which files exist is not in the
+rule file. One exception: the source of a rule the host ignores (past its limit, invalid) is
+answered 404, because a rule exists there only because the page moved — which is what the live
+replays of the corpora show (kgateway.dev's 849 ignored rules answer 404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+from migrationaudit.models.hops import Hop, HopKind
+from migrationaudit.models.inputs import Origin
+from migrationaudit.preflight.formats import substitute
+from migrationaudit.preflight.model import HostRule, RuleFile
+from migrationaudit.web.location import resolve_location
+
+PREDICTED_HEADER = "x-migrationaudit-predicted-by"  # the rule-file line that answered
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the host answers to one URL: ``status``, the ``location`` as the rule writes it
+    (None for a page), the absolute ``target`` and the ``rule`` that answered (None: no rule)."""
+
+    status: int
+    location: str | None = None
+    target: str | None = None
+    rule: HostRule | None = None
+
+
+class Simulator:
+    """Answers requests to ``hosts`` (the site's own host names) as ``rule_file``'s host does."""
+
+    def __init__(self, rule_file: RuleFile, hosts: tuple[str, ...]) -> None:
+        self.rule_file = rule_file
+        self.hosts = frozenset(h.lower() for h in hosts)
+        self._gone = {
+            i.source.split("?", 1)[0].rstrip("/") or "/"
+            for i in rule_file.ignored
+            if i.by_host and "*" not in i.source and ":" not in i.source and "<" not in i.source
+        }
+
+    def on_site(self, url: str) -> bool:
+        """Whether ``url`` is answered by this rule file (one of the site's hosts)."""
+        return (urlsplit(url).hostname or "").lower() in self.hosts
+
+    def match(
+        self, url: str, before: int | None = None, skip: HostRule | None = None
+    ) -> tuple[HostRule, str] | None:
+        """The first rule (with a line before ``before``, other than ``skip``) that catches
+        ``url``, and the target it sends to; None when none does."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        path = parts.path or "/"
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        fmt = self.rule_file.fmt
+        for rule in self.rule_file.rules:
+            if before is not None and rule.line >= before:
+                break
+            if rule is skip or rule.fallback:
+                continue  # a not-found fallback never acts on a served page
+            if rule.host is not None:
+                if rule.host != host:
+                    continue
+            elif host not in self.hosts:
+                continue
+            m = rule.pattern.match(path)
+            if m is None:
+                continue
+            groups = {k: v for k, v in m.groupdict().items() if v is not None}
+            if not _query_matches(rule, query, groups):
+                continue
+            return rule, substitute(rule.target, groups, fmt)
+        return None
+
+    def answer(self, url: str) -> Answer:
+        """What the host answers to a GET of ``url``."""
+        found = self.match(url)
+        if found is None:
+            path = urlsplit(url).path.rstrip("/") or "/"
+            return Answer(404 if path in self._gone else 200)
+        rule, target = found
+        if not rule.is_redirect:
+            return Answer(rule.status, rule=rule)  # a rewrite, a proxy or a not-found page
+        return Answer(rule.status, target, resolve_location(url, [target]).target, rule)
+
+    def hop(self, url: str) -> Hop:
+        """The answer to ``url`` as an ordinary hop record (marked with the answering line)."""
+        if not self.on_site(url):
+            return Hop(
+                url=url,
+                status=None,
+                kind=HopKind.OFFSITE,
+                error="another host: its answer is not predicted by the rule file",
+            )
+        a = self.answer(url)
+        headers = {PREDICTED_HEADER: str(a.rule.origin) if a.rule else "no rule (a page)"}
+        if a.status == 404 and a.rule is None:
+            headers[PREDICTED_HEADER] = "no rule applied (its rule is ignored by the host)"
+        if a.location is not None and a.target:
+            return Hop(
+                url=url,
+                status=a.status,
+                kind=HopKind.HTTP_REDIRECT,
+                location=a.location,
+                target=a.target,
+                headers=headers,
+            )
+        return Hop(url=url, status=a.status, kind=HopKind.FINAL, headers=headers)
+
+
+def _query_matches(rule: HostRule, query: dict[str, str], groups: dict[str, str]) -> bool:
+    for key, value in rule.query:
+        if key not in query:
+            return False
+        if value.startswith(":"):
+            groups[value[1:]] = query[key]
+        elif value.startswith("<") and value.endswith(">"):
+            groups[value[1:-1]] = query[key]
+        elif query[key] != value:
+            return False
+    return True
+
+
+def origin_text(origin: Origin) -> str:
+    """``file:line`` of a rule, as findings name it."""
+    return f"{origin.file}:{origin.line}"
