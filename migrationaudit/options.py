@@ -12,6 +12,7 @@ from typing import Any
 
 from migrationaudit import settings
 from migrationaudit.errors import ConfigError
+from migrationaudit.inputs.accesslog import parse_field
 from migrationaudit.inputs.priority import COLUMN_KEYS
 from migrationaudit.models.findings import Severity
 from migrationaudit.settings import (
@@ -42,6 +43,8 @@ class AuditRequest:
     priority: tuple[str, ...] = ()  # link/traffic exports (--priority)
     priority_columns: tuple[tuple[str, str], ...] = ()  # (metric, header) (--priority-column)
     site: SiteOptions = field(default_factory=SiteOptions)  # the new site's side (issue 3)
+    access_logs: tuple[str, ...] = ()  # server logs (--access-log), plain or .gz
+    access_log_fields: tuple[tuple[str, str], ...] = ()  # (field, JSON name) (--access-log-field)
     # --allow-host HOST[:PORT]: hosts the audit may request besides those the inputs name.
     allow_hosts: tuple[str, ...] = ()
 
@@ -202,5 +205,7 @@ def build_request(kw: Mapping[str, Any], known_rules: set[str]) -> AuditRequest:
         priority=tuple(kw.get("priority", ())),
         priority_columns=tuple(parse_priority_column(v) for v in kw.get("priority_columns", ())),
         site=site_request(kw),
+        access_logs=tuple(kw.get("access_logs", ())),
+        access_log_fields=tuple(parse_field(v) for v in kw.get("access_log_fields", ())),
         allow_hosts=tuple(kw.get("allow_hosts", ())),
     )

@@ -19,6 +19,7 @@ from migrationaudit.errors import ConfigError, InputError
 from migrationaudit.graph import build_graph, chains_for, gc_paused
 from migrationaudit.humanize import format_duration
 from migrationaudit.inputs import Inputs, collect_legacy
+from migrationaudit.inputs.accesslog import logged_legacy, read_access_logs
 from migrationaudit.inputs.common import check_base_url
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.maps import read_map_file
@@ -50,8 +51,11 @@ from migrationaudit.web.urls import is_http
 
 def load_inputs(req: AuditRequest) -> Inputs:
     """Read and validate every input before any request is sent (InputError / ConfigError)."""
-    if not req.maps and not req.url_lists and not req.priority and not req.site.old_sitemaps:
-        raise ConfigError("nothing to audit: give a redirect map (--map) or a URL list (--urls)")
+    if not (req.maps or req.url_lists or req.priority or req.site.old_sitemaps or req.access_logs):
+        raise ConfigError(
+            "nothing to audit: give a redirect map (--map), a URL list (--urls) "
+            "or server logs (--access-log)"
+        )
     check_local_files(req.site)
     base = check_base_url(req.base_url)
     target_base = check_base_url(req.target_base_url)
@@ -71,12 +75,17 @@ def load_inputs(req: AuditRequest) -> Inputs:
         # Pages with links or clicks that neither the map nor a list covers are audited too:
         # where they land today is what `valuable-url-unmapped` reports.
         legacy = legacy + tuple(valuable_unmapped(priority, legacy))
+    traffic = None
+    if req.access_logs:
+        traffic = read_access_logs(req.access_logs, base, dict(req.access_log_fields))
+        # Every requested URL is audited, most requested by search engines first.
+        legacy = legacy + tuple(logged_legacy(traffic, legacy))
     # URLs of local legacy sitemaps are legacy URLs too (remote ones join after the crawl).
     legacy = legacy + old_sitemap_legacy(req.site, legacy)
     if not legacy and not any(is_http(s) for s in req.site.old_sitemaps):
-        names = ", ".join(req.maps + req.url_lists + req.priority)
+        names = ", ".join(req.maps + req.url_lists + req.priority + req.access_logs)
         raise InputError(f"no URLs to audit in {names}")
-    return Inputs(tuple(rules), legacy, tuple(skipped), priority)
+    return Inputs(tuple(rules), legacy, tuple(skipped), priority, traffic)
 
 
 def audit_scope(req: AuditRequest, inputs: Inputs) -> Scope:
@@ -129,7 +138,7 @@ def _run_info(
         "python": platform.python_version(),
         "started_at": started,
         "finished_at": now(),
-        "inputs": list(req.maps) + list(req.url_lists) + list(req.priority),
+        "inputs": [*req.maps, *req.url_lists, *req.priority, *req.access_logs],
         "base_url": req.base_url,
         "connect_to": crawl["connect_to"],
         "options": {
@@ -163,6 +172,7 @@ def check_map_only(req: AuditRequest) -> AuditResult:
         options=req.checks,
         priority=inputs.priority,
         skipped_rows=inputs.skipped_rows,
+        traffic=inputs.traffic,
     )
     findings, skipped = run_checks(ctx)
     skipped = tuple(s for s in skipped if s.reason != "no crawl was run")
@@ -234,7 +244,7 @@ def resume_audit(
     started = now()
     if req.site == SiteOptions():  # the new-site options of the run, unless given again
         req = replace(req, site=saved_site_options(run_dir) or req.site)
-    if req.maps or req.url_lists or req.priority:
+    if req.maps or req.url_lists or req.priority or req.access_logs:
         if not req.priority:
             # The run's --priority exports unless given again: the maps given again do not
             # make the resumed run judge without link values (valuable-url-unmapped).
@@ -302,6 +312,7 @@ def judge(
         priority=inputs.priority,
         site=site_ctx,
         skipped_rows=inputs.skipped_rows,
+        traffic=inputs.traffic,
     )
     findings, skipped = run_checks(ctx)
     findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)

@@ -32,6 +32,7 @@ from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.settings import CheckOptions
 
 if TYPE_CHECKING:
+    from migrationaudit.inputs.accesslog import TrafficIndex
     from migrationaudit.inputs.hosting import SkippedRow
     from migrationaudit.inputs.priority import PriorityIndex
     from migrationaudit.newsite.context import SiteContext
@@ -52,8 +53,10 @@ RULE_MODULES = (
     "migrationaudit.checks.variants",
     "migrationaudit.checks.safety",
     "migrationaudit.checks.scope",
+    "migrationaudit.checks.traffic",
 )
-NEEDS = ("map", "crawl", "priority")  # "priority": a map and a --priority export
+# "priority": a map and a --priority export; "access-log": a crawl and an --access-log
+NEEDS = ("map", "crawl", "priority", "access-log")
 # The new site's side (a crawl and more; see newsite.context.SiteContext.skip_reason):
 SITE_NEEDS = ("new-site", "sitemap", "sitemap-read", "sitemap-file", "robots", "site-crawl",
               "variants", "old-sitemap")
@@ -61,6 +64,7 @@ DISABLED = "disabled by configuration"
 NO_CRAWL = "no crawl was run"
 NO_MAP = "no redirect map given"
 NO_PRIORITY = "no --priority export given"
+NO_ACCESS_LOG = "no --access-log given"
 T = TypeVar("T")
 
 
@@ -85,6 +89,8 @@ class AuditContext:
     site: SiteContext | None = None
     # Map rows set aside while reading (patterns, rewrites, rows that cannot be read).
     skipped_rows: tuple[SkippedRow, ...] = ()
+    # Requests per URL from --access-log files; None without them.
+    traffic: TrafficIndex | None = None
     # Answers several rules share, computed once per context (see memo()); not an input.
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -180,6 +186,10 @@ def _skip_reason(spec: RuleSpec, ctx: AuditContext) -> str | None:
         return NO_MAP
     if spec.needs == "priority" and ctx.priority is None:
         return NO_PRIORITY
+    if spec.needs == "access-log" and ctx.graph is None:
+        return NO_CRAWL
+    if spec.needs == "access-log" and ctx.traffic is None:
+        return NO_ACCESS_LOG
     if spec.needs in SITE_NEEDS:
         if ctx.graph is None:
             return NO_CRAWL

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from migrationaudit.inputs.accesslog import TrafficIndex
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.priority import PriorityIndex
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
@@ -36,12 +37,17 @@ class Inputs:
     legacy: tuple[LegacyURL, ...]
     skipped_rows: tuple[SkippedRow, ...] = ()
     priority: PriorityIndex | None = None  # link/traffic values from --priority exports
+    traffic: TrafficIndex | None = None  # requests per URL from --access-log files
 
     def notes(self) -> dict[str, Any]:
         reasons: dict[str, int] = {}
         for row in self.skipped_rows:
             reasons[row.reason] = reasons.get(row.reason, 0) + 1
-        extra = {"priority": self.priority.notes()} if self.priority is not None else {}
+        extra: dict[str, Any] = {}
+        if self.priority is not None:
+            extra["priority"] = self.priority.notes()
+        if self.traffic is not None:
+            extra["access_logs"] = self.traffic.notes()
         return {
             "map_rules": len(self.rules),
             "legacy_urls": len(self.legacy),
