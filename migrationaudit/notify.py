@@ -148,6 +148,7 @@ def send(
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 return Delivery(True, attempt, f"{where} answered {response.status}")
         except urllib.error.HTTPError as exc:
+            exc.close()  # it holds the response's socket
             detail = f"{where} answered {exc.code}"
             error: Exception = exc
         except (OSError, ValueError) as exc:

@@ -73,11 +73,16 @@ def with_watch(
         return result, None, None
     from migrationaudit.diff import compare, side_from_document
     from migrationaudit.reports.jsonout import document
+    from migrationaudit.rundir.saved import save_run_info
     from migrationaudit.watch import summarize
 
     diff = compare(previous, side_from_document(str(out_dir), document(result)))
     summary = summarize(diff)
-    return replace(result, run={**result.run, "watch": summary.to_dict()}), summary, diff
+    result = replace(result, run={**result.run, "watch": summary.to_dict()})
+    run_dir = result.run.get("run_dir")
+    if isinstance(run_dir, str):  # `migrationaudit report` re-renders it with the watch
+        save_run_info(Path(run_dir), result.run)
+    return result, summary, diff
 
 
 def show_watch(
