@@ -183,6 +183,6 @@ def test_logged_urls_are_legacy_urls_ranked_by_crawler_hits(logged) -> None:  # 
     # the junk connection: a 400 line in each log; the combined one cannot be a request
     assert notes["malformed_lines"] == 2
     assert notes["malformed_examples"][0] == (
-        f"{combined}:10: request '\\x16\\x03\\x01garbage' has no method and URL"
+        rf"{combined}:10: request '\\x16\\x03\\x01garbage' has no method and URL"
     )
     assert notes["malformed_examples"][1].endswith(":10: no request URL")  # the JSON line
