@@ -44,6 +44,8 @@ CONTRACT_IDS = {
     "ambiguous-location": Severity.WARNING,
     # the audit's scope (issue 6): migrationaudit/checks/scope.py
     "offsite-redirect": Severity.NOTICE,
+    # after launch (issue 17): migrationaudit/checks/traffic.py
+    "legacy-url-still-failing": Severity.WARNING,
 }
 # The new site's side (issue 3): id → (default severity, what it needs).
 SITE_IDS = {
@@ -76,6 +78,7 @@ SITE_IDS = {
 CONTRACT_IDS.update({k: sev for k, (sev, _) in SITE_IDS.items()})
 MAP_RULES = {"map-loop", "map-chain", "map-conflict", "map-self", "map-row-unreadable"}
 PRIORITY_RULES = {"valuable-url-unmapped"}  # need a map and a --priority export
+LOG_RULES = {"legacy-url-still-failing"}  # need a crawl and an --access-log
 NO_SITE_STAGE = "the new-site stage did not run"
 
 
@@ -86,6 +89,7 @@ def test_contract_ids_and_default_severities() -> None:
         assert specs[rule_id].severity is severity, rule_id
         needs = "priority" if rule_id in PRIORITY_RULES else "crawl"
         needs = "map" if rule_id in MAP_RULES else needs
+        needs = "access-log" if rule_id in LOG_RULES else needs
         needs = SITE_IDS[rule_id][1] if rule_id in SITE_IDS else needs
         assert specs[rule_id].needs == needs
 
@@ -132,7 +136,7 @@ def test_without_map_map_rules_are_skipped() -> None:
     _, skipped = run_checks(ctx)
     assert {s.rule_id: s.reason for s in skipped} == dict.fromkeys(
         MAP_RULES | PRIORITY_RULES, "no redirect map given"
-    ) | dict.fromkeys(SITE_IDS, NO_SITE_STAGE)
+    ) | dict.fromkeys(SITE_IDS, NO_SITE_STAGE) | dict.fromkeys(LOG_RULES, "no --access-log given")
 
 
 def test_disabled_rules_are_skipped_and_silent() -> None:
