@@ -25,6 +25,7 @@ from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.maps import read_map_file
 from migrationaudit.inputs.priority import PriorityIndex, read_priority, valuable_unmapped
 from migrationaudit.inputs.urllist import read_url_list
+from migrationaudit.launch import launch_info
 from migrationaudit.models.findings import Finding, SkippedRule
 from migrationaudit.models.hops import Chain, Hop
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
@@ -77,7 +78,9 @@ def load_inputs(req: AuditRequest) -> Inputs:
         legacy = legacy + tuple(valuable_unmapped(priority, legacy))
     traffic = None
     if req.access_logs:
-        traffic = read_access_logs(req.access_logs, base, dict(req.access_log_fields))
+        traffic = read_access_logs(
+            req.access_logs, base, dict(req.access_log_fields), since=req.launched
+        )
         # Every requested URL is audited, most requested by search engines first.
         legacy = legacy + tuple(logged_legacy(traffic, legacy))
     # URLs of local legacy sitemaps are legacy URLs too (remote ones join after the crawl).
@@ -156,6 +159,7 @@ def _run_info(
         },
         "partial": partial,
         **access_info(req.crawl),  # TLS verification, --rewrite-host, scoped header names
+        **({"launched": launch_info(req.launched)} if req.launched else {}),
         **extra,
     }
 

@@ -129,3 +129,4 @@ def summarize(diff: RunDiff) -> WatchSummary:
 def watch(previous: Side, current: Mapping[str, Any], label: str = "this run") -> WatchSummary:
     """Compare the earlier side with this audit's ``findings.json`` document."""
     return summarize(compare(previous, side_from_document(label, current)))
+

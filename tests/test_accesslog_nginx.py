@@ -33,9 +33,10 @@ LOCATIONS = """
         location / { return 404; }
 """
 JSON_FORMAT = (
-    "log_format jsonlines escape=json '{\"scheme\":\"$scheme\",\"http_host\":\"$http_host\","
-    "\"request_uri\":\"$request_uri\",\"status\":\"$status\",\"request_method\":"
-    "\"$request_method\",\"http_user_agent\":\"$http_user_agent\"}';"
+    'log_format jsonlines escape=json \'{"time_iso8601":"$time_iso8601","scheme":"$scheme",'
+    '"http_host":"$http_host",'
+    '"request_uri":"$request_uri","status":"$status","request_method":'
+    '"$request_method","http_user_agent":"$http_user_agent"}\';'
 )
 
 
@@ -148,7 +149,7 @@ def logged(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
             sys.executable, "-m", "migrationaudit.cli", "audit",
             "--access-log", str(combined), "--access-log", str(jsonl),
             "--base-url", base, "--out", str(out), "--format", "json",
-            "--timeout", "3", "--retries", "0",
+            "--timeout", "3", "--retries", "0", "--launched", "2000-01-01",
         ]  # fmt: skip
         proc = subprocess.run(args, capture_output=True, text=True, timeout=180)
     return base, combined, proc, json.loads((out / "findings.json").read_text(encoding="utf-8"))
@@ -161,13 +162,18 @@ def test_still_failing_urls_are_reported_with_their_hits(logged) -> None:  # typ
     assert set(got) == {f"{base}/gone", f"{base}/broken"}
     # each request is in both logs: the combined one and the JSON lines one
     assert got[f"{base}/gone"]["message"] == (
-        "requested 6 times in the access logs, 2 by search-engine crawlers; today it answers 404"
+        "requested 6 times since 2000-01-01 in the access logs, 2 by search-engine crawlers; "
+        "today it answers 404"
     )
     assert got[f"{base}/broken"]["message"] == (
-        "requested 4 times in the access logs, 4 by search-engine crawlers; "
+        "requested 4 times since 2000-01-01 in the access logs, 4 by search-engine crawlers; "
         "today it answers 404 after 1 redirect"
     )
     assert got[f"{base}/gone"]["severity"] == "warning"
+    # the summary names the logs (a malformed line by its place only) and the launch
+    assert "access logs: 16 requests, 4 URLs, 2 malformed lines (first: " in proc.stderr
+    assert "launched 2000-01-01: keep the redirects until at least 2001-01-01" in proc.stderr
+    assert data["run"]["launched"] == {"date": "2000-01-01", "keep_redirects_until": "2001-01-01"}
 
 
 def test_logged_urls_are_legacy_urls_ranked_by_crawler_hits(logged) -> None:  # type: ignore[no-untyped-def]
@@ -180,6 +186,7 @@ def test_logged_urls_are_legacy_urls_ranked_by_crawler_hits(logged) -> None:  # 
     notes = data["run"]["input"]["access_logs"]
     assert notes["requests"] == 16 and notes["other_methods"] == 2 and notes["urls"] == 4
     assert notes["crawler_requests"] == 8
+    assert (notes["requests_since"], notes["undated_requests"]) == (16, 0)  # nginx dates all
     # the junk connection: a 400 line in each log; the combined one cannot be a request
     assert notes["malformed_lines"] == 2
     assert notes["malformed_examples"][0] == (

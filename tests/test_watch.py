@@ -215,3 +215,15 @@ def test_a_failing_webhook_never_changes_the_exit_code(two_runs) -> None:  # typ
         assert "notify: not sent after" in run.stderr
         assert SECRET not in run.stderr
     assert "answered 500" in third.stderr
+
+
+def test_redirects_stay_a_year_after_launch() -> None:
+    from datetime import UTC, date, datetime
+
+    from migrationaudit.launch import keep_until, launch_info
+
+    assert keep_until(date(2028, 2, 29)) == date(2029, 2, 28)
+    assert launch_info(datetime(2026, 11, 2, tzinfo=UTC)) == {
+        "date": "2026-11-02",
+        "keep_redirects_until": "2027-11-02",
+    }

@@ -58,7 +58,8 @@ def legacy_urls_still_failing(ctx: AuditContext) -> Iterator[Finding]:
         return
     for item, chain in judged(ctx):
         totals = traffic.get(item.url)
-        if totals is None or totals.hits == 0:
+        hits, crawler_hits = traffic.demand(totals) if totals is not None else (0, 0)
+        if hits == 0:  # not requested (since the launch, with --launched)
             continue
         failing = failure_text(chain)
         if failing is None:
@@ -69,13 +70,12 @@ def legacy_urls_still_failing(ctx: AuditContext) -> Iterator[Finding]:
             and chain.final.status in (404, 410)
         ):
             continue  # gone on purpose, and it says so
-        crawlers = (
-            f", {totals.crawler_hits} by search-engine crawlers" if totals.crawler_hits else ""
-        )
+        crawlers = f", {crawler_hits} by search-engine crawlers" if crawler_hits else ""
+        since = f" since {traffic.since.date().isoformat()}" if traffic.since else ""
         yield finding(
             item,
             chain,
-            f"requested {plural(totals.hits, 'time')} in the access logs{crawlers}; "
+            f"requested {plural(hits, 'time')}{since} in the access logs{crawlers}; "
             f"today it {failing}",
             f"Redirect {item.url} (301/308, one hop) to its closest equivalent page, or answer "
             "410 on purpose and record it in the map.",

@@ -12,7 +12,7 @@ import click
 from migrationaudit import settings
 from migrationaudit.cli.config import config_option
 from migrationaudit.cli.configkeys import Checked
-from migrationaudit.inputs.accesslog import parse_field
+from migrationaudit.inputs.logformats import parse_field
 from migrationaudit.options import (
     parse_severity_override,
 )
@@ -228,7 +228,16 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
             metavar="FIELD=NAME",
             type=Checked("FIELD=NAME", parse_field),
             help="Name a JSON-lines log field when it is not one of the usual names; FIELD: "
-            "url, host, scheme, status, agent, method. Repeatable.",
+            "url, host, scheme, status, agent, method, time. Repeatable.",
+        ),
+        click.option(
+            "--launched",
+            "launched",
+            metavar="DATE",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            help="The launch date (YYYY-MM-DD, UTC): --access-log requests count as still "
+            "requested only from then on, and the report and summary say until when the "
+            "redirects must stay (a year after).",
         ),
     ]
     for opt in reversed(opts):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from migrationaudit.checks import NO_ACCESS_LOG, NO_CRAWL, AuditContext, run_checks
@@ -79,3 +80,21 @@ def test_skipped_without_logs_or_crawl(tmp_path: Path) -> None:
     no_crawl = with_traffic(make_ctx(urls=[f"{OLD}/gone"], crawl=False), logs(tmp_path))
     _, skipped = run_checks(no_crawl)
     assert (RULE, NO_CRAWL) in {(s.rule_id, s.reason) for s in skipped}
+
+
+def test_with_a_launch_date_only_requests_since_count(tmp_path: Path) -> None:
+    path = tmp_path / "dated.log"
+    path.write_text(
+        '1.2.3.4 - - [01/Oct/2026:10:00:00 +0000] "GET /before HTTP/1.1" 404 0 "-" "x"\n'
+        '1.2.3.4 - - [01/Oct/2026:10:00:00 +0000] "GET /after HTTP/1.1" 404 0 "-" "x"\n'
+        '1.2.3.4 - - [05/Nov/2026:10:00:00 +0000] "GET /after HTTP/1.1" 404 0 "-" "x"\n',
+        encoding="utf-8",
+    )
+    index = read_access_logs([path], OLD, since=datetime(2026, 11, 2, tzinfo=UTC))
+    ctx = make_ctx(
+        urls=[f"{OLD}/before", f"{OLD}/after"],
+        extra=[hop(f"{OLD}/before", 404), hop(f"{OLD}/after", 404)],
+    )
+    (f,) = findings(with_traffic(ctx, index), RULE)
+    assert f.url == f"{OLD}/after"
+    assert f.message == "requested 1 time since 2026-11-02 in the access logs; today it answers 404"

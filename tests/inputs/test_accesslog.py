@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from migrationaudit import settings
 from migrationaudit.errors import InputError
-from migrationaudit.inputs.accesslog import logged_legacy, parse_field, read_access_logs
+from migrationaudit.inputs.accesslog import logged_legacy, read_access_logs
+from migrationaudit.inputs.logformats import parse_field
 from migrationaudit.models.inputs import LegacyURL, Origin
 
 BASE = "https://old.example"
@@ -232,3 +234,44 @@ def test_logged_legacy_skips_urls_already_covered(tmp_path: Path) -> None:
     index = read_access_logs([log], BASE)
     mapped = [LegacyURL("http://old.example/mapped/", Origin("map.csv", 2))]
     assert [i.url for i in logged_legacy(index, mapped)] == [f"{BASE}/new"]
+
+
+LAUNCH = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+def test_launch_date_splits_requests_by_their_own_time(tmp_path: Path) -> None:
+    text = (
+        '1.2.3.4 - - [01/Nov/2026:23:59:59 +0000] "GET /a HTTP/1.1" 404 0 "-" "x"\n'
+        '1.2.3.4 - - [02/Nov/2026:01:00:00 +0200] "GET /a HTTP/1.1" 404 0 "-" "x"\n'  # 23:00 UTC
+        f'1.2.3.4 - - [02/Nov/2026:00:00:00 +0000] "GET /a HTTP/1.1" 404 0 "-" "{GOOGLEBOT}"\n'
+    )
+    index = read_access_logs([write(tmp_path, "a.log", text)], BASE, since=LAUNCH)
+    a = index.get(f"{BASE}/a")
+    assert a is not None and (a.hits, a.hits_since, a.crawler_hits_since) == (3, 1, 1)
+    assert index.demand(a) == (1, 1)
+    assert index.notes()["requests_since"] == 1
+    unlaunched = read_access_logs([write(tmp_path, "b.log", text)], BASE)
+    b = unlaunched.get(f"{BASE}/a")
+    assert b is not None and unlaunched.demand(b) == (3, 1)
+
+
+def test_launch_date_reads_every_format_s_time(tmp_path: Path) -> None:
+    rows = [
+        {"host": "o.example", "request_uri": "/iso", "time_iso8601": "2026-11-03T10:00:00+01:00"},
+        {"host": "o.example", "request_uri": "/msec", "msec": "1793613600.123"},  # 2026-11-03
+        {"host": "o.example", "request_uri": "/old", "time_iso8601": "2026-10-01T10:00:00Z"},
+        {"host": "o.example", "request_uri": "/undated"},
+        {"ClientRequestHost": "c.example", "ClientRequestURI": "/ns",
+         "EdgeStartTimestamp": 1793613600000000000},
+    ]  # fmt: skip
+    log = write(tmp_path, "t.json", "".join(json.dumps(r) + "\n" for r in rows))
+    index = read_access_logs([log], since=LAUNCH)
+    since = {t.url: t.hits_since for t in index.totals.values()}
+    assert since == {
+        "https://o.example/iso": 1,
+        "https://o.example/msec": 1,
+        "https://o.example/old": 0,
+        "https://o.example/undated": 0,
+        "https://c.example/ns": 1,
+    }
+    assert index.undated == 1
