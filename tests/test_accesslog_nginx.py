@@ -155,6 +155,19 @@ def logged(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     return base, combined, proc, json.loads((out / "findings.json").read_text(encoding="utf-8"))
 
 
+def test_a_re_render_reads_the_logs_again(logged, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, _, proc, data = logged
+    out = Path(data["run"]["run_dir"]).parent
+    again = tmp_path / "again"
+    args = [sys.executable, "-m", "migrationaudit.cli", "report", str(out), "--out", str(again)]
+    rerun = subprocess.run([*args, "--format", "json", "-q"], capture_output=True, text=True)
+    assert rerun.returncode == proc.returncode, rerun.stderr
+    redone = json.loads((again / "findings.json").read_text(encoding="utf-8"))
+    rule = [(f["url"], f["message"]) for f in redone["findings"] if f["rule"] == RULE]
+    assert rule == [(f["url"], f["message"]) for f in data["findings"] if f["rule"] == RULE]
+    assert len(rule) == 2
+
+
 def test_still_failing_urls_are_reported_with_their_hits(logged) -> None:  # type: ignore[no-untyped-def]
     base, _, proc, data = logged
     assert proc.returncode in (0, 1), proc.stderr
