@@ -14,12 +14,13 @@ from typing import Any
 
 from migrationaudit import __version__
 from migrationaudit.checks import AuditContext, rule_infos, run_checks
+from migrationaudit.checks.traffic import rank_by_demand
 from migrationaudit.crawl import access_info, run_crawl
 from migrationaudit.errors import ConfigError, InputError
 from migrationaudit.graph import build_graph, chains_for, gc_paused
 from migrationaudit.humanize import format_duration
 from migrationaudit.inputs import Inputs, collect_legacy
-from migrationaudit.inputs.accesslog import logged_legacy, read_access_logs
+from migrationaudit.inputs.accesslog import TrafficIndex, logged_legacy, read_access_logs
 from migrationaudit.inputs.common import check_base_url
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.maps import read_map_file
@@ -107,11 +108,17 @@ def audit_scope(req: AuditRequest, inputs: Inputs) -> Scope:
 
 
 def rank_by_value(
-    findings: Sequence[Finding], verdicts: Sequence[Verdict], priority: PriorityIndex | None
+    findings: Sequence[Finding],
+    verdicts: Sequence[Verdict],
+    priority: PriorityIndex | None,
+    traffic: TrafficIndex | None = None,
 ) -> tuple[tuple[Finding, ...], tuple[Verdict, ...]]:
     """With ``--priority`` exports: every verdict carries its URL's value, verdicts are sorted
     most valuable first and findings by severity, rule, then value (ties keep input order).
-    Without exports both come back unchanged."""
+    Without exports, access logs (``traffic``) rank them by requests, else they come back
+    unchanged."""
+    if priority is None and traffic is not None:
+        return rank_by_demand(findings, verdicts, traffic)
     if priority is None:
         return tuple(findings), tuple(verdicts)
     valued = [replace(v, value=priority.get(v.url)) for v in verdicts]
@@ -180,7 +187,9 @@ def check_map_only(req: AuditRequest) -> AuditResult:
     )
     findings, skipped = run_checks(ctx)
     skipped = tuple(s for s in skipped if s.reason != "no crawl was run")
-    findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
+    findings, verdicts = rank_by_value(
+        findings, build_verdicts(ctx, findings), inputs.priority, inputs.traffic
+    )
     return AuditResult(
         findings=findings,
         verdicts=verdicts,
@@ -319,7 +328,9 @@ def judge(
         traffic=inputs.traffic,
     )
     findings, skipped = run_checks(ctx)
-    findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
+    findings, verdicts = rank_by_value(
+        findings, build_verdicts(ctx, findings), inputs.priority, inputs.traffic
+    )
     return Judged(findings, verdicts, chains, skipped)
 
 
@@ -381,5 +392,3 @@ def finish_run(
     )
     save_run_info(run_dir, result.run)
     return result
-
-

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import finding, judged, removed_on_purpose, status_text
 from migrationaudit.humanize import plural
+from migrationaudit.inputs.accesslog import TrafficIndex
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.models.hops import Chain, Outcome
+from migrationaudit.models.result import Verdict
 
 _BROKEN = {
     Outcome.LOOP: "loops",
@@ -80,3 +82,24 @@ def legacy_urls_still_failing(ctx: AuditContext) -> Iterator[Finding]:
             f"Redirect {item.url} (301/308, one hop) to its closest equivalent page, or answer "
             "410 on purpose and record it in the map.",
         )
+
+
+def rank_by_demand(
+    findings: Sequence[Finding], verdicts: Sequence[Verdict], traffic: TrafficIndex
+) -> tuple[tuple[Finding, ...], tuple[Verdict, ...]]:
+    """Without ``--priority`` exports, the access logs rank: verdicts most requested by
+    search-engine crawlers first, then by hits; findings by severity, rule, then the same
+    (ties keep their order). Like ``rank_by_value``, for the report's "fix these first"."""
+    keys: dict[str, tuple[int, int]] = {}
+
+    def key(url: str) -> tuple[int, int]:
+        if url not in keys:
+            totals = traffic.get(url)
+            keys[url] = totals.rank_key if totals is not None else (0, 0)
+        return keys[url]
+
+    ranked = sorted(verdicts, key=lambda v: key(v.url), reverse=True)
+    ordered = sorted(
+        findings, key=lambda f: (-int(f.severity), f.rule_id, tuple(-n for n in key(f.url)))
+    )
+    return tuple(ordered), tuple(ranked)

@@ -98,3 +98,18 @@ def test_with_a_launch_date_only_requests_since_count(tmp_path: Path) -> None:
     (f,) = findings(with_traffic(ctx, index), RULE)
     assert f.url == f"{OLD}/after"
     assert f.message == "requested 1 time since 2026-11-02 in the access logs; today it answers 404"
+
+
+def test_without_priority_the_logs_rank_findings_by_demand(tmp_path: Path) -> None:
+    from migrationaudit.checks.traffic import rank_by_demand
+
+    index = logs(tmp_path, ("/a", "x"), ("/b", "x"), ("/b", "x"), ("/c", GOOGLEBOT))
+    ctx = make_ctx(
+        urls=[f"{OLD}/a", f"{OLD}/b", f"{OLD}/c"],
+        extra=[hop(f"{OLD}/a", 404), hop(f"{OLD}/b", 404), hop(f"{OLD}/c", 404)],
+    )
+    got = findings(with_traffic(ctx, index), RULE)
+    assert [f.url for f in got] == [f"{OLD}/a", f"{OLD}/b", f"{OLD}/c"]  # by URL
+    ranked, _ = rank_by_demand(got, (), index)
+    # crawler hits first (c), then hits (b 2, a 1)
+    assert [f.url for f in ranked] == [f"{OLD}/c", f"{OLD}/b", f"{OLD}/a"]
