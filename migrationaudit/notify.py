@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -111,9 +112,27 @@ def slack_text(body: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _plain(text: str) -> str:
+    """Controls dropped, invisible and bidi characters shown as ``\\uXXXX``: URLs that came
+    from access logs are anyone's text (``/%E2%80%AE`` decoded, or worse)."""
+    out = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category == "Cc" and ch != "\n":
+            continue
+        out.append(f"\\u{ord(ch):04X}" if category in ("Cf", "Zl", "Zp") else ch)
+    return "".join(out)
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three escapes: a logged URL like ``/<!channel>`` must not ping anyone."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def payload(body: Mapping[str, Any], fmt: str) -> bytes:
     """The bytes to post for ``fmt`` (``slack`` or ``json``)."""
-    data: Mapping[str, Any] = {"text": slack_text(body)} if fmt == "slack" else body
+    text = slack_escape(_plain(slack_text(body)))
+    data: Mapping[str, Any] = {"text": text} if fmt == "slack" else body
     return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 

@@ -227,3 +227,14 @@ def test_redirects_stay_a_year_after_launch() -> None:
         "date": "2026-11-02",
         "keep_redirects_until": "2027-11-02",
     }
+
+
+def test_slack_text_cannot_ping_or_hide_text() -> None:
+    s = watch(side(**{"x": "ok"}), doc(**{"x": "error"}))
+    body = message(s, {}, "r.html")
+    body["regressed"] = [
+        {"url": "/<!channel>&\u202eexe.pdf\x1b[31m", "before": "ok", "after": "error"}
+    ]
+    text = json.loads(payload(body, "slack"))["text"]
+    assert "<!channel>" not in text and "&lt;!channel&gt;&amp;" in text
+    assert "\u202e" not in text and "\\u202E" in text and "\x1b" not in text

@@ -97,8 +97,11 @@ def show_watch(
     written = diffout.write(diff, out_dir, ("html", "markdown"))
     if quiet:
         return
+    from migrationaudit.reports.common import display_text
+
     for line in summary.lines():
-        click.echo(f"watch: {line}", err=True)
+        # URLs from access logs are anyone's text: no control or bidi character reaches a CI log
+        click.echo(f"watch: {display_text(line)}", err=True)
     click.echo(f"watch: {written[0]}", err=True)
 
 
