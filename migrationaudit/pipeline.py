@@ -82,8 +82,9 @@ def load_inputs(req: AuditRequest) -> Inputs:
         traffic = read_access_logs(
             req.access_logs, base, dict(req.access_log_fields), since=req.launched
         )
-        # Every requested URL is audited, most requested by search engines first.
-        legacy = legacy + tuple(logged_legacy(traffic, legacy))
+        # Requested URLs on the inputs' own hosts are audited, most crawled first.
+        traffic, logged = logged_legacy(traffic, legacy, (base, *req.allow_hosts))
+        legacy = legacy + tuple(logged)
     # URLs of local legacy sitemaps are legacy URLs too (remote ones join after the crawl).
     legacy = legacy + old_sitemap_legacy(req.site, legacy)
     if not legacy and not any(is_http(s) for s in req.site.old_sitemaps):

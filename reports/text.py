@@ -61,6 +61,12 @@ def render(
             f"{plural(int(logs.get('urls') or 0), 'URL')}, "
             f"{plural(bad, 'malformed line')}" + (f" (first: {one_line(first)})" if bad else "")
         )
+        other = int(logs.get("urls_on_other_hosts") or 0)
+        if other:
+            lines.append(
+                f"access logs: {plural(other, 'URL')} on other hosts not audited "
+                "(the inputs' hosts only; add one with --allow-host)"
+            )
     launched = result.run.get("launched") or {}
     if launched:
         lines.append(

@@ -35,10 +35,11 @@ from __future__ import annotations
 import gzip
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from migrationaudit import settings
 from migrationaudit.errors import InputError
@@ -53,6 +54,7 @@ from migrationaudit.inputs.logformats import (
 )
 from migrationaudit.inputs.priority import page_key
 from migrationaudit.models.inputs import LegacyURL, Origin
+from migrationaudit.web.scope import host_key, www_twin
 
 # Search-engine crawlers by user agent (no reverse-DNS lookup: the audit sends no request that
 # the inputs do not ask for). A spoofed agent counts too; the hit totals stay the first key.
@@ -100,6 +102,8 @@ class TrafficIndex:
     dropped_requests: int = 0  # requests of new URLs past ACCESS_LOG_MAX_URLS (not kept)
     since: datetime | None = None  # the launch (--launched), None without one
     undated: int = 0  # requests without a readable time (with a launch date: not "since")
+    # URLs left out of the audit because their host is not the inputs' (see logged_legacy)
+    other_hosts: Mapping[str, int] = field(default_factory=dict)
 
     def get(self, url: str) -> LogTotals | None:
         """The totals of ``url`` (any scheme, www or trailing-slash variant), None if unseen."""
@@ -135,6 +139,8 @@ class TrafficIndex:
             "malformed_lines": self.malformed,
             "malformed_examples": list(self.examples),
             "dropped_requests": self.dropped_requests,
+            "urls_on_other_hosts": sum(self.other_hosts.values()),
+            "other_hosts": dict(sorted(self.other_hosts.items(), key=lambda kv: -kv[1])[:20]),
             **since,
         }
 
@@ -282,12 +288,42 @@ def read_access_logs(
     )
 
 
-def logged_legacy(index: TrafficIndex, legacy: Iterable[LegacyURL]) -> list[LegacyURL]:
+def _host_of(url: str) -> str | None:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return host_key(host) if host else None
+
+
+def logged_legacy(
+    index: TrafficIndex, legacy: Iterable[LegacyURL], hosts: Iterable[str | None] = ()
+) -> tuple[TrafficIndex, list[LegacyURL]]:
     """The logged URLs no legacy URL covers (by the loose key), as legacy URLs to audit, most
-    requested by search-engine crawlers first, then by hits. Origin: the first line seen."""
+    requested by search-engine crawlers first, then by hits (origin: the first line seen).
+
+    Only URLs on the inputs' own hosts are kept: the hosts of ``legacy`` (the map and lists)
+    and ``hosts`` (``--base-url`` and ``--allow-host`` values), ``www.`` twins included. A
+    log is anyone's text: a ``Host:`` header or a proxy-style ``GET http://169.254.169.254/``
+    must not make the audit request another host. The index comes back with the URLs left
+    out counted by host (``other_hosts``)."""
+    legacy = tuple(legacy)
     covered = {page_key(item.url) for item in legacy}
-    return [
-        LegacyURL(url=t.url, origin=t.origin)
-        for t in index.ranked()
-        if page_key(t.url) not in covered
-    ]
+    netlocs = {item.url.split("/", 3)[2] for item in legacy if item.url.count("/") >= 2}
+    own: set[str] = set()
+    named = [h if "://" in h else f"//{h}" for h in hosts if h]  # a base URL or HOST[:PORT]
+    for value in (*(f"//{n}" for n in netlocs), *named):
+        key = _host_of(value)
+        if key:
+            own |= {key, *filter(None, [www_twin(key)])}
+    kept: list[LegacyURL] = []
+    other: dict[str, int] = {}
+    for t in index.ranked():
+        if page_key(t.url) in covered:
+            continue
+        key = _host_of(t.url)
+        if key is None or key not in own:
+            other[key or "?"] = other.get(key or "?", 0) + 1
+            continue
+        kept.append(LegacyURL(url=t.url, origin=t.origin))
+    return replace(index, other_hosts=other), kept

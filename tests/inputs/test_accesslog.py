@@ -233,7 +233,32 @@ def test_logged_legacy_skips_urls_already_covered(tmp_path: Path) -> None:
     log = write(tmp_path, "a.log", combined("/mapped") + combined("/new", agent=GOOGLEBOT))
     index = read_access_logs([log], BASE)
     mapped = [LegacyURL("http://old.example/mapped/", Origin("map.csv", 2))]
-    assert [i.url for i in logged_legacy(index, mapped)] == [f"{BASE}/new"]
+    _, logged = logged_legacy(index, mapped)
+    assert [i.url for i in logged] == [f"{BASE}/new"]
+
+
+def test_logged_urls_on_other_hosts_are_not_audited(tmp_path: Path) -> None:
+    # A Host header and a proxy-style request line are the client's to choose.
+    rows = [
+        {"host": "www.old.example", "request_uri": "/twin"},
+        {"host": "169.254.169.254", "request_uri": "/latest/meta-data/"},
+        {"host": "0x7f000001", "request_uri": "/admin"},
+        {"host": "old.example", "request": "GET http://evil.example/x HTTP/1.1"},
+        {"host": "extra.example:8080", "request_uri": "/allowed"},
+    ]
+    log = write(tmp_path, "h.json", "".join(json.dumps(r) + "\n" for r in rows))
+    index = read_access_logs([log])
+    index, logged = logged_legacy(index, [], (BASE, "extra.example:8080"))
+    assert sorted(i.url for i in logged) == [
+        "https://extra.example:8080/allowed",
+        "https://www.old.example/twin",
+    ]
+    assert index.other_hosts == {"169.254.169.254": 1, "127.0.0.1": 1, "evil.example": 1}
+    assert index.notes()["urls_on_other_hosts"] == 3
+    # without a base URL or allowed host, only the map's and lists' hosts count
+    mapped = [LegacyURL("https://extra.example:8080/x", Origin("map.csv", 2))]
+    _, logged = logged_legacy(read_access_logs([log]), mapped)
+    assert [i.url for i in logged] == ["https://extra.example:8080/allowed"]
 
 
 LAUNCH = datetime(2026, 11, 2, tzinfo=UTC)
