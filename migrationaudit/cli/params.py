@@ -217,7 +217,7 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
             metavar="FILE",
             type=click.Path(dir_okay=False),
             help="Server access log (nginx/Apache combined or common, JSON lines, Cloudflare "
-            "Logpush, CloudFront; .gz too): every requested URL is audited, ranked by "
+            "Logpush, Akamai DataStream 2, CloudFront; .gz too): every requested URL is audited, ranked by "
             "search-engine crawler hits and hits; failing ones are reported with their "
             "hits. Paths without a host need --base-url. Repeatable.",
         ),

@@ -15,6 +15,8 @@ Formats, detected per file from its first non-blank line (``.gz`` files are read
 - **Cloudflare Logpush** JSON (``ClientRequestHost``, ``ClientRequestURI``,
   ``EdgeResponseStatus``, ``ClientRequestUserAgent``, ``ClientRequestMethod``,
   ``ClientRequestScheme``), recognised by its field names.
+- **Akamai DataStream 2** JSON (``reqHost``, ``reqPath``, ``queryStr``, ``statusCode``,
+  ``UA``, ``proto``), recognised by its field names.
 - **CloudFront standard logs**: tab-separated W3C with a ``#Fields:`` line (``x-host-header``,
   ``cs-uri-stem``, ``cs-uri-query``, ``sc-status``, ``cs(User-Agent)``, ``cs-protocol``).
 

@@ -32,6 +32,18 @@ CLOUDFLARE = {
     "method": "ClientRequestMethod",
     "time": "EdgeStartTimestamp",
 }
+# Akamai DataStream 2, JSON: the path and the query apart, the agent URL-encoded, "proto" is
+# the scheme (HTTP/HTTPS), "reqTimeSec" a Unix time.
+AKAMAI = {
+    "url": "reqPath",
+    "query": "queryStr",
+    "host": "reqHost",
+    "scheme": "proto",
+    "status": "statusCode",
+    "agent": "UA",
+    "method": "reqMethod",
+    "time": "reqTimeSec",
+}
 CLOUDFRONT = {
     "url": "cs-uri-stem",
     "query": "cs-uri-query",
@@ -143,11 +155,15 @@ def parse_json(text: str, fields: Mapping[str, str]) -> LogRequest:
         raise Malformed("not valid JSON") from None
     if not isinstance(obj, dict):
         raise Malformed("not a JSON object")
-    cloudflare = CLOUDFLARE["url"] in obj and not fields
+    preset = None
+    if not fields and CLOUDFLARE["url"] in obj:
+        preset = CLOUDFLARE
+    elif not fields and AKAMAI["url"] in obj and AKAMAI["host"] in obj:
+        preset = AKAMAI
 
     def raw(key: str) -> Any:
-        if cloudflare:
-            return obj.get(CLOUDFLARE[key])
+        if preset is not None:
+            return obj.get(preset[key])
         if key in fields:
             return obj.get(fields[key])
         return next((obj[n] for n in JSON_NAMES[key] if n in obj), None)
@@ -159,12 +175,17 @@ def parse_json(text: str, fields: Mapping[str, str]) -> LogRequest:
     target, method = get("url"), get("method")
     if target.count(" ") >= 2 and not method:  # "$request": "GET /path HTTP/1.1"
         method, target = target.split(" ")[0], target.split(" ")[1]
+    agent = get("agent")
+    if preset is AKAMAI:
+        query = str(obj.get(AKAMAI["query"]) or "")
+        target = f"{target}?{query}" if query and query != "-" else target
+        agent = unquote(agent.replace("+", " "))
     return LogRequest(
         target,
         get("host"),
         get("scheme"),
         status_of(get("status")),
-        get("agent"),
+        agent,
         method,
         time_of(raw("time")),
     )

@@ -300,3 +300,16 @@ def test_launch_date_reads_every_format_s_time(tmp_path: Path) -> None:
         "https://c.example/ns": 1,
     }
     assert index.undated == 1
+
+
+def test_akamai_datastream2_json(tmp_path: Path) -> None:
+    row = {
+        "version": 1, "cp": "123456", "reqTimeSec": "1793613600", "statusCode": "404",
+        "proto": "HTTPS", "reqHost": "www.old.example", "reqMethod": "GET",
+        "reqPath": "/old/page", "queryStr": "a=1", "cliIP": "203.0.113.9",
+        "UA": "Mozilla%2F5.0+%28compatible%3B+Googlebot%2F2.1%29",
+    }  # fmt: skip
+    log = write(tmp_path, "ds2.json", json.dumps(row) + "\n")
+    index = read_access_logs([log], since=LAUNCH)
+    t = index.get("https://www.old.example/old/page?a=1")
+    assert t is not None and (t.hits, t.crawler_hits, t.hits_since, t.last_status) == (1, 1, 1, 404)
