@@ -217,9 +217,10 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
             metavar="FILE",
             type=click.Path(dir_okay=False),
             help="Server access log (nginx/Apache combined or common, JSON lines, Cloudflare "
-            "Logpush, Akamai DataStream 2, CloudFront; .gz too): every requested URL is audited, ranked by "
-            "search-engine crawler hits and hits; failing ones are reported with their "
-            "hits. Paths without a host need --base-url. Repeatable.",
+            "Logpush, Akamai DataStream 2, CloudFront; .gz too): every requested URL on the "
+            "inputs' hosts is audited, ranked by search-engine crawler hits and hits; "
+            "failing ones are reported with their hits. Paths without a host need "
+            "--base-url. Repeatable.",
         ),
         click.option(
             "--access-log-field",
