@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     from migrationaudit.newsite.plan import all_legacy
     from migrationaudit.newsite.records import SiteRun
     from migrationaudit.options import AuditRequest
-    from migrationaudit.pipeline import load_inputs, rank_by_value
+    from migrationaudit.pipeline import load_inputs
+    from migrationaudit.verdicts import rank_by_value
     from migrationaudit.reports import write_reports
     from migrationaudit.rundir.records import read_hops
     from migrationaudit.settings import CheckOptions, SiteOptions

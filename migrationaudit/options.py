@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from migrationaudit import settings
 from migrationaudit.errors import ConfigError
+from migrationaudit.inputs.logformats import parse_field
 from migrationaudit.inputs.priority import COLUMN_KEYS
 from migrationaudit.models.findings import Severity
 from migrationaudit.settings import (
@@ -42,6 +44,9 @@ class AuditRequest:
     priority: tuple[str, ...] = ()  # link/traffic exports (--priority)
     priority_columns: tuple[tuple[str, str], ...] = ()  # (metric, header) (--priority-column)
     site: SiteOptions = field(default_factory=SiteOptions)  # the new site's side (issue 3)
+    access_logs: tuple[str, ...] = ()  # server logs (--access-log), plain or .gz
+    access_log_fields: tuple[tuple[str, str], ...] = ()  # (field, JSON name) (--access-log-field)
+    launched: datetime | None = None  # the launch, midnight UTC (--launched DATE)
     # --allow-host HOST[:PORT]: hosts the audit may request besides those the inputs name.
     allow_hosts: tuple[str, ...] = ()
 
@@ -157,6 +162,15 @@ def site_request(kw: Mapping[str, Any]) -> SiteOptions:
 
 
 
+def launch_time(value: Any) -> datetime | None:
+    """``--launched`` (a date, or a datetime as click's DateTime gives it) as midnight UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
 def build_request(kw: Mapping[str, Any], known_rules: set[str]) -> AuditRequest:
     """The audit request of option values named as the CLI's parameters (``kw``: what click
     or the Python API's layering produced), defaults where one is missing. ConfigError (exit
@@ -210,5 +224,8 @@ def _request(kw: Mapping[str, Any], known_rules: set[str]) -> AuditRequest:
         priority=tuple(kw.get("priority", ())),
         priority_columns=tuple(parse_priority_column(v) for v in kw.get("priority_columns", ())),
         site=site_request(kw),
+        access_logs=tuple(kw.get("access_logs", ())),
+        access_log_fields=tuple(parse_field(v) for v in kw.get("access_log_fields", ())),
+        launched=launch_time(kw.get("launched")),
         allow_hosts=tuple(kw.get("allow_hosts", ())),
     )

@@ -6,7 +6,7 @@ This is the one place that strings the stages together; the CLI and the Python A
 from __future__ import annotations
 
 import platform
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,11 +19,13 @@ from migrationaudit.errors import ConfigError, InputError
 from migrationaudit.graph import build_graph, chains_for, gc_paused
 from migrationaudit.humanize import format_duration
 from migrationaudit.inputs import Inputs, collect_legacy
+from migrationaudit.inputs.accesslog import logged_legacy, read_access_logs
 from migrationaudit.inputs.common import check_base_url
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.maps import read_map_file
-from migrationaudit.inputs.priority import PriorityIndex, read_priority, valuable_unmapped
+from migrationaudit.inputs.priority import read_priority, valuable_unmapped
 from migrationaudit.inputs.urllist import read_url_list
+from migrationaudit.launch import launch_info
 from migrationaudit.models.findings import Finding, SkippedRule
 from migrationaudit.models.hops import Chain, Hop
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
@@ -36,7 +38,7 @@ from migrationaudit.newsite.plan import prepare as prepare_site
 from migrationaudit.newsite.records import SiteRun
 from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
-from migrationaudit.preflight.model import RuleFileFacts
+from migrationaudit.preflight.predict import rule_file_facts
 from migrationaudit.rundir.job import CrawlSummary, saved_site_options
 from migrationaudit.rundir.layout import (
     RUN_SUBDIR,
@@ -44,15 +46,18 @@ from migrationaudit.rundir.layout import (
 from migrationaudit.rundir.records import read_hops
 from migrationaudit.rundir.saved import begin_run, save_inputs, save_run_info
 from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
-from migrationaudit.verdicts import build_verdicts
+from migrationaudit.verdicts import build_verdicts, rank_by_value
 from migrationaudit.web.scope import Scope, scope_of
 from migrationaudit.web.urls import is_http
 
 
 def load_inputs(req: AuditRequest) -> Inputs:
     """Read and validate every input before any request is sent (InputError / ConfigError)."""
-    if not req.maps and not req.url_lists and not req.priority and not req.site.old_sitemaps:
-        raise ConfigError("nothing to audit: give a redirect map (--map) or a URL list (--urls)")
+    if not (req.maps or req.url_lists or req.priority or req.site.old_sitemaps or req.access_logs):
+        raise ConfigError(
+            "nothing to audit: give a redirect map (--map), a URL list (--urls) "
+            "or server logs (--access-log)"
+        )
     check_local_files(req.site)
     base = check_base_url(req.base_url)
     target_base = check_base_url(req.target_base_url)
@@ -73,26 +78,22 @@ def load_inputs(req: AuditRequest) -> Inputs:
         # Pages with links or clicks that neither the map nor a list covers are audited too:
         # where they land today is what `valuable-url-unmapped` reports.
         legacy = legacy + tuple(valuable_unmapped(priority, legacy))
+    traffic = None
+    if req.access_logs:
+        traffic = read_access_logs(
+            req.access_logs, base, dict(req.access_log_fields), since=req.launched
+        )
+        # Requested URLs on the inputs' own hosts are audited, most crawled first.
+        traffic, logged = logged_legacy(traffic, legacy, (base, *req.allow_hosts))
+        legacy = legacy + tuple(logged)
     # URLs of local legacy sitemaps are legacy URLs too (remote ones join after the crawl).
     legacy = legacy + old_sitemap_legacy(req.site, legacy)
     if not legacy and not any(is_http(s) for s in req.site.old_sitemaps):
-        names = ", ".join(req.maps + req.url_lists + req.priority)
+        names = ", ".join(req.maps + req.url_lists + req.priority + req.access_logs)
         raise InputError(f"no URLs to audit in {names}")
-    return Inputs(tuple(rules), legacy, tuple(skipped), priority, rule_file)
-
-
-def rule_file_facts(req: AuditRequest, base: str | None) -> RuleFileFacts | None:
-    """What the maps that are host rule files (``--map-format netlify|cloudflare|amplify``, or
-    detected from the file) hold besides their exact rows: shadowed, ignored and chain-source
-    rules (:mod:`migrationaudit.preflight`)."""
-    from migrationaudit.inputs.maps import detect_format
-    from migrationaudit.preflight.model import FORMATS, merge_facts
-    from migrationaudit.preflight.predict import file_facts
-
-    kinds = [
-        (m, detect_format(m) if req.map_format == "auto" else req.map_format) for m in req.maps
-    ]
-    return merge_facts(file_facts(m, kind, base) for m, kind in kinds if kind in FORMATS)
+    return Inputs(
+        tuple(rules), legacy, tuple(skipped), priority, rule_file=rule_file, traffic=traffic
+    )
 
 
 def audit_scope(req: AuditRequest, inputs: Inputs) -> Scope:
@@ -108,24 +109,6 @@ def audit_scope(req: AuditRequest, inputs: Inputs) -> Scope:
         return scope_of(origins.values(), (*site.new_hosts, *site.staging_hosts), req.allow_hosts)
     except ValueError as exc:
         raise ConfigError(f"--allow-host: {exc}") from None
-
-
-def rank_by_value(
-    findings: Sequence[Finding], verdicts: Sequence[Verdict], priority: PriorityIndex | None
-) -> tuple[tuple[Finding, ...], tuple[Verdict, ...]]:
-    """With ``--priority`` exports: every verdict carries its URL's value, verdicts are sorted
-    most valuable first and findings by severity, rule, then value (ties keep input order).
-    Without exports both come back unchanged."""
-    if priority is None:
-        return tuple(findings), tuple(verdicts)
-    valued = [replace(v, value=priority.get(v.url)) for v in verdicts]
-    key = {v.url: (v.value.rank_key if v.value else (0,) * 5) for v in valued}
-    ranked = sorted(valued, key=lambda v: key[v.url], reverse=True)
-    ordered = sorted(
-        findings,
-        key=lambda f: (-int(f.severity), f.rule_id, tuple(-n for n in key.get(f.url, (0,) * 5))),
-    )
-    return tuple(ordered), tuple(ranked)
 
 
 def now() -> str:
@@ -145,7 +128,7 @@ def _run_info(
         "python": platform.python_version(),
         "started_at": started,
         "finished_at": now(),
-        "inputs": list(req.maps) + list(req.url_lists) + list(req.priority),
+        "inputs": [*req.maps, *req.url_lists, *req.priority, *req.access_logs],
         "base_url": req.base_url,
         "connect_to": crawl["connect_to"],
         "options": {
@@ -163,6 +146,7 @@ def _run_info(
         },
         "partial": partial,
         **access_info(req.crawl),  # TLS verification, --rewrite-host, scoped header names
+        **({"launched": launch_info(req.launched)} if req.launched else {}),
         **extra,
     }
 
@@ -180,10 +164,13 @@ def check_map_only(req: AuditRequest) -> AuditResult:
         priority=inputs.priority,
         skipped_rows=inputs.skipped_rows,
         rule_file=inputs.rule_file,
+        traffic=inputs.traffic,
     )
     findings, skipped = run_checks(ctx)
     skipped = tuple(s for s in skipped if s.reason != "no crawl was run")
-    findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
+    findings, verdicts = rank_by_value(
+        findings, build_verdicts(ctx, findings), inputs.priority, inputs.traffic
+    )
     return AuditResult(
         findings=findings,
         verdicts=verdicts,
@@ -251,7 +238,7 @@ def resume_audit(
     started = now()
     if req.site == SiteOptions():  # the new-site options of the run, unless given again
         req = replace(req, site=saved_site_options(run_dir) or req.site)
-    if req.maps or req.url_lists or req.priority:
+    if req.maps or req.url_lists or req.priority or req.access_logs:
         if not req.priority:
             # The run's --priority exports unless given again: the maps given again do not
             # make the resumed run judge without link values (valuable-url-unmapped).
@@ -320,9 +307,12 @@ def judge(
         site=site_ctx,
         skipped_rows=inputs.skipped_rows,
         rule_file=inputs.rule_file,
+        traffic=inputs.traffic,
     )
     findings, skipped = run_checks(ctx)
-    findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
+    findings, verdicts = rank_by_value(
+        findings, build_verdicts(ctx, findings), inputs.priority, inputs.traffic
+    )
     return Judged(findings, verdicts, chains, skipped)
 
 

@@ -111,6 +111,13 @@ CRAWL_MAX_PAGES = 500  # pages of the new site whose links are followed (--max-p
 CRAWL_DEPTH = 5  # clicks from a --crawl start page (--depth)
 MAX_LINKS_PER_PAGE = 1000  # links kept per crawled page
 
+# -- after launch: access logs (--access-log) and the watch (--compare-to, --notify) --
+ACCESS_LOG_MAX_URLS = 1_000_000  # distinct URLs kept from the logs; later ones are counted only
+ACCESS_LOG_MAX_LINE = 64 * 1024  # a longer log line is malformed, not parsed
+NOTIFY_TIMEOUT = 10.0  # seconds per webhook attempt
+NOTIFY_ATTEMPTS = 3  # webhook attempts (a 5xx, 429 or network error is retried)
+NOTIFY_BACKOFF = 1.0  # seconds before the second attempt, doubled each time
+
 
 @dataclass(frozen=True)
 class SiteOptions:

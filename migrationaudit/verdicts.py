@@ -3,13 +3,17 @@ severity among its findings."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 import networkx as nx
 
 from migrationaudit.checks import AuditContext
 from migrationaudit.checks.common import accepted_targets, counted, map_index
 from migrationaudit.checks.site import robots_for, sitemap_listings
+from migrationaudit.checks.traffic import rank_by_demand
+from migrationaudit.inputs.accesslog import TrafficIndex
+from migrationaudit.inputs.priority import PriorityIndex
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.models.hops import Chain, Hop, Outcome
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
@@ -150,3 +154,27 @@ def robots_allowed(graph: nx.MultiDiGraph, url: str) -> bool | None:
     if robots is None or robots.state == "unknown":
         return None
     return not robots.blocked_for(url)
+
+
+def rank_by_value(
+    findings: Sequence[Finding],
+    verdicts: Sequence[Verdict],
+    priority: PriorityIndex | None,
+    traffic: TrafficIndex | None = None,
+) -> tuple[tuple[Finding, ...], tuple[Verdict, ...]]:
+    """With ``--priority`` exports: every verdict carries its URL's value, verdicts are sorted
+    most valuable first and findings by severity, rule, then value (ties keep input order).
+    Without exports, access logs (``traffic``) rank them by requests, else they come back
+    unchanged."""
+    if priority is None and traffic is not None:
+        return rank_by_demand(findings, verdicts, traffic)
+    if priority is None:
+        return tuple(findings), tuple(verdicts)
+    valued = [replace(v, value=priority.get(v.url)) for v in verdicts]
+    key = {v.url: (v.value.rank_key if v.value else (0,) * 5) for v in valued}
+    ranked = sorted(valued, key=lambda v: key[v.url], reverse=True)
+    ordered = sorted(
+        findings,
+        key=lambda f: (-int(f.severity), f.rule_id, tuple(-n for n in key.get(f.url, (0,) * 5))),
+    )
+    return tuple(ordered), tuple(ranked)

@@ -64,6 +64,7 @@ from migrationaudit.reports.htmlviews import (
     doc_view,
     failure_order,
 )
+from migrationaudit.reports.htmlwatch import watch_view
 
 FILENAME = "report.html"
 TEMPLATE = "report.html.j2"
@@ -86,6 +87,7 @@ FULL_DATA = ("verdicts.csv", "findings.csv", "findings.json")
 # "Run details".
 SHOWN_RUN_KEYS = frozenset(
     {
+        "watch",
         "tool",
         "version",
         "started_at",
@@ -300,6 +302,7 @@ def context(
         "data_files": list(data_files),
         "tool": {"name": TOOL_NAME, "version": _text(tool_version(result))},
         "gate": _gate(result),
+        "watch": watch_view(result),
         "partial": run_partial(result),
         "warnings": [
             {

@@ -51,6 +51,28 @@ def render(
         if rows - unreadable:
             kinds.append(f"{rows - unreadable} pattern, rewrite or conditional")
         lines.append(f"map rows not audited: {rows} ({', '.join(kinds)})")
+    logs = notes.get("access_logs") or {}
+    if logs:
+        bad = int(logs.get("malformed_lines") or 0)
+        # the location only: a malformed line's reason may quote the line (hostile text)
+        first = str((logs.get("malformed_examples") or [""])[0]).split(": ", 1)[0]
+        lines.append(
+            f"access logs: {plural(int(logs.get('requests') or 0), 'request')}, "
+            f"{plural(int(logs.get('urls') or 0), 'URL')}, "
+            f"{plural(bad, 'malformed line')}" + (f" (first: {one_line(first)})" if bad else "")
+        )
+        other = int(logs.get("urls_on_other_hosts") or 0)
+        if other:
+            lines.append(
+                f"access logs: {plural(other, 'URL')} on other hosts not audited "
+                "(the inputs' hosts only; add one with --allow-host)"
+            )
+    launched = result.run.get("launched") or {}
+    if launched:
+        lines.append(
+            f"launched {launched.get('date')}: keep the redirects until at least "
+            f"{launched.get('keep_redirects_until')}"
+        )
     # How the run was made, when it limits what the numbers mean (partial, TLS off, rewritten
     # hosts, resumed): the same warnings report.html and summary.md show as banners.
     for warning in run_warnings(result):

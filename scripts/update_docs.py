@@ -31,6 +31,7 @@ NEEDS = {
     "map": "the map alone (also run by `check-map`)",
     "crawl": "the crawled chains",
     "priority": "a map and a `--priority` export",
+    "access-log": "the crawled chains and an `--access-log`",
     "new-site": "the new site's pages",
     "sitemap": "the new site's sitemaps",
     "sitemap-read": "the new site's sitemaps",

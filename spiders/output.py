@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from migrationaudit.models import Hop
+from migrationaudit.models.hops import Hop
 from migrationaudit.rundir.layout import HOPS_FILE, os_reason
 from migrationaudit.rundir.records import encode_hop
 

@@ -114,3 +114,19 @@ def test_demo_report_renders_in_chromium(demo_run) -> None:  # type: ignore[no-u
     assert "http://www.oldshop.example/contact" in text
     assert re.search(r"https://www\.newshop\.example/contact\s", text)
     assert "https://www.newshop.example/contact/" in text
+
+
+def test_demo_ranks_its_access_log(demo_run) -> None:  # type: ignore[no-untyped-def]
+    _, out = demo_run
+    data = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    old = "http://www.oldshop.example"
+    still = {
+        f["url"]: f["message"] for f in data["findings"] if f["rule"] == "legacy-url-still-failing"
+    }
+    assert set(still) == {f"{old}/press", f"{old}/team", f"{old}/cart"}
+    assert still[f"{old}/press"].startswith(
+        "requested 4 times in the access logs, 2 by search-engine crawlers; today it answers 404"
+    )
+    notes = data["run"]["input"]["access_logs"]
+    assert (notes["malformed_lines"], notes["other_methods"]) == (1, 1)
+    assert notes["malformed_examples"][0].endswith("access.jsonl:8: not valid JSON")

@@ -32,6 +32,7 @@ from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.settings import CheckOptions
 
 if TYPE_CHECKING:
+    from migrationaudit.inputs.accesslog import TrafficIndex
     from migrationaudit.inputs.hosting import SkippedRow
     from migrationaudit.inputs.priority import PriorityIndex
     from migrationaudit.newsite.context import SiteContext
@@ -54,10 +55,12 @@ RULE_MODULES = (
     "migrationaudit.checks.safety",
     "migrationaudit.checks.scope",
     "migrationaudit.preflight.rules",
+    "migrationaudit.checks.traffic",
 )
 # "priority": a map and a --priority export; "rule-file": a host rule file read as one
-# (check-map --map-format netlify|cloudflare|amplify, migrationaudit.preflight)
-NEEDS = ("map", "crawl", "priority", "rule-file")
+# (check-map --map-format netlify|cloudflare|amplify, migrationaudit.preflight);
+# "access-log": a crawl and an --access-log
+NEEDS = ("map", "crawl", "priority", "rule-file", "access-log")
 # The new site's side (a crawl and more; see newsite.context.SiteContext.skip_reason):
 SITE_NEEDS = ("new-site", "sitemap", "sitemap-read", "sitemap-file", "robots", "site-crawl",
               "variants", "old-sitemap")
@@ -66,6 +69,7 @@ NO_CRAWL = "no crawl was run"
 NO_MAP = "no redirect map given"
 NO_PRIORITY = "no --priority export given"
 NO_RULE_FILE = "no host rule file predicted (check-map --map-format netlify|cloudflare|amplify)"
+NO_ACCESS_LOG = "no --access-log given"
 T = TypeVar("T")
 
 
@@ -93,6 +97,8 @@ class AuditContext:
     # A host rule file's facts (shadowed, ignored, chained rules) when its chains were
     # predicted (migrationaudit.preflight); None otherwise.
     rule_file: RuleFileFacts | None = None
+    # Requests per URL from --access-log files; None without them.
+    traffic: TrafficIndex | None = None
     # Answers several rules share, computed once per context (see memo()); not an input.
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -190,6 +196,10 @@ def _skip_reason(spec: RuleSpec, ctx: AuditContext) -> str | None:
         return NO_PRIORITY
     if spec.needs == "rule-file" and ctx.rule_file is None:
         return NO_RULE_FILE
+    if spec.needs == "access-log" and ctx.graph is None:
+        return NO_CRAWL
+    if spec.needs == "access-log" and ctx.traffic is None:
+        return NO_ACCESS_LOG
     if spec.needs in SITE_NEEDS:
         if ctx.graph is None:
             return NO_CRAWL

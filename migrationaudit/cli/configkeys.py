@@ -57,6 +57,9 @@ KEYS: tuple[Key, ...] = (
     Key("target-base-url", "target_base_url"),
     Key("priority", "priority", path=True),
     Key("priority-column", "priority_columns", PAIRS),
+    Key("access-log", "access_logs", path=True),
+    Key("access-log-field", "access_log_fields", PAIRS),
+    Key("launched", "launched"),
     Key("sitemap", "sitemaps", path=True),
     Key("old-sitemap", "old_sitemaps", path=True),
     Key("crawl", "crawl_urls"),
@@ -102,6 +105,10 @@ KEYS: tuple[Key, ...] = (
     Key("format", "formats"),
     Key("html-rows", "html_rows"),
     Key("fixes", "fixes"),
+    # the watch after launch
+    Key("compare-to", "compare_to", path=True),
+    Key("notify", "notify", secret=True),
+    Key("notify-format", "notify_format"),
     Key("quiet", "quiet"),
 )
 

@@ -12,6 +12,7 @@ import click
 from migrationaudit import settings
 from migrationaudit.cli.config import config_option
 from migrationaudit.cli.configkeys import Checked
+from migrationaudit.inputs.logformats import parse_field
 from migrationaudit.options import (
     parse_severity_override,
 )
@@ -210,6 +211,36 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Name a --priority column when its header is unusual; METRIC: url, "
             "source, referring_domains, backlinks, clicks, impressions, traffic. "
             "Repeatable.",
+        ),
+        click.option(
+            "--access-log",
+            "access_logs",
+            multiple=True,
+            metavar="FILE",
+            type=click.Path(dir_okay=False),
+            help="Server access log (nginx/Apache combined or common, JSON lines, Cloudflare "
+            "Logpush, Akamai DataStream 2, CloudFront; .gz too): every requested URL on the "
+            "inputs' hosts is audited, ranked by search-engine crawler hits and hits; "
+            "failing ones are reported with their hits. Paths without a host need "
+            "--base-url. Repeatable.",
+        ),
+        click.option(
+            "--access-log-field",
+            "access_log_fields",
+            multiple=True,
+            metavar="FIELD=NAME",
+            type=Checked("FIELD=NAME", parse_field),
+            help="Name a JSON-lines log field when it is not one of the usual names; FIELD: "
+            "url, host, scheme, status, agent, method, time. Repeatable.",
+        ),
+        click.option(
+            "--launched",
+            "launched",
+            metavar="DATE",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            help="The launch date (YYYY-MM-DD, UTC): --access-log requests count as still "
+            "requested only from then on, and the report and summary say until when the "
+            "redirects must stay (a year after).",
         ),
     ]
     for opt in reversed(opts):

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from migrationaudit.inputs.accesslog import TrafficIndex
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.priority import PriorityIndex
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
@@ -42,12 +43,17 @@ class Inputs:
     # What the host rule files among the maps hold (shadowed, ignored, chain-source rules):
     # None when no map is a host rule file (migrationaudit.preflight).
     rule_file: RuleFileFacts | None = None
+    traffic: TrafficIndex | None = None  # requests per URL from --access-log files
 
     def notes(self) -> dict[str, Any]:
         reasons: dict[str, int] = {}
         for row in self.skipped_rows:
             reasons[row.reason] = reasons.get(row.reason, 0) + 1
-        extra = {"priority": self.priority.notes()} if self.priority is not None else {}
+        extra: dict[str, Any] = {}
+        if self.priority is not None:
+            extra["priority"] = self.priority.notes()
+        if self.traffic is not None:
+            extra["access_logs"] = self.traffic.notes()
         return {
             "map_rules": len(self.rules),
             "legacy_urls": len(self.legacy),

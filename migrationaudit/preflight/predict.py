@@ -20,6 +20,7 @@ from migrationaudit.inputs import Inputs
 from migrationaudit.inputs.common import check_url
 from migrationaudit.models.hops import Hop
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
+from migrationaudit.options import AuditRequest
 from migrationaudit.preflight.analysis import analyse
 from migrationaudit.preflight.formats import read_rule_file
 from migrationaudit.preflight.model import PredictedAnswer, RuleFile, RuleFileFacts
@@ -157,3 +158,16 @@ def predict(
     hops = predict_hops(sim, [item.url for item in legacy], max_hops)
     facts = analyse(sim, base)
     return Prediction(Inputs(tuple(rules), legacy), hops, facts, rule_file)
+
+
+def rule_file_facts(req: AuditRequest, base: str | None) -> RuleFileFacts | None:
+    """What the maps that are host rule files (``--map-format netlify|cloudflare|amplify``, or
+    detected from the file) hold besides their exact rows: shadowed, ignored and chain-source
+    rules (:mod:`migrationaudit.preflight`)."""
+    from migrationaudit.inputs.maps import detect_format
+    from migrationaudit.preflight.model import FORMATS, merge_facts
+
+    kinds = [
+        (m, detect_format(m) if req.map_format == "auto" else req.map_format) for m in req.maps
+    ]
+    return merge_facts(file_facts(m, kind, base) for m, kind in kinds if kind in FORMATS)

@@ -39,7 +39,8 @@ def predict_request(req: AuditRequest) -> Prediction:
 
 def check_rule_file(req: AuditRequest) -> AuditResult:
     """Predict and judge the chains of a host rule file (no request is sent)."""
-    from migrationaudit.pipeline import _run_info, now, rank_by_value
+    from migrationaudit.pipeline import _run_info, now
+    from migrationaudit.verdicts import rank_by_value
 
     started = now()
     pred = predict_request(req)

@@ -70,6 +70,7 @@ from migrationaudit.rundir.layout import (
     sweep_staged,
     write_or_fail,
 )
+from migrationaudit.rundir.savedlogs import logs_request, reread_logs
 from migrationaudit.rundir.state import check_state
 from migrationaudit.settings import CrawlOptions, SiteOptions
 
@@ -161,6 +162,7 @@ def save_inputs(run_dir: Path, req: AuditRequest, inputs: Inputs) -> None:
                 "priority": list(getattr(req, "priority", ())),
                 "priority_columns": [list(c) for c in getattr(req, "priority_columns", ())],
                 "site": dataclasses.asdict(req.site) if hasattr(req, "site") else None,
+                **logs_request(req),
                 "cwd": os.getcwd(),
             },
         },
@@ -283,7 +285,12 @@ def _load_inputs(run_dir: Path) -> tuple[Inputs, dict[str, Any], PriorityReread]
         raise InputError(f"corrupt saved inputs: {exc!r}", file=str(path)) from None
     legacy = collect_legacy(rules, listed)
     priority = _priority(request, move)
-    return Inputs(rules, legacy, skipped, priority.index, _rule_file(data)), request, priority
+    traffic, log_notes = reread_logs(request, move)
+    priority = dataclasses.replace(priority, notes=priority.notes + log_notes)
+    inputs = Inputs(
+        rules, legacy, skipped, priority.index, rule_file=_rule_file(data), traffic=traffic
+    )
+    return inputs, request, priority
 
 
 def _rule_file(data: dict[str, Any]) -> RuleFileFacts | None:

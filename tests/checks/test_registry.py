@@ -49,6 +49,8 @@ CONTRACT_IDS = {
     "rule-ignored": Severity.WARNING,
     "rule-chain-source": Severity.WARNING,
     "live-differs-from-rules": Severity.WARNING,
+    # after launch (issue 17): migrationaudit/checks/traffic.py
+    "legacy-url-still-failing": Severity.WARNING,
 }
 # The new site's side (issue 3): id → (default severity, what it needs).
 SITE_IDS = {
@@ -83,6 +85,7 @@ MAP_RULES = {"map-loop", "map-chain", "map-conflict", "map-self", "map-row-unrea
 PRIORITY_RULES = {"valuable-url-unmapped"}  # need a map and a --priority export
 RULE_FILE_RULES = {"rule-shadowed", "rule-ignored", "rule-chain-source", "live-differs-from-rules"}
 NO_RULE_FILE = "no host rule file predicted (check-map --map-format netlify|cloudflare|amplify)"
+LOG_RULES = {"legacy-url-still-failing"}  # need a crawl and an --access-log
 NO_SITE_STAGE = "the new-site stage did not run"
 
 
@@ -93,6 +96,7 @@ def test_contract_ids_and_default_severities() -> None:
         assert specs[rule_id].severity is severity, rule_id
         needs = "priority" if rule_id in PRIORITY_RULES else "crawl"
         needs = "map" if rule_id in MAP_RULES else needs
+        needs = "access-log" if rule_id in LOG_RULES else needs
         needs = SITE_IDS[rule_id][1] if rule_id in SITE_IDS else needs
         needs = "rule-file" if rule_id in RULE_FILE_RULES else needs
         assert specs[rule_id].needs == needs
@@ -143,7 +147,9 @@ def test_without_map_map_rules_are_skipped() -> None:
     _, skipped = run_checks(ctx)
     assert {s.rule_id: s.reason for s in skipped} == dict.fromkeys(
         MAP_RULES | PRIORITY_RULES, "no redirect map given"
-    ) | dict.fromkeys(SITE_IDS, NO_SITE_STAGE) | dict.fromkeys(RULE_FILE_RULES, NO_RULE_FILE)
+    ) | dict.fromkeys(SITE_IDS, NO_SITE_STAGE) | dict.fromkeys(RULE_FILE_RULES, NO_RULE_FILE) | (
+        dict.fromkeys(LOG_RULES, "no --access-log given")
+    )
 
 
 def test_disabled_rules_are_skipped_and_silent() -> None:

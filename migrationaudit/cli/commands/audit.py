@@ -28,6 +28,13 @@ from migrationaudit.cli.params import (
     known_rule_ids,
     site_options,
 )
+from migrationaudit.cli.watchopts import (
+    load_previous,
+    notify,
+    show_watch,
+    watch_options,
+    with_watch,
+)
 from migrationaudit.errors import ConfigError, MigrationAuditError
 from migrationaudit.humanize import plural
 from migrationaudit.models.result import AuditResult
@@ -62,6 +69,7 @@ def _write_fixes(result: AuditResult, out_dir: Path, quiet: bool, debug: bool) -
 @crawl_options
 @gate_options
 @FIXES_OPTION
+@watch_options
 @click.option(
     "--only-failed",
     "only_failed",
@@ -82,9 +90,9 @@ def _write_fixes(result: AuditResult, out_dir: Path, quiet: bool, debug: bool) -
 def audit(**kw: Any) -> None:
     """Request every legacy URL hop by hop and judge it.
 
-    Inputs: redirect maps (--map) and/or URL lists (--urls). Writes the report to --out and
-    exits 0 (passed), 1 (the gate failed: findings at/above --fail-on, or over a --max budget)
-    or 2 (could not run).
+    Inputs: redirect maps (--map), URL lists (--urls) and/or server logs (--access-log).
+    Writes the report to --out and exits 0 (passed), 1 (the gate failed: findings at/above
+    --fail-on, or over a --max budget) or 2 (could not run).
 
     \b
     Example:
@@ -97,6 +105,7 @@ def audit(**kw: Any) -> None:
         try:
             req = build_request(kw, known_rule_ids())
             policy = policy_of(kw)
+            previous = load_previous(kw)  # --compare-to: read before this run overwrites it
             if kw.get("resume") and kw.get("only_failed"):
                 raise ConfigError("--resume and --only-failed cannot be combined")
             if kw.get("resume"):
@@ -123,9 +132,21 @@ def audit(**kw: Any) -> None:
             click.echo("\nmigrationaudit: interrupted", err=True)
             sys.exit(stop.exit_code)
         stop.hold()
+        if previous is not None and policy is not None:
+            from migrationaudit.gate import apply
+
+            # Compared as reported (ignores and baseline applied, like the earlier run's
+            # findings.json); finish() applies it again, which changes nothing.
+            result = apply(result, policy)
+        try:
+            result, summary, diff = with_watch(result, previous, req.out_dir)
+            show_watch(summary, diff, req.out_dir, kw["quiet"])
+        except MigrationAuditError as exc:
+            fail(str(exc), kw["debug"])
         result = finish(result, req.out_dir, req.formats, kw["quiet"], kw["debug"], policy, kw)
         if kw["fixes"]:
             _write_fixes(result, req.out_dir, kw["quiet"], kw["debug"])
+        notify(kw, result, summary, req.out_dir)
         if interrupted(result):
             if not kw["quiet"]:
                 click.echo(

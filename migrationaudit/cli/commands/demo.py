@@ -46,8 +46,8 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
 
     Starts a small old site + new site on 127.0.0.1 (several host names, HTTP and HTTPS, put
     on loopback with --connect-to), audits it with its redirect map (and the old host's
-    Netlify rules), URL list and a backlink export (--priority), and writes the report and the
-    corrected map (fixes/). Every rule fires at least once.
+    Netlify rules), URL list, a backlink export (--priority) and an access log (--access-log),
+    and writes the report and the corrected map (fixes/). Every rule fires at least once.
     """
     import tempfile
 
@@ -69,6 +69,7 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
                 maps=case_maps(here),  # redirects.csv and the old host's Netlify rules
                 url_lists=(str(here / "urls.txt"),),
                 priority=(str(here / "priority.csv"),),
+                access_logs=(str(here / "access.jsonl"),),
                 out_dir=out_dir,
                 crawl=CrawlOptions(
                     connect_to=server.connect_to(), timeout=3.0, retries=1, ca_bundle=str(ca_file)

@@ -1,0 +1,57 @@
+"""report.html after --compare-to: the watch block leads the page, hostile URLs escaped; the
+stderr summary names access logs and the launch."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from audit_fixture import SCRIPT_URL, build_audit_result
+from lxml import html as lxml_html
+
+from migrationaudit.reports import html, text
+
+WATCH = {
+    "since": "audit-last",
+    "regression": True,
+    "counts": {"regressed": 1, "fixed": 0, "new": 0, "still_failing": 2},
+    "findings": {"new": 1, "regressed": 0, "fixed": 0, "unchanged": 3},
+    "regressed": [{"url": SCRIPT_URL, "before": "ok", "after": "error"}],
+    "fixed": [],
+    "new": [],
+    "still_failing": [{"url": "http://old.example/x", "before": "error", "after": "error"}],
+}
+
+
+def test_watch_block_leads_and_escapes() -> None:
+    result = build_audit_result()
+    page = html.render(replace(result, run={**result.run, "watch": WATCH}))
+    assert "<script>alert(1)" not in page
+    doc = lxml_html.fromstring(page)
+    (block,) = doc.xpath('//*[@id="watch"]')
+    assert "watch-regression" in block.get("class")
+    said = block.text_content()
+    assert "Since audit-last:" in said and "1 regressed" in said and "2 still failing" in said
+    assert SCRIPT_URL in said  # as text
+    assert page.index('id="watch"') < page.index('id="summary"')
+    assert 'id="watch"' not in html.render(result)  # no comparison, no block
+
+
+def test_summary_names_logs_and_launch() -> None:
+    result = build_audit_result()
+    run = {
+        **result.run,
+        "input": {
+            **(result.run.get("input") or {}),
+            "access_logs": {
+                "requests": 12,
+                "urls": 3,
+                "malformed_lines": 2,
+                "malformed_examples": ["logs/a.log:7: request '\x1b[31mevil' has no method"],
+            },
+        },
+        "launched": {"date": "2026-11-02", "keep_redirects_until": "2027-11-02"},
+    }
+    out = text.render(replace(result, run=run))
+    assert "access logs: 12 requests, 3 URLs, 2 malformed lines (first: logs/a.log:7)" in out
+    assert "\x1b" not in out
+    assert "launched 2026-11-02: keep the redirects until at least 2027-11-02" in out
