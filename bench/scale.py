@@ -158,11 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     from migrationaudit.newsite.records import SiteRun
     from migrationaudit.options import AuditRequest
     from migrationaudit.pipeline import load_inputs
-    from migrationaudit.verdicts import rank_by_value
     from migrationaudit.reports import write_reports
     from migrationaudit.rundir.records import read_hops
     from migrationaudit.settings import CheckOptions, SiteOptions
-    from migrationaudit.verdicts import build_verdicts
+    from migrationaudit.verdicts import build_verdicts, rank_by_value
 
     stages: list[dict[str, Any]] = []
     sampler = _StagePeak()
