@@ -87,3 +87,17 @@ def test_the_run_folder_has_one_owner() -> None:
             continue
         assert not [n for n in names if n in text], name
         assert "os.replace(" not in text, name
+
+
+def test_every_package_folder_is_in_the_wheel() -> None:
+    # pyproject lists the packages one by one (spiders/ and reports/ are mapped into the
+    # package): a new folder left out of the list would be missing from the installed wheel
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    folders = {name for name, path in modules().items() if path.name == "__init__.py"}
+    assert folders <= listed, folders - listed
