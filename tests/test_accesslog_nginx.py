@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from nginxserver import running_nginx
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
 RULE = "legacy-url-still-failing"
@@ -40,69 +40,23 @@ JSON_FORMAT = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @contextmanager
 def nginx_logging(prefix: Path) -> Iterator[int]:
     """A real nginx on 127.0.0.1 writing ``access.log`` (combined) and ``access.jsonl``."""
-    if not Path(NGINX).exists():
-        pytest.skip("nginx is not installed (scripts/install-system-deps.sh installs it)")
-    prefix.mkdir(parents=True, exist_ok=True)
-    for _attempt in range(3):
-        port = free_port()
-        temp = " ".join(
-            f"{kind}_temp_path {prefix}/tmp-{kind};"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
-        (prefix / "nginx.conf").write_text(
-            f"""daemon off;
-master_process off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 128; }}
-http {{
-    {temp}
-    {JSON_FORMAT}
+
+    def http_block(port: int) -> str:
+        return f"""    {JSON_FORMAT}
     access_log {prefix}/access.log combined;
     access_log {prefix}/access.jsonl jsonlines;
     server {{
         listen 127.0.0.1:{port};
         server_name _;
         {LOCATIONS}
-    }}
-}}
-""",
-            encoding="utf-8",
-        )
-        log = prefix / "stderr.log"
-        with log.open("wb") as err:
-            cmd = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
-            proc = subprocess.Popen(
-                [*cmd, "-e", str(prefix / "error.log")], stdout=subprocess.DEVNULL, stderr=err
-            )
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        if proc.poll() is None:
-            try:
-                yield port
-            finally:
-                proc.terminate()
-                proc.wait(timeout=10)
-            return
-        proc.wait(timeout=10)
-        if "Address already in use" not in log.read_text(errors="replace"):
-            pytest.fail(f"nginx did not start: {log.read_text(errors='replace')}")
-    pytest.fail("nginx found no free port")
+    }}"""
+
+    with running_nginx(prefix, http_block) as port:
+        yield port
 
 
 def request(port: int, path: str, agent: str, method: str = "GET") -> int:

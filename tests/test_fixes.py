@@ -8,17 +8,14 @@ import http.client
 import io
 import json
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote_to_bytes, urlsplit
 
-import pytest
+from nginxserver import running_nginx
 
 from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.demo.site import parse_site
@@ -46,7 +43,6 @@ from migrationaudit.settings import CheckOptions
 from migrationaudit.web.urls import normalize
 
 OLD, N = "http://old.example", "https://new.example"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 # --- building results from a tiny observed site -------------------------------------------
@@ -515,85 +511,29 @@ def test_server_path_is_what_nginx_compares() -> None:
 # --- real nginx ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @contextmanager
 def nginx_serving(fixes_dir: Path, prefix: Path, backend_port: int | None) -> Iterator[int]:
     """A real nginx on 127.0.0.1 with the generated map and server snippet; other requests
     go to ``backend_port`` (the site as it was) or answer 418."""
-    if not Path(NGINX).exists():
-        pytest.skip("nginx is not installed (scripts/install-system-deps.sh installs it)")
-    prefix.mkdir(parents=True, exist_ok=True)
     fallback = (
         f"proxy_pass http://127.0.0.1:{backend_port}; proxy_set_header Host $host;"
         if backend_port
         else "return 418;"
     )
-    for _attempt in range(3):
-        port = free_port()
-        temp = " ".join(
-            f"{kind}_temp_path {prefix}/tmp-{kind};"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
-        (prefix / "nginx.conf").write_text(
-            f"""daemon off;
-master_process off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 128; }}
-http {{
-    access_log off;
-    {temp}
+
+    def http_block(port: int) -> str:
+        return f"""    access_log off;
     include {fixes_dir}/nginx-map.conf;
     server {{
         listen 127.0.0.1:{port};
         server_name _;
         include {fixes_dir}/nginx-server.conf;
         location / {{ {fallback} }}
-    }}
-}}
-""",
-            encoding="utf-8",
-        )
-        log = prefix / "stderr.log"
-        with log.open("wb") as err:
-            proc = subprocess.Popen(
-                [
-                    NGINX,
-                    "-p",
-                    str(prefix),
-                    "-c",
-                    str(prefix / "nginx.conf"),
-                    "-e",
-                    str(prefix / "error.log"),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-            )
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        if proc.poll() is None:
-            try:
-                yield port
-            finally:
-                proc.terminate()
-                proc.wait(timeout=10)
-            return
-        proc.wait(timeout=10)
-        message = log.read_text(errors="replace")
-        if "Address already in use" not in message:
-            pytest.fail(f"nginx did not start: {message}")
-    pytest.fail("nginx found no free port")
+    }}"""
+
+    with running_nginx(prefix, http_block) as port:
+        yield port
 
 
 def get(port: int, host: str, target: str) -> tuple[int, str | None]:
