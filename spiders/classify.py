@@ -25,7 +25,13 @@ def hop_from_response(response: Response, url: str, *, links: bool = False) -> H
     in ``Hop.body``."""
     hop = _classify(response, url, links=links)
     flag = next((f for f in BODY_FLAGS if f in response.flags), None)
-    return replace(hop, body=flag) if flag is not None else hop
+    hop = replace(hop, body=flag) if flag is not None else hop
+    # The after-launch checks: how long a redirect may be cached, and HSTS on https pages.
+    expires = header_values(response, "Expires")
+    hsts = header_values(response, "Strict-Transport-Security")
+    if expires or hsts:
+        hop = replace(hop, expires=", ".join(expires) or None, hsts=", ".join(hsts) or None)
+    return hop
 
 
 def _classify(response: Response, url: str, *, links: bool = False) -> Hop:

@@ -32,6 +32,7 @@ from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.settings import CheckOptions
 
 if TYPE_CHECKING:
+    from migrationaudit.hostchecks.model import HostReport
     from migrationaudit.inputs.accesslog import TrafficIndex
     from migrationaudit.inputs.hosting import SkippedRow
     from migrationaudit.inputs.priority import PriorityIndex
@@ -56,11 +57,12 @@ RULE_MODULES = (
     "migrationaudit.checks.scope",
     "migrationaudit.preflight.rules",
     "migrationaudit.checks.traffic",
+    "migrationaudit.checks.hosts",
 )
 # "priority": a map and a --priority export; "rule-file": a host rule file read as one
 # (check-map --map-format netlify|cloudflare|amplify, migrationaudit.preflight);
-# "access-log": a crawl and an --access-log
-NEEDS = ("map", "crawl", "priority", "rule-file", "access-log")
+# "access-log": a crawl and an --access-log; "hosts": the host checks (--launched)
+NEEDS = ("map", "crawl", "priority", "rule-file", "access-log", "hosts")
 # The new site's side (a crawl and more; see newsite.context.SiteContext.skip_reason):
 SITE_NEEDS = ("new-site", "sitemap", "sitemap-read", "sitemap-file", "robots", "site-crawl",
               "variants", "old-sitemap")
@@ -70,6 +72,7 @@ NO_MAP = "no redirect map given"
 NO_PRIORITY = "no --priority export given"
 NO_RULE_FILE = "no host rule file predicted (check-map --map-format netlify|cloudflare|amplify)"
 NO_ACCESS_LOG = "no --access-log given"
+NO_HOSTS = "no host check ran (after launch: --launched)"
 T = TypeVar("T")
 
 
@@ -99,6 +102,9 @@ class AuditContext:
     rule_file: RuleFileFacts | None = None
     # Requests per URL from --access-log files; None without them.
     traffic: TrafficIndex | None = None
+    # The legacy hosts' DNS answers and certificates (migrationaudit.hostchecks, with
+    # --launched); None when they were not checked.
+    hosts: HostReport | None = None
     # Answers several rules share, computed once per context (see memo()); not an input.
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -200,6 +206,8 @@ def _skip_reason(spec: RuleSpec, ctx: AuditContext) -> str | None:
         return NO_CRAWL
     if spec.needs == "access-log" and ctx.traffic is None:
         return NO_ACCESS_LOG
+    if spec.needs == "hosts" and ctx.hosts is None:
+        return NO_HOSTS
     if spec.needs in SITE_NEEDS:
         if ctx.graph is None:
             return NO_CRAWL

@@ -107,6 +107,8 @@ KEYS: tuple[Key, ...] = (
     Key("fixes", "fixes"),
     # the watch after launch
     Key("compare-to", "compare_to", path=True),
+    Key("history", "history", path=True),
+    Key("history-keep", "history_keep"),
     Key("notify", "notify", secret=True),
     Key("notify-format", "notify_format"),
     Key("quiet", "quiet"),

@@ -1,6 +1,8 @@
-"""The watch options of ``audit`` (``--compare-to``, ``--notify``, ``--notify-format``) and
-what the command does with them: read the earlier run before this one starts, lead the report
-and the summary with what changed, and send the notification (see :mod:`migrationaudit.watch`
+"""The watch options of ``audit`` (``--compare-to``, ``--history``, ``--history-keep``,
+``--notify``, ``--notify-format``) and what the command does with them: read the earlier run
+before this one starts, check the legacy hosts (with ``--launched``), lead the report and the
+summary with what changed, keep the run in the history and send the notification (see
+:mod:`migrationaudit.watch`, :mod:`migrationaudit.history`, :mod:`migrationaudit.hostchecks`
 and :mod:`migrationaudit.notify`)."""
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import click
 
 from migrationaudit.cli.configkeys import Checked
 from migrationaudit.diff import RunDiff, Side
+from migrationaudit.history import KEEP
 from migrationaudit.models.result import AuditResult
 from migrationaudit.notify import FORMATS, check_webhook
+from migrationaudit.options import AuditRequest
 from migrationaudit.watch import WatchSummary
 
 
@@ -31,6 +35,24 @@ def watch_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "report and the summary lead with what changed since (regressed, fixed, new, "
             "still failing), and diff.html/diff.md are written. It may be this --out folder: "
             "it is read before the run overwrites it.",
+        ),
+        click.option(
+            "--history",
+            "history",
+            metavar="DIR",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Keep this run's findings in DIR (a folder per run, named by its UTC time) "
+            "and, unless --compare-to is given, compare with the newest run kept there: "
+            "a scheduled audit compares itself with the run before.",
+        ),
+        click.option(
+            "--history-keep",
+            "history_keep",
+            metavar="N",
+            type=click.IntRange(min=1),
+            default=KEEP,
+            show_default=True,
+            help="Runs --history keeps (the oldest are removed).",
         ),
         click.option(
             "--notify",
@@ -61,7 +83,53 @@ def load_previous(kw: dict[str, Any]) -> Side | None:
     from migrationaudit.diff import load_side
 
     path = kw.get("compare_to")
+    if path is None and kw.get("history") is not None:
+        from migrationaudit.history import newest
+
+        path = newest(kw["history"])  # None on the first run: nothing to compare with
     return None if path is None else load_side(path)
+
+
+def keep_history(kw: dict[str, Any], result: AuditResult) -> None:
+    """``--history``: this run's findings.json (as reported) kept in DIR, the oldest
+    removed beyond ``--history-keep`` (ConfigError when DIR cannot be written)."""
+    folder = kw.get("history")
+    if folder is None:
+        return
+    from migrationaudit.history import record
+    from migrationaudit.reports.jsonout import render
+
+    if result.run.get("partial"):
+        # An interrupted run would make the next one's comparison say "fixed" wrongly.
+        click.echo("history: not kept (a partial run)", err=True)
+        return
+    entry = record(folder, render(result), kw.get("history_keep") or KEEP)
+    if not kw.get("quiet"):
+        click.echo(f"history: kept as {entry}", err=True)
+
+
+def host_checks(req: AuditRequest, result: AuditResult, quiet: bool) -> AuditResult:
+    """With ``--launched``, after a crawl: every legacy host's DNS answer and certificate
+    (:mod:`migrationaudit.hostchecks`), judged by the ``hosts`` rules and shown one line per
+    host; saved in run.json so the report has them."""
+    if req.launched is None or result.run.get("mode") != "audit" or not result.chains:
+        return result
+    from migrationaudit.hostchecks.model import HostProbe
+    from migrationaudit.hostchecks.stage import check_hosts, host_lines
+    from migrationaudit.reports.common import display_text
+    from migrationaudit.rundir.saved import save_run_info
+
+    result = check_hosts(
+        result, req.checks, req.crawl.connect_to, req.launched.date(), timeout=req.crawl.timeout
+    )
+    run_dir = result.run.get("run_dir")
+    if isinstance(run_dir, str):
+        save_run_info(Path(run_dir), result.run)
+    if not quiet:
+        probes = [HostProbe.from_dict(h) for h in result.run["hosts"]["hosts"]]
+        for line in host_lines(probes):
+            click.echo(f"hosts: {display_text(line)}", err=True)
+    return result
 
 
 def with_watch(

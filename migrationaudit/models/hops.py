@@ -124,6 +124,11 @@ class Hop:
     # "dataloss" (the server broke off before Content-Length / the last chunk),
     # "undecodable" (its Content-Encoding could not be decoded). None: read whole.
     body: str | None = None
+    # Added for the after-launch checks (``cache-control`` is in ``headers`` already): the
+    # Expires header (how long a permanent redirect may be cached) and Strict-Transport-Security
+    # (HSTS), as received; None when absent.
+    expires: str | None = None
+    hsts: str | None = None
 
     @property
     def is_redirect(self) -> bool:
@@ -153,6 +158,8 @@ class Hop:
             # Only when set: hop records of ordinary runs keep their shape.
             **({"ambiguity": self.ambiguity} if self.ambiguity is not None else {}),
             **({"body": self.body} if self.body is not None else {}),
+            **({"expires": self.expires} if self.expires is not None else {}),
+            **({"hsts": self.hsts} if self.hsts is not None else {}),
         }
 
     @classmethod
@@ -170,6 +177,8 @@ class Hop:
             page=PageFacts.from_dict(page) if page else None,
             ambiguity=d.get("ambiguity"),
             body=d.get("body"),
+            expires=d.get("expires"),
+            hsts=d.get("hsts"),
         )
 
 

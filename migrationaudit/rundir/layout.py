@@ -51,6 +51,8 @@ SITE_ORIGINS_FILE = "site-origins.txt"
 SITE_ENDED_FILE = "ended"
 INPUTS_FILE = "inputs.json"
 RUN_FILE = "run.json"
+# --history DIR: one folder per run (named by its UTC time), each holding its findings.json
+HISTORY_FINDINGS_FILE = "findings.json"
 SCHEMA = 2  # inputs.json: 1 = maps/url_lists/legacy only; 2 = rules, listed, request too
 
 LOCK_WAIT_S = 30.0  # how long a new run waits for an orphaned crawl process to close

@@ -29,6 +29,8 @@ from migrationaudit.cli.params import (
     site_options,
 )
 from migrationaudit.cli.watchopts import (
+    host_checks,
+    keep_history,
     load_previous,
     notify,
     show_watch,
@@ -126,6 +128,7 @@ def audit(**kw: Any) -> None:
             else:
                 warn_access(req.crawl, kw["quiet"])
                 result = run_audit(req, progress=progress_printer(kw["quiet"]))
+            result = host_checks(req, result, kw["quiet"])  # --launched: the old hosts
         except MigrationAuditError as exc:
             fail(str(exc), kw["debug"])
         except KeyboardInterrupt:
@@ -146,6 +149,10 @@ def audit(**kw: Any) -> None:
         result = finish(result, req.out_dir, req.formats, kw["quiet"], kw["debug"], policy, kw)
         if kw["fixes"]:
             _write_fixes(result, req.out_dir, kw["quiet"], kw["debug"])
+        try:
+            keep_history(kw, result)  # --history DIR: after the reports, as they say it
+        except MigrationAuditError as exc:
+            fail(str(exc), kw["debug"])
         notify(kw, result, summary, req.out_dir)
         if interrupted(result):
             if not kw["quiet"]:
