@@ -124,9 +124,33 @@ def test_demo_ranks_its_access_log(demo_run) -> None:  # type: ignore[no-untyped
         f["url"]: f["message"] for f in data["findings"] if f["rule"] == "legacy-url-still-failing"
     }
     assert set(still) == {f"{old}/press", f"{old}/team", f"{old}/cart"}
+    launched = data["run"]["launched"]["date"]  # a week ago: the log is replayed since
     assert still[f"{old}/press"].startswith(
-        "requested 4 times in the access logs, 2 by search-engine crawlers; today it answers 404"
+        f"requested 4 times since {launched} in the access logs, 2 by search-engine crawlers; "
+        "today it answers 404"
     )
     notes = data["run"]["input"]["access_logs"]
     assert (notes["malformed_lines"], notes["other_methods"]) == (1, 1)
     assert notes["malformed_examples"][0].endswith("access.jsonl:8: not valid JSON")
+
+
+def test_demo_leads_with_the_watch_and_ranks_the_logs(demo_run) -> None:  # type: ignore[no-untyped-def]
+    proc, out = demo_run
+    lines = proc.stderr.splitlines()
+    old = "http://www.oldshop.example"
+    head = [ln for ln in lines if ln.startswith("watch: since")]
+    assert head and "1 regressed, 1 fixed, 1 new" in head[0], proc.stderr
+    assert f"watch:   regressed: {old}/press (ok → error)" in lines
+    assert f"watch:   fixed: {old}/about-us (error → ok)" in lines
+    assert "watch:   new: http://outlet.oldshop.example/ (not audited → warning)" in lines
+    logs = [ln for ln in lines if ln.startswith("logs: ")]
+    assert logs[0] == f"logs: {old}/press: 4 requests, 2 by crawlers; today error"
+    assert len(logs) == 5
+    hosts = [ln for ln in lines if ln.startswith("hosts: https://www.oldshop.example: 127.0.0.1")]
+    assert hosts and "days left" in hosts[0]
+    data = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert data["run"]["watch"]["counts"]["regressed"] == 1
+    assert [h["origin"] for h in data["run"]["hosts"]["hosts"]][:2] == [
+        old,
+        "https://www.oldshop.example",
+    ]

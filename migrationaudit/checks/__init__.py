@@ -207,7 +207,8 @@ def _skip_reason(spec: RuleSpec, ctx: AuditContext) -> str | None:
     if spec.needs == "access-log" and ctx.traffic is None:
         return NO_ACCESS_LOG
     if spec.needs == "hosts" and ctx.hosts is None:
-        return NO_HOSTS
+        # the host checks run after a crawl and judge it with its probes (graph not needed)
+        return NO_CRAWL if ctx.graph is None else NO_HOSTS
     if spec.needs in SITE_NEEDS:
         if ctx.graph is None:
             return NO_CRAWL

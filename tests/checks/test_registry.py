@@ -51,6 +51,11 @@ CONTRACT_IDS = {
     "live-differs-from-rules": Severity.WARNING,
     # after launch (issue 17): migrationaudit/checks/traffic.py
     "legacy-url-still-failing": Severity.WARNING,
+    # the hosts after launch: migrationaudit/checks/hosts.py
+    "legacy-host-certificate-expiring": Severity.WARNING,
+    "new-host-hsts-missing": Severity.NOTICE,
+    "permanent-redirect-uncached": Severity.NOTICE,
+    "change-of-address-blocked": Severity.WARNING,
 }
 # The new site's side (issue 3): id → (default severity, what it needs).
 SITE_IDS = {
@@ -86,6 +91,13 @@ PRIORITY_RULES = {"valuable-url-unmapped"}  # need a map and a --priority export
 RULE_FILE_RULES = {"rule-shadowed", "rule-ignored", "rule-chain-source", "live-differs-from-rules"}
 NO_RULE_FILE = "no host rule file predicted (check-map --map-format netlify|cloudflare|amplify)"
 LOG_RULES = {"legacy-url-still-failing"}  # need a crawl and an --access-log
+# need a crawl and the host checks (--launched)
+HOST_RULES = {
+    "legacy-host-certificate-expiring",
+    "new-host-hsts-missing",
+    "permanent-redirect-uncached",
+}
+NO_HOSTS = "no host check ran (after launch: --launched)"
 NO_SITE_STAGE = "the new-site stage did not run"
 
 
@@ -97,6 +109,7 @@ def test_contract_ids_and_default_severities() -> None:
         needs = "priority" if rule_id in PRIORITY_RULES else "crawl"
         needs = "map" if rule_id in MAP_RULES else needs
         needs = "access-log" if rule_id in LOG_RULES else needs
+        needs = "hosts" if rule_id in HOST_RULES else needs
         needs = SITE_IDS[rule_id][1] if rule_id in SITE_IDS else needs
         needs = "rule-file" if rule_id in RULE_FILE_RULES else needs
         assert specs[rule_id].needs == needs
@@ -149,7 +162,7 @@ def test_without_map_map_rules_are_skipped() -> None:
         MAP_RULES | PRIORITY_RULES, "no redirect map given"
     ) | dict.fromkeys(SITE_IDS, NO_SITE_STAGE) | dict.fromkeys(RULE_FILE_RULES, NO_RULE_FILE) | (
         dict.fromkeys(LOG_RULES, "no --access-log given")
-    )
+    ) | dict.fromkeys(HOST_RULES, NO_HOSTS)
 
 
 def test_disabled_rules_are_skipped_and_silent() -> None:
