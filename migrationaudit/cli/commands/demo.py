@@ -58,7 +58,7 @@ def log_ranking(log: Path, result: AuditResult, limit: int = 5) -> list[str]:
     from migrationaudit.inputs.accesslog import read_access_logs
 
     verdicts = {v.url: v.verdict for v in result.verdicts}
-    out = []
+    out: list[str] = []
     for t in read_access_logs([log]).ranked():
         if t.url in verdicts and len(out) < limit:
             out.append(
