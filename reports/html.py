@@ -64,7 +64,7 @@ from migrationaudit.reports.htmlviews import (
     doc_view,
     failure_order,
 )
-from migrationaudit.reports.htmlwatch import watch_view
+from migrationaudit.reports.htmlwatch import hosts_view, watch_view
 
 FILENAME = "report.html"
 TEMPLATE = "report.html.j2"
@@ -88,6 +88,7 @@ FULL_DATA = ("verdicts.csv", "findings.csv", "findings.json")
 SHOWN_RUN_KEYS = frozenset(
     {
         "watch",
+        "hosts",
         "tool",
         "version",
         "started_at",
@@ -303,6 +304,7 @@ def context(
         "tool": {"name": TOOL_NAME, "version": _text(tool_version(result))},
         "gate": _gate(result),
         "watch": watch_view(result),
+        "hosts": hosts_view(result),
         "partial": run_partial(result),
         "warnings": [
             {

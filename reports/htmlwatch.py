@@ -60,3 +60,38 @@ def watch_view(result: AuditResult) -> dict[str, Any] | None:
         "groups": groups,
         "findings": {k: int(findings.get(k, 0)) for k in ("new", "regressed", "fixed")},
     }
+
+
+def hosts_view(result: AuditResult) -> dict[str, Any] | None:
+    """None without host checks (``--launched``); else the launch, the date until which the
+    redirects must stay, and one row per legacy host: its DNS answer and its certificate."""
+    info = result.run.get("hosts")
+    if not isinstance(info, Mapping):
+        return None
+    launched = _mapping(result.run.get("launched"))
+    rows = []
+    for h in info.get("hosts") or []:
+        if not isinstance(h, Mapping):
+            continue
+        addresses = ", ".join(str(a) for a in h.get("addresses") or [])
+        days = h.get("days_left")
+        if h.get("not_after"):
+            cert = f"until {h.get('not_after')} ({days} days left)"
+        else:
+            cert = h.get("tls_error") or (
+                "—" if str(h.get("origin", "")).startswith("http:") else ""
+            )
+        rows.append(
+            {
+                "origin": _text(h.get("origin")),
+                "dns": _text(h.get("dns_error") or f"{addresses} ({h.get('resolved_by')})"),
+                "certificate": _text(cert),
+                "expiring": isinstance(days, int) and days < 30,
+            }
+        )
+    return {
+        "checked_at": _text(info.get("checked_at")),
+        "launched": _text(launched.get("date")),
+        "keep_until": _text(launched.get("keep_redirects_until")),
+        "rows": rows,
+    }

@@ -55,3 +55,37 @@ def test_summary_names_logs_and_launch() -> None:
     assert "access logs: 12 requests, 3 URLs, 2 malformed lines (first: logs/a.log:7)" in out
     assert "\x1b" not in out
     assert "launched 2026-11-02: keep the redirects until at least 2027-11-02" in out
+
+
+def test_hosts_block_shows_dns_and_certificates() -> None:
+    result = build_audit_result()
+    hosts = {
+        "checked_at": "2026-12-07T19:00:00Z",
+        "launched": "2026-11-30",
+        "hosts": [
+            {
+                "origin": "https://old.example",
+                "addresses": ["203.0.113.7"],
+                "resolved_by": "system resolver",
+                "not_after": "2026-12-20T00:00:00Z",
+                "days_left": 12,
+            },
+            {
+                "origin": "http://x.example",
+                "addresses": [],
+                "resolved_by": "system resolver",
+                "dns_error": f"dns: {SCRIPT_URL}",
+            },
+        ],
+    }
+    launched = {"date": "2026-11-30", "keep_redirects_until": "2027-11-30"}
+    page = html.render(replace(result, run={**result.run, "hosts": hosts, "launched": launched}))
+    assert "<script>alert(1)" not in page
+    doc = lxml_html.fromstring(page)
+    (block,) = doc.xpath('//*[@id="hosts"]')
+    said = block.text_content()
+    assert "keep the redirects until at least 2027-11-30" in said
+    assert "203.0.113.7 (system resolver)" in said and "(12 days left)" in said
+    assert SCRIPT_URL in said  # the DNS error as text
+    assert [tr.get("class") for tr in block.xpath(".//tbody/tr")] == ["expiring", None]
+    assert 'id="hosts"' not in html.render(result)  # no host checks, no block
