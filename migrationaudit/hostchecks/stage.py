@@ -81,6 +81,19 @@ def check_hosts(
     return judge_hosts(result, report, checks)
 
 
+def rejudge_saved(result: AuditResult, checks: CheckOptions) -> AuditResult:
+    """A saved run judged again (``migrationaudit report``): its saved probes
+    (``run["hosts"]``) judged again with ``checks``, without probing anything."""
+    saved = result.run.get("hosts")
+    if not isinstance(saved, dict):
+        return result
+    try:
+        report = HostReport.from_dict(saved)
+    except (KeyError, TypeError, ValueError):
+        return result  # a hand-edited run.json: the host rules stay skipped, with the reason
+    return judge_hosts(result, report, checks)
+
+
 def host_lines(probes: Iterable[HostProbe]) -> list[str]:
     """One line per host for the terminal: its DNS answer and its certificate."""
     out = []

@@ -226,3 +226,17 @@ def test_after_the_cutover_window_permanent_redirects_may_be_cached(sites: Any) 
     rules = {p[0] for p in found(data)}
     assert "permanent-redirect-uncached" not in rules
     assert ("legacy-host-certificate-expiring", f"https://old.test:{op}/") in found(data)
+
+
+def test_report_rejudges_the_saved_probes_without_probing(sites: Any, tmp_path: Path) -> None:
+    runs, *_ = sites
+    _, data = runs["launched"]
+    run_dir = Path(data["run"]["run_dir"]).parent
+    args = [sys.executable, "-m", "migrationaudit.cli", "report", str(run_dir)]
+    args += ["--out", str(tmp_path), "--format", "json", "-q"]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr
+    again = json.loads((tmp_path / "findings.json").read_text(encoding="utf-8"))
+    hosts = HOST_RULES | {"permanent-redirect-uncached"}
+    assert {p for p in found(again) if p[0] in hosts} == {p for p in found(data) if p[0] in hosts}
+    assert not {s["rule"] for s in again["skipped_rules"]} & hosts

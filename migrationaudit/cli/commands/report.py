@@ -32,6 +32,7 @@ def report(run_dir: Path, **kw: Any) -> None:
     """
     from click.core import ParameterSource
 
+    from migrationaudit.hostchecks.stage import rejudge_saved
     from migrationaudit.rerun import rebuild
     from migrationaudit.rundir.saved import load_run
 
@@ -50,6 +51,7 @@ def report(run_dir: Path, **kw: Any) -> None:
         )
         policy = policy_of(kw)
         result = rebuild(saved, checks, Severity.parse(kw["fail_on"]))
+        result = rejudge_saved(result, checks)  # the host checks' saved probes (--launched)
     except MigrationAuditError as exc:
         fail(str(exc), kw["debug"])
     if not kw["quiet"]:
