@@ -6,6 +6,7 @@ check. The ``hosts`` rules read the probes of :mod:`migrationaudit.hostchecks` (
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -173,8 +174,11 @@ def permanent_redirects_uncached(ctx: AuditContext) -> Iterator[Finding]:
 
 
 def _value(ctx: AuditContext, url: str) -> tuple[int, ...]:
-    if ctx.priority is not None and (v := ctx.priority.get(url)) is not None:
-        return v.rank_key
+    """What a URL is worth: its --priority metrics when exports were given, else its access
+    log requests; () when unknown (never compared across the two)."""
+    if ctx.priority is not None:
+        v = ctx.priority.get(url)
+        return v.rank_key if v is not None else ()
     if ctx.traffic is not None and (t := ctx.traffic.get(url)) is not None:
         return t.rank_key
     return ()
@@ -239,12 +243,12 @@ def change_of_address_blocked(ctx: AuditContext) -> Iterator[Finding]:
         if home is not None and home[0].expected_target is not None:
             new_host = origin(home[0].expected_target)
         elif home is not None and home[1].redirects:
-            new_host = origin(str(home[1].redirects[0].target))
-        ranked = sorted(
-            (p for p in pairs if p is not home and _value(ctx, p[0].url)),
-            key=lambda p: _value(ctx, p[0].url),
-            reverse=True,
-        )[:CHANGE_OF_ADDRESS_PAGES]
+            # where the home page ends up (an http→https step of the old host is not the move)
+            new_host = origin(str(home[1].redirects[-1].target))
+        valued = [(v, p) for p in pairs if p is not home and (v := _value(ctx, p[0].url))]
+        # the most valuable first (ties in input order, as sorted() would keep them)
+        top = heapq.nlargest(CHANGE_OF_ADDRESS_PAGES, valued, key=lambda e: e[0])
+        ranked = [p for _, p in top]
         for item, chain in ([home] if home is not None else []) + ranked:
             is_home = home is not None and item is home[0]
             wanted: list[str] = []
