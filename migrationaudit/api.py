@@ -228,7 +228,13 @@ def audit(
     kw = audit_params(values, config)  # validated as the command validates its flags
     req = build_request(kw, {r.rule_id for r in all_rules()})
     policy = make_policy(kw.get("budgets", ()), kw.get("ignores", ()), kw.get("baseline"))
-    result = apply(run_audit(req, progress=progress), policy)
+    result = run_audit(req, progress=progress)
+    if req.launched is not None:  # after launch: the legacy hosts, as the command checks them
+        from migrationaudit.hostchecks.stage import check_hosts
+
+        launched = req.launched.date()
+        result = check_hosts(result, req.checks, req.crawl.connect_to, launched, req.crawl.timeout)
+    result = apply(result, policy)
     run = Audit(result, req.out_dir)
     if options.get("format") is not None:
         run.write_reports(formats=kw["formats"])

@@ -97,6 +97,8 @@ def probe(
 ) -> HostProbe:
     """The DNS answer of ``origin``'s host and, for https, its certificate's expiry."""
     scheme, host, port = split_origin(origin)
+    if not host:
+        return HostProbe(origin=origin, dns_error="dns: no host name")
     addresses, by, connect_port, error = resolve(host, port, connect_to)
     out = HostProbe(origin=origin, addresses=addresses, resolved_by=by, dns_error=error)
     if scheme != "https" or not addresses:

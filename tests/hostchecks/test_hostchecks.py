@@ -135,6 +135,20 @@ def audit(tmp: Path, urls: list[str], entries: list[ConnectTo], ca_pem: Path, *e
     return proc, json.loads((out / "findings.json").read_text(encoding="utf-8"))
 
 
+def api_audit(out: Path, urls: list[str], entries: list[ConnectTo], ca: Path, day: str) -> Any:
+    import migrationaudit
+
+    return migrationaudit.audit(
+        urls=urls,
+        connect_to=[e.spec for e in entries],
+        ca_bundle=str(ca),
+        launched=day,
+        out=out,
+        timeout=3,
+        retries=0,
+    )
+
+
 @pytest.fixture(scope="module")
 def sites(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     tmp = tmp_path_factory.mktemp("hosts")
@@ -168,7 +182,8 @@ def sites(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             "plain": audit(tmp / "p", urls, entries, ca_pem),
             "long-ago": audit(tmp / "g", urls, entries, ca_pem, "--launched", "2020-01-01"),
         }
-        yield runs, old.port, old2.port, new.port
+        api = api_audit(tmp / "api", urls, entries, ca_pem, week_ago)
+        yield runs, old.port, old2.port, new.port, api
 
 
 def found(data: Any) -> set[tuple[str, str]]:
@@ -179,7 +194,7 @@ HOST_RULES = {"legacy-host-certificate-expiring", "new-host-hsts-missing"}
 
 
 def test_after_launch_the_hosts_are_checked(sites: Any) -> None:
-    runs, op, op2, np = sites
+    runs, op, op2, np, _ = sites
     proc, data = runs["launched"]
     got = {p for p in found(data) if p[0] in HOST_RULES | {"permanent-redirect-uncached"}}
     assert got == {
@@ -196,7 +211,7 @@ def test_after_launch_the_hosts_are_checked(sites: Any) -> None:
 
 
 def test_change_of_address_pass_and_fail(sites: Any) -> None:
-    runs, _, op2, _ = sites
+    runs, _, op2, *_ = sites
     for name in ("launched", "plain"):  # a pre-flight check: no --launched needed
         _, data = runs[name]
         coa = {
@@ -240,3 +255,12 @@ def test_report_rejudges_the_saved_probes_without_probing(sites: Any, tmp_path: 
     hosts = HOST_RULES | {"permanent-redirect-uncached"}
     assert {p for p in found(again) if p[0] in hosts} == {p for p in found(data) if p[0] in hosts}
     assert not {s["rule"] for s in again["skipped_rules"]} & hosts
+
+
+def test_the_python_api_checks_the_hosts_too(sites: Any) -> None:
+    runs, *_, api = sites
+    _, data = runs["launched"]
+    rules = HOST_RULES | {"permanent-redirect-uncached"}
+    got = {(f.rule_id, f.url) for f in api.result.findings if f.rule_id in rules}
+    assert got == {p for p in found(data) if p[0] in rules}
+    assert api.result.run["hosts"]["hosts"]
