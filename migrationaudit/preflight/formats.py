@@ -39,11 +39,10 @@ import json
 import re
 from pathlib import Path
 
-from migrationaudit.errors import InputError
 from migrationaudit.inputs.common import read_text, split_lines
 from migrationaudit.inputs.hosting import _json_items_with_lines
 from migrationaudit.models.inputs import Origin
-from migrationaudit.preflight.model import FORMATS, HostRule, IgnoredRule, RuleFile
+from migrationaudit.preflight.model import HostRule, IgnoredRule, RuleFile
 
 CF_MAX_STATIC = 2000
 CF_MAX_DYNAMIC = 100
@@ -270,15 +269,6 @@ def read_amplify_rules(path: str | Path) -> RuleFile:
             continue
         rules.append(_host_rule(origin, source, target, status, "amplify", fallback=fallback))
     return RuleFile(name, "amplify", tuple(rules), tuple(ignored))
-
-
-def read_rule_file(path: str | Path, fmt: str) -> RuleFile:
-    """Read ``path`` as a rule file of ``fmt`` (one of :data:`FORMATS`)."""
-    if fmt not in FORMATS:
-        raise InputError(f"unknown rule-file format {fmt!r} (expected one of {', '.join(FORMATS)})")
-    if fmt == "amplify":
-        return read_amplify_rules(path)
-    return read_redirects(path, fmt)
 
 
 def substitute(target: str, groups: dict[str, str], fmt: str) -> str:

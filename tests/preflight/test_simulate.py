@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from migrationaudit.preflight.formats import read_rule_file
+from migrationaudit.preflight.read import read_rule_file
 from migrationaudit.preflight.model import RuleFile
 from migrationaudit.preflight.simulate import Simulator
 
