@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from urllib.parse import urlsplit
 
 from migrationaudit.preflight.model import EngineAnswer, HostRule
@@ -75,6 +76,7 @@ class Context:
     """A server, a virtual host or a directory (``prefix``: its URL path, ``/`` ended)."""
 
     prefix: str | None = None  # None: server context
+    physical: str | None = None  # a directory's path on disk
     names: list[str] = field(default_factory=list)
     engine_on: bool = False
     base: str | None = None
@@ -147,6 +149,10 @@ def expand(text: str, env: dict[str, str], groups: list[str], conds: list[str]) 
     return re.sub(r"%(\d)", lambda m: _nth(conds, int(m.group(1))), text)
 
 
+def _backref(groups: list[str], m: re.Match[str]) -> str:
+    return _nth(groups, int(m.group(1)))
+
+
 def _nth(items: list[str], n: int) -> str:
     return items[n] if n < len(items) else ""
 
@@ -211,9 +217,13 @@ def run_rewrites(
             else:
                 q = query
             absolute = re.match(r"(?i)^https?://", path) is not None
+            redirect = "R" in flags or absolute
             if per_dir and not absolute and not path.startswith("/"):
-                path = (ctx.base or ctx.prefix or "/").rstrip("/") + "/" + path
-            if "R" in flags or absolute:
+                # Without RewriteBase a redirect gets the directory's path on disk in front
+                # (Apache's documented pitfall), an internal rewrite its URL path.
+                where = ctx.base or (ctx.physical if redirect and ctx.physical else ctx.prefix)
+                path = (where or "/").rstrip("/") + "/" + path
+            if redirect:
                 code = int(flags.get("R") or 302)
                 return EngineAnswer(rw.rule, code, path + (f"?{q}" if q else ""))
             uri, query, changed = normalise(path), q, True
@@ -235,7 +245,8 @@ def run_aliases(aliases: list[Alias], uri: str, query: str) -> EngineAnswer | No
             m = a.regex.search(uri)
             if m is None:
                 continue
-            target = expand(a.target, {}, [m.group(0), *(g or "" for g in m.groups())], [])
+            groups = [m.group(0), *(g or "" for g in m.groups())]
+            target = re.sub(r"\$(\d)", partial(_backref, groups), a.target)
         if not 300 <= a.status < 400:
             return EngineAnswer(a.rule, a.status)
         if query and "?" not in target:

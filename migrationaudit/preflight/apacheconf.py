@@ -12,7 +12,6 @@ its own directory. ``<IfModule>``/``<IfDefine>`` sections are read as if their c
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +29,8 @@ from migrationaudit.preflight.apache import (
 from migrationaudit.preflight.model import HostRule, IgnoredRule, RuleFile
 
 _LITERAL = re.compile(r"\^?(/?[\w\-./~%]*)\$")
+# A word: a double-quoted string (``\\"`` inside) or a run of non-spaces, as httpd splits.
+_WORD = re.compile(r'"((?:[^"\\]|\\.)*)"|(\S+)')
 _DISK = ("REQUEST_FILENAME", "SCRIPT_FILENAME", "DOCUMENT_ROOT")
 
 
@@ -48,10 +49,10 @@ def directives(name: str, text: str) -> Iterator[tuple[Origin, str, list[str]]]:
             continue
         if full.startswith("<") and full.endswith(">"):
             full = full[:-1]
-        try:
-            words = shlex.split(full, comments=False, posix=True)
-        except ValueError:
-            words = full.split()
+        words = [
+            re.sub(r'\\(["\\])', r"\1", m.group(1)) if m.group(1) is not None else m.group(2)
+            for m in _WORD.finditer(full)
+        ]
         yield Origin(name, start), words[0], words[1:]
 
 
@@ -120,7 +121,7 @@ class Reader:
             if root:
                 why = f"<Directory {path}> outside DocumentRoot {root}: read as the root"
                 self.ignored.append(IgnoredRule(origin, path, why, by_host=False))
-        d = Context(prefix=prefix)
+        d = Context(prefix=prefix, physical=path.rstrip("/"))
         parent.dirs.append(d)
         return d
 
@@ -217,14 +218,15 @@ def read_apache(path: str | Path) -> RuleFile:
         for f in files:
             rel = f.parent.relative_to(p).as_posix()
             prefix = "/" if rel == "." else f"/{rel}/"
-            d = Context(prefix=prefix)
+            d = Context(prefix=prefix, physical=str(f.parent.resolve()))
             reader.main.dirs.append(d)
             _, text = read_text(f)
             reader.read(f.relative_to(p).as_posix(), text, d)
         shown = p.name
     else:
         shown, text = read_text(p)
-        start = Context(prefix="/") if p.name == ".htaccess" else reader.main
+        physical = str(p.parent.resolve())
+        start = Context(prefix="/", physical=physical) if p.name == ".htaccess" else reader.main
         if start is not reader.main:
             reader.main.dirs.append(start)
         reader.read(shown, text, start)

@@ -112,10 +112,8 @@ class NginxEngine:
         best: tuple[int, Server] | None = None
         for s in self.servers:
             for n in s.names:
-                if (
-                    (n.startswith("*.")
-                    and host.endswith(n[1:]))
-                    or (n.startswith(".") and (host == n[1:] or host.endswith(n)))
+                if (n.startswith("*.") and host.endswith(n[1:])) or (
+                    n.startswith(".") and (host == n[1:] or host.endswith(n))
                 ):
                     if best is None or len(n) > best[0]:
                         best = (len(n), s)
@@ -207,8 +205,8 @@ class NginxEngine:
                     continue
                 st.captures = _groups(m)
                 got = self.do_rewrite(d, st)
-                if got is not None:
-                    return got
+                if got is not None or st.vars.get("\0break"):
+                    return got  # an answer, "last", or break: the rewrite directives end
             elif name == "if":
                 if self.condition(args, st):
                     got = self.run(st, d.get("block", []))
