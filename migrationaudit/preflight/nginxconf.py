@@ -86,12 +86,12 @@ def read_nginx(path: str | Path) -> RuleFile:
             continue
         body = d.get("block", [])
         names = [n.lower() for x in body if x["directive"] == "server_name" for n in x["args"]]
-        default = any(
+        is_default = any(
             "default_server" in x["args"] or "default" in x["args"]
             for x in body
             if x["directive"] == "listen"
         )
-        server = Server(names, default, body)
+        server = Server(names, is_default, body)
         host = next((n for n in names if n and not n.startswith(("~", "*", "."))), None)
         if host and host.endswith(".*"):
             host = None

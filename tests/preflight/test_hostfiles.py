@@ -104,8 +104,10 @@ def test_netlify_toml_has_netlify_semantics_and_lines(tmp_path: Path) -> None:
     assert [i.origin.line for i in rf.ignored] == [14] and not rf.ignored[0].by_host
 
 
-BULK = """source_url,target_url,status_code,preserve_query_string,include_subdomains,subpath_matching,preserve_path_suffix
-old.example/about,https://new.example/about-us,301,false,false,false,false
+BULK = (
+    "source_url,target_url,status_code,preserve_query_string,include_subdomains,"
+    "subpath_matching,preserve_path_suffix\n"
+) + """old.example/about,https://new.example/about-us,301,false,false,false,false
 old.example/blog/,https://new.example/news/,301,true,false,true,true
 old.example/blog/special,https://new.example/special,302,false,false,false,false
 old.example/shop,https://new.example/store,308,false,true,true,false

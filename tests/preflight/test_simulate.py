@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from migrationaudit.preflight.read import read_rule_file
 from migrationaudit.preflight.model import RuleFile
+from migrationaudit.preflight.read import read_rule_file
 from migrationaudit.preflight.simulate import Simulator
 
 S = "https://site.example"
