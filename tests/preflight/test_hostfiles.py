@@ -105,15 +105,18 @@ def test_netlify_toml_has_netlify_semantics_and_lines(tmp_path: Path) -> None:
 
 
 BULK = (
-    "source_url,target_url,status_code,preserve_query_string,include_subdomains,"
-    "subpath_matching,preserve_path_suffix\n"
-) + """old.example/about,https://new.example/about-us,301,false,false,false,false
+    (
+        "source_url,target_url,status_code,preserve_query_string,include_subdomains,"
+        "subpath_matching,preserve_path_suffix\n"
+    )
+    + """old.example/about,https://new.example/about-us,301,false,false,false,false
 old.example/blog/,https://new.example/news/,301,true,false,true,true
 old.example/blog/special,https://new.example/special,302,false,false,false,false
 old.example/shop,https://new.example/store,308,false,true,true,false
 http://old.example/http-only,https://new.example/h,,,,,
 old.example/about,https://new.example/twice,301,,,,
 """
+)
 
 
 def test_cloudflare_bulk_options(tmp_path: Path) -> None:
