@@ -81,6 +81,12 @@ def read_nginx(path: str | Path) -> RuleFile:
                 elif key not in ("volatile", "include"):
                     entries.append((key.strip("\"'"), val))
             maps[d["args"][1].lstrip("$")] = (d["args"][0], entries, default, hostnames)
+        elif d["directive"] == "geo" and d.get("args"):  # only its default: no client address
+            block = d.get("block", [])
+            value = next(
+                ((e.get("args") or [""])[0] for e in block if e["directive"] == "default"), ""
+            )
+            maps[d["args"][-1].lstrip("$")] = ("", [], value, False)
     for d in http:
         if d["directive"] != "server":
             continue
