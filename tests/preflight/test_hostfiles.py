@@ -163,3 +163,11 @@ def test_an_ambiguous_file_asks_for_the_format(tmp_path: Path) -> None:
     p.write_text("server {\n}\nRedirect /a /b\n", encoding="utf-8")
     with pytest.raises(InputError, match="nginx or apache: give --map-format nginx\\|apache"):
         rule_format(p, "auto")
+
+
+def test_audit_refuses_a_format_only_check_map_reads(tmp_path: Path) -> None:
+    from migrationaudit.pipeline import load_inputs
+
+    (tmp_path / "vercel.json").write_text(VERCEL, encoding="utf-8")
+    with pytest.raises(InputError, match="read by check-map"):
+        load_inputs(AuditRequest(maps=(str(tmp_path / "vercel.json"),), base_url=S + "/"))

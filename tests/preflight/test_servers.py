@@ -250,3 +250,38 @@ def test_what_cannot_be_simulated_is_reported_per_rule(tmp_path: Path, fmt: str)
     sim = Simulator(rf, ("s.example",))
     assert sim.answer("http://s.example/app/x").unknown  # never guessed
     assert sim.answer("http://s.example/a").location == "/b"
+
+
+FOLDER = {
+    ".htaccess": "Redirect 301 /top /top-target\nRewriteEngine On\n"
+    "RewriteRule ^a$ /b [R=302,L]\nRewriteRule ^docs/r2$ /caught-at-root [R=301,L]\n",
+    "docs/.htaccess": "RewriteEngine On\nRewriteBase /docs/\nRewriteRule ^old$ new [R=301,L]\n"
+    "Redirect 301 /docs/r /docs/r-target\n",
+    "docs/deep/.htaccess": "Redirect 308 /docs/deep/x /y\n",
+}
+FOLDER_URLS = [
+    "/top", "/top/sub", "/a", "/docs/old", "/docs/r", "/docs/r2", "/docs/deep/x",
+    "/docs/deep/old", "/docs/deep/r", "/other",
+]  # fmt: skip
+
+
+def test_a_folder_of_htaccess_files_equals_the_real_apache() -> None:
+    site = "<VirtualHost 127.0.0.1:{port}>\nServerName old.example\nDocumentRoot {htdocs}\n"
+    with running_apache(site + "</VirtualHost>\n") as (port, htdocs):
+        for name, text in FOLDER.items():
+            (htdocs / name).parent.mkdir(parents=True, exist_ok=True)
+            (htdocs / name).write_text(text, encoding="utf-8")
+        rf = read_rule_file(htdocs, "apache")  # each .htaccess for its own directory
+        sim = Simulator(rf, ("old.example",))
+        differ = {}
+        for u in FOLDER_URLS:
+            pred, got = (
+                predicted(sim, f"http://old.example{u}"),
+                live(port, f"http://old.example{u}", sim),
+            )
+            if not same(pred, got):
+                differ[u] = (pred, got)
+    assert differ == {}, "\n".join(f"{u}: predicted {p} live {g}" for u, (p, g) in differ.items())
+    # the deeper directory's rewrite rules replace the root's: /docs/r2 is not caught there
+    assert predicted(sim, "http://old.example/docs/r2") == [(0, None)]
+    assert predicted(sim, "http://old.example/docs/old")[0] == (301, "http://old.example/docs/new")
