@@ -89,6 +89,7 @@ server {
     include {dir}/extra.conf;
     if ($host = www.old.example) { return 301 http://old.example$request_uri; }
     if ($moved) { return 301 $moved; }
+    if ($scheme = https) { rewrite ^/tls-only$ /tls-page permanent; }
     rewrite ^/server-level$ /after-server permanent;
     location = /exact { return 301 /exact-target; }
     location /exact { return 302 /prefix-exact; }
@@ -126,7 +127,7 @@ NGINX_URLS = [
     "/static/x", "/static/x.php", "/y/z.php", "/a/case", "/mapped", "/legacy/abc",
     "/legacy/ABC", "/server-level", "/included", "/old/abc", "/old/abc?k=1", "/old/t/z",
     "/old/q/z?k=1", "/old/a/z?k=1", "/internal/x", "/chain/p", "/stop/x", "/loop-a", "/gone",
-    "/abs", "/args?k=2", "/nothing-here", "http://www.old.example/p?q=1",
+    "/abs", "/args?k=2", "/nothing-here", "/tls-only", "http://www.old.example/p?q=1",
     "http://a.wild.example/w", "http://unknown.example/exact",
 ]  # fmt: skip
 
@@ -159,6 +160,8 @@ def test_nginx_prediction_equals_the_real_nginx(tmp_path: Path) -> None:
         (301, "http://old.example/q/z?from=old"), (0, None)
     ]  # fmt: skip
     assert predicted(sim, "http://old.example/included")[0][1].endswith("/included-target")
+    # $scheme: the same path over https is redirected (http, served above, is a page)
+    assert sim.answer("https://old.example/tls-only").target == "https://old.example/tls-page"
 
 
 APACHE = r"""
@@ -179,6 +182,8 @@ APACHE = r"""
     RewriteCond %{HTTP_HOST} ^nomatch\.example$ [OR]
     RewriteCond %{REQUEST_URI} ^/either$
     RewriteRule ^ /either-target [R=307,L]
+    RewriteCond %{HTTPS} on
+    RewriteRule ^/tls-only$ /tls-page [R=301,L]
     RewriteRule ^/internal$ /redirected-by-alias
     Redirect /prefix /prefix-target
     Redirect 301 /redirected-by-alias /alias-target
@@ -201,7 +206,7 @@ APACHE_URLS = [
     "/rw/42", "/rw/x", "/qsa?k=1", "/qsd?k=1", "/drop?k=1", "/NC", "/product?id=7",
     "/product?id=x", "/either", "/internal", "/prefix", "/prefix/deep?k=1", "/prefixed",
     "/alias-only?z=1", "/match/abc.html", "/perm", "/removed", "/first", "/loop-a",
-    "/ht-old", "/ht-rel", "/ht-alias", "/sub/page", "/nothing", "http://www.old.example/x?y=1",
+    "/ht-old", "/ht-rel", "/ht-alias", "/sub/page", "/nothing", "/tls-only", "http://www.old.example/x?y=1",
 ]  # fmt: skip
 
 
@@ -233,6 +238,7 @@ def test_apache_prediction_equals_the_real_apache(tmp_path: Path) -> None:
         (301, "http://old.example/first-target"), (0, None)
     ]  # fmt: skip
     assert predicted(sim, "http://old.example/removed") == [(410, None)]
+    assert sim.answer("https://old.example/tls-only").target == "https://old.example/tls-page"
 
 
 @pytest.mark.parametrize("fmt", ["nginx", "apache"])
