@@ -26,7 +26,7 @@ are findings (``map-conflict``), not errors.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, MutableSequence
+from collections.abc import Callable, Iterator, MutableSequence
 from itertools import chain
 from pathlib import Path
 
@@ -340,6 +340,14 @@ def detect_format(path: str | Path) -> str:
     return "csv"
 
 
+# Readers of the exact rows of host rule files that only the pre-flight package reads (it
+# registers them when imported, as ``audit`` and ``check-map`` do: inputs never imports it).
+ExactRowReader = Callable[
+    [str | Path, str | None], tuple[tuple[RedirectRule, ...], tuple[SkippedRow, ...]]
+]
+EXACT_ROW_READERS: dict[str, ExactRowReader] = {}
+
+
 def read_map_file(
     path: str | Path,
     base_url: str | None = None,
@@ -359,6 +367,8 @@ def read_map_file(
         rules, skipped = read_netlify(path, base_url, target_base_url)
     elif kind == "amplify":
         rules, skipped = read_amplify(path, base_url, target_base_url)
+    elif kind in EXACT_ROW_READERS:
+        rules, skipped = EXACT_ROW_READERS[kind](path, base_url)
     elif kind in ("vercel", "nginx", "apache", "cloudflare-bulk", "netlify.toml"):
         raise InputError(
             f"a {kind} rule file is read by check-map (its chains predicted, docs/preflight.md)"

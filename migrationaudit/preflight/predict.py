@@ -13,11 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from migrationaudit.errors import InputError
 from migrationaudit.inputs import Inputs
 from migrationaudit.inputs.common import check_url
+from migrationaudit.inputs.hosting import SkippedRow
+from migrationaudit.inputs.maps import EXACT_ROW_READERS
 from migrationaudit.models.hops import Hop
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.options import AuditRequest
@@ -40,12 +44,14 @@ class Prediction:
     rule_file: RuleFile
 
 
-def _exact_rules(rule_file: RuleFile, base: str) -> tuple[list[RedirectRule], list[LegacyURL]]:
+def _exact_rules(
+    rule_file: RuleFile, base: str | None
+) -> tuple[list[RedirectRule], list[LegacyURL]]:
     """Map rules (redirect rules with one source URL) and every exact source as a legacy URL."""
     rules: list[RedirectRule] = []
     extra: list[LegacyURL] = []
     name = rule_file.name
-    scheme = urlsplit(base).scheme or "https"
+    scheme = urlsplit(base or "https:").scheme or "https"
     for r in rule_file.rules:
         if r.dynamic or r.fallback or any(v[:1] in ":<" for _, v in r.query):
             continue
@@ -173,3 +179,22 @@ def rule_file_facts(req: AuditRequest, base: str | None) -> RuleFileFacts | None
 
     kinds = [(m, rule_format(m, req.map_format)) for m in req.maps]
     return merge_facts(file_facts(m, kind, base) for m, kind in kinds if kind is not None)
+
+
+def exact_rows(
+    path: str | Path, base_url: str | None, fmt: str
+) -> tuple[tuple[RedirectRule, ...], tuple[SkippedRow, ...]]:
+    """The map rows ``audit`` requests from a rule file only pre-flight reads: each exact
+    source with a literal target (the other lines are skipped rows, with the reason)."""
+    rule_file = read_rule_file(path, fmt)
+    rules, _ = _exact_rules(rule_file, base_url)
+    taken = {r.origin for r in rules}
+    why = "pattern, rewrite or computed target: predicted by check-map, not one map row"
+    skipped = tuple(SkippedRow(r.origin, why) for r in rule_file.rules if r.origin not in taken)
+    ignored = tuple(SkippedRow(i.origin, i.reason) for i in rule_file.ignored)
+    return tuple(rules), skipped + ignored
+
+
+for _kind in ("vercel", "nginx", "apache", "cloudflare-bulk"):
+    EXACT_ROW_READERS[_kind] = partial(exact_rows, fmt=_kind)
+EXACT_ROW_READERS["netlify.toml"] = partial(exact_rows, fmt="netlify")

@@ -165,9 +165,14 @@ def test_an_ambiguous_file_asks_for_the_format(tmp_path: Path) -> None:
         rule_format(p, "auto")
 
 
-def test_audit_refuses_a_format_only_check_map_reads(tmp_path: Path) -> None:
+def test_audit_reads_the_exact_rows_and_the_facts_of_a_vercel_file(tmp_path: Path) -> None:
     from migrationaudit.pipeline import load_inputs
 
     (tmp_path / "vercel.json").write_text(VERCEL, encoding="utf-8")
-    with pytest.raises(InputError, match="read by check-map"):
-        load_inputs(AuditRequest(maps=(str(tmp_path / "vercel.json"),), base_url=S + "/"))
+    inputs = load_inputs(AuditRequest(maps=(str(tmp_path / "vercel.json"),), base_url=S + "/"))
+    assert [(r.source, r.expected_target) for r in inputs.rules] == [
+        (S + "/me", S + "/profile"), (S + "/user", S + "/api/user"), (S + "/both", S + "/x")
+    ]  # fmt: skip
+    assert len(inputs.skipped_rows) == 5  # 3 pattern lines, the trailingSlash rule, has
+    assert inputs.rule_file is not None and inputs.rule_file.fmt == "vercel"
+    assert {a.url: a.status for a in inputs.rule_file.answers}[S + "/user"] == 307

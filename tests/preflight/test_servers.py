@@ -291,3 +291,38 @@ def test_a_folder_of_htaccess_files_equals_the_real_apache() -> None:
     # the deeper directory's rewrite rules replace the root's: /docs/r2 is not caught there
     assert predicted(sim, "http://old.example/docs/r2") == [(0, None)]
     assert predicted(sim, "http://old.example/docs/old")[0] == (301, "http://old.example/docs/new")
+
+
+RULES = """server {{
+    listen 127.0.0.1:{port};
+    location = /a {{ return 301 /a-new; }}
+    location = /c {{ return 301 /c-new; }}
+    location = /e {{ return 301 /e-new; }}
+}}
+"""
+
+
+def test_audit_of_a_staging_nginx_reports_where_it_differs_from_the_rules(tmp_path: Path) -> None:
+    """``audit --map nginx.conf``: the file's exact sources are crawled on the live server, and
+    the answers that differ from the file's prediction are ``live-differs-from-rules``."""
+    import json
+    import subprocess
+    import sys
+
+    deployed = RULES.replace("return 301 /c-new;", "return 302 /c-other;")  # drifted
+    with running_nginx(tmp_path / "nginx", lambda port: deployed.format(port=port)) as port:
+        conf = tmp_path / "site.conf"
+        conf.write_text(RULES.format(port=port), encoding="utf-8")
+        out = tmp_path / "out"
+        args = [
+            sys.executable, "-m", "migrationaudit.cli", "audit", "--map", str(conf),
+            "--base-url", f"http://127.0.0.1:{port}/", "--out", str(out), "--format", "json",
+            "--timeout", "3", "--retries", "0",
+        ]  # fmt: skip
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=180)
+    assert proc.returncode in (0, 1), proc.stderr
+    data = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    differs = [f for f in data["findings"] if f["rule"] == "live-differs-from-rules"]
+    assert [f["url"].rsplit("/", 1)[1] for f in differs] == ["c"]
+    assert "--301--> " in differs[0]["message"] and "c-new" in differs[0]["message"]
+    assert {v["url"].rsplit("/", 1)[1] for v in data["verdicts"]} == {"a", "c", "e"}
