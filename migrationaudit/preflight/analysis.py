@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import quote, urljoin, urlsplit
 
+from migrationaudit.models.inputs import Origin
 from migrationaudit.preflight.model import ORDERED, HostRule, RuleFile, RuleFileFacts, RuleNote
 from migrationaudit.preflight.simulate import Simulator
 from migrationaudit.web.location import resolve_location
@@ -79,7 +80,7 @@ def chain_sources(sim: Simulator, base: str) -> Iterator[RuleNote]:
     for rule in sim.rule_file.rules:
         if rule.fallback or not rule.is_redirect:
             continue
-        caught: set[tuple[int, str]] = set()
+        caught: set[tuple[Origin, str]] = set()
         missed = False
         for url in _samples(rule, fmt, base):
             own = sim.match(url)
@@ -91,11 +92,11 @@ def chain_sources(sim: Simulator, base: str) -> Iterator[RuleNote]:
             if nxt is None or nxt[0] is rule or not nxt[0].is_redirect or not nxt[1]:
                 missed = True
                 break
-            caught.add((nxt[0].line, nxt[0].source))
+            caught.add((nxt[0].origin, nxt[0].source))
         if missed or len(caught) != 1:
             continue
-        ((line, source),) = caught
-        other = next(r.origin for r in sim.rule_file.rules if r.line == line)
+        ((other, source),) = caught
+        line = other.line if other.file == rule.origin.file else str(other)
         yield RuleNote(
             "chain-source",
             source_url(rule.source, base),
