@@ -1,4 +1,4 @@
-"""Pre-flight: predict what a host answers from its redirect rule file alone (issue 15).
+"""Pre-flight: predict what a host answers from its redirect rule file alone.
 
 The stages, in data-flow order:
 

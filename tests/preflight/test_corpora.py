@@ -1,5 +1,5 @@
 """The prediction on real published rule files (copied into tests/preflight/corpora/ with their
-licences), against what the live replays measured (issue 15 and the corpora's READMEs)."""
+licences), against what the live replays measured (the numbers in docs/preflight.md)."""
 
 from __future__ import annotations
 
