@@ -40,7 +40,7 @@ class AuditRequest:
     checks: CheckOptions = field(default_factory=CheckOptions)
     fail_on: Severity = FAIL_ON
     formats: tuple[str, ...] | None = None  # None: every format
-    map_format: str = "auto"  # auto | csv | netlify | cloudflare | amplify
+    map_format: str = "auto"  # auto | csv | a host format (migrationaudit.preflight.model.FORMATS)
     priority: tuple[str, ...] = ()  # link/traffic exports (--priority)
     priority_columns: tuple[tuple[str, str], ...] = ()  # (metric, header) (--priority-column)
     site: SiteOptions = field(default_factory=SiteOptions)  # the new site's side (issue 3)

@@ -174,13 +174,26 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--map-format",
-            type=click.Choice(["auto", "csv", "netlify", "cloudflare", "amplify"]),
+            type=click.Choice(
+                [
+                    "auto",
+                    "csv",
+                    "netlify",
+                    "cloudflare",
+                    "amplify",
+                    "vercel",
+                    "nginx",
+                    "apache",
+                    "cloudflare-bulk",
+                ]
+            ),
             default="auto",
             show_default=True,
             help="Map file format: CSV/TSV, Netlify/Cloudflare `_redirects`, or AWS "
             "Amplify JSON (auto: from the file name and first line). With check-map, an "
             "explicit netlify, cloudflare or amplify predicts every chain with that host's "
-            "semantics (docs/preflight.md).",
+            "semantics (docs/preflight.md); vercel (vercel.json), netlify.toml, nginx, apache "
+            "and cloudflare-bulk (Bulk Redirects CSV) are predicted when given or detected.",
         ),
         click.option(
             "--base-url",

@@ -15,7 +15,10 @@ from migrationaudit.rundir.layout import commit, discard, os_reason, stage
 
 def write_fixes(result: AuditResult, out_dir: Path) -> FixPlan:
     """Plan the fixes and write every file to ``out_dir/fixes/`` (all or nothing replaced)."""
+    from migrationaudit.preflight.fixcheck import checked_plan
+
     plan = build_fixes(result)
+    plan = checked_plan(plan, render_all(plan))  # a rule that would still chain is not written
     folder = Path(out_dir) / FIXES_SUBDIR
     staged: dict[Path, Path] = {}
     try:

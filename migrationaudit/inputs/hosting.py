@@ -207,3 +207,47 @@ def read_amplify(
             _rule(item["source"], item["target"], status, name, line, base_url, target_base_url)
         )
     return tuple(rules), tuple(skipped)
+
+
+# Markers of a server configuration, for the format detection.
+_NGINX_MARKERS = re.compile(r"(?m)^\s*(server\s*\{|location\s+[^\n]*\{|http\s*\{|server_name\s)")
+_APACHE_MARKERS = re.compile(
+    r"(?mi)^\s*(<VirtualHost\b|<Directory\b|Rewrite(Engine|Rule|Cond)\s|Redirect(Match|Permanent|Temp)?\s)"
+)
+
+
+def detect_rule_format(path: str | Path, head: str) -> tuple[str, ...]:
+    """The host rule-file formats the file's name and first characters (``head``) fit:
+    one format when unambiguous, several when the file could be any of them, () when none.
+
+    ``_redirects`` is Netlify's (Cloudflare Pages reads the same name: say so with
+    ``--map-format cloudflare``); ``netlify.toml``; ``vercel.json`` or a JSON object with a
+    ``redirects`` array; a JSON array of ``source``/``target`` objects is AWS Amplify's; nginx
+    and Apache configurations by name (``nginx.conf``, ``.htaccess``, ``httpd.conf``,
+    ``apache2.conf``) or by their directives; a CSV whose header starts ``source_url`` is a
+    Cloudflare Bulk Redirects list."""
+    name = Path(str(path)).name.lower()
+    if name in ("_redirects", "redirects") or name.endswith(".redirects"):
+        return ("netlify",)
+    if name == "netlify.toml" or (name.endswith(".toml") and "[[redirects]]" in head):
+        return ("netlify",)
+    if name == "vercel.json":
+        return ("vercel",)
+    if name == ".htaccess" or name in ("httpd.conf", "apache2.conf"):
+        return ("apache",)
+    if name == "nginx.conf":
+        return ("nginx",)
+    body = head.lstrip("\ufeff \t\r\n")
+    if body.startswith("{") and re.search(r'"redirects"\s*:', body):
+        return ("vercel",)
+    if body.startswith("[") and re.search(r'"source"\s*:', body):
+        return ("amplify",)
+    first = body.split("\n", 1)[0].strip().lower()
+    if first.replace(" ", "").startswith("source_url,target_url"):
+        return ("cloudflare-bulk",)
+    found = tuple(
+        kind
+        for kind, marker in (("nginx", _NGINX_MARKERS), ("apache", _APACHE_MARKERS))
+        if marker.search(head)
+    )
+    return found

@@ -26,7 +26,7 @@ are findings (``map-conflict``), not errors.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, MutableSequence
+from collections.abc import Callable, Iterator, MutableSequence
 from itertools import chain
 from pathlib import Path
 
@@ -41,7 +41,7 @@ from migrationaudit.inputs.common import (
     sniff_encoding,
     split_lines,
 )
-from migrationaudit.inputs.hosting import SkippedRow
+from migrationaudit.inputs.hosting import SkippedRow, detect_rule_format
 from migrationaudit.models.inputs import Origin, RedirectRule
 
 SOURCE_NAMES = {
@@ -303,22 +303,31 @@ MAP_FORMATS = ("auto", "csv", "netlify", "amplify")
 
 
 def detect_format(path: str | Path) -> str:
-    """Guess a map file's format from its name, then its first data line."""
+    """Guess a map file's format from its name, then its first data line; a host rule file
+    (:func:`~migrationaudit.inputs.hosting.detect_rule_format`) by its name or content. A file
+    that fits two rule-file formats is an InputError asking for ``--map-format``."""
     p = Path(str(path))
-    if p.name in ("_redirects", "redirects") or p.suffix.lower() == ".redirects":
-        return "netlify"
-    if p.suffix.lower() == ".json":
-        return "amplify"
     if str(path) == "-":
         return "csv"
     try:
         with open(p, "rb") as fh:
             data = fh.read(SNIFF)
     except OSError:
-        return "csv"
+        data = b""
     codec, bom = sniff_encoding(data)
     # The head may end inside a character: "replace" only spoils its last line.
     head = data[bom:].decode(codec, errors="replace")
+    kinds = detect_rule_format(p, head)
+    if len(kinds) > 1:
+        raise InputError(
+            f"the file could be a rule file of {' or '.join(kinds)}: "
+            f"give --map-format {'|'.join(kinds)}",
+            file=str(path),
+        )
+    if kinds:
+        return kinds[0]
+    if p.suffix.lower() == ".json":
+        return "amplify"
     for line in split_lines(head):
         s = line.strip()
         if not s or s.startswith("#"):
@@ -329,6 +338,14 @@ def detect_format(path: str | Path) -> str:
             return "netlify"
         return "csv"
     return "csv"
+
+
+# Readers of the exact rows of host rule files that only the pre-flight package reads (it
+# registers them when imported, as ``audit`` and ``check-map`` do: inputs never imports it).
+ExactRowReader = Callable[
+    [str | Path, str | None], tuple[tuple[RedirectRule, ...], tuple[SkippedRow, ...]]
+]
+EXACT_ROW_READERS: dict[str, ExactRowReader] = {}
 
 
 def read_map_file(
@@ -344,10 +361,20 @@ def read_map_file(
     from migrationaudit.inputs.hosting import read_amplify, read_netlify
 
     kind = detect_format(path) if fmt == "auto" else fmt
+    if kind == "netlify" and str(path).lower().endswith(".toml"):
+        kind = "netlify.toml"
     if kind in ("netlify", "cloudflare"):  # exact rows read alike (preflight/ for semantics)
         rules, skipped = read_netlify(path, base_url, target_base_url)
     elif kind == "amplify":
         rules, skipped = read_amplify(path, base_url, target_base_url)
+    elif kind in EXACT_ROW_READERS:
+        rules, skipped = EXACT_ROW_READERS[kind](path, base_url)
+    elif kind in ("vercel", "nginx", "apache", "cloudflare-bulk", "netlify.toml"):
+        raise InputError(
+            f"a {kind} rule file is read by check-map (its chains predicted, docs/preflight.md)"
+            "; to audit it live, give the URLs it redirects as a map or --urls",
+            file=str(path),
+        )
     else:
         bad: list[tuple[InputError, str]] = []
         rules = tuple(iter_map(path, base_url, target_base_url, bad_rows=bad))

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 
-from migrationaudit.preflight.model import HostRule, RuleFile, RuleFileFacts, RuleNote
+from migrationaudit.models.inputs import Origin
+from migrationaudit.preflight.model import ORDERED, HostRule, RuleFile, RuleFileFacts, RuleNote
 from migrationaudit.preflight.simulate import Simulator
 from migrationaudit.web.location import resolve_location
 
@@ -37,7 +38,9 @@ def _sample(rule: HostRule, fmt: str, fill: tuple[str, str]) -> str:
 
 
 def _samples(rule: HostRule, fmt: str, base: str) -> list[str]:
-    root = f"https://{rule.host}/" if rule.host else base
+    root = f"{urlsplit(base).scheme}://{rule.host}/" if rule.host else base
+    if fmt not in ORDERED and fmt != "cloudflare-bulk":  # a server: its own sample path
+        return [urljoin(root, rule.sample)] if rule.sample else []
     fills = _SAMPLES if rule.dynamic else _SAMPLES[:1]
     return [urljoin(root, _sample(rule, fmt, f)) for f in fills]
 
@@ -48,9 +51,17 @@ def shadowed(sim: Simulator, base: str) -> Iterator[RuleNote]:
     for rule in sim.rule_file.rules:
         if rule.fallback:
             continue
-        winners = {sim.match(u, before=rule.line) for u in _samples(rule, fmt, base)}
+        samples = _samples(rule, fmt, base)
+        if fmt in ORDERED:
+            winners = {sim.match(u, before=rule.line) for u in samples}
+        elif rule.exact:  # a server's precedence: another rule answers the rule's own path
+            winners = {sim.match(u) for u in samples}
+            if any(w is not None and w[0] is rule for w in winners):
+                continue
+        else:
+            continue
         lines = {w[0].origin for w in winners if w is not None}
-        if None in winners or len(lines) != 1:
+        if not samples or None in winners or len(lines) != 1:
             continue
         (other,) = lines
         yield RuleNote(
@@ -69,7 +80,7 @@ def chain_sources(sim: Simulator, base: str) -> Iterator[RuleNote]:
     for rule in sim.rule_file.rules:
         if rule.fallback or not rule.is_redirect:
             continue
-        caught: set[tuple[int, str]] = set()
+        caught: set[tuple[Origin, str]] = set()
         missed = False
         for url in _samples(rule, fmt, base):
             own = sim.match(url)
@@ -78,14 +89,14 @@ def chain_sources(sim: Simulator, base: str) -> Iterator[RuleNote]:
                 break
             target = resolve_location(url, [own[1]]).target
             nxt = sim.match(target) if target and sim.on_site(target) else None
-            if nxt is None or nxt[0] is rule or not nxt[0].is_redirect:
+            if nxt is None or nxt[0] is rule or not nxt[0].is_redirect or not nxt[1]:
                 missed = True
                 break
-            caught.add((nxt[0].line, nxt[0].source))
+            caught.add((nxt[0].origin, nxt[0].source))
         if missed or len(caught) != 1:
             continue
-        ((line, source),) = caught
-        other = next(r.origin for r in sim.rule_file.rules if r.line == line)
+        ((other, source),) = caught
+        line = other.line if other.file == rule.origin.file else str(other)
         yield RuleNote(
             "chain-source",
             source_url(rule.source, base),

@@ -6,11 +6,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from migrationaudit.models.inputs import Origin
 
-FORMATS = ("netlify", "cloudflare", "amplify")
+FORMATS = (
+    "netlify",
+    "cloudflare",
+    "amplify",
+    "vercel",
+    "nginx",
+    "apache",
+    "cloudflare-bulk",
+)
+# Formats whose rules are read in file order, first match wins (the others: a server's own
+# precedence, :class:`Engine`, or Cloudflare Bulk Redirects' most specific match).
+ORDERED = ("netlify", "cloudflare", "amplify", "vercel")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +43,16 @@ class HostRule:
     fallback: bool = False
     query: tuple[tuple[str, str], ...] = ()  # query conditions (key, value or :name)
     host: str | None = None  # a full-URL source applies to this host only
+    # Cloudflare Bulk Redirects: the source's scheme (None: both), its subdomains too, the
+    # request's query string kept, the path past a subpath match appended to the target.
+    scheme: str | None = None
+    subdomains: bool = False
+    keep_query: bool = False
+    keep_suffix: bool = False
+    # nginx/Apache: a path this rule answers, for the shadowed/chain analysis (None: a regex
+    # the analysis does not sample); ``exact``: that path is the rule's only source.
+    sample: str | None = None
+    exact: bool = False
 
     @property
     def line(self) -> int:
@@ -53,15 +74,39 @@ class IgnoredRule:
     by_host: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class EngineAnswer:
+    """A server's answer (nginx, Apache) to one URL: ``rule`` (None: no rule), ``status``,
+    ``location`` as sent (None for a page), ``unknown``: why the answer is not predicted
+    (the request reaches a proxy, an application, a Lua block)."""
+
+    rule: HostRule | None
+    status: int
+    location: str | None = None
+    unknown: str | None = None
+
+
+class Engine(Protocol):
+    """A server whose answer is not one first-matching rule (nginx, Apache): it answers a URL
+    with its own precedence (locations, rewrite phases, per-directory files)."""
+
+    def answer(self, url: str) -> EngineAnswer: ...
+
+
 @dataclass(frozen=True)
 class RuleFile:
-    """A parsed rule file: the rules the host applies in file order, and the ignored ones."""
+    """A parsed rule file: the rules the host applies in file order, and the ignored ones.
+
+    ``engine``: for servers (nginx, Apache), what answers a URL; ``hosts``: the host names the
+    file serves (server_name, ServerName), which are the site's own."""
 
     name: str
     fmt: str
     rules: tuple[HostRule, ...]
     ignored: tuple[IgnoredRule, ...] = ()
     notes: tuple[str, ...] = ()  # per-file remarks (limits applied, what is not simulated)
+    engine: Engine | None = None
+    hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

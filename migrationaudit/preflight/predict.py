@@ -13,18 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from migrationaudit.errors import InputError
 from migrationaudit.inputs import Inputs
 from migrationaudit.inputs.common import check_url
+from migrationaudit.inputs.hosting import SkippedRow
+from migrationaudit.inputs.maps import EXACT_ROW_READERS
 from migrationaudit.models.hops import Hop
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.options import AuditRequest
 from migrationaudit.preflight.analysis import analyse
-from migrationaudit.preflight.formats import read_rule_file
 from migrationaudit.preflight.model import PredictedAnswer, RuleFile, RuleFileFacts
-from migrationaudit.preflight.simulate import PREDICTED_HEADER, Simulator
+from migrationaudit.preflight.read import read_rule_file, rule_format
+from migrationaudit.preflight.simulate import NOT_PREDICTED, PREDICTED_HEADER, Simulator
 
 DEFAULT_BASE = "https://site.example/"
 
@@ -40,18 +44,22 @@ class Prediction:
     rule_file: RuleFile
 
 
-def _exact_rules(rule_file: RuleFile, base: str) -> tuple[list[RedirectRule], list[LegacyURL]]:
+def _exact_rules(
+    rule_file: RuleFile, base: str | None
+) -> tuple[list[RedirectRule], list[LegacyURL]]:
     """Map rules (redirect rules with one source URL) and every exact source as a legacy URL."""
     rules: list[RedirectRule] = []
     extra: list[LegacyURL] = []
     name = rule_file.name
+    scheme = urlsplit(base or "https:").scheme or "https"
     for r in rule_file.rules:
         if r.dynamic or r.fallback or any(v[:1] in ":<" for _, v in r.query):
             continue
+        raw = f"{scheme}://{r.host}{r.source}" if r.host and r.source.startswith("/") else r.source
         try:
-            src = check_url(r.source, base, name, r.line, what="source")
-            if not r.is_redirect:
-                extra.append(LegacyURL(src, r.origin))
+            src = check_url(raw, base, r.origin.file, r.line, what="source")
+            if not r.is_redirect or "$" in r.target or "%{" in r.target:
+                extra.append(LegacyURL(src, r.origin))  # a rewrite, or a computed target
                 continue
             dst = check_url(r.target, base, name, r.line, what="target")
         except InputError:
@@ -86,7 +94,10 @@ def predict_hops(sim: Simulator, urls: Sequence[str], max_hops: int) -> tuple[Ho
             walked.add(url)
             hop = hops.get(url)
             if hop is None:
-                hop = hops[url] = sim.hop(url)
+                hop = sim.hop(url)
+                if hop.error and hop.error.startswith(NOT_PREDICTED):
+                    break  # a proxy or an application answers: left unfetched, not guessed
+                hops[url] = hop
             url = hop.target if hop.is_redirect else None
     return tuple(hops.values())
 
@@ -95,7 +106,7 @@ def simulator(rule_file: RuleFile, base: str, hosts: Sequence[str] = ()) -> Simu
     """The simulator of ``rule_file`` for a site at ``base``: its own hosts are the base's,
     ``hosts`` and every host a full-URL source of the file names."""
     named = [r.host for r in rule_file.rules if r.host]
-    site_hosts = (urlsplit(base).hostname or "", *hosts, *named)
+    site_hosts = (urlsplit(base).hostname or "", *hosts, *rule_file.hosts, *named)
     return Simulator(rule_file, tuple(dict.fromkeys(h for h in site_hosts if h)))
 
 
@@ -164,10 +175,26 @@ def rule_file_facts(req: AuditRequest, base: str | None) -> RuleFileFacts | None
     """What the maps that are host rule files (``--map-format netlify|cloudflare|amplify``, or
     detected from the file) hold besides their exact rows: shadowed, ignored and chain-source
     rules (:mod:`migrationaudit.preflight`)."""
-    from migrationaudit.inputs.maps import detect_format
-    from migrationaudit.preflight.model import FORMATS, merge_facts
+    from migrationaudit.preflight.model import merge_facts
 
-    kinds = [
-        (m, detect_format(m) if req.map_format == "auto" else req.map_format) for m in req.maps
-    ]
-    return merge_facts(file_facts(m, kind, base) for m, kind in kinds if kind in FORMATS)
+    kinds = [(m, rule_format(m, req.map_format)) for m in req.maps]
+    return merge_facts(file_facts(m, kind, base) for m, kind in kinds if kind is not None)
+
+
+def exact_rows(
+    path: str | Path, base_url: str | None, fmt: str
+) -> tuple[tuple[RedirectRule, ...], tuple[SkippedRow, ...]]:
+    """The map rows ``audit`` requests from a rule file only pre-flight reads: each exact
+    source with a literal target (the other lines are skipped rows, with the reason)."""
+    rule_file = read_rule_file(path, fmt)
+    rules, _ = _exact_rules(rule_file, base_url)
+    taken = {r.origin for r in rules}
+    why = "pattern, rewrite or computed target: predicted by check-map, not one map row"
+    skipped = tuple(SkippedRow(r.origin, why) for r in rule_file.rules if r.origin not in taken)
+    ignored = tuple(SkippedRow(i.origin, i.reason) for i in rule_file.ignored)
+    return tuple(rules), skipped + ignored
+
+
+for _kind in ("vercel", "nginx", "apache", "cloudflare-bulk"):
+    EXACT_ROW_READERS[_kind] = partial(exact_rows, fmt=_kind)
+EXACT_ROW_READERS["netlify.toml"] = partial(exact_rows, fmt="netlify")

@@ -11,15 +11,26 @@ from migrationaudit.inputs.urllist import read_url_list
 from migrationaudit.models.inputs import LegacyURL
 from migrationaudit.models.result import AuditResult
 from migrationaudit.options import AuditRequest
-from migrationaudit.preflight.formats import read_rule_file
 from migrationaudit.preflight.model import FORMATS
 from migrationaudit.preflight.predict import DEFAULT_BASE, Prediction, predict
+from migrationaudit.preflight.read import read_rule_file, rule_format
 from migrationaudit.verdicts import build_verdicts
+
+# Formats that only the prediction reads (the map reader reads the others' exact rows).
+PREDICTED_ONLY = ("vercel", "nginx", "apache", "cloudflare-bulk")
 
 
 def predicts(req: AuditRequest) -> bool:
-    """Whether ``req`` asks for a prediction (an explicit host rule-file format)."""
-    return req.map_format in FORMATS
+    """Whether ``req`` asks for a prediction: an explicit host rule-file format, or a file
+    detected as one that only the prediction reads (vercel.json, netlify.toml, nginx, Apache,
+    a Bulk Redirects CSV). A ``_redirects`` or Amplify JSON file given with ``auto`` is read
+    as a map of its exact rows, as before."""
+    if req.map_format in FORMATS:
+        return True
+    if req.map_format != "auto" or len(req.maps) != 1:
+        return False
+    kind = rule_format(req.maps[0], "auto")
+    return kind in PREDICTED_ONLY or (kind == "netlify" and req.maps[0].endswith(".toml"))
 
 
 def predict_request(req: AuditRequest) -> Prediction:
@@ -32,7 +43,10 @@ def predict_request(req: AuditRequest) -> Prediction:
     listed: list[LegacyURL] = []
     for u in req.url_lists:
         listed.extend(read_url_list(u, base or DEFAULT_BASE))
-    rule_file = read_rule_file(req.maps[0], req.map_format)
+    fmt = rule_format(req.maps[0], req.map_format)
+    if fmt is None:
+        raise ConfigError(f"{req.maps[0]}: not a host rule file (give --map-format)")
+    rule_file = read_rule_file(req.maps[0], fmt)
     hosts = (*req.site.new_hosts, *req.site.staging_hosts)
     return predict(rule_file, base, req.crawl.max_hops, hosts, listed)
 

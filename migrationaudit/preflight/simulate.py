@@ -16,10 +16,12 @@ from urllib.parse import parse_qsl, urlsplit
 from migrationaudit.models.hops import Hop, HopKind
 from migrationaudit.models.inputs import Origin
 from migrationaudit.preflight.formats import substitute
+from migrationaudit.preflight.hostfiles import substitute_vercel
 from migrationaudit.preflight.model import HostRule, RuleFile
 from migrationaudit.web.location import resolve_location
 
 PREDICTED_HEADER = "x-migrationaudit-predicted-by"  # the rule-file line that answered
+NOT_PREDICTED = "not predicted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,7 @@ class Answer:
     location: str | None = None
     target: str | None = None
     rule: HostRule | None = None
+    unknown: str | None = None  # not predicted: a proxy or an application answers
 
 
 class Simulator:
@@ -53,19 +56,28 @@ class Simulator:
         self, url: str, before: int | None = None, skip: HostRule | None = None
     ) -> tuple[HostRule, str] | None:
         """The first rule (with a line before ``before``, other than ``skip``) that catches
-        ``url``, and the target it sends to; None when none does."""
+        ``url``, and the target it sends to; None when none does. A server (nginx, Apache)
+        answers with its own precedence: ``before`` and ``skip`` do not apply to it."""
+        if self.rule_file.engine is not None:
+            got = self.rule_file.engine.answer(url)
+            if got.rule is None or got.unknown:
+                return None
+            return got.rule, got.location or ""
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         path = parts.path or "/"
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         fmt = self.rule_file.fmt
+        best: tuple[tuple[int, int], HostRule, str] | None = None
         for rule in self.rule_file.rules:
             if before is not None and rule.line >= before:
                 break
             if rule is skip or rule.fallback:
                 continue  # a not-found fallback never acts on a served page
+            if rule.scheme is not None and rule.scheme != parts.scheme:
+                continue
             if rule.host is not None:
-                if rule.host != host:
+                if rule.host != host and not (rule.subdomains and host.endswith("." + rule.host)):
                     continue
             elif host not in self.hosts:
                 continue
@@ -75,11 +87,35 @@ class Simulator:
             groups = {k: v for k, v in m.groupdict().items() if v is not None}
             if not _query_matches(rule, query, groups):
                 continue
-            return rule, substitute(rule.target, groups, fmt)
-        return None
+            if fmt == "vercel":
+                target = substitute_vercel(rule.target, groups)
+            elif fmt == "cloudflare-bulk":
+                target = rule.target  # static: no placeholder
+            else:
+                target = substitute(rule.target, groups, fmt)
+            if rule.keep_suffix and groups.get("suffix"):
+                target = target.rstrip("/") + "/" + groups["suffix"].lstrip("/")
+            if rule.keep_query and parts.query:
+                target += ("&" if "?" in target else "?") + parts.query
+            if fmt != "cloudflare-bulk":
+                return rule, target
+            # Bulk Redirects: no order; the exact source beats a subpath one, then the
+            # longest source path, then the host itself beats a subdomain match.
+            rank = (int(not groups.get("suffix")) * 2 + int(rule.host == host), len(rule.source))
+            if best is None or rank > best[0]:
+                best = (rank, rule, target)
+        return (best[1], best[2]) if best else None
 
     def answer(self, url: str) -> Answer:
         """What the host answers to a GET of ``url``."""
+        if self.rule_file.engine is not None:
+            got = self.rule_file.engine.answer(url)
+            if got.unknown:
+                return Answer(0, rule=got.rule, unknown=got.unknown)
+            if got.location is None or not 300 <= got.status < 400:
+                return Answer(got.status, rule=got.rule)
+            target = resolve_location(url, [got.location]).target
+            return Answer(got.status, got.location, target, got.rule)
         found = self.match(url)
         if found is None:
             path = urlsplit(url).path.rstrip("/") or "/"
@@ -99,6 +135,14 @@ class Simulator:
                 error="another host: its answer is not predicted by the rule file",
             )
         a = self.answer(url)
+        if a.unknown:
+            return Hop(
+                url=url,
+                status=None,
+                kind=HopKind.OFFSITE,
+                error=f"{NOT_PREDICTED}: {a.unknown}",
+                headers={PREDICTED_HEADER: str(a.rule.origin) if a.rule else "no rule"},
+            )
         headers = {PREDICTED_HEADER: str(a.rule.origin) if a.rule else "no rule (a page)"}
         if a.status == 404 and a.rule is None:
             headers[PREDICTED_HEADER] = "no rule applied (its rule is ignored by the host)"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from migrationaudit.preflight.formats import read_rule_file
 from migrationaudit.preflight.model import RuleFile
+from migrationaudit.preflight.read import read_rule_file
 from migrationaudit.preflight.simulate import Simulator
 
 S = "https://site.example"
@@ -84,7 +84,8 @@ def test_amplify_placeholders_wildcard_and_fallback(tmp_path: Path) -> None:
     )
     rf = load(tmp_path, text, "amplify", "redirects.json")
     assert ask(rf, "/js/old/a/b") == (301, "/js/new/a/b", 1)
-    assert ask(rf, "/tmp/") == (302, "/t", 2)
+    assert ask(rf, "/tmp") == (302, "/t", 2)
+    assert ask(rf, "/tmp/") == (200, None, None)  # the path as written: no slash normalising
     assert ask(rf, "/anything") == (200, None, None)  # the 404-200 fallback never acts on a page
     assert ask(rf, "/geo") == (200, None, None)
     assert "not simulated" in rf.ignored[0].reason

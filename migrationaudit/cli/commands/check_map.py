@@ -22,10 +22,11 @@ def check_map(**kw: Any) -> None:
     """Check redirect maps without sending any request: loops, chains, conflicts and
     self-redirects inside the map itself (map-loop, map-chain, map-conflict, map-self).
 
-    With --map-format netlify|cloudflare|amplify the map is read as that host's rule file and
-    every exact source's chain is predicted as the host would answer it, hop by hop, then
-    judged by the same rules as a live audit (findings marked predicted in the run info), plus
-    rule-shadowed, rule-ignored and rule-chain-source."""
+    With --map-format netlify|cloudflare|amplify|vercel|nginx|apache|cloudflare-bulk (vercel.json,
+    netlify.toml, nginx and Apache configurations and Bulk Redirects CSV are also detected) the
+    map is read as that host's rule file and every exact source's chain is predicted as the
+    host would answer it, hop by hop, then judged by the same rules as a live audit (findings
+    marked predicted in the run info), plus rule-shadowed, rule-ignored and rule-chain-source."""
     from migrationaudit.pipeline import check_map_only
     from migrationaudit.preflight.run import check_rule_file, predicts
 
