@@ -1,0 +1,362 @@
+"""One audit's state in Redis: its keys, the Lua scripts that change them atomically, and a
+connection with bounded timeouts.
+
+Every key of a job sits under ``migrationaudit:{JOB}:`` (a hash tag: one slot)::
+
+    job        the published job (JSON: options, scope, seed origins; never a credential)
+    frontier   LIST of URLs to fetch (redirect targets at the front: chains finish first)
+    depth      HASH URL -> the lowest depth it was reached at (every URL ever queued)
+    onward     HASH recorded URL -> its redirect target
+    done       SET of recorded URLs (a record is accepted once per URL)
+    lease      ZSET URL -> lease expiry (ms, Redis time): taken by a worker, not recorded yet
+    hops       STREAM of hop records, read by the coordinator's consumer group
+    slots      ZSET token -> expiry: requests in flight across all workers (--concurrency)
+    host:NAME  ZSET token -> expiry: requests in flight to one host (--per-host-concurrency)
+    next       HASH host -> the Redis time (ms) before which no request may start (--delay,
+               Retry-After)
+    stats      HASH: Scrapy's stats, summed over all workers (scrapy-redis's RedisStatsCollector)
+
+``migrationaudit:jobs`` is the set of running jobs that workers look at. Times are Redis's
+own (``TIME``), so the clocks of the workers' machines do not matter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from migrationaudit.errors import ConfigError, CrawlError
+
+JOBS_KEY = "migrationaudit:jobs"
+# a job's keys, under its prefix; "stats": Scrapy's stats of all its workers (scrapy-redis)
+NAMES = ("job", "frontier", "depth", "onward", "done", "lease", "hops", "slots", "next", "stats")
+GROUP = "coordinator"  # the hop stream's consumer group
+CONNECT_TIMEOUT_S = 5.0
+SOCKET_TIMEOUT_S = 10.0  # every command, a blocking read's own wait included
+JOB_TTL_S = 600  # the job's keys expire this long after the coordinator last refreshed them
+VISIBILITY_S = 30.0  # a leased URL goes back to the frontier when not renewed for this long
+HOLD_SLACK_S = 5.0  # a concurrency slot outlives its request's timeout by this much
+
+# The Frontier's rule (spiders/frontier.py) in Lua: a URL is queued once, and a recorded URL
+# reached at a lower depth passes the new depth on to its target.
+_REACH = """
+local function reach(P, url, depth, maxhops, front)
+  local stack = {{url, depth}}
+  local steps = 0
+  while #stack > 0 and steps < 100000 do
+    steps = steps + 1
+    local item = table.remove(stack)
+    local u, d = item[1], item[2]
+    if d <= maxhops then
+      local old = redis.call('HGET', P .. 'depth', u)
+      if (not old) or tonumber(old) > d then
+        redis.call('HSET', P .. 'depth', u, d)
+        if not old then
+          if front then
+            redis.call('LPUSH', P .. 'frontier', u)
+          else
+            redis.call('RPUSH', P .. 'frontier', u)
+          end
+        else
+          local t = redis.call('HGET', P .. 'onward', u)
+          if t then table.insert(stack, {t, d + 1}) end
+        end
+      end
+    end
+  end
+end
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+"""
+
+# KEYS: none (one job's prefix in ARGV[1]). ARGV: prefix, max_hops, then URLs (depth 0).
+SEED = (
+    _REACH
+    + """
+local P, maxhops = ARGV[1], tonumber(ARGV[2])
+for i = 3, #ARGV do reach(P, ARGV[i], 0, maxhops, false) end
+return redis.call('LLEN', P .. 'frontier')
+"""
+)
+
+# ARGV: prefix, how many, visibility (ms). Returns URL, depth, URL, depth, ...
+CLAIM = (
+    _REACH
+    + """
+local P, n, vis = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local now = now_ms()
+local out = {}
+local tries = 0
+while #out < 2 * n and tries < 4 * n do
+  tries = tries + 1
+  local u = redis.call('LPOP', P .. 'frontier')
+  if not u then break end
+  if redis.call('SISMEMBER', P .. 'done', u) == 0 and not redis.call('ZSCORE', P .. 'lease', u) then
+    redis.call('ZADD', P .. 'lease', now + vis, u)
+    out[#out + 1] = u
+    out[#out + 1] = redis.call('HGET', P .. 'depth', u) or '0'
+  end
+end
+return out
+"""
+)
+
+# ARGV: prefix, URL, hop record (JSON), redirect target or '', max_hops. 1: accepted; 0: the
+# URL was recorded already (a lease that expired and was fetched again elsewhere).
+RECORD = (
+    _REACH
+    + """
+local P, url, rec, target, maxhops = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+redis.call('ZREM', P .. 'lease', url)
+if redis.call('SADD', P .. 'done', url) == 0 then return 0 end
+redis.call('XADD', P .. 'hops', '*', 'h', rec)
+if target ~= '' then
+  redis.call('HSET', P .. 'onward', url, target)
+  local d = tonumber(redis.call('HGET', P .. 'depth', url) or '0')
+  reach(P, target, d + 1, maxhops, true)
+end
+return 1
+"""
+)
+
+# ARGV: prefix, visibility (ms), URLs still held. Extends their leases (only if still leased).
+RENEW = (
+    _REACH
+    + """
+local P, vis = ARGV[1], tonumber(ARGV[2])
+local now = now_ms()
+for i = 3, #ARGV do redis.call('ZADD', P .. 'lease', 'XX', now + vis, ARGV[i]) end
+return 1
+"""
+)
+
+# ARGV: prefix. Leases past their expiry go back to the front of the frontier.
+RECLAIM = (
+    _REACH
+    + """
+local P = ARGV[1]
+local expired = redis.call('ZRANGEBYSCORE', P .. 'lease', '-inf', now_ms(), 'LIMIT', 0, 1000)
+for _, u in ipairs(expired) do
+  redis.call('ZREM', P .. 'lease', u)
+  if redis.call('SISMEMBER', P .. 'done', u) == 0 then redis.call('LPUSH', P .. 'frontier', u) end
+end
+return #expired
+"""
+)
+
+# ARGV: prefix, host, token, concurrency, per-host concurrency, delay (ms), hold (ms).
+# 0: go (a slot of each kind is held); > 0: wait that many ms (the host's next start);
+# -1: every slot is taken (look again soon).
+ACQUIRE = (
+    _REACH
+    + """
+local P, host, token = ARGV[1], ARGV[2], ARGV[3]
+local conc, perhost = tonumber(ARGV[4]), tonumber(ARGV[5])
+local delay, hold = tonumber(ARGV[6]), tonumber(ARGV[7])
+local now = now_ms()
+local hk = P .. 'host:' .. host
+redis.call('ZREMRANGEBYSCORE', P .. 'slots', '-inf', now)
+redis.call('ZREMRANGEBYSCORE', hk, '-inf', now)
+local nb = tonumber(redis.call('HGET', P .. 'next', host) or '0')
+if nb > now then return nb - now end
+if redis.call('ZCARD', P .. 'slots') >= conc then return -1 end
+if redis.call('ZCARD', hk) >= perhost then return -1 end
+redis.call('ZADD', P .. 'slots', now + hold, token)
+redis.call('ZADD', hk, now + hold, token)
+redis.call('PEXPIRE', hk, 2 * hold + 60000)
+if delay > 0 then redis.call('HSET', P .. 'next', host, now + delay) end
+return 0
+"""
+)
+
+# ARGV: prefix, host, token.
+RELEASE = """
+local P, host, token = ARGV[1], ARGV[2], ARGV[3]
+redis.call('ZREM', P .. 'slots', token)
+redis.call('ZREM', P .. 'host:' .. host, token)
+return 1
+"""
+
+# ARGV: prefix, host, pause (ms): no request to host starts before now + pause.
+PAUSE = (
+    _REACH
+    + """
+local P, host, pause = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local until_ms = now_ms() + pause
+local nb = tonumber(redis.call('HGET', P .. 'next', host) or '0')
+if until_ms > nb then redis.call('HSET', P .. 'next', host, until_ms) end
+return 1
+"""
+)
+
+
+def redacted(url: str) -> str:
+    """A Redis URL as it may be shown: scheme, host, port and database, never a password."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or "localhost"
+        port = parts.port or 6379
+    except ValueError:
+        return "redis"
+    path = parts.path if parts.path not in ("", "/") else "/0"
+    return f"{parts.scheme}://{host}:{port}{path}"
+
+
+def check_url(url: str) -> str:
+    """``url`` if it is a redis:// or rediss:// URL; ConfigError otherwise."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise ConfigError(f"--redis: not a Redis URL: {exc}") from None
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ConfigError("--redis: expected redis://[:PASSWORD@]HOST:PORT/DB or rediss://...")
+    return url
+
+
+def connect(url: str) -> Any:
+    """A redis-py client for ``url`` with bounded timeouts and few retries, checked with a
+    PING; CrawlError (one line, no password) when Redis cannot be reached."""
+    import redis
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
+    check_url(url)
+    try:
+        client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            socket_timeout=SOCKET_TIMEOUT_S,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 2),
+            decode_responses=True,
+        )
+        client.ping()
+    except redis.RedisError as exc:
+        raise CrawlError(f"cannot reach Redis at {redacted(url)}: {reason(exc)}") from None
+    return client
+
+
+def reason(exc: BaseException) -> str:
+    """A Redis error in one short line."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]
+
+
+@dataclass(frozen=True)
+class JobKeys:
+    """The key names of one job."""
+
+    job_id: str
+
+    @property
+    def prefix(self) -> str:
+        return f"migrationaudit:{{{self.job_id}}}:"
+
+    def __getattr__(self, name: str) -> str:
+        if name in NAMES:
+            return self.prefix + name
+        raise AttributeError(name)
+
+    def fixed(self) -> list[str]:
+        """Every key of the job but the per-host slot sets."""
+        return [self.prefix + n for n in NAMES]
+
+
+class JobStore:
+    """The scripts of one job on one client (see the module docstring)."""
+
+    def __init__(self, client: Any, job_id: str) -> None:
+        self.client = client
+        self.keys = JobKeys(job_id)
+        self._scripts = {
+            name: client.register_script(text)
+            for name, text in (
+                ("seed", SEED),
+                ("claim", CLAIM),
+                ("record", RECORD),
+                ("renew", RENEW),
+                ("reclaim", RECLAIM),
+                ("acquire", ACQUIRE),
+                ("release", RELEASE),
+                ("pause", PAUSE),
+            )
+        }
+
+    def _run(self, name: str, *args: object) -> Any:
+        return self._scripts[name](keys=[self.keys.job], args=[self.keys.prefix, *args])
+
+    def read_job(self) -> dict[str, Any] | None:
+        text = self.client.get(self.keys.job)
+        return json.loads(text) if text else None
+
+    def seed(self, urls: Sequence[str], max_hops: int) -> None:
+        for i in range(0, len(urls), 1000):
+            self._run("seed", max_hops, *urls[i : i + 1000])
+
+    def claim(self, n: int, visibility_s: float) -> list[tuple[str, int]]:
+        out = self._run("claim", n, int(visibility_s * 1000))
+        return [(out[i], int(out[i + 1])) for i in range(0, len(out), 2)]
+
+    def record(self, url: str, record: str, target: str | None, max_hops: int) -> bool:
+        return bool(self._run("record", url, record, target or "", max_hops))
+
+    def renew(self, urls: Iterable[str], visibility_s: float) -> None:
+        held = list(urls)
+        for i in range(0, len(held), 1000):
+            self._run("renew", int(visibility_s * 1000), *held[i : i + 1000])
+
+    def reclaim(self) -> int:
+        return int(self._run("reclaim"))
+
+    def idle(self) -> bool:
+        """Nothing to fetch and nothing leased, seen at one instant (a transaction)."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.llen(self.keys.frontier)
+        pipe.zcard(self.keys.lease)
+        queued, leased = pipe.execute()
+        return int(queued) == 0 and int(leased) == 0
+
+    def acquire(
+        self, host: str, token: str, concurrency: int, per_host: int, delay_s: float, hold_s: float
+    ) -> int:
+        return int(
+            self._run(
+                "acquire",
+                host,
+                token,
+                concurrency,
+                per_host,
+                int(delay_s * 1000),
+                int(hold_s * 1000),
+            )
+        )
+
+    def release(self, host: str, token: str) -> None:
+        self._run("release", host, token)
+
+    def pause(self, host: str, seconds: float) -> None:
+        self._run("pause", host, int(seconds * 1000))
+
+    def failures(self) -> int:
+        """Exceptions in the workers' callbacks: Scrapy's ``spider_exceptions/count``, summed
+        over every worker in the job's stats hash (scrapy-redis's RedisStatsCollector)."""
+        value = self.client.hget(self.keys.stats, "spider_exceptions/count")
+        return int(value or 0)
+
+    def remove(self) -> None:
+        """Delete every key of the job and forget it."""
+        host_keys = list(self.client.scan_iter(match=self.keys.prefix + "host:*", count=1000))
+        self.client.delete(*self.keys.fixed(), *host_keys)
+        self.client.srem(JOBS_KEY, self.keys.job_id)
+
+    def refresh(self, ttl_s: int = JOB_TTL_S) -> None:
+        """Push the expiry of the job's keys ``ttl_s`` seconds ahead."""
+        pipe = self.client.pipeline(transaction=False)
+        for key in self.keys.fixed():
+            pipe.expire(key, ttl_s)
+        pipe.execute()
