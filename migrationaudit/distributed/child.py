@@ -67,7 +67,7 @@ def worker_settings(options: Any, redis_url: str, stats_key: str) -> dict[str, A
     settings = scrapy_settings(options)
     settings["DOWNLOAD_HANDLERS"] = {"http": HANDLER, "https": HANDLER}
     settings["DOWNLOAD_DELAY"] = 0  # --delay is kept across workers by the handler
-    settings["STATS_CLASS"] = "scrapy_redis.stats.RedisStatsCollector"
+    settings["STATS_CLASS"] = "migrationaudit.distributed.stats.JobStats"
     settings["STATS_KEY"] = stats_key
     settings["SCHEDULER_PERSIST"] = True  # the stats outlive one worker: the job's own
     settings["REDIS_URL"] = redis_url

@@ -5,9 +5,11 @@ Before each request it takes a slot of the job's ``--concurrency`` and one of th
 ``--per-host-concurrency`` and waits for the host's next start (``--delay`` after the last
 request to it started anywhere, or the end of a ``Retry-After`` pause any worker was told);
 after the answer it gives the slots back. A 429/503 with ``Retry-After`` pauses the host for
-every worker. A slot outlives its request's timeout by a few seconds at most, so a worker that
-dies holding one does not shrink the job's limits for long. Scoped credentials, the address
-policy, TLS, ``--connect-to`` and the body caps are the local handler's, unchanged.
+every worker. With ``--delay`` a host gets one request at a time, each ``--delay`` after the
+last one started and after the answer to it. A slot outlives its request's timeout by a few
+seconds at most, so a worker that dies holding one does not shrink the job's limits for long.
+Scoped credentials, the address policy, TLS, ``--connect-to`` and the body caps are the local
+handler's, unchanged.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ class SharedPolitenessHandler(HopDownloadHandler):
         job: dict[str, Any] = crawler.migrationaudit_job  # type: ignore[attr-defined]
         options = job["options"]
         self._total = int(options["concurrency"])
-        self._per_host = int(options["per_host_concurrency"])
         self._delay = float(options["delay"])
+        # --delay: one request at a time to a host, across all workers (as Scrapy's download
+        # slots do with a delay), so the gap holds as the host sees it.
+        self._per_host = 1 if self._delay > 0 else int(options["per_host_concurrency"])
         self._hold = float(options["timeout"]) + HOLD_SLACK_S
 
     async def download_request(self, request: Request) -> Response:
@@ -50,7 +54,7 @@ class SharedPolitenessHandler(HopDownloadHandler):
         try:
             response = await super().download_request(request)
         finally:
-            self._store.release(host, token)
+            self._store.release(host, token, self._delay)
         if response.status in (429, 503):
             values = response.headers.getlist(b"Retry-After")
             wait = parse_retry_after(values[0].decode("latin-1")) if values else None

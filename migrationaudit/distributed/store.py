@@ -174,13 +174,22 @@ return 0
 """
 )
 
-# ARGV: prefix, host, token.
-RELEASE = """
-local P, host, token = ARGV[1], ARGV[2], ARGV[3]
+# ARGV: prefix, host, token, delay (ms). With a delay, the host's next request waits that long
+# after this answer too (the next one cannot reach the host sooner than --delay after it).
+RELEASE = (
+    _REACH
+    + """
+local P, host, token, delay = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 redis.call('ZREM', P .. 'slots', token)
 redis.call('ZREM', P .. 'host:' .. host, token)
+if delay > 0 then
+  local until_ms = now_ms() + delay
+  local nb = tonumber(redis.call('HGET', P .. 'next', host) or '0')
+  if until_ms > nb then redis.call('HSET', P .. 'next', host, until_ms) end
+end
 return 1
 """
+)
 
 # ARGV: prefix, host, pause (ms): no request to host starts before now + pause.
 PAUSE = (
@@ -336,8 +345,8 @@ class JobStore:
             )
         )
 
-    def release(self, host: str, token: str) -> None:
-        self._run("release", host, token)
+    def release(self, host: str, token: str, delay_s: float = 0.0) -> None:
+        self._run("release", host, token, int(delay_s * 1000))
 
     def pause(self, host: str, seconds: float) -> None:
         self._run("pause", host, int(seconds * 1000))
