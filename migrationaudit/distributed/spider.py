@@ -59,7 +59,7 @@ class WorkerSpider(scrapy.Spider):
         self.retry_after_max = float(options["retry_after_max"])
         self.visibility = float(job["visibility_s"])
         self.scope = Scope.from_dict(job["scope"])
-        self.rewriter = parse_rewrites(tuple(p) for p in options.get("rewrite_host") or ())  # type: ignore[misc]
+        self.rewriter = parse_rewrites(tuple(p) for p in options.get("rewrite_host") or ())
         self.held: set[str] = set()  # leased URLs not recorded yet
         self.fetched = 0
         self.redis_error: str | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scrapy_redis.stats import RedisStatsCollector
+from scrapy_redis.stats import RedisStatsCollector  # type: ignore[import-untyped]
 
 
 class JobStats(RedisStatsCollector):  # type: ignore[misc]

@@ -87,7 +87,7 @@ def _job_with_work(client: Any) -> dict[str, Any] | None:
 
 
 def _scoped(job: dict[str, Any], headers: tuple[ScopedHeader, ...]) -> Any:
-    rewriter = parse_rewrites(tuple(p) for p in job["options"].get("rewrite_host") or ())  # type: ignore[misc]
+    rewriter = parse_rewrites(tuple(p) for p in job["options"].get("rewrite_host") or ())
     origins = [(str(s), str(h), int(p)) for s, h, p in job.get("origins") or ()]
     try:
         return scope_headers(headers, origins, rewriter)
