@@ -18,7 +18,7 @@ from migrationaudit.rundir.layout import HOPS_FILE, LOG_FILE
 from migrationaudit.rundir.records import encode_hop, hop_record
 from migrationaudit.spiders.frontier import ChainProgress
 
-REFRESH_S = 1.0  # how often the coordinator refreshes expiries, reclaims leases, looks at idle
+REFRESH_S = 0.5  # how often the coordinator refreshes expiries, reclaims leases, looks at idle
 READ_BLOCK_MS = 200
 READ_COUNT = 1000
 

@@ -41,6 +41,7 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 POLL_S = 0.1  # how often an idle worker looks at the frontier again
+BUSY_POLL_S = 0.01  # ... and one with URLs in flight (their targets come next)
 
 
 class WorkerSpider(scrapy.Spider):
@@ -87,7 +88,9 @@ class WorkerSpider(scrapy.Spider):
                 for request in self._fetch(url):
                     yield request
             if not claimed:
-                await asyncio.sleep(POLL_S)
+                # A chain's next hop is queued when its last answer is recorded: look again
+                # soon while URLs are in flight, at a slower pace when there are none.
+                await asyncio.sleep(BUSY_POLL_S if self.held else POLL_S)
 
     def parse(self, response: Response) -> list[Request]:
         """One answer → one Hop (or a retry of a transient status)."""

@@ -14,7 +14,7 @@ Every key of a job sits under ``migrationaudit:{JOB}:`` (a hash tag: one slot)::
     host:NAME  ZSET token -> expiry: requests in flight to one host (--per-host-concurrency)
     next       HASH host -> the Redis time (ms) before which no request may start (--delay,
                Retry-After)
-    stats      HASH: Scrapy's stats, summed over all workers (scrapy-redis's RedisStatsCollector)
+    stats      HASH: Scrapy's ``spider_exceptions/count``, summed over the workers that ended
 
 ``migrationaudit:jobs`` is the set of running jobs that workers look at. Times are Redis's
 own (``TIME``), so the clocks of the workers' machines do not matter.
@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from migrationaudit.errors import ConfigError, CrawlError
 
 JOBS_KEY = "migrationaudit:jobs"
-# a job's keys, under its prefix; "stats": Scrapy's stats of all its workers (scrapy-redis)
+# a job's keys, under its prefix
 NAMES = ("job", "frontier", "depth", "onward", "done", "lease", "hops", "slots", "next", "stats")
 GROUP = "coordinator"  # the hop stream's consumer group
 CONNECT_TIMEOUT_S = 5.0
@@ -234,11 +234,13 @@ def connect(url: str) -> Any:
     import redis
     from redis.backoff import ExponentialBackoff
     from redis.retry import Retry
+    from scrapy_redis.connection import get_redis  # type: ignore[import-untyped]
 
     check_url(url)
     try:
-        client = redis.Redis.from_url(
-            url,
+        # scrapy-redis's connection factory (redis-py's client from the URL, TLS for rediss://)
+        client = get_redis(
+            url=url,
             socket_connect_timeout=CONNECT_TIMEOUT_S,
             socket_timeout=SOCKET_TIMEOUT_S,
             retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 2),
@@ -353,9 +355,13 @@ class JobStore:
 
     def failures(self) -> int:
         """Exceptions in the workers' callbacks: Scrapy's ``spider_exceptions/count``, summed
-        over every worker in the job's stats hash (scrapy-redis's RedisStatsCollector)."""
+        over every worker that ended (:meth:`add_failures`)."""
         value = self.client.hget(self.keys.stats, "spider_exceptions/count")
         return int(value or 0)
+
+    def add_failures(self, count: int) -> None:
+        if count:
+            self.client.hincrby(self.keys.stats, "spider_exceptions/count", count)
 
     def remove(self) -> None:
         """Delete every key of the job and forget it."""
