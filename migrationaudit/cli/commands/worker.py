@@ -36,10 +36,12 @@ from migrationaudit.web.access import parse_auth, parse_header
     "--auth",
     "auth",
     multiple=True,
+    envvar="MIGRATIONAUDIT_AUTH",
     metavar="[ORIGIN=]USER:PASS",
     type=Checked("[ORIGIN=]USER:PASS", parse_auth),
     help="HTTP basic credentials of this worker, sent only to ORIGIN or, without one, to "
-    "the origins of the job's legacy URLs; never published to Redis. Repeatable.",
+    "the origins of the job's legacy URLs; never published to Redis. Repeatable; also "
+    "MIGRATIONAUDIT_AUTH (space-separated), which keeps them out of the process list.",
 )
 @click.option(
     "--header",
