@@ -72,11 +72,15 @@ def worker_cmd(server: ScenarioServer, redis_url: str, *extra: str) -> list[str]
     return cmd
 
 
-def start(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
+def start(cmd: list[str], log: Path, **env: str) -> subprocess.Popen[bytes]:
     """A process in a group of its own (killed as a whole, as a machine going away)."""
     with log.open("ab") as err:
         return subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True, env=os.environ
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+            env={**os.environ, **env},
         )
 
 

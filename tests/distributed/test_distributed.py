@@ -52,8 +52,9 @@ def test_three_workers_same_verdicts_each_url_fetched_once(
     urls = tmp_path / "urls.txt"
     with ScenarioServer(parse_site(site)) as server:
         out = tmp_path / "dist"
+        # The Redis URL from the environment, as a password would be given.
         coordinator = start(
-            audit_cmd(server, out, urls, "--redis", redis_server.url), tmp_path / "c.log"
+            audit_cmd(server, out, urls), tmp_path / "c.log", MIGRATIONAUDIT_REDIS=redis_server.url
         )
         workers = [
             start(
@@ -72,6 +73,10 @@ def test_three_workers_same_verdicts_each_url_fetched_once(
         assert set(counts.values()) == {1}, {u: c for u, c in counts.items() if c != 1}
         assert len(server.requests) == len(fetched)
     client = redis_server.client()
+    stats = client.info("commandstats")  # type: ignore[attr-defined]
+    # The records went through Redis: one per URL, read by the coordinator's group.
+    assert stats["cmdstat_xadd"]["calls"] == len(fetched)
+    assert stats["cmdstat_xreadgroup"]["calls"] > 0
     assert client.keys("migrationaudit:{*") == []  # type: ignore[attr-defined]
     assert client.smembers(JOBS_KEY) == set()  # type: ignore[attr-defined]
 
