@@ -291,3 +291,45 @@ def test_credentials_are_never_published(
     text = "\n".join(seen)
     assert "S3cretPass" not in text and "T0kenValue" not in text
     assert "Ym9iOlMzY3JldFBhc3M" not in text  # base64 of bob:S3cretPass
+
+
+def test_max_runtime_partial_then_resume(redis_server: RedisServer, tmp_path: Path) -> None:
+    """--max-runtime stops the coordinator cleanly (partial report, exit 3, the job kept in
+    Redis); --resume with --redis completes it with the verdicts of an uninterrupted run."""
+    site, legacy = chain_site(30, delay=0.3)
+    expected = local_reference(site, legacy, tmp_path)
+    urls = tmp_path / "urls.txt"
+    with ScenarioServer(parse_site(site)) as server:
+        out = tmp_path / "dist"
+        cmd = audit_cmd(server, out, urls, "--redis", redis_server.url, "--local-workers", "1",
+                        "--concurrency", "2")  # fmt: skip
+        first = subprocess.run([*cmd, "--max-runtime", "4"], capture_output=True, text=True,
+                               timeout=120)  # fmt: skip
+        assert first.returncode == 3, first.stderr
+        assert 0 < len(hop_urls(out)) < len(legacy)
+        client = redis_server.client()
+        assert client.exists(JobKeys(job_id_of(out / "run")).job)  # type: ignore[attr-defined]
+        resumed = subprocess.run(
+            [*cmd[: cmd.index("--urls")], "--resume", str(out), *cmd[cmd.index("--out") + 2 :]],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert resumed.returncode in (0, 1), resumed.stderr
+        assert verdicts(out, server) == expected
+        fetched = hop_urls(out)
+        assert len(fetched) == len(set(fetched))
+
+
+def test_local_workers_need_redis(tmp_path: Path) -> None:
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"{OLD}/a\n", encoding="utf-8")
+    with ScenarioServer(parse_site({"routes": []})) as server:
+        proc = subprocess.run(
+            [*audit_cmd(server, tmp_path / "out", urls), "--local-workers", "2"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "migrationaudit: error: --local-workers needs --redis"
