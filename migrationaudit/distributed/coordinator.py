@@ -210,7 +210,7 @@ def _coordinate(
 def _is_redis_error(exc: BaseException) -> bool:
     from redis import RedisError
 
-    return isinstance(exc, RedisError | OSError)
+    return isinstance(exc, RedisError)
 
 
 def _lines(path: Path) -> list[str]:

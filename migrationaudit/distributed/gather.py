@@ -13,8 +13,8 @@ from typing import IO, Any
 
 from migrationaudit.crawl.process import ProgressCallback, report_progress
 from migrationaudit.distributed.store import GROUP, JobStore
-from migrationaudit.errors import CrawlError, InputError
-from migrationaudit.rundir.layout import HOPS_FILE, LOG_FILE
+from migrationaudit.errors import CrawlError, InputError, ReportError
+from migrationaudit.rundir.layout import HOPS_FILE, LOG_FILE, os_reason
 from migrationaudit.rundir.records import encode_hop, hop_record
 from migrationaudit.spiders.frontier import ChainProgress
 
@@ -114,12 +114,18 @@ class Gatherer:
                 continue  # not a hop record: not ours to judge
             if hop.url in self.written_urls:
                 continue  # handed over twice (a coordinator stopped before its XACK)
-            self._out.write(encode_hop(hop.to_dict()))
+            try:
+                self._out.write(encode_hop(hop.to_dict()))
+            except OSError as exc:
+                raise ReportError(f"cannot write {self.path}: {os_reason(exc)}") from exc
             self.written_urls.add(hop.url)
             if hop.is_redirect and hop.target:
                 self.onward[hop.url] = hop.target
             self.chains.record(hop.url)
-        self._out.flush()  # in the file before Redis forgets them
+        try:
+            self._out.flush()  # in the file before Redis forgets them
+        except OSError as exc:
+            raise ReportError(f"cannot write {self.path}: {os_reason(exc)}") from exc
         store.client.xack(store.keys.hops, GROUP, *ids)
         store.client.xdel(store.keys.hops, *ids)
 

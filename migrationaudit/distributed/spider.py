@@ -69,13 +69,18 @@ class WorkerSpider(scrapy.Spider):
         """Leased URLs, as long as the job has work; ends when the frontier is empty and no
         URL is leased anywhere (or Redis failed)."""
         window = max(2 * self.crawler.settings.getint("CONCURRENT_REQUESTS", 16), 4)
-        last_renew = time.monotonic()
+        # Leases are renewed beside the feed: Scrapy may leave start() waiting while its
+        # downloader is full, and a held URL must not run out meanwhile.
+        keeper = asyncio.get_running_loop().create_task(self._keep_leases())
+        try:
+            async for request in self._feed(window):
+                yield request
+        finally:
+            keeper.cancel()
+
+    async def _feed(self, window: int) -> AsyncIterator[Request]:
         while self.redis_error is None:
             try:
-                if time.monotonic() - last_renew > self.visibility / 3:
-                    self.store.renew(self.held, self.visibility)
-                    self.store.reclaim()
-                    last_renew = time.monotonic()
                 room = window - len(self.held)
                 claimed = self.store.claim(room, self.visibility) if room > 0 else []
                 if not claimed and not self.held and self.store.idle():
@@ -91,6 +96,16 @@ class WorkerSpider(scrapy.Spider):
                 # A chain's next hop is queued when its last answer is recorded: look again
                 # soon while URLs are in flight, at a slower pace when there are none.
                 await asyncio.sleep(BUSY_POLL_S if self.held else POLL_S)
+
+    async def _keep_leases(self) -> None:
+        while self.redis_error is None:
+            await asyncio.sleep(self.visibility / 3)
+            try:
+                self.store.renew(self.held, self.visibility)
+                self.store.reclaim()  # a dead worker's leases, back to the frontier
+            except (RedisError, OSError) as exc:
+                self._redis_failed(exc)
+                return
 
     def parse(self, response: Response) -> list[Request]:
         """One answer → one Hop (or a retry of a transient status)."""
