@@ -160,12 +160,15 @@ local conc, perhost = tonumber(ARGV[4]), tonumber(ARGV[5])
 local delay, hold = tonumber(ARGV[6]), tonumber(ARGV[7])
 local now = now_ms()
 local hk = P .. 'host:' .. host
-redis.call('ZREMRANGEBYSCORE', P .. 'slots', '-inf', now)
-redis.call('ZREMRANGEBYSCORE', hk, '-inf', now)
 local nb = tonumber(redis.call('HGET', P .. 'next', host) or '0')
 if nb > now then return nb - now end
-if redis.call('ZCARD', P .. 'slots') >= conc then return -1 end
-if redis.call('ZCARD', hk) >= perhost then return -1 end
+-- Slots past their hold time (a dead worker's) are dropped only when a set looks full.
+local function full(key, limit)
+  if redis.call('ZCARD', key) < limit then return false end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  return redis.call('ZCARD', key) >= limit
+end
+if full(P .. 'slots', conc) or full(hk, perhost) then return -1 end
 redis.call('ZADD', P .. 'slots', now + hold, token)
 redis.call('ZADD', hk, now + hold, token)
 redis.call('PEXPIRE', hk, 2 * hold + 60000)
