@@ -9,8 +9,9 @@ handed twice. The run is over when the frontier is empty, no URL is leased and t
 drained. The job's keys expire :data:`~migrationaudit.distributed.store.JOB_TTL_S` after the
 coordinator stops refreshing them, and are removed when the run is complete.
 
-The new site's side (robots.txt, sitemaps, ``--crawl``) then runs as a resumed local crawl over
-the gathered records: every record is replayed, nothing is fetched again.
+The new site's side (robots.txt, sitemaps, ``--crawl``), when the run has one, then runs as a
+resumed local crawl over the gathered records: every record is replayed, nothing is fetched
+again.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from migrationaudit.distributed.store import (
     redacted,
 )
 from migrationaudit.errors import ConfigError, CrawlError, ReportError
+from migrationaudit.newsite.job import SiteJob
 from migrationaudit.rundir.job import MAX_RUNTIME_STOP, CrawlSummary, options_to_dict, write_job
 from migrationaudit.rundir.layout import (
     HOPS_FILE,
@@ -104,7 +106,7 @@ def run_distributed(
         )  # fmt: skip
     finally:
         os.close(lock)
-    if not summary.complete:
+    if not summary.complete or not _site_work(SiteJob.read(run_dir)):
         return summary
     # The new site's side over the gathered records (replayed, not fetched again).
     seeds_again = (run_dir / SEEDS_FILE).read_text(encoding="utf-8").splitlines()
@@ -119,6 +121,16 @@ def run_distributed(
     )
     atomic_write(run_dir / SUMMARY_FILE, json.dumps(summary.to_dict()) + "\n")
     return summary
+
+
+def _site_work(job: SiteJob | None) -> bool:
+    """Whether the run's site job has anything to do (robots.txt, sitemaps, a crawl, variants,
+    sitemap discovery on a new site): without it the replay pass is skipped."""
+    if job is None:
+        return False
+    discovery = job.discover and bool(job.new_sites)
+    lists = (job.sitemaps, job.local_sitemaps, job.old_sitemaps, job.crawl)
+    return job.robots or discovery or job.variants or any(lists)
 
 
 def _coordinate(
@@ -160,7 +172,7 @@ def _coordinate(
     try:
         if not resume or store.read_job() is None:
             store.remove()
-            _publish(store, options, job_scope, origins, lease_timeout)
+            _publish(store, options, job_scope, origins, lease_timeout, SiteJob.read(run_dir))
             store.seed(_to_fetch(seed_list, previous, options.max_hops), options.max_hops)
         _ensure_group(store)
         client.sadd(JOBS_KEY, store.keys.job_id)
@@ -247,6 +259,7 @@ def _publish(
     scope: Scope,
     origins: set[OriginKey],
     lease_timeout: float,
+    site: SiteJob | None,
 ) -> None:
     """The job as workers read it: options, scope and seed origins; never a credential
     (:func:`options_to_dict` leaves ``--auth``/``--header`` out)."""
@@ -256,6 +269,9 @@ def _publish(
         "scope": scope.to_dict(),
         "origins": sorted(list(o) for o in origins),
         "visibility_s": lease_timeout,
+        # --crawl: the new sites whose pages' links the crawl reads (kept in their records,
+        # as the local crawl keeps them, for the replay on the coordinator)
+        "link_sites": list(site.new_sites) if site is not None and site.crawl else [],
     }
     store.client.set(store.keys.job, json.dumps(job), ex=JOB_TTL_S)
 

@@ -29,6 +29,7 @@ from twisted.python.failure import Failure
 
 from migrationaudit.distributed.store import JobStore, reason
 from migrationaudit.models.hops import Hop, HopKind
+from migrationaudit.newsite.variants import site_of
 from migrationaudit.spiders.classify import hop_from_response, synthetic_hop
 from migrationaudit.spiders.errors import HopDownloadError
 from migrationaudit.spiders.extract import header_values, unfetchable_reason
@@ -61,6 +62,7 @@ class WorkerSpider(scrapy.Spider):
         self.visibility = float(job["visibility_s"])
         self.scope = Scope.from_dict(job["scope"])
         self.rewriter = parse_rewrites(tuple(p) for p in options.get("rewrite_host") or ())
+        self.link_sites = frozenset(job.get("link_sites") or ())  # --crawl: keep page links
         self.held: set[str] = set()  # leased URLs not recorded yet
         self.fetched = 0
         self.redis_error: str | None = None
@@ -119,7 +121,9 @@ class WorkerSpider(scrapy.Spider):
             retry = self._retry(request, wait)
             if retry is not None:
                 return [retry]
-        return self._record(hop_from_response(response, request.meta["hop_url"]))
+        url = request.meta["hop_url"]
+        links = bool(self.link_sites) and site_of(url) in self.link_sites
+        return self._record(hop_from_response(response, url, links=links))
 
     def on_error(self, failure: Failure) -> list[Request]:
         """No HTTP answer → a network-error Hop (or a retry of a transient failure)."""
