@@ -102,6 +102,7 @@ def worker_main() -> int:
     crawler.migrationaudit_scope = Scope.from_dict(job["scope"])  # type: ignore[attr-defined]
     crawler.migrationaudit_store = store  # type: ignore[attr-defined]
     crawler.migrationaudit_job = job  # type: ignore[attr-defined]
+    crawler.migrationaudit_redis_url = url  # type: ignore[attr-defined]
     process.crawl(crawler, store=store, job=job)
     _watch_parent()
     process.start()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.http import Request, Response
 
-from migrationaudit.distributed.store import HOLD_SLACK_S, JobStore
+from migrationaudit.distributed.store import HOLD_SLACK_S, AsyncSlots, JobStore
 from migrationaudit.spiders.handler import HopDownloadHandler, parse_retry_after
 from migrationaudit.web.access import origin_of
 
@@ -36,8 +36,11 @@ class SharedPolitenessHandler(HopDownloadHandler):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self._store: JobStore = crawler.migrationaudit_store  # type: ignore[attr-defined]
+        store: JobStore = crawler.migrationaudit_store  # type: ignore[attr-defined]
         job: dict[str, Any] = crawler.migrationaudit_job  # type: ignore[attr-defined]
+        url: str = crawler.migrationaudit_redis_url  # type: ignore[attr-defined]
+        self._slots: AsyncSlots | None = None  # on first use: it wants the running loop
+        self._url, self._job_id = url, store.keys.job_id
         options = job["options"]
         self._total = int(options["concurrency"])
         self._delay = float(options["delay"])
@@ -50,25 +53,34 @@ class SharedPolitenessHandler(HopDownloadHandler):
         origin = origin_of(request.url)
         host = origin[1] if origin is not None else ""
         token = secrets.token_hex(8)
-        await self._acquire(host, token)
+        if self._slots is None:
+            self._slots = AsyncSlots(self._url, self._job_id)
+        slots = self._slots
+        await self._acquire(slots, host, token)
         try:
             response = await super().download_request(request)
         finally:
-            self._store.release(host, token, self._delay)
+            await slots.release(host, token, self._delay)
         if response.status in (429, 503):
             values = response.headers.getlist(b"Retry-After")
             wait = parse_retry_after(values[0].decode("latin-1")) if values else None
             if wait is not None:
-                self._store.pause(host, min(wait, self._retry_after_max))
+                await slots.pause(host, min(wait, self._retry_after_max))
         return response
 
-    async def _acquire(self, host: str, token: str) -> None:
+    async def _acquire(self, slots: AsyncSlots, host: str, token: str) -> None:
         # Bounded by the job: a worker keeps asking while slots are taken (other requests end
         # within their timeout) or the host is paused (at most --retry-after-max).
         while True:
-            wait_ms = self._store.acquire(
+            wait_ms = await slots.acquire(
                 host, token, self._total, self._per_host, self._delay, self._hold
             )
             if wait_ms == 0:
                 return
             await asyncio.sleep(BUSY_POLL_S if wait_ms < 0 else min(wait_ms / 1000, MAX_WAIT_S))
+
+    async def close(self) -> None:
+        await super().close()
+        if self._slots is not None:
+            await self._slots.close()
+            self._slots = None
