@@ -333,3 +333,34 @@ def test_local_workers_need_redis(tmp_path: Path) -> None:
         )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "migrationaudit: error: --local-workers needs --redis"
+
+
+def test_rediss_with_a_password(tmp_path: Path) -> None:
+    """rediss:// (TLS, verified: the private CA through SSL_CERT_FILE, as OpenSSL reads it)
+    and a password: a coordinator and a worker complete a run; errors never show it."""
+    server_ = RedisServer(tmp_path / "redis", password="pa55word", tls=True).start()
+    try:
+        site, legacy = chain_site(10)
+        urls = tmp_path / "urls.txt"
+        urls.write_text("\n".join(legacy) + "\n", encoding="utf-8")
+        env = {"SSL_CERT_FILE": str(server_.ca_file), "MIGRATIONAUDIT_REDIS": server_.url}
+        with ScenarioServer(parse_site(site)) as server:
+            out = tmp_path / "dist"
+            coordinator = start(audit_cmd(server, out, urls), tmp_path / "c.log", **env)
+            worker = start(
+                [*worker_cmd(server, server_.url, "--exit-when-idle", "3")], tmp_path / "w.log",
+                SSL_CERT_FILE=str(server_.ca_file),
+            )  # fmt: skip
+            assert coordinator.wait(timeout=120) in (0, 1), (tmp_path / "c.log").read_text()
+            assert worker.wait(timeout=60) == 0
+            assert len(set(hop_urls(out))) == len(hop_urls(out)) > len(legacy)
+        stats = server_.client().info("commandstats")  # type: ignore[attr-defined]
+        assert stats["cmdstat_xadd"]["calls"] == len(hop_urls(out))
+        # Without the CA, TLS verification fails: one line, no password.
+        proc = subprocess.run(
+            worker_cmd(server, server_.url), capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode == 2 and "cannot reach Redis at rediss://127.0.0.1:" in proc.stderr
+        assert "pa55word" not in proc.stderr
+    finally:
+        server_.stop()
