@@ -173,7 +173,8 @@ def _coordinate(
         if not resume or store.read_job() is None:
             store.remove()
             _publish(store, options, job_scope, origins, lease_timeout, SiteJob.read(run_dir))
-            store.seed(_to_fetch(seed_list, previous, options.max_hops), options.max_hops)
+            frontier, to_fetch = _to_fetch(seed_list, previous, options.max_hops)
+            store.restore(frontier.depth, frontier.onward, previous, to_fetch)
         _ensure_group(store)
         client.sadd(JOBS_KEY, store.keys.job_id)
         store.refresh()
@@ -236,9 +237,12 @@ def _previous(run_dir: Path) -> dict[str, str | None]:
     return {h.url: (h.target if h.is_redirect else None) for h in read_hops(run_dir)}
 
 
-def _to_fetch(seeds: list[str], previous: dict[str, str | None], max_hops: int) -> list[str]:
+def _to_fetch(
+    seeds: list[str], previous: dict[str, str | None], max_hops: int
+) -> tuple[Frontier, list[str]]:
     """The URLs still to fetch: the seeds and, through the records so far, what they lead to
-    (the local crawl's Frontier replayed)."""
+    (the local crawl's Frontier replayed); the Frontier too (its depths and redirects are
+    the shared frontier's starting state)."""
     frontier = Frontier(max_hops)
     out: list[str] = []
     stack: list[str] = []
@@ -250,7 +254,7 @@ def _to_fetch(seeds: list[str], previous: dict[str, str | None], max_hops: int) 
                 stack.extend(frontier.done(url, previous[url]))
             else:
                 out.append(url)
-    return out
+    return frontier, out
 
 
 def _publish(

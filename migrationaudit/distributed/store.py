@@ -156,6 +156,29 @@ class JobStore:
         for i in range(0, len(urls), 1000):
             self._run("seed", max_hops, *urls[i : i + 1000])
 
+    def restore(
+        self,
+        depths: dict[str, int],
+        onward: dict[str, str],
+        recorded: Iterable[str],
+        to_fetch: Sequence[str],
+    ) -> None:
+        """The shared frontier's starting state: every URL known with its depth, the recorded
+        ones with their redirect targets, and the URLs to fetch (a fresh run: the seeds)."""
+        pipe = self.client.pipeline(transaction=False)
+        items = list(depths.items())
+        for i in range(0, len(items), 1000):
+            pipe.hset(self.keys.depth, mapping=dict(items[i : i + 1000]))
+        targets = list(onward.items())
+        for i in range(0, len(targets), 1000):
+            pipe.hset(self.keys.onward, mapping=dict(targets[i : i + 1000]))
+        done = list(recorded)
+        for i in range(0, len(done), 1000):
+            pipe.sadd(self.keys.done, *done[i : i + 1000])
+        for i in range(0, len(to_fetch), 1000):
+            pipe.rpush(self.keys.frontier, *to_fetch[i : i + 1000])
+        pipe.execute()
+
     def claim(self, n: int, visibility_s: float) -> list[tuple[str, int]]:
         out = self._run("claim", n, int(visibility_s * 1000))
         return [(out[i], int(out[i + 1])) for i in range(0, len(out), 2)]

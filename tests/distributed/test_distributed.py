@@ -364,3 +364,33 @@ def test_rediss_with_a_password(tmp_path: Path) -> None:
         assert "pa55word" not in proc.stderr
     finally:
         server_.stop()
+
+
+def test_local_partial_run_resumed_through_redis(redis_server: RedisServer, tmp_path: Path) -> None:
+    """A run with no job in Redis (a local run stopped by --max-runtime, or a job whose keys
+    expired) resumed with --redis: the frontier is rebuilt from the records so far, which are
+    not fetched again."""
+    site, legacy = chain_site(30, delay=0.3)
+    expected = local_reference(site, legacy, tmp_path)
+    urls = tmp_path / "urls.txt"
+    with ScenarioServer(parse_site(site)) as server:
+        out = tmp_path / "dist"
+        cmd = audit_cmd(server, out, urls, "--concurrency", "2")
+        first = subprocess.run([*cmd, "--max-runtime", "4"], capture_output=True, text=True,
+                               timeout=120)  # fmt: skip
+        assert first.returncode == 3, first.stderr
+        before = set(hop_urls(out))
+        assert 0 < len(before) < len(legacy)
+        resume = [*cmd[: cmd.index("--urls")], "--resume", str(out), *cmd[cmd.index("--out") + 2 :]]
+        resumed = subprocess.run(
+            [*resume, "--redis", redis_server.url, "--local-workers", "2"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert resumed.returncode in (0, 1), resumed.stderr
+        assert verdicts(out, server) == expected
+        fetched = hop_urls(out)
+        assert len(fetched) == len(set(fetched))
+        again = {u: server.count(u) for u in before if server.count(u) != 1}
+        assert again == {}, again  # recorded before: not fetched again
