@@ -8,8 +8,7 @@ need=()
 # nginx serves the generated fixes/ rules for real in tests/test_fixes.py, and the
 # benchmark's synthetic site (bench/, smoke-tested in tests/test_bench.py)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
-# redis-server: the shared frontier of distributed audits (tests/distributed/)
-[ -x /usr/bin/redis-server ] || need+=(redis-server)
+[ -x /usr/bin/redis-server ] || need+=(redis-server)  # Redis: distributed audits (tests/distributed/)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
