@@ -182,11 +182,16 @@ def check_map_only(req: AuditRequest) -> AuditResult:
     )
 
 
-def run_audit(req: AuditRequest, progress: Callable[[int, int], None] | None = None) -> AuditResult:
+def run_audit(
+    req: AuditRequest,
+    progress: Callable[[int, int], None] | None = None,
+    crawl: Callable[..., CrawlSummary] = run_crawl,
+) -> AuditResult:
     """Read inputs, crawl hop by hop, judge every legacy URL, return the result.
 
     The crawl runs in a child process and streams hop records to ``out_dir/run/hops.jsonl``;
     reports are written by the caller (see :func:`migrationaudit.reports.write_reports`).
+    ``crawl``: what fetches (run_crawl's signature; ``audit --redis`` passes the coordinator).
     """
 
     started = now()
@@ -197,7 +202,7 @@ def run_audit(req: AuditRequest, progress: Callable[[int, int], None] | None = N
     begin_run(run_dir, req.crawl)
     prepare_site(run_dir, req.site, inputs.rules, inputs.legacy)
     save_inputs(run_dir, req, inputs)
-    summary = run_crawl(
+    summary = crawl(
         (item.url for item in inputs.legacy),
         run_dir,
         req.crawl,
@@ -225,7 +230,10 @@ def _saved_priority(req: AuditRequest, run_dir: Path) -> AuditRequest:
 
 
 def resume_audit(
-    req: AuditRequest, run_dir: Path, progress: Callable[[int, int], None] | None = None
+    req: AuditRequest,
+    run_dir: Path,
+    progress: Callable[[int, int], None] | None = None,
+    crawl: Callable[..., CrawlSummary] = run_crawl,
 ) -> AuditResult:
     """Continue the interrupted crawl of ``run_dir`` (``--resume``): URLs it recorded are not
     fetched again, the rest are, and the whole run is judged as if it had never stopped.
@@ -255,7 +263,7 @@ def resume_audit(
             base_url=saved.get("base_url"),
             target_base_url=saved.get("target_base_url"),
         )
-    summary = run_crawl(
+    summary = crawl(
         (item.url for item in inputs.legacy),
         run_dir,
         req.crawl,

@@ -9,6 +9,7 @@ need=()
 # benchmark's synthetic site (bench/, smoke-tested in tests/test_bench.py)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -x /usr/sbin/apache2 ] || need+=(apache2)  # Apache httpd answers the pre-flight tests' .htaccess
+[ -x /usr/bin/redis-server ] || need+=(redis-server)  # Redis: distributed audits (tests/distributed/)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -112,6 +112,10 @@ KEYS: tuple[Key, ...] = (
     Key("notify", "notify", secret=True),
     Key("notify-format", "notify_format"),
     Key("quiet", "quiet"),
+    # distributed audits (--redis): the password in the URL is a secret
+    Key("redis", "redis", secret=True),
+    Key("local-workers", "local_workers"),
+    Key("lease-timeout", "lease_timeout"),
 )
 
 

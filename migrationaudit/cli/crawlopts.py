@@ -172,3 +172,40 @@ def crawl_options(f: Callable[..., Any]) -> Callable[..., Any]:
     for opt in reversed(opts):
         f = opt(f)
     return f
+
+
+def redis_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``audit --redis URL``: coordinate workers through Redis (docs/distributed.md)."""
+    from migrationaudit.distributed.store import VISIBILITY_S, check_url
+
+    opts = [
+        click.option(
+            "--redis",
+            "redis",
+            metavar="URL",
+            type=Checked("redis://[:PASSWORD@]HOST:PORT/DB", check_url),
+            help="Coordinate a distributed audit through this Redis (redis:// or rediss://): "
+            "the job is published there (never --auth/--header), workers started with "
+            "`migrationaudit worker` fetch, this command gathers and judges.",
+        ),
+        click.option(
+            "--local-workers",
+            "local_workers",
+            type=click.IntRange(0, 64),
+            default=0,
+            show_default=True,
+            help="With --redis: also start N workers beside the coordinator.",
+        ),
+        click.option(
+            "--lease-timeout",
+            "lease_timeout",
+            type=click.FloatRange(1),
+            default=VISIBILITY_S,
+            show_default=True,
+            help="With --redis: seconds before a URL held by a worker that stopped (killed, "
+            "lost) goes back to the frontier for another.",
+        ),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from migrationaudit.cli.crawlopts import crawl_options
+from migrationaudit.cli.crawlopts import crawl_options, redis_options
 from migrationaudit.cli.exits import (
     EXIT_ERROR,
     StopSignals,
@@ -69,6 +69,7 @@ def _write_fixes(result: AuditResult, out_dir: Path, quiet: bool, debug: bool) -
 @input_options
 @site_options
 @crawl_options
+@redis_options
 @gate_options
 @FIXES_OPTION
 @watch_options
@@ -110,11 +111,14 @@ def audit(**kw: Any) -> None:
             previous = load_previous(kw)  # --compare-to: read before this run overwrites it
             if kw.get("resume") and kw.get("only_failed"):
                 raise ConfigError("--resume and --only-failed cannot be combined")
+            crawl = _crawl_of(kw)
             if kw.get("resume"):
                 run_dir, req = _resume_request(req, kw["resume"])
                 # the crawl options in force, saved ones included
                 warn_access(req.crawl, kw["quiet"])
-                result = resume_audit(req, run_dir, progress=progress_printer(kw["quiet"]))
+                result = resume_audit(
+                    req, run_dir, progress=progress_printer(kw["quiet"]), crawl=crawl
+                )
             elif kw.get("only_failed"):
                 from migrationaudit.rerun import audit_only_failed
 
@@ -127,7 +131,7 @@ def audit(**kw: Any) -> None:
                 )
             else:
                 warn_access(req.crawl, kw["quiet"])
-                result = run_audit(req, progress=progress_printer(kw["quiet"]))
+                result = run_audit(req, progress=progress_printer(kw["quiet"]), crawl=crawl)
             result = host_checks(req, result, kw["quiet"])  # --launched: the old hosts
         except MigrationAuditError as exc:
             fail(str(exc), kw["debug"])
@@ -173,6 +177,28 @@ def audit(**kw: Any) -> None:
                 sys.exit(stop.exit_code)  # a signal while the report was written
     sys.exit(exit_code(result, kw))
 
+
+
+def _crawl_of(kw: dict[str, Any]) -> Any:
+    """What fetches: the local crawl, or with ``--redis`` the distributed coordinator."""
+    import functools
+
+    from migrationaudit.crawl import run_crawl
+
+    if not kw.get("redis"):
+        if kw.get("local_workers"):
+            raise ConfigError("--local-workers needs --redis")
+        return run_crawl
+    if kw.get("only_failed"):
+        raise ConfigError("--only-failed runs locally: leave --redis out")
+    from migrationaudit.distributed.coordinator import run_distributed
+
+    return functools.partial(
+        run_distributed,
+        redis_url=kw["redis"],
+        local_workers=kw.get("local_workers") or 0,
+        lease_timeout=kw.get("lease_timeout") or 30.0,
+    )
 
 
 # CrawlOptions fields a resumed run takes from the command line when given there, else from
