@@ -144,8 +144,11 @@ class Shared:
                 target = data["target"] = location
             elif target == url:
                 target = data["target"] = url
-            if target not in self._targets and len(self._targets) < _SHARED_MAX:
-                self._targets[target] = target
+            if len(self._targets) >= _SHARED_MAX:
+                # Targets never read as a URL (loops back, hop limits, offsite) pile up;
+                # forward ones are read soon after their redirect.
+                self._targets.clear()
+            self._targets.setdefault(target, target)
         status = data.get("status")
         if status is not None:
             data["status"] = self._text(status)
