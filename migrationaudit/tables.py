@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from migrationaudit.humanize import formula_safe
 from migrationaudit.models.findings import Finding
 from migrationaudit.models.hops import Chain, Hop, HopKind
 from migrationaudit.models.result import AuditResult
@@ -67,8 +68,6 @@ FINDING_COLUMNS = (
     "fingerprint",
 )
 
-# OWASP "CSV injection": a cell starting with one of these is a formula to Excel/LibreOffice.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def evidence_path(hops: Sequence[Hop]) -> str:
@@ -229,19 +228,14 @@ def findings_frame(result: AuditResult) -> pd.DataFrame:
     return _frame(rows, FINDING_COLUMNS)
 
 
-def _neutralise(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy where every text cell (and column name) starting with ``= + - @ \\t \\r`` is
     prefixed with ``'``, so a spreadsheet shows it as text instead of running it."""
     # Built column by column from plain lists: DataFrame.map would re-infer dtypes (301 →
     # 301.0 next to a None, text → a string dtype with NaN), which the object frames avoid.
     data = {
-        _neutralise(name): [_neutralise(v) for v in frame[name].tolist()] for name in frame.columns
+        formula_safe(name): [formula_safe(v) for v in frame[name].tolist()]
+        for name in frame.columns
     }
     return pd.DataFrame(data, columns=list(data), dtype=object)
 
