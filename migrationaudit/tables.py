@@ -18,7 +18,7 @@ import pandas as pd
 
 from migrationaudit.humanize import formula_safe
 from migrationaudit.models.findings import Finding
-from migrationaudit.models.hops import Chain, Hop, HopKind
+from migrationaudit.models.hops import Chain, Hop, path_text
 from migrationaudit.models.result import AuditResult
 from migrationaudit.settings import KEPT_HEADERS
 
@@ -71,23 +71,9 @@ FINDING_COLUMNS = (
 
 
 def evidence_path(hops: Sequence[Hop]) -> str:
-    """``a --301--> b [200]`` for a bare hop sequence (a finding's evidence).
-
-    Unlike :meth:`Chain.path_text` there is no outcome to go on, so a sequence ending in a
-    redirect ends with that redirect's target."""
-    parts: list[str] = []
-    for h in hops:
-        parts.append(h.url)
-        if h.is_redirect:
-            label = "meta" if h.kind is HopKind.META_REFRESH else str(h.status)
-            parts.append(f"--{label}-->")
-    if hops:
-        last = hops[-1]
-        if last.is_redirect:
-            parts.append(str(last.target))
-        else:
-            parts.append(f"[{last.status}]" if last.error is None else f"[{last.error}]")
-    return " ".join(parts)
+    """``a --301--> b [200]`` for a bare hop sequence (a finding's evidence): see
+    :func:`~migrationaudit.models.hops.path_text`."""
+    return path_text(hops)
 
 
 def finding_chain(result: AuditResult, finding: Finding) -> Chain | None:
