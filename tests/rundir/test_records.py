@@ -55,6 +55,21 @@ def test_equal_values_are_one_object(tmp_path: Path) -> None:
     assert page.status == 200 and gone.status == 404
 
 
+def test_equal_numbers_of_other_types_stay_apart(tmp_path: Path) -> None:
+    hops = [
+        Hop("http://o.test/a", 200, HopKind.FINAL, elapsed_ms=301.0),
+        Hop(
+            "http://o.test/b", 301, HopKind.HTTP_REDIRECT, "/a", "http://o.test/a", elapsed_ms=200.0
+        ),
+        Hop("http://o.test/c", 200, HopKind.FINAL, elapsed_ms=301.0),
+    ]
+    got = list(read_hops(_write(tmp_path, hops)))
+    assert got == hops
+    assert [type(h.status) for h in got] == [int, int, int]
+    assert [type(h.elapsed_ms) for h in got] == [float, float, float]
+    assert got[0].elapsed_ms is got[2].elapsed_ms
+
+
 def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(records, "_SHARED_MAX", 3)
     shared = Shared()
