@@ -128,21 +128,10 @@ class Shared:
         self._targets: dict[str, str] = {}
 
     def _text(self, value: str) -> str:
-        got = self._texts.get(value)
-        if got is not None:
-            return got
-        if len(self._texts) < _SHARED_MAX:
-            self._texts[value] = value
-        return value
+        return _kept(self._texts, value, value)  # type: ignore[no-any-return]
 
     def _number(self, value: float) -> Any:
-        key = (type(value), value)
-        got = self._numbers.get(key)
-        if got is not None:
-            return got
-        if len(self._numbers) < _SHARED_MAX:
-            self._numbers[key] = value
-        return value
+        return _kept(self._numbers, (type(value), value), value)
 
     def hop(self, data: dict[str, Any]) -> Hop:
         """``data`` (a checked record, changed in place) as a Hop of shared values."""
@@ -202,6 +191,16 @@ class Shared:
         if len(self._headers) < _SHARED_MAX and location not in out.values():
             self._headers[items] = out  # a set with a Location is one hop's own
         return out
+
+
+def _kept(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+    """The object ``memo`` holds for ``key``, else ``value`` (kept while ``memo`` has room)."""
+    got = memo.get(key)
+    if got is not None:
+        return got
+    if len(memo) < _SHARED_MAX:
+        memo[key] = value
+    return value
 
 
 def check_jsonl(path: Path, check: Callable[[bytes, int], None]) -> None:
