@@ -171,6 +171,7 @@ class Shared:
             for key, value in changes.items():
                 object.__setattr__(facts, key, value)  # still being built: nobody holds it
         if headers:
+            # Frozen, but not yet seen by anyone: set here rather than built twice.
             object.__setattr__(hop, "headers", self._header_set(headers, location))
         return hop
 
