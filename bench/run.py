@@ -13,6 +13,7 @@ project/scrapy-ref. Stage ``scale``: ``bench/scale.py`` (graph + rules + outputs
 hop records, no crawl).
 
     .venv/bin/python bench/run.py --n 10000 --n 100000 --scale-n 1000000 --json out.json
+    .venv/bin/python bench/run.py --scale-records 10000000 --scale-formats none --timeout 7200
 
 Every process started here is ended by PID; every wait is bounded by ``--timeout``.
 """
@@ -216,12 +217,17 @@ def ratios(results: list[Measure]) -> dict[str, float]:
     return out
 
 
+def legacy_for_records(records: int) -> int:
+    """Legacy URLs whose synthetic migration records about ``records`` hops."""
+    return max(1, round(records / 2.25))
+
+
 def bench_scale(n: int, work: Path, timeout: float, formats: str) -> dict[str, Any]:
     """Stage ``scale``: graph + rules + outputs on ``n`` synthetic legacy URLs (a subprocess:
     its peak RSS is its own)."""
     cmd = [sys.executable, str(HERE / "scale.py"), "--n", str(n), "--work", str(work)]
     if formats:
-        cmd += ["--formats", formats]
+        cmd += ["--formats", "" if formats == "none" else formats]
     code, wall, peak, stdout, cpu = run_measured(cmd, timeout, work.parent / f"scale-{n}.log")
     if code != 0:
         log = (work.parent / f"scale-{n}.log").read_text(encoding="utf-8", errors="replace")
@@ -277,6 +283,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, action="append", help="legacy URLs (repeatable)")
     parser.add_argument("--scale-n", type=int, default=0, help="graph+rules stage size (0: skip)")
+    parser.add_argument(
+        "--scale-records",
+        type=int,
+        default=0,
+        help="the scale stage sized in hop records instead (≈2.25 a legacy URL): 10000000 "
+        "judges ten million; with --scale-formats none, judging alone",
+    )
     parser.add_argument("--scale-formats", default="", help="output formats (default: all)")
     parser.add_argument("--clients", default=",".join(CLIENTS))
     parser.add_argument("--concurrency", type=int, default=32)
@@ -301,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
                 {"n": n, "results": [asdict(m) for m in results], "ratios": ratios(results)}
             )
             print(f"  ratios: {ratios(results)}", file=sys.stderr)
+        if args.scale_records and not args.scale_n:
+            args.scale_n = legacy_for_records(args.scale_records)
         if args.scale_n:
             print(f"scale stage, n={args.scale_n}", file=sys.stderr)
             report["scale"] = bench_scale(

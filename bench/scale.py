@@ -223,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     stage("rules")
     findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
     stage("verdicts")
+    del ctx, graph  # as pipeline.judge returns: the outputs get the result, not the graph
     judging.__exit__(None, None, None)  # the one full collection judge ends with
     stage("collect")
     result = AuditResult(

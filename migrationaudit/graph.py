@@ -100,6 +100,7 @@ def build_graph(hops: Iterable[Hop]) -> nx.MultiDiGraph:
     nodes: dict[str, dict[str, Any]] = graph._node
     succ: dict[str, dict[str, dict[str, dict[str, Any]]]] = graph._succ
     pred: dict[str, dict[str, dict[str, dict[str, Any]]]] = graph._pred
+    edge_data: dict[tuple[int | None, HopKind], dict[str, Any]] = {}
     with gc_paused():
         for hop in hops:
             url = hop.url
@@ -121,14 +122,21 @@ def build_graph(hops: Iterable[Hop]) -> nx.MultiDiGraph:
                     nodes[target] = {}
                     succ[target] = {}
                     pred[target] = {}
-                # ``_value_``: what ``.value`` returns, without the enum descriptor's cost.
-                data = {"status": hop.status, "kind": hop.kind._value_}
+                # One attribute dict per (status, kind), shared by the redirect edges that
+                # have them (nothing writes to a redirect edge's data). ``_value_``: what
+                # ``.value`` returns, without the enum descriptor's cost.
+                data = edge_data.get((hop.status, hop.kind))
+                if data is None:
+                    data = edge_data[hop.status, hop.kind] = {
+                        "status": hop.status,
+                        "kind": hop.kind._value_,
+                    }
                 keydict = succ[url].get(target)
                 if keydict is None:
                     keydict = succ[url][target] = {REDIRECT: data}
                     pred[target][url] = keydict
                 else:
-                    keydict.setdefault(REDIRECT, {}).update(data)
+                    keydict[REDIRECT] = data
     return graph
 
 

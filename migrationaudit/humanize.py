@@ -4,6 +4,7 @@ and config files, written back the same way in reports and messages."""
 from __future__ import annotations
 
 import re
+from typing import Any, overload
 
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([smh]?)")
 
@@ -48,3 +49,20 @@ def format_duration(seconds: float) -> str:
 def plural(n: int, word: str) -> str:
     """``1 URL`` / ``2 URLs`` (the CLI's stderr lines say numbers in words that agree)."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# OWASP "CSV injection": a cell starting with one of these is a formula to Excel/LibreOffice.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@overload
+def formula_safe(value: str) -> str: ...
+@overload
+def formula_safe(value: Any) -> Any: ...
+def formula_safe(value: Any) -> Any:
+    """A spreadsheet cell shown as text, never run: text starting with ``= + - @ \\t \\r``
+    gets a leading ``'``; anything else comes back as it is. Every CSV the product writes
+    (reports, tables, the corrected map) goes through this one function."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value

@@ -16,8 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from migrationaudit.humanize import formula_safe
 from migrationaudit.models.findings import Finding
-from migrationaudit.models.hops import Chain, Hop, HopKind
+from migrationaudit.models.hops import Chain, Hop, path_text
 from migrationaudit.models.result import AuditResult
 from migrationaudit.settings import KEPT_HEADERS
 
@@ -67,28 +68,12 @@ FINDING_COLUMNS = (
     "fingerprint",
 )
 
-# OWASP "CSV injection": a cell starting with one of these is a formula to Excel/LibreOffice.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def evidence_path(hops: Sequence[Hop]) -> str:
-    """``a --301--> b [200]`` for a bare hop sequence (a finding's evidence).
-
-    Unlike :meth:`Chain.path_text` there is no outcome to go on, so a sequence ending in a
-    redirect ends with that redirect's target."""
-    parts: list[str] = []
-    for h in hops:
-        parts.append(h.url)
-        if h.is_redirect:
-            label = "meta" if h.kind is HopKind.META_REFRESH else str(h.status)
-            parts.append(f"--{label}-->")
-    if hops:
-        last = hops[-1]
-        if last.is_redirect:
-            parts.append(str(last.target))
-        else:
-            parts.append(f"[{last.status}]" if last.error is None else f"[{last.error}]")
-    return " ".join(parts)
+    """``a --301--> b [200]`` for a bare hop sequence (a finding's evidence): see
+    :func:`~migrationaudit.models.hops.path_text`."""
+    return path_text(hops)
 
 
 def finding_chain(result: AuditResult, finding: Finding) -> Chain | None:
@@ -229,19 +214,14 @@ def findings_frame(result: AuditResult) -> pd.DataFrame:
     return _frame(rows, FINDING_COLUMNS)
 
 
-def _neutralise(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy where every text cell (and column name) starting with ``= + - @ \\t \\r`` is
     prefixed with ``'``, so a spreadsheet shows it as text instead of running it."""
     # Built column by column from plain lists: DataFrame.map would re-infer dtypes (301 →
     # 301.0 next to a None, text → a string dtype with NaN), which the object frames avoid.
     data = {
-        _neutralise(name): [_neutralise(v) for v in frame[name].tolist()] for name in frame.columns
+        formula_safe(name): [formula_safe(v) for v in frame[name].tolist()]
+        for name in frame.columns
     }
     return pd.DataFrame(data, columns=list(data), dtype=object)
 

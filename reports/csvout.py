@@ -16,10 +16,10 @@ import csv
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from migrationaudit.humanize import formula_safe
 from migrationaudit.models.result import AuditResult
 from migrationaudit.tables import (
     FINDING_COLUMNS,
-    FORMULA_PREFIXES,
     HOP_COLUMNS,
     PAGE_COLUMNS,
     VALUE_COLUMNS,
@@ -122,11 +122,7 @@ FILENAMES = tuple(TABLES)
 
 def _cell(value: Any) -> Any:
     """A formula-safe cell: None → empty, text starting with a formula character → ``'``."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    return "" if value is None else formula_safe(value)
 
 
 def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:

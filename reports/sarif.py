@@ -85,14 +85,21 @@ def _rule(result: AuditResult, index: int) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=256)
+def _artifact_uri(file: str, cwd: str) -> str | None:
+    # A report names the same few map files on every finding: worked out once each.
+    path = artifact_path(file, cwd)
+    return None if path is None else quote(path, safe="/")
+
+
 def _location(origin: Origin | None) -> list[dict[str, Any]]:
     if origin is None:
         return []
-    path = artifact_path(origin.file)
-    if path is None:
+    uri = _artifact_uri(origin.file, os.getcwd())
+    if uri is None:
         return []
     physical: dict[str, Any] = {
-        "artifactLocation": {"uri": quote(path, safe="/"), "uriBaseId": "%SRCROOT%"},
+        "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
     }
     if origin.line > 0:
         physical["region"] = {"startLine": origin.line}

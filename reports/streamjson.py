@@ -54,24 +54,10 @@ def _emit(value: Any, pad: str, out: list[str], sort_keys: bool) -> None:
     if scalar is not None:
         out.append(scalar(value))
         return
-    if kind is dict and all(type(k) is str for k in value):
-        if not value:
-            out.append("{}")
-            return
-        inner = pad + INDENT
-        sep, next_sep = "{\n" + inner, ",\n" + inner
-        for key in sorted(value) if sort_keys else value:
-            item = value[key]
-            out.append(sep)
-            out.append(_encode_str(key))
-            out.append(": ")
-            sep = next_sep
-            scalar = _SCALARS.get(type(item))
-            if scalar is not None:
-                out.append(scalar(item))
-            else:
-                _emit(item, inner, out, sort_keys)
-        out.append("\n" + pad + "}")
+    if kind is dict and value and _emit_dict(value, pad, out, sort_keys):
+        return
+    if kind is dict and not value:
+        out.append("{}")
     elif kind is list or kind is tuple:
         if not value:
             out.append("[]")
@@ -90,6 +76,35 @@ def _emit(value: Any, pad: str, out: list[str], sort_keys: bool) -> None:
     else:  # anything unusual (non-str keys, subclasses, other types): json's own rules
         text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=sort_keys)
         out.append(text.replace("\n", "\n" + pad))
+
+
+def _emit_dict(value: dict[Any, Any], pad: str, out: list[str], sort_keys: bool) -> bool:
+    """Append a non-empty dict with only ``str`` keys; False (``out`` as it was) for any
+    other key, which json's own rules then encode. Keys are checked as they come, not in a
+    pass of their own: report entries are millions of small dicts."""
+    start = len(out)
+    try:
+        keys = sorted(value) if sort_keys else value
+    except TypeError:  # keys that do not sort together: json's own rules say what happens
+        return False
+    inner = pad + INDENT
+    sep, next_sep = "{\n" + inner, ",\n" + inner
+    for key in keys:
+        if type(key) is not str:
+            del out[start:]
+            return False
+        item = value[key]
+        out.append(sep)
+        out.append(_encode_str(key))
+        out.append(": ")
+        sep = next_sep
+        scalar = _SCALARS.get(type(item))
+        if scalar is not None:
+            out.append(scalar(item))
+        else:
+            _emit(item, inner, out, sort_keys)
+    out.append("\n" + pad + "}")
+    return True
 
 
 def pretty(value: Any, pad: str = "", *, sort_keys: bool = False) -> str:

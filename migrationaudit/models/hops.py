@@ -3,7 +3,7 @@ the :class:`Chain` of a legacy URL with its outcome."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -229,23 +229,39 @@ class Chain:
         return len(self.redirects)
 
     def path_text(self) -> str:
-        """``a --301--> b --302--> c [200]`` (loops end in ``[loop]``)."""
-        parts: list[str] = []
-        for h in self.hops:
-            parts.append(h.url)
-            if h.is_redirect:
-                label = "meta" if h.kind is HopKind.META_REFRESH else str(h.status)
-                parts.append(f"--{label}-->")
-        if self.outcome is Outcome.LOOP and self.loop_at:
-            parts.append(f"{self.loop_at} [loop]")
-        elif self.outcome is Outcome.HOP_LIMIT:
-            parts.append("[hop limit]")
-        elif self.outcome is Outcome.INCOMPLETE:
-            parts.append(f"{self.missing} [not fetched]")
-        elif self.outcome is Outcome.OFFSITE:
-            parts.append("[offsite: not requested]")
-        elif self.hops:
-            last = self.hops[-1]
+        """``a --301--> b --302--> c [200]`` (loops end in ``[loop]``): :func:`path_text`."""
+        return path_text(self.hops, self)
+
+
+def path_text(hops: Sequence[Hop], chain: Chain | None = None) -> str:
+    """A hop path as one line of text, the one renderer of every text output.
+
+    ``a --301--> b --302--> c [200]``. With the ``chain`` the hops are the path of, its
+    outcome ends the line (``[loop]``, ``[hop limit]``, ``[not fetched]``, the final answer
+    with its body state); a bare hop sequence (a finding's evidence) ends with the last
+    redirect's target, or the last answer's status or error."""
+    parts: list[str] = []
+    for h in hops:
+        parts.append(h.url)
+        if h.is_redirect:
+            label = "meta" if h.kind is HopKind.META_REFRESH else str(h.status)
+            parts.append(f"--{label}-->")
+    outcome = chain.outcome if chain is not None else None
+    if outcome is Outcome.LOOP and chain is not None and chain.loop_at:
+        parts.append(f"{chain.loop_at} [loop]")
+    elif outcome is Outcome.HOP_LIMIT:
+        parts.append("[hop limit]")
+    elif outcome is Outcome.INCOMPLETE and chain is not None:
+        parts.append(f"{chain.missing} [not fetched]")
+    elif outcome is Outcome.OFFSITE:
+        parts.append("[offsite: not requested]")
+    elif hops:
+        last = hops[-1]
+        if chain is None and last.is_redirect:
+            parts.append(str(last.target))
+        elif chain is None:
+            parts.append(f"[{last.status}]" if last.error is None else f"[{last.error}]")
+        else:
             text = str(last.status) if last.error is None else last.error
             parts.append(f"[{text}; body {last.body}]" if last.body else f"[{text}]")
-        return " ".join(parts)
+    return " ".join(parts)

@@ -147,6 +147,14 @@ class AuditResult:
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON data: mappings → dicts with str keys, sequences → lists, sets →
     sorted lists, enums → values, paths/dates → strings, anything else unknown → ``str``."""
+    # Exact types first: a report turns millions of plain values, most already plain.
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is dict:
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [jsonable(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Enum):

@@ -76,6 +76,13 @@ def test_pretty_is_json_dumps_with_indent(value: Any, sort_keys: bool) -> None:
     assert whole == '{\n  "k": [\n    ' + nested + "\n  ]\n}"
 
 
+def test_a_late_non_text_key_falls_back_whole() -> None:
+    # The str keys before it were already encoded when the int key turns up.
+    value = {"a": {"x": [1, {"y": None}]}, "b": "text", 3: "int key", "c": 1.5}
+    whole = json.dumps({"k": [value]}, indent=2, ensure_ascii=False)
+    assert whole == '{\n  "k": [\n    ' + pretty(value, "    ") + "\n  ]\n}"
+
+
 def test_stream_document_fills_placeholders_at_any_depth() -> None:
     items = [{"u": f"http://x/{i}", "n": i} for i in range(5)]
     # A run value that looks like a placeholder is just text: tokens are random per render.
