@@ -38,6 +38,7 @@ from migrationaudit.newsite.plan import prepare as prepare_site
 from migrationaudit.newsite.records import SiteRun
 from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
+from migrationaudit.parity.snapshot import read_snapshot
 from migrationaudit.preflight.predict import rule_file_facts
 from migrationaudit.rundir.job import CrawlSummary, saved_site_options
 from migrationaudit.rundir.layout import (
@@ -91,8 +92,10 @@ def load_inputs(req: AuditRequest) -> Inputs:
     if not legacy and not any(is_http(s) for s in req.site.old_sitemaps):
         names = ", ".join(req.maps + req.url_lists + req.priority + req.access_logs)
         raise InputError(f"no URLs to audit in {names}")
+    snapshot = read_snapshot(req.snapshot, (i.url for i in legacy)) if req.snapshot else None
     return Inputs(
-        tuple(rules), legacy, tuple(skipped), priority, rule_file=rule_file, traffic=traffic
+        tuple(rules), legacy, tuple(skipped), priority, rule_file=rule_file, traffic=traffic,
+        snapshot=snapshot,
     )
 
 
@@ -165,6 +168,7 @@ def check_map_only(req: AuditRequest) -> AuditResult:
         skipped_rows=inputs.skipped_rows,
         rule_file=inputs.rule_file,
         traffic=inputs.traffic,
+        snapshot=inputs.snapshot,
     )
     findings, skipped = run_checks(ctx)
     skipped = tuple(s for s in skipped if s.reason != "no crawl was run")
@@ -308,6 +312,7 @@ def judge(
         skipped_rows=inputs.skipped_rows,
         rule_file=inputs.rule_file,
         traffic=inputs.traffic,
+        snapshot=inputs.snapshot,
     )
     findings, skipped = run_checks(ctx)
     findings, verdicts = rank_by_value(

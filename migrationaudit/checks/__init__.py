@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from migrationaudit.inputs.hosting import SkippedRow
     from migrationaudit.inputs.priority import PriorityIndex
     from migrationaudit.newsite.context import SiteContext
+    from migrationaudit.parity.snapshot import OldPage
     from migrationaudit.preflight.model import RuleFileFacts
 
 # The modules holding rules, imported by all_rules() (registration happens at import).
@@ -56,11 +57,13 @@ RULE_MODULES = (
     "migrationaudit.checks.scope",
     "migrationaudit.preflight.rules",
     "migrationaudit.checks.traffic",
+    "migrationaudit.parity.rules",
 )
 # "priority": a map and a --priority export; "rule-file": a host rule file read as one
 # (check-map --map-format netlify|cloudflare|amplify, migrationaudit.preflight);
 # "access-log": a crawl and an --access-log
-NEEDS = ("map", "crawl", "priority", "rule-file", "access-log")
+# "snapshot": a crawl and a --snapshot
+NEEDS = ("map", "crawl", "priority", "rule-file", "access-log", "snapshot")
 # The new site's side (a crawl and more; see newsite.context.SiteContext.skip_reason):
 SITE_NEEDS = ("new-site", "sitemap", "sitemap-read", "sitemap-file", "robots", "site-crawl",
               "variants", "old-sitemap")
@@ -70,6 +73,7 @@ NO_MAP = "no redirect map given"
 NO_PRIORITY = "no --priority export given"
 NO_RULE_FILE = "no host rule file predicted (check-map --map-format netlify|cloudflare|amplify)"
 NO_ACCESS_LOG = "no --access-log given"
+NO_SNAPSHOT = "no --snapshot given"
 T = TypeVar("T")
 
 
@@ -99,6 +103,8 @@ class AuditContext:
     rule_file: RuleFileFacts | None = None
     # Requests per URL from --access-log files; None without them.
     traffic: TrafficIndex | None = None
+    # The legacy pages' facts before cutover (--snapshot); None without one.
+    snapshot: Mapping[str, OldPage] | None = None
     # Answers several rules share, computed once per context (see memo()); not an input.
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -200,6 +206,10 @@ def _skip_reason(spec: RuleSpec, ctx: AuditContext) -> str | None:
         return NO_CRAWL
     if spec.needs == "access-log" and ctx.traffic is None:
         return NO_ACCESS_LOG
+    if spec.needs == "snapshot" and ctx.graph is None:
+        return NO_CRAWL
+    if spec.needs == "snapshot" and ctx.snapshot is None:
+        return NO_SNAPSHOT
     if spec.needs in SITE_NEEDS:
         if ctx.graph is None:
             return NO_CRAWL

@@ -110,6 +110,9 @@ KEYS: tuple[Key, ...] = (
     Key("notify", "notify", secret=True),
     Key("notify-format", "notify_format"),
     Key("quiet", "quiet"),
+    # content parity
+    Key("snapshot", "snapshot", path=True),
+    Key("parity-threshold", "parity_thresholds", PAIRS),
 )
 
 

@@ -15,6 +15,9 @@ A run folder (``OUT/run/``)::
     site.jsonl     the new site's records (sitemaps, robots.txt, pages)
     inputs.json    the validated inputs (written last before the crawl: resumable from then)
     run.json       the run's metadata as the reports read it
+    probes.jsonl   the catch-all probes: random URLs that cannot exist, and their answers
+
+A snapshot (``migrationaudit snapshot --out FILE``) crawls into the run folder ``FILE.run``.
 
 Every writer of the package goes through :func:`stage` / :func:`commit` (or
 :func:`atomic_write`, both at once): a temporary file next to the target, flushed to disk,
@@ -51,6 +54,8 @@ SITE_ORIGINS_FILE = "site-origins.txt"
 SITE_ENDED_FILE = "ended"
 INPUTS_FILE = "inputs.json"
 RUN_FILE = "run.json"
+PROBES_FILE = "probes.jsonl"  # catch-all probes: each random URL requested and its answer
+SNAPSHOT_RUN_SUFFIX = ".run"  # snapshot --out FILE: its crawl's run folder is FILE.run
 SCHEMA = 2  # inputs.json: 1 = maps/url_lists/legacy only; 2 = rules, listed, request too
 
 LOCK_WAIT_S = 30.0  # how long a new run waits for an orphaned crawl process to close
@@ -170,3 +175,8 @@ def lock_run_dir(run_dir: Path, wait: float = LOCK_WAIT_S) -> int:
         except BaseException:
             os.close(fd)
             raise
+
+
+def snapshot_run_dir(snapshot: Path) -> Path:
+    """The run folder of the crawl behind ``snapshot --out SNAPSHOT`` (its --resume)."""
+    return snapshot.with_name(snapshot.name + SNAPSHOT_RUN_SUFFIX)

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from migrationaudit.cli.commands.snapshot import parity_options
 from migrationaudit.cli.crawlopts import crawl_options
 from migrationaudit.cli.exits import (
     EXIT_ERROR,
@@ -70,6 +71,7 @@ def _write_fixes(result: AuditResult, out_dir: Path, quiet: bool, debug: bool) -
 @gate_options
 @FIXES_OPTION
 @watch_options
+@parity_options
 @click.option(
     "--only-failed",
     "only_failed",

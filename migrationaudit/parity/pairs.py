@@ -1,0 +1,75 @@
+"""The pairs the parity rules judge: each legacy URL's page before cutover (the snapshot) and
+the page its chain lands on now, both healthy answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from migrationaudit.checks import AuditContext
+from migrationaudit.models.hops import Chain, PageFacts
+from migrationaudit.models.inputs import LegacyURL
+from migrationaudit.parity.snapshot import OldPage
+
+_HTML = frozenset({"text/html", "application/xhtml+xml"})
+_FEEDS = frozenset({"application/rss+xml", "application/atom+xml", "application/feed+json"})
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """One legacy URL, its old page and its new one (both answered 2xx)."""
+
+    item: LegacyURL
+    chain: Chain
+    old: OldPage
+    old_page: PageFacts
+    new_url: str
+    new_page: PageFacts
+
+    @property
+    def both_html(self) -> bool:
+        return media_family(self.old_page) == "html" == media_family(self.new_page)
+
+
+def media_type(page: PageFacts | None) -> str | None:
+    """The content type without parameters, lower-case; None when not given."""
+    ctype = page.content_type if page is not None else None
+    if not ctype:
+        return None
+    return ctype.split(";", 1)[0].strip().lower() or None
+
+
+def media_family(page: PageFacts | None) -> str | None:
+    """"html", "feed", "image", "pdf" or the media type itself (None: not given)."""
+    kind = media_type(page)
+    if kind is None or kind in _HTML:
+        return "html" if kind else None
+    if kind in _FEEDS or kind.endswith(("+rss", "/rss")):
+        return "feed"
+    if kind.startswith("image/"):
+        return "image"
+    if kind == "application/pdf":
+        return "pdf"
+    return kind
+
+
+def pairs(ctx: AuditContext) -> Iterator[Pair]:
+    """Every legacy URL whose old page (snapshot) and new page (end of its chain) both
+    answered 2xx, in input order. A URL that ends broken is the redirect rules' to report."""
+    snapshot = ctx.snapshot
+    if snapshot is None:
+        return
+    for item in ctx.legacy:
+        old = snapshot.get(item.url)
+        chain = ctx.chains.get(item.url)
+        if old is None or old.page is None or not old.healthy or chain is None:
+            continue
+        final = chain.final
+        if final is None or not final.is_healthy or final.page is None:
+            continue
+        yield Pair(item, chain, old, old.page, final.url, final.page)
+
+
+def all_pairs(ctx: AuditContext) -> list[Pair]:
+    """:func:`pairs`, computed once per context for the eight rules."""
+    return ctx.memo("parity-pairs", lambda: list(pairs(ctx)))
