@@ -48,6 +48,9 @@ class Verdict:
     robots_allowed: bool | None = None  # robots.txt lets Googlebot and * fetch every hop
     # The status the map row asks for (None: any permanent redirect); not in to_dict.
     expected_status: int | None = None
+    # Content parity (--snapshot): "ok", or the parity rules that failed without their
+    # "parity-" prefix ("title, content"); None without a snapshot of this URL.
+    parity: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # "value" only when set: without --priority, findings.json keeps its original keys.
@@ -69,6 +72,7 @@ class Verdict:
             "self_canonical": self.self_canonical,
             "in_sitemap": self.in_sitemap,
             "robots_allowed": self.robots_allowed,
+            **({"parity": self.parity} if self.parity is not None else {}),
             **extra,
         }
 

@@ -10,6 +10,7 @@ from migrationaudit.checks.common import finding
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.parity.pairs import Pair, all_pairs, media_family, media_type
 from migrationaudit.parity.text import string_similarity, text_similarity
+from migrationaudit.web.plainurls import normal_form as normalize
 
 _NEEDS = "snapshot"
 
@@ -176,13 +177,13 @@ def indexability_lost(ctx: AuditContext) -> Iterator[Finding]:
     self-canonical, or redirect to the page that is."""
     for p in all_pairs(ctx):
         old_canonical = p.old_page.canonical_url
-        if p.old_page.noindex or (old_canonical and old_canonical not in (p.old.url,
-                                                                            p.old.final_url)):
+        own = {normalize(u) for u in (p.old.url, p.old.final_url) if u}
+        if p.old_page.noindex or (old_canonical and normalize(old_canonical) not in own):
             continue
         new_canonical = p.new_page.canonical_url
         if p.new_page.noindex:
             why = "noindex"
-        elif new_canonical and new_canonical != p.new_url:
+        elif new_canonical and normalize(new_canonical) != normalize(p.new_url):
             why = f"canonical {new_canonical}"
         else:
             continue

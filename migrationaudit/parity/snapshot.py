@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from migrationaudit.errors import InputError
+from migrationaudit.models.findings import Finding
 from migrationaudit.models.hops import Chain, PageFacts
 
 # PageFacts keys a snapshot line leaves out: the links themselves (their count is kept) and
@@ -121,3 +122,15 @@ def read_snapshot(path: str | Path, wanted: Iterable[str] | None = None) -> dict
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(f"cannot read the snapshot: {exc}", file=str(path)) from None
     return out
+
+
+def parity_column(
+    snapshot: Mapping[str, OldPage] | None, url: str, findings: Iterable[Finding]
+) -> str | None:
+    """The verdict table's parity cell of ``url``: "ok", the parity rules that failed
+    ("title, content"), or None when the snapshot does not have the URL (or there is none)."""
+    if snapshot is None or url not in snapshot:
+        return None
+    failed = sorted({f.rule_id.removeprefix("parity-") for f in findings
+                     if f.rule_id.startswith("parity-")})
+    return ", ".join(failed) or "ok"
