@@ -12,6 +12,7 @@ from migrationaudit.settings import SiteOptions
 from migrationaudit.web.urls import is_http
 
 CASE_FILE = "audit.json"
+SNAPSHOT_FILE = "snapshot.jsonl"  # the legacy pages before cutover (audit --snapshot)
 
 
 
@@ -75,7 +76,14 @@ def case_args(folder: Path) -> list[str]:
             out.append(flag)
         elif key in _CASE_NUMBERS:
             out += [flag, str(value)]
-    return out
+    snapshot = case_snapshot(folder)
+    return [*out, "--snapshot", snapshot] if snapshot else out
+
+
+def case_snapshot(folder: Path) -> str | None:
+    """The case's snapshot of its legacy pages (``snapshot.jsonl``), None when it has none."""
+    path = Path(folder) / SNAPSHOT_FILE
+    return str(path) if path.is_file() else None
 
 
 def case_maps(folder: Path) -> tuple[str, ...]:

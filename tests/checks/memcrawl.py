@@ -33,6 +33,7 @@ from migrationaudit.rundir.layout import HOPS_FILE, SEEDS_FILE
 from migrationaudit.rundir.records import read_hops
 from migrationaudit.settings import MAX_BODY, CheckOptions, CrawlOptions, SiteOptions
 from migrationaudit.spiders.errors import HopDownloadError
+from migrationaudit.spiders.extract import PAGE_TEXT_META
 from migrationaudit.spiders.hop import HopSpider
 
 TIMEOUT = 5.0  # what tests/test_golden.py passes to the CLI
@@ -107,10 +108,12 @@ def crawl(
     *,
     stop_after: int | None = None,
     resume: bool = False,
+    page_text: bool = False,
 ) -> list[Hop]:
     """Crawl ``seeds`` (and the site job already in ``run_dir``, if any) in memory.
     ``stop_after``: answer that many requests, then stop as an interrupted run does;
-    ``resume``: continue the run in ``run_dir`` (its records are replayed, not fetched)."""
+    ``resume``: continue the run in ``run_dir`` (its records are replayed, not fetched);
+    ``page_text``: pages' bodies are read too, as with PageTextMiddleware (--snapshot)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     seeds = list(seeds)
     (run_dir / SEEDS_FILE).write_text("".join(f"{s}\n" for s in seeds), encoding="utf-8")
@@ -132,6 +135,8 @@ def crawl(
             break
         answered += 1
         request = queue.popleft()
+        if page_text:
+            request.meta[PAGE_TEXT_META] = True
         answer = _answer(site, request, hits)
         if isinstance(answer, HopDownloadError):
             failure = Failure(answer)
@@ -162,16 +167,18 @@ def audit_case(
 ) -> tuple[Inputs, object]:
     """Audit a sample_maps case in memory as the CLI would (the case's audit.json options
     unless ``options``): (inputs, the pipeline's Judged result)."""
-    from migrationaudit.demo.cases import case_maps, case_options
+    from migrationaudit.demo.cases import case_maps, case_options, case_snapshot
 
     urls = (str(case / "urls.txt"),) if (case / "urls.txt").is_file() else ()
     opts = options if options is not None else case_options(case)
-    req = AuditRequest(maps=case_maps(case), url_lists=urls, site=opts)
+    snapshot = case_snapshot(case)
+    req = AuditRequest(maps=case_maps(case), url_lists=urls, site=opts, snapshot=snapshot)
     inputs = load_inputs(req)
     job, _ = plan(opts, inputs.rules, inputs.legacy)
     start_run(run_dir, job)
     _write_scope(run_dir, req, inputs)
-    hops = crawl(site, [item.url for item in inputs.legacy], run_dir, max_hops)
+    urls = [item.url for item in inputs.legacy]
+    hops = crawl(site, urls, run_dir, max_hops, page_text=snapshot is not None)
     checks = CheckOptions(max_hops=max_hops)
     judged = judge(inputs, hops, checks, max_hops, site=SiteRun(opts, read_records(run_dir)))
     return inputs, judged

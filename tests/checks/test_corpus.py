@@ -91,7 +91,7 @@ DEMO = {
     "query-dropped": ["/search?q=lamps"],
     "meta-refresh": ["/stores"],
     "canonical-mismatch": ["/jobs"],
-    "noindex-target": ["/terms", "/privacy"],
+    "noindex-target": ["/terms", "/privacy", "/lamps/glass-vase"],
     "map-loop": ["/wishlist", "/favourites"],
     "map-chain": ["/media"],
     "map-conflict": ["/help"],
@@ -116,12 +116,21 @@ DEMO = {
     "rule-chain-source": ["/media"],
     "rule-ignored": ["/sale"],
     "live-differs-from-rules": ["/press"],  # the file redirects it; the old server answers 404
+    # content parity against the snapshot (snapshot.jsonl: the old pages before cutover)
+    "parity-title": ["/lamps/brass-floor-lamp"],
+    "parity-h1": ["/lamps/oak-desk-lamp"],
+    "parity-description": ["/lamps/linen-lantern"],
+    "parity-content": ["/lamps/copper-pendant"],
+    "parity-structured-data": ["/lamps/walnut-clock"],
+    "parity-media-type": ["/catalogue-2019.pdf"],
+    "parity-language": ["/de/messing-lampe"],
+    "parity-indexability": ["/lamps/glass-vase"],
 }
 # The new site's side, keyed by a page, link target or file of the new site.
 DEMO_SITE = {
     "sitemap-redirect": [f"{NEW}/contact"],
     "sitemap-broken": [f"{NEW}/people/"],
-    "sitemap-noindex": [f"{NEW}/legal/terms/"],
+    "sitemap-noindex": [f"{NEW}/legal/terms/", f"{NEW}/home/glass-vase/"],
     "sitemap-non-canonical": [f"{NEW}/careers/", f"{NEW}/gifts/", f"{NEW}/lookbook/"],
     "sitemap-foreign-host": ["http://www.newshop.example/account/"],
     "sitemap-invalid": [f"{NEW}/sitemap-products.xml", f"{NEW}/sitemap-archive.xml.gz"],
@@ -221,7 +230,7 @@ def test_demo_without_the_new_site_inputs_skips_their_rules(tmp_path: Path) -> N
 def test_an_interrupted_and_resumed_demo_ends_like_an_uninterrupted_one(
     demo: Any, tmp_path: Path, stop_after: int
 ) -> None:
-    from migrationaudit.demo.cases import case_maps, case_options
+    from migrationaudit.demo.cases import case_maps, case_options, case_snapshot
     from migrationaudit.newsite.plan import plan, start_run
     from migrationaudit.newsite.records import SiteRun, read_records
     from migrationaudit.options import AuditRequest
@@ -232,16 +241,21 @@ def test_an_interrupted_and_resumed_demo_ends_like_an_uninterrupted_one(
 
     case = SAMPLES / "demo"
     opts = case_options(case)
-    req = AuditRequest(maps=case_maps(case), url_lists=(str(case / "urls.txt"),), site=opts)
+    req = AuditRequest(
+        maps=case_maps(case),
+        url_lists=(str(case / "urls.txt"),),
+        site=opts,
+        snapshot=case_snapshot(case),
+    )
     inputs = load_inputs(req)
     job, _ = plan(opts, inputs.rules, inputs.legacy)
     start_run(tmp_path, job)
     _write_scope(tmp_path, req, inputs)  # as run_crawl does
     site = load_site(case / "site.json")
     seeds = [item.url for item in inputs.legacy]
-    first = crawl(site, seeds, tmp_path, stop_after=stop_after)
+    first = crawl(site, seeds, tmp_path, stop_after=stop_after, page_text=True)
     assert 0 < len(first) < 400  # interrupted
-    hops = crawl(site, seeds, tmp_path, resume=True)
+    hops = crawl(site, seeds, tmp_path, resume=True, page_text=True)
     assert len(hops) == len({h.url for h in hops})  # nothing fetched twice
     judged = judge(inputs, hops, CheckOptions(), 10, site=SiteRun(opts, read_records(tmp_path)))
     assert {(f.rule_id, f.url) for f in judged.findings} == {
