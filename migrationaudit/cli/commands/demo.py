@@ -51,7 +51,7 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
     """
     import tempfile
 
-    from migrationaudit.demo.cases import case_maps, case_options
+    from migrationaudit.demo.cases import case_maps, case_options, case_snapshot
     from migrationaudit.demo.server import ScenarioServer
     from migrationaudit.demo.site import load_site
     from migrationaudit.options import AuditRequest
@@ -72,8 +72,14 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
                 access_logs=(str(here / "access.jsonl"),),
                 out_dir=out_dir,
                 crawl=CrawlOptions(
-                    connect_to=server.connect_to(), timeout=3.0, retries=1, ca_bundle=str(ca_file)
+                    connect_to=server.connect_to(),
+                    timeout=3.0,
+                    retries=1,
+                    ca_bundle=str(ca_file),
+                    # the old pages are compared with the snapshot: read the new ones' text
+                    scrapy_settings=(settings.PAGE_TEXT_SETTING,),
                 ),
+                snapshot=case_snapshot(here),
                 checks=build_check_options(
                     settings.MANY_TO_ONE, settings.MAX_HOPS, (), (), known_rule_ids()
                 ),
