@@ -175,6 +175,7 @@ def site_request(kw: Mapping[str, Any]) -> SiteOptions:
         new_hosts=tuple(kw.get("new_hosts", ())),
         staging_hosts=tuple(kw.get("staging_hosts", ())),
         sitemap_fetch_limit=kw.get("max_sitemap_urls", settings.SITEMAP_FETCH_LIMIT),
+        catch_all_probes=bool(kw.get("catch_all_probes", False)),
     )
 
 

@@ -38,6 +38,8 @@ from migrationaudit.newsite.plan import prepare as prepare_site
 from migrationaudit.newsite.records import SiteRun
 from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
+from migrationaudit.parity.probecrawl import run_probes
+from migrationaudit.parity.probes import read_probes
 from migrationaudit.parity.snapshot import read_snapshot
 from migrationaudit.preflight.predict import rule_file_facts
 from migrationaudit.rundir.job import CrawlSummary, saved_site_options
@@ -169,6 +171,7 @@ def check_map_only(req: AuditRequest) -> AuditResult:
         rule_file=inputs.rule_file,
         traffic=inputs.traffic,
         snapshot=inputs.snapshot,
+        probes=inputs.probes,
     )
     findings, skipped = run_checks(ctx)
     skipped = tuple(s for s in skipped if s.reason != "no crawl was run")
@@ -208,6 +211,8 @@ def run_audit(req: AuditRequest, progress: Callable[[int, int], None] | None = N
         progress=progress,
         scope=audit_scope(req, inputs),
     )
+    if req.site.catch_all_probes:
+        run_probes(inputs.legacy, inputs.rules, req.site, req.crawl, run_dir, audit_scope(req, inputs))
     return finish_run(req, inputs, run_dir, summary, started)
 
 
@@ -267,6 +272,8 @@ def resume_audit(
         resume=True,
         scope=audit_scope(req, inputs),
     )
+    if req.site.catch_all_probes:
+        run_probes(inputs.legacy, inputs.rules, req.site, req.crawl, run_dir, audit_scope(req, inputs))
     result = finish_run(req, inputs, run_dir, summary, started)
     result = replace(result, run={**result.run, "resumed": True})
     save_run_info(run_dir, result.run)
@@ -313,6 +320,7 @@ def judge(
         rule_file=inputs.rule_file,
         traffic=inputs.traffic,
         snapshot=inputs.snapshot,
+        probes=inputs.probes,
     )
     findings, skipped = run_checks(ctx)
     findings, verdicts = rank_by_value(
@@ -347,6 +355,7 @@ def finish_run(
     (``run.json``) so that ``migrationaudit report`` can re-render the run later."""
 
     site = SiteRun(req.site, read_site_records(run_dir))
+    inputs = replace(inputs, probes=read_probes(run_dir))  # --catch-all-probes' log
     judged = judge(inputs, read_hops(run_dir), req.checks, req.crawl.max_hops, site=site)
     partial = not summary.complete
     extra = {

@@ -161,3 +161,6 @@ class SiteOptions:
     new_hosts: tuple[str, ...] = ()
     staging_hosts: tuple[str, ...] = ()
     sitemap_fetch_limit: int = SITEMAP_FETCH_LIMIT
+    # --catch-all-probes: request random URLs that cannot exist on each host (and top-level
+    # directory) of the audit (catch-all-redirect, soft-404).
+    catch_all_probes: bool = False

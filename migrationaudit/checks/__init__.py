@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from migrationaudit.inputs.hosting import SkippedRow
     from migrationaudit.inputs.priority import PriorityIndex
     from migrationaudit.newsite.context import SiteContext
+    from migrationaudit.parity.probes import Probe
     from migrationaudit.parity.snapshot import OldPage
     from migrationaudit.preflight.model import RuleFileFacts
 
@@ -58,12 +59,13 @@ RULE_MODULES = (
     "migrationaudit.preflight.rules",
     "migrationaudit.checks.traffic",
     "migrationaudit.parity.rules",
+    "migrationaudit.parity.catchall",
 )
 # "priority": a map and a --priority export; "rule-file": a host rule file read as one
 # (check-map --map-format netlify|cloudflare|amplify, migrationaudit.preflight);
 # "access-log": a crawl and an --access-log
-# "snapshot": a crawl and a --snapshot
-NEEDS = ("map", "crawl", "priority", "rule-file", "access-log", "snapshot")
+# "snapshot": a crawl and a --snapshot; "probes": a crawl and --catch-all-probes
+NEEDS = ("map", "crawl", "priority", "rule-file", "access-log", "snapshot", "probes")
 # The new site's side (a crawl and more; see newsite.context.SiteContext.skip_reason):
 SITE_NEEDS = ("new-site", "sitemap", "sitemap-read", "sitemap-file", "robots", "site-crawl",
               "variants", "old-sitemap")
@@ -74,6 +76,7 @@ NO_PRIORITY = "no --priority export given"
 NO_RULE_FILE = "no host rule file predicted (check-map --map-format netlify|cloudflare|amplify)"
 NO_ACCESS_LOG = "no --access-log given"
 NO_SNAPSHOT = "no --snapshot given"
+NO_PROBES = "no catch-all probes requested (--catch-all-probes)"
 T = TypeVar("T")
 
 
@@ -105,6 +108,8 @@ class AuditContext:
     traffic: TrafficIndex | None = None
     # The legacy pages' facts before cutover (--snapshot); None without one.
     snapshot: Mapping[str, OldPage] | None = None
+    # The catch-all probes' answers (--catch-all-probes); None when none were requested.
+    probes: tuple[Probe, ...] | None = None
     # Answers several rules share, computed once per context (see memo()); not an input.
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -206,8 +211,10 @@ def _skip_reason(spec: RuleSpec, ctx: AuditContext) -> str | None:
         return NO_CRAWL
     if spec.needs == "access-log" and ctx.traffic is None:
         return NO_ACCESS_LOG
-    if spec.needs == "snapshot" and ctx.graph is None:
+    if spec.needs in ("snapshot", "probes") and ctx.graph is None:
         return NO_CRAWL
+    if spec.needs == "probes" and ctx.probes is None:
+        return NO_PROBES
     if spec.needs == "snapshot" and ctx.snapshot is None:
         return NO_SNAPSHOT
     if spec.needs in SITE_NEEDS:

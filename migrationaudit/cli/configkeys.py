@@ -113,6 +113,7 @@ KEYS: tuple[Key, ...] = (
     # content parity
     Key("snapshot", "snapshot", path=True),
     Key("parity-threshold", "parity_thresholds", PAIRS),
+    Key("catch-all-probes", "catch_all_probes"),
 )
 
 

@@ -20,7 +20,7 @@ _CASE_LISTS = {"sitemap", "old_sitemap", "crawl", "new_host", "staging_host"}
 
 
 
-_CASE_FLAGS = {"variants", "no_robots", "no_sitemap_discovery"}
+_CASE_FLAGS = {"variants", "no_robots", "no_sitemap_discovery", "catch_all_probes"}
 
 
 
@@ -60,6 +60,7 @@ def case_options(folder: Path) -> SiteOptions:
         new_hosts=tuple(d.get("new_host", ())),
         staging_hosts=tuple(d.get("staging_host", ())),
         sitemap_fetch_limit=int(d.get("max_sitemap_urls", defaults.sitemap_fetch_limit)),
+        catch_all_probes=bool(d.get("catch_all_probes", False)),
     )
 
 

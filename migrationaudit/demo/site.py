@@ -157,7 +157,7 @@ class Site:
         routes = self._index
         route = routes.get((scheme, host, path))
         if route is not None or not self.redirect_variants:
-            return route, None
+            return route or routes.get((scheme, host, CATCH_ALL_PATH)), None
         for key in _variant_keys(scheme, host, path):
             found = routes.get(key)
             if found is None:
@@ -165,7 +165,7 @@ class Site:
             if found.is_redirect or not 200 <= found.status < 300:
                 return found, None  # the same answer: one hop to the same place
             return None, found.url
-        return None, None
+        return routes.get((scheme, host, CATCH_ALL_PATH)), None
 
     @cached_property
     def _index(self) -> dict[tuple[str, str, str], Route]:
@@ -201,6 +201,9 @@ class RequestLog:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.scheme}://{host}{self.path}"
+
+
+CATCH_ALL_PATH = "/*"  # a route at https://host/* answers every path of host without one
 
 
 def route_key(url: str) -> tuple[str, str, str]:

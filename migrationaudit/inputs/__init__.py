@@ -13,6 +13,7 @@ from migrationaudit.inputs.priority import PriorityIndex
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
 
 if TYPE_CHECKING:
+    from migrationaudit.parity.probes import Probe
     from migrationaudit.parity.snapshot import OldPage
     from migrationaudit.preflight.model import RuleFileFacts
 
@@ -47,6 +48,8 @@ class Inputs:
     traffic: TrafficIndex | None = None  # requests per URL from --access-log files
     # The legacy pages' facts before cutover (--snapshot), by legacy URL; None without one.
     snapshot: Mapping[str, OldPage] | None = None
+    # The catch-all probes' answers (--catch-all-probes); None when none were requested.
+    probes: tuple[Probe, ...] | None = None
 
     def notes(self) -> dict[str, Any]:
         reasons: dict[str, int] = {}

@@ -16,6 +16,7 @@ A run folder (``OUT/run/``)::
     inputs.json    the validated inputs (written last before the crawl: resumable from then)
     run.json       the run's metadata as the reports read it
     probes.jsonl   the catch-all probes: random URLs that cannot exist, and their answers
+    probes/        the run folder of the probes' crawl
 
 A snapshot (``migrationaudit snapshot --out FILE``) crawls into the run folder ``FILE.run``.
 
@@ -55,6 +56,7 @@ SITE_ENDED_FILE = "ended"
 INPUTS_FILE = "inputs.json"
 RUN_FILE = "run.json"
 PROBES_FILE = "probes.jsonl"  # catch-all probes: each random URL requested and its answer
+PROBES_SUBDIR = "probes"  # ... and the run folder of their crawl
 SNAPSHOT_RUN_SUFFIX = ".run"  # snapshot --out FILE: its crawl's run folder is FILE.run
 SCHEMA = 2  # inputs.json: 1 = maps/url_lists/legacy only; 2 = rules, listed, request too
 

@@ -37,6 +37,13 @@ def parity_options(f: Callable[..., Any]) -> Callable[..., Any]:
             + ", ".join(f"{k} (default {v:g})" for k, v in settings.PARITY_THRESHOLDS.items())
             + ". Repeatable.",
         ),
+        click.option(
+            "--catch-all-probes",
+            is_flag=True,
+            help="Request a few random URLs that cannot exist on every old and new host (and "
+            "top-level directory of the legacy URLs): they must answer 404/410 "
+            "(catch-all-redirect, soft-404). Logged in the run folder (probes.jsonl).",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
