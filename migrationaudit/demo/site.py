@@ -157,15 +157,18 @@ class Site:
         routes = self._index
         route = routes.get((scheme, host, path))
         if route is not None or not self.redirect_variants:
-            return route or routes.get((scheme, host, CATCH_ALL_PATH)), None
+            return route or _catch_all(routes, scheme, host, path), None
         for key in _variant_keys(scheme, host, path):
             found = routes.get(key)
             if found is None:
+                found = _catch_all(routes, *key)  # a variant under a catch-all: its answer
+                if found is not None:
+                    return found, None
                 continue
             if found.is_redirect or not 200 <= found.status < 300:
                 return found, None  # the same answer: one hop to the same place
             return None, found.url
-        return routes.get((scheme, host, CATCH_ALL_PATH)), None
+        return _catch_all(routes, scheme, host, path), None
 
     @cached_property
     def _index(self) -> dict[tuple[str, str, str], Route]:
@@ -203,7 +206,19 @@ class RequestLog:
         return f"{self.scheme}://{host}{self.path}"
 
 
-CATCH_ALL_PATH = "/*"  # a route at https://host/* answers every path of host without one
+def _catch_all(
+    routes: dict[tuple[str, str, str], Route], scheme: str, host: str, path: str
+) -> Route | None:
+    """The catch-all route answering ``path``: ``https://host/dir/*`` answers every path under
+    /dir/ without a route of its own, ``https://host/*`` every path of the host (the deepest
+    one wins); None when there is none."""
+    parts = path.split("?", 1)[0].split("/")[1:-1]
+    for depth in range(len(parts), -1, -1):
+        prefix = "/" + "".join(p + "/" for p in parts[:depth])
+        route = routes.get((scheme, host, prefix + "*"))
+        if route is not None:
+            return route
+    return None
 
 
 def route_key(url: str) -> tuple[str, str, str]:

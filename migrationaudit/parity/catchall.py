@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 from migrationaudit.checks import AuditContext, rule
 from migrationaudit.checks.common import finding, judged
@@ -13,6 +14,11 @@ from migrationaudit.parity.probes import Probe
 from migrationaudit.web.plainurls import normal_form as normalize
 
 _NEEDS = "probes"
+
+
+def _is_home(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.path in ("", "/") and not parts.query
 
 
 def _by_scope(ctx: AuditContext, kind: str) -> dict[str, Probe]:
@@ -51,6 +57,8 @@ def catch_all_redirects(ctx: AuditContext) -> Iterator[Finding]:
             continue
         if item.expected_target and normalize(item.expected_target) == normalize(final):
             continue  # mapped there on purpose: homepage-redirect's business
+        if _is_home(item.url):
+            continue  # the old home page moving to the new one is no catch-all
         yield finding(
             item,
             chain,

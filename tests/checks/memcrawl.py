@@ -35,6 +35,7 @@ from migrationaudit.settings import MAX_BODY, CheckOptions, CrawlOptions, SiteOp
 from migrationaudit.spiders.errors import HopDownloadError
 from migrationaudit.spiders.extract import PAGE_TEXT_META
 from migrationaudit.spiders.hop import HopSpider
+from migrationaudit.web.scope import Scope
 
 TIMEOUT = 5.0  # what tests/test_golden.py passes to the CLI
 INFLATED_CAP = max(MAX_BODY * 4, 1024 * 1024)  # the crawl's DOWNLOAD_MAXSIZE
@@ -157,6 +158,32 @@ def _write_scope(run_dir: Path, req: AuditRequest, inputs: Inputs) -> None:
     write_scope(run_dir, CrawlOptions(), (), scope)
 
 
+def probe(site: Site, inputs: Inputs, opts: SiteOptions, run_dir: Path, max_hops: int) -> Inputs:
+    """``inputs`` with the catch-all probes' answers when ``opts`` asks for them, requested in
+    memory and logged in ``run_dir`` as the pipeline's run_probes does."""
+    from dataclasses import replace
+
+    from migrationaudit.graph import build_graph, chains_for
+    from migrationaudit.parity.probes import (
+        probe_scopes,
+        probe_urls,
+        probes_of,
+        read_probes,
+        write_probes,
+    )
+
+    if not opts.catch_all_probes:
+        return inputs
+    urls = probe_urls(probe_scopes(inputs.legacy, inputs.rules, opts))
+    probe_dir = run_dir / "probes"
+    probe_dir.mkdir(parents=True, exist_ok=True)
+    write_scope(probe_dir, CrawlOptions(), (), Scope.read(run_dir))
+    hops = crawl(site, [u for _, u in urls], probe_dir, max_hops)
+    write_probes(run_dir, probes_of(urls, chains_for(build_graph(hops), [u for _, u in urls],
+                                                     max_hops)))
+    return replace(inputs, probes=read_probes(run_dir))
+
+
 def audit_case(
     case: Path,
     site: Site,
@@ -179,6 +206,7 @@ def audit_case(
     _write_scope(run_dir, req, inputs)
     urls = [item.url for item in inputs.legacy]
     hops = crawl(site, urls, run_dir, max_hops, page_text=snapshot is not None)
+    inputs = probe(site, inputs, opts, run_dir, max_hops)
     checks = CheckOptions(max_hops=max_hops)
     judged = judge(inputs, hops, checks, max_hops, site=SiteRun(opts, read_records(run_dir)))
     return inputs, judged

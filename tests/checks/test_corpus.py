@@ -86,7 +86,7 @@ DEMO = {
     "host-hop": ["/faq"],
     "scheme-hop": ["/blog"],
     "inconsistent-final-urls": ["/gift-cards", "/login"],
-    "homepage-redirect": ["/catalog/discontinued-lamp"],
+    "homepage-redirect": ["/catalog/discontinued-lamp", "/journal/lamp-care"],
     "many-to-one": [f"/products/widget-{i}" for i in range(1, 12)],
     "query-dropped": ["/search?q=lamps"],
     "meta-refresh": ["/stores"],
@@ -125,6 +125,8 @@ DEMO = {
     "parity-media-type": ["/catalogue-2019.pdf"],
     "parity-language": ["/de/messing-lampe"],
     "parity-indexability": ["/lamps/glass-vase"],
+    # catch-all probes: /journal/* redirects every URL home; this one lands there too
+    "catch-all-redirect": ["/journal/lamp-care"],
 }
 # The new site's side, keyed by a page, link target or file of the new site.
 DEMO_SITE = {
@@ -150,6 +152,9 @@ DEMO_SITE = {
     "variant-not-found": [f"{OLD}/about-us/"],
     # a map row that cannot be read, keyed by its old_url as written (scheme left out)
     "map-row-unreadable": ["www.oldshop.example/press"],
+    # catch-all probes, keyed by the directory or host probed
+    "catch-all-redirect": [f"{OLD}/journal/"],
+    "soft-404": ["https://gifts.newshop.example/"],
 }
 # Clean in the demo: each must have no finding at all.
 DEMO_CLEAN = ["/about-us", "/pricing.html", "/old-promo", "/"]
@@ -237,7 +242,7 @@ def test_an_interrupted_and_resumed_demo_ends_like_an_uninterrupted_one(
     from migrationaudit.pipeline import judge, load_inputs
     from migrationaudit.settings import CheckOptions
 
-    from .memcrawl import _write_scope, crawl
+    from .memcrawl import _write_scope, crawl, probe
 
     case = SAMPLES / "demo"
     opts = case_options(case)
@@ -257,6 +262,7 @@ def test_an_interrupted_and_resumed_demo_ends_like_an_uninterrupted_one(
     assert 0 < len(first) < 400  # interrupted
     hops = crawl(site, seeds, tmp_path, resume=True, page_text=True)
     assert len(hops) == len({h.url for h in hops})  # nothing fetched twice
+    inputs = probe(site, inputs, opts, tmp_path, 10)
     judged = judge(inputs, hops, CheckOptions(), 10, site=SiteRun(opts, read_records(tmp_path)))
     assert {(f.rule_id, f.url) for f in judged.findings} == {
         (f.rule_id, f.url) for f in demo.findings
