@@ -29,7 +29,7 @@ from migrationaudit.launch import launch_info
 from migrationaudit.models.findings import Finding, SkippedRule
 from migrationaudit.models.hops import Chain, Hop
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
-from migrationaudit.models.result import AuditResult, Verdict
+from migrationaudit.models.result import AuditResult, Suggestion, Verdict
 from migrationaudit.newsite.context import attach as attach_site
 from migrationaudit.newsite.context import notes as site_notes
 from migrationaudit.newsite.plan import all_legacy, check_local_files, old_sitemap_legacy
@@ -41,6 +41,7 @@ from migrationaudit.options import AuditRequest
 from migrationaudit.parity.probecrawl import run_probes
 from migrationaudit.parity.probes import read_probes
 from migrationaudit.parity.snapshot import read_snapshot
+from migrationaudit.parity.suggest import suggest_targets
 from migrationaudit.preflight.predict import rule_file_facts
 from migrationaudit.rundir.job import CrawlSummary, saved_site_options
 from migrationaudit.rundir.layout import (
@@ -288,6 +289,7 @@ class Judged:
     verdicts: tuple[Verdict, ...]
     chains: dict[str, Chain]
     skipped: tuple[SkippedRule, ...]
+    suggestions: tuple[Suggestion, ...] = ()  # targets for URLs without a working one
 
 
 @gc_paused()  # millions of acyclic objects: see migrationaudit.graph.gc_paused
@@ -326,7 +328,7 @@ def judge(
     findings, verdicts = rank_by_value(
         findings, build_verdicts(ctx, findings), inputs.priority, inputs.traffic
     )
-    return Judged(findings, verdicts, chains, skipped)
+    return Judged(findings, verdicts, chains, skipped, suggest_targets(ctx, findings))
 
 
 def stop_reason(crawl: CrawlOptions, stopped: str) -> str:
@@ -385,6 +387,7 @@ def finish_run(
         rules=rule_infos(),
         fail_on=req.fail_on,
         run=_run_info(req, started, partial, extra),
+        suggestions=judged.suggestions,
     )
     save_run_info(run_dir, result.run)
     return result

@@ -61,6 +61,7 @@ def rebuild(saved: SavedRun, checks: CheckOptions, fail_on: Severity) -> AuditRe
         rules=rule_infos(),
         fail_on=fail_on,
         run=run,
+        suggestions=judged.suggestions,
     )
 
 

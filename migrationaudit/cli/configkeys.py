@@ -114,6 +114,7 @@ KEYS: tuple[Key, ...] = (
     Key("snapshot", "snapshot", path=True),
     Key("parity-threshold", "parity_thresholds", PAIRS),
     Key("catch-all-probes", "catch_all_probes"),
+    Key("accept-suggestions", "accept_suggestions"),
 )
 
 

@@ -79,6 +79,26 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A new page offered as the target of a legacy URL that has none that works (no map
+    row, a broken end, a catch-all, the home page, a many-to-one funnel): the best match among
+    the new site's pages, checked live (2xx, indexable, self-canonical) in this run."""
+
+    old_url: str
+    suggested_url: str
+    score: float  # 0..1
+    why: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "old_url": self.old_url,
+            "suggested_url": self.suggested_url,
+            "score": self.score,
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True)
 class AuditResult:
     """Everything a report needs, as plain data. ``run`` holds run metadata (tool version,
     timestamps, inputs, options, resolve entries, ``partial`` flag).
@@ -97,6 +117,8 @@ class AuditResult:
     run: Mapping[str, Any]
     suppressed: tuple[SuppressedFinding, ...] = ()
     budgets: Mapping[str, int] = field(default_factory=dict)
+    # Suggested targets for legacy URLs without a working one (migrationaudit.parity.suggest).
+    suggestions: tuple[Suggestion, ...] = ()
 
     def budget_statuses(self) -> tuple[BudgetStatus, ...]:
         """Every budget with its rule's active finding count, sorted by rule id."""

@@ -46,12 +46,14 @@ from migrationaudit.options import (
 from migrationaudit.settings import CrawlOptions
 
 
-def _write_fixes(result: AuditResult, out_dir: Path, quiet: bool, debug: bool) -> None:
+def _write_fixes(
+    result: AuditResult, out_dir: Path, quiet: bool, debug: bool, accept: float | None = None
+) -> None:
     from migrationaudit.fixes import write_fixes
     from migrationaudit.fixes.plan import FIXES_SUBDIR
 
     try:
-        plan = write_fixes(result, out_dir)
+        plan = write_fixes(result, out_dir, accept)
     except MigrationAuditError as exc:
         fail(str(exc), debug)
     if not quiet:
@@ -147,7 +149,9 @@ def audit(**kw: Any) -> None:
             fail(str(exc), kw["debug"])
         result = finish(result, req.out_dir, req.formats, kw["quiet"], kw["debug"], policy, kw)
         if kw["fixes"]:
-            _write_fixes(result, req.out_dir, kw["quiet"], kw["debug"])
+            _write_fixes(
+                result, req.out_dir, kw["quiet"], kw["debug"], kw.get("accept_suggestions")
+            )
         notify(kw, result, summary, req.out_dir)
         if interrupted(result):
             if not kw["quiet"]:

@@ -38,6 +38,14 @@ def parity_options(f: Callable[..., Any]) -> Callable[..., Any]:
             + ". Repeatable.",
         ),
         click.option(
+            "--accept-suggestions",
+            "accept_suggestions",
+            type=click.FloatRange(0.0, 1.0),
+            metavar="SCORE",
+            help="With --fixes: merge the suggested targets (fixes/suggested-map.csv) that "
+            "score at least SCORE (0..1) into the corrected map and server rules.",
+        ),
+        click.option(
             "--catch-all-probes",
             is_flag=True,
             help="Request a few random URLs that cannot exist on every old and new host (and "
