@@ -29,7 +29,7 @@ from migrationaudit.launch import launch_info
 from migrationaudit.models.findings import Finding, SkippedRule
 from migrationaudit.models.hops import Chain, Hop
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
-from migrationaudit.models.result import AuditResult, Suggestion, Verdict
+from migrationaudit.models.result import AuditResult, ParityPair, Suggestion, Verdict
 from migrationaudit.newsite.context import attach as attach_site
 from migrationaudit.newsite.context import notes as site_notes
 from migrationaudit.newsite.plan import all_legacy, check_local_files, old_sitemap_legacy
@@ -38,6 +38,7 @@ from migrationaudit.newsite.plan import prepare as prepare_site
 from migrationaudit.newsite.records import SiteRun
 from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
+from migrationaudit.parity.pairs import failing_pairs
 from migrationaudit.parity.probecrawl import run_probes
 from migrationaudit.parity.probes import read_probes
 from migrationaudit.parity.snapshot import read_snapshot
@@ -212,8 +213,7 @@ def run_audit(req: AuditRequest, progress: Callable[[int, int], None] | None = N
         progress=progress,
         scope=audit_scope(req, inputs),
     )
-    if req.site.catch_all_probes:
-        run_probes(inputs.legacy, inputs.rules, req.site, req.crawl, run_dir, audit_scope(req, inputs))
+    run_probes(req, inputs, run_dir, audit_scope(req, inputs))  # --catch-all-probes
     return finish_run(req, inputs, run_dir, summary, started)
 
 
@@ -273,8 +273,7 @@ def resume_audit(
         resume=True,
         scope=audit_scope(req, inputs),
     )
-    if req.site.catch_all_probes:
-        run_probes(inputs.legacy, inputs.rules, req.site, req.crawl, run_dir, audit_scope(req, inputs))
+    run_probes(req, inputs, run_dir, audit_scope(req, inputs))  # --catch-all-probes
     result = finish_run(req, inputs, run_dir, summary, started)
     result = replace(result, run={**result.run, "resumed": True})
     save_run_info(run_dir, result.run)
@@ -290,6 +289,7 @@ class Judged:
     chains: dict[str, Chain]
     skipped: tuple[SkippedRule, ...]
     suggestions: tuple[Suggestion, ...] = ()  # targets for URLs without a working one
+    parity: tuple[ParityPair, ...] = ()  # old and new page of each failing parity pair
 
 
 @gc_paused()  # millions of acyclic objects: see migrationaudit.graph.gc_paused
@@ -328,7 +328,10 @@ def judge(
     findings, verdicts = rank_by_value(
         findings, build_verdicts(ctx, findings), inputs.priority, inputs.traffic
     )
-    return Judged(findings, verdicts, chains, skipped, suggest_targets(ctx, findings))
+    return Judged(
+        findings, verdicts, chains, skipped, suggest_targets(ctx, findings),
+        failing_pairs(ctx, findings),
+    )
 
 
 def stop_reason(crawl: CrawlOptions, stopped: str) -> str:
@@ -388,6 +391,7 @@ def finish_run(
         fail_on=req.fail_on,
         run=_run_info(req, started, partial, extra),
         suggestions=judged.suggestions,
+        parity=judged.parity,
     )
     save_run_info(run_dir, result.run)
     return result

@@ -62,6 +62,7 @@ def rebuild(saved: SavedRun, checks: CheckOptions, fail_on: Severity) -> AuditRe
         fail_on=fail_on,
         run=run,
         suggestions=judged.suggestions,
+        parity=judged.parity,
     )
 
 

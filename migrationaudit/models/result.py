@@ -99,6 +99,18 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class ParityPair:
+    """A legacy URL whose new page fails a parity rule: the facts of both pages side by side
+    (fact name → text, the same names on both sides)."""
+
+    url: str
+    new_url: str
+    rules: tuple[str, ...]
+    old: Mapping[str, str]
+    new: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class AuditResult:
     """Everything a report needs, as plain data. ``run`` holds run metadata (tool version,
     timestamps, inputs, options, resolve entries, ``partial`` flag).
@@ -119,6 +131,8 @@ class AuditResult:
     budgets: Mapping[str, int] = field(default_factory=dict)
     # Suggested targets for legacy URLs without a working one (migrationaudit.parity.suggest).
     suggestions: tuple[Suggestion, ...] = ()
+    # Old and new page side by side for each pair failing a parity rule (--snapshot).
+    parity: tuple[ParityPair, ...] = ()
 
     def budget_statuses(self) -> tuple[BudgetStatus, ...]:
         """Every budget with its rule's active finding count, sorted by rule id."""

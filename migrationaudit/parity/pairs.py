@@ -3,11 +3,13 @@ the page its chain lands on now, both healthy answers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from migrationaudit.checks import AuditContext
+from migrationaudit.models.findings import Finding
 from migrationaudit.models.hops import Chain, PageFacts
+from migrationaudit.models.result import ParityPair
 from migrationaudit.models.inputs import LegacyURL
 from migrationaudit.parity.snapshot import OldPage
 
@@ -73,3 +75,35 @@ def pairs(ctx: AuditContext) -> Iterator[Pair]:
 def all_pairs(ctx: AuditContext) -> list[Pair]:
     """:func:`pairs`, computed once per context for the eight rules."""
     return ctx.memo("parity-pairs", lambda: list(pairs(ctx)))
+
+
+def facts_text(page: PageFacts) -> dict[str, str]:
+    """A page's facts as the report shows them side by side."""
+    return {
+        "type": media_type(page) or "",
+        "title": page.title or "",
+        "h1": " | ".join(page.h1),
+        "description": page.description or "",
+        "lang": page.lang or "",
+        "hreflang": ", ".join(sorted({lang for lang, _ in page.hreflang})),
+        "JSON-LD": ", ".join(page.jsonld_types),
+        "words": "" if page.word_count is None else str(page.word_count),
+        "robots": ", ".join(v for v in (page.meta_robots, page.x_robots_tag) if v),
+        "canonical": page.canonical_url or "",
+    }
+
+
+def failing_pairs(ctx: AuditContext, findings: Iterable[Finding]) -> tuple[ParityPair, ...]:
+    """Old and new facts of every pair with a parity finding, in input order."""
+    failed: dict[str, list[str]] = {}
+    for f in findings:
+        if f.rule_id.startswith("parity-"):
+            failed.setdefault(f.url, []).append(f.rule_id)
+    if not failed:
+        return ()
+    return tuple(
+        ParityPair(p.item.url, p.new_url, tuple(sorted(failed[p.item.url])),
+                   facts_text(p.old_page), facts_text(p.new_page))
+        for p in all_pairs(ctx)
+        if p.item.url in failed
+    )

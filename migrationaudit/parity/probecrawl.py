@@ -7,24 +7,21 @@ from pathlib import Path
 
 from migrationaudit.crawl import run_crawl
 from migrationaudit.graph import build_graph, chains_for
-from migrationaudit.models.inputs import LegacyURL, RedirectRule
+from migrationaudit.inputs import Inputs
+from migrationaudit.options import AuditRequest
 from migrationaudit.parity.probes import probe_scopes, probe_urls, probes_of, write_probes
 from migrationaudit.rundir.layout import PROBES_SUBDIR
 from migrationaudit.rundir.records import read_hops
-from migrationaudit.settings import CrawlOptions, SiteOptions
 from migrationaudit.web.scope import Scope
 
 
-def run_probes(
-    legacy: tuple[LegacyURL, ...],
-    rules: tuple[RedirectRule, ...],
-    site: SiteOptions,
-    crawl: CrawlOptions,
-    run_dir: Path,
-    scope: Scope | None = None,
-) -> int:
-    """Request the probes of the audit's hosts and directories; log them. How many."""
-    urls = probe_urls(probe_scopes(legacy, rules, site))
+def run_probes(req: AuditRequest, inputs: Inputs, run_dir: Path, scope: Scope | None = None) -> int:
+    """With ``--catch-all-probes``: request the probes of the audit's hosts and directories
+    and log them. How many (0 when not asked for)."""
+    if not req.site.catch_all_probes:
+        return 0
+    crawl = req.crawl
+    urls = probe_urls(probe_scopes(inputs.legacy, inputs.rules, req.site))
     probe_dir = Path(run_dir) / PROBES_SUBDIR
     run_crawl((u for _, u in urls), probe_dir, crawl, scope=scope)
     chains = chains_for(build_graph(read_hops(probe_dir)), [u for _, u in urls], crawl.max_hops)

@@ -44,7 +44,8 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]
         (tmp / "redirects.csv").write_text("old_url,new_url\n" + rows, encoding="utf-8")
         out = tmp / "out"
         got = cli("audit", "--map", str(tmp / "redirects.csv"), "--snapshot", str(snap),
-                  "--out", str(out), "--format", "json", "-q", *sites.resolve_args())
+                  "--out", str(out), "--format", "json", "--format", "html", "-q",
+                  *sites.resolve_args())
         assert got.returncode in (0, 1), got.stderr
         return snap, out, sites.port
 
@@ -83,3 +84,12 @@ def test_verdicts_carry_the_parity_column(migrated: tuple[Path, Path, int]) -> N
     by_url = {v["url"]: v for v in verdicts}
     assert by_url[f"http://{OLD}:{port}/clean"]["parity"] == "ok"
     assert by_url[f"http://{OLD}:{port}/jsonld-lost"]["parity"] == "structured-data"
+
+
+def test_the_report_shows_old_and_new_side_by_side(migrated: tuple[Path, Path, int]) -> None:
+    _, out, port = migrated
+    html = (out / "report.html").read_text(encoding="utf-8")
+    section = html.split('id="parity"', 1)[1].split("</section>", 1)[0]
+    assert f"http://{OLD}:{port}/title-changed" in section
+    assert "<strong>Garden Furniture Clearance</strong>" in section  # the new title, marked
+    assert f"http://{OLD}:{port}/title-reworded" not in section  # a near-miss is no pair
