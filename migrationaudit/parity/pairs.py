@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from migrationaudit.checks import AuditContext
 from migrationaudit.models.findings import Finding
 from migrationaudit.models.hops import Chain, PageFacts
-from migrationaudit.models.result import ParityPair
 from migrationaudit.models.inputs import LegacyURL
+from migrationaudit.models.result import ParityPair
 from migrationaudit.parity.snapshot import OldPage
 
 _HTML = frozenset({"text/html", "application/xhtml+xml"})

@@ -118,7 +118,8 @@ def read_snapshot(path: str | Path, wanted: Iterable[str] | None = None) -> dict
                     page=page,
                 )
     except OSError as exc:
-        raise InputError(f"cannot read the snapshot: {exc.strerror or exc}", file=str(path)) from None
+        reason = exc.strerror or str(exc)
+        raise InputError(f"cannot read the snapshot: {reason}", file=str(path)) from None
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(f"cannot read the snapshot: {exc}", file=str(path)) from None
     return out

@@ -105,7 +105,7 @@ class LoopbackSites:
         sites = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 name = (self.headers.get("Host") or "").split(":")[0].lower()
                 host = sites.hosts.get(name)
                 if host is None:

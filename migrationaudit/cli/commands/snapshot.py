@@ -17,6 +17,7 @@ from migrationaudit.errors import MigrationAuditError
 from migrationaudit.humanize import plural
 from migrationaudit.options import build_request, parse_parity_threshold
 
+
 def parity_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """``audit``'s content parity options: --snapshot and --parity-threshold."""
     opts = [
