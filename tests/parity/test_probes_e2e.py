@@ -86,3 +86,16 @@ def test_probes_are_logged_in_the_run_folder(
     assert len(probes) == 2 * len(scopes) and len({p["url"] for p in probes}) == len(probes)
     proper = [p for p in probes if p["scope"].startswith(f"http://proper.test:{port}")]
     assert {p["status"] for p in proper} == {404}
+
+
+def test_a_re_rendered_run_judges_its_logged_probes_again(
+    probed: tuple[list[dict[str, str]], Path, int], tmp_path: Path
+) -> None:
+    findings, out, _ = probed
+    got = cli("report", str(out), "--out", str(tmp_path), "--format", "json")
+    assert got.returncode in (0, 1), got.stderr
+    again = json.loads((tmp_path / "findings.json").read_text(encoding="utf-8"))["findings"]
+    rules = ("catch-all-redirect", "soft-404")
+    assert {(f["rule"], f["url"]) for f in again if f["rule"] in rules} == {
+        (f["rule"], f["url"]) for f in findings if f["rule"] in rules
+    }
