@@ -32,8 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from migrationaudit.parity.similar import Doc, doc_text, nearest  # noqa: E402
-from migrationaudit.parity.text import read_body  # noqa: E402
+from migrationaudit.parity.similar import Doc, doc_text, nearest
+from migrationaudit.parity.text import read_body
 
 COLOURS = "amber azure coral ivory jade olive pearl ruby sage slate teal umber".split()
 ADJECTIVES = (
@@ -83,7 +83,8 @@ def catalogue(n: int, seed: int = 7) -> tuple[list[Doc], list[Doc]]:
         slug = [SYNONYMS.get(w, w) if rng.random() < 0.3 else w for w in words]
         if rng.random() < 0.3:
             slug.pop(rng.randrange(len(slug)))  # a word dropped from the old slug
-        old_url = f"http://www.old.example/shop/cat-{rng.randint(1, 60)}/item-{i}-{'-'.join(slug)}.html"
+        shelf = rng.randint(1, 60)
+        old_url = f"http://www.old.example/shop/cat-{shelf}/item-{i}-{'-'.join(slug)}.html"
         if rng.random() < 0.2:
             old.append(Doc(old_url, doc_text(old_url)))  # no snapshot facts: URL words only
             continue
