@@ -51,6 +51,8 @@ class AuditRequest:
     allow_hosts: tuple[str, ...] = ()
     # --snapshot FILE: the legacy pages' facts before cutover (migrationaudit snapshot).
     snapshot: str | None = None
+    # --old-origin URL: the old site at a second address, fetched instead of a snapshot.
+    old_origin: str | None = None
 
 
 def parse_resolve(value: str) -> ConnectTo:
@@ -234,7 +236,10 @@ def _request(kw: Mapping[str, Any], known_rules: set[str]) -> AuditRequest:
         tuple(kw.get("parity_thresholds", ())),
     )
     snapshot = kw.get("snapshot")
-    if snapshot and settings.PAGE_TEXT_SETTING not in crawl.scrapy_settings:
+    if snapshot and kw.get("old_origin"):
+        raise ConfigError("--snapshot and --old-origin cannot be combined: give one")
+    wants_text = snapshot or kw.get("old_origin")
+    if wants_text and settings.PAGE_TEXT_SETTING not in crawl.scrapy_settings:
         # The final pages are compared with the snapshot's: their bodies are read too.
         crawl = replace(crawl, scrapy_settings=(*crawl.scrapy_settings, settings.PAGE_TEXT_SETTING))
     return AuditRequest(
@@ -256,4 +261,5 @@ def _request(kw: Mapping[str, Any], known_rules: set[str]) -> AuditRequest:
         launched=launch_time(kw.get("launched")),
         allow_hosts=tuple(kw.get("allow_hosts", ())),
         snapshot=str(snapshot) if snapshot else None,
+        old_origin=kw.get("old_origin") or None,
     )

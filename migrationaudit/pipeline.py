@@ -38,8 +38,8 @@ from migrationaudit.newsite.plan import prepare as prepare_site
 from migrationaudit.newsite.records import SiteRun
 from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
+from migrationaudit.parity.oldorigin import side_crawls
 from migrationaudit.parity.pairs import failing_pairs
-from migrationaudit.parity.probecrawl import run_probes
 from migrationaudit.parity.probes import read_probes
 from migrationaudit.parity.snapshot import read_snapshot
 from migrationaudit.parity.suggest import suggest_targets
@@ -213,7 +213,7 @@ def run_audit(req: AuditRequest, progress: Callable[[int, int], None] | None = N
         progress=progress,
         scope=audit_scope(req, inputs),
     )
-    run_probes(req, inputs, run_dir, audit_scope(req, inputs))  # --catch-all-probes
+    inputs = side_crawls(req, inputs, run_dir, audit_scope(req, inputs))  # probes, old origin
     return finish_run(req, inputs, run_dir, summary, started)
 
 
@@ -273,7 +273,7 @@ def resume_audit(
         resume=True,
         scope=audit_scope(req, inputs),
     )
-    run_probes(req, inputs, run_dir, audit_scope(req, inputs))  # --catch-all-probes
+    inputs = side_crawls(req, inputs, run_dir, audit_scope(req, inputs))  # probes, old origin
     result = finish_run(req, inputs, run_dir, summary, started)
     result = replace(result, run={**result.run, "resumed": True})
     save_run_info(run_dir, result.run)

@@ -75,7 +75,7 @@ NO_MAP = "no redirect map given"
 NO_PRIORITY = "no --priority export given"
 NO_RULE_FILE = "no host rule file predicted (check-map --map-format netlify|cloudflare|amplify)"
 NO_ACCESS_LOG = "no --access-log given"
-NO_SNAPSHOT = "no --snapshot given"
+NO_SNAPSHOT = "no --snapshot or --old-origin given"
 NO_PROBES = "no catch-all probes requested (--catch-all-probes)"
 T = TypeVar("T")
 

@@ -115,6 +115,7 @@ KEYS: tuple[Key, ...] = (
     Key("parity-threshold", "parity_thresholds", PAIRS),
     Key("catch-all-probes", "catch_all_probes"),
     Key("accept-suggestions", "accept_suggestions"),
+    Key("old-origin", "old_origin"),
 )
 
 

@@ -17,6 +17,7 @@ A run folder (``OUT/run/``)::
     run.json       the run's metadata as the reports read it
     probes.jsonl   the catch-all probes: random URLs that cannot exist, and their answers
     probes/        the run folder of the probes' crawl
+    old-origin/    --old-origin: the run folder of the old pages fetched at the second address
 
 A snapshot (``migrationaudit snapshot --out FILE``) crawls into the run folder ``FILE.run``.
 
@@ -57,6 +58,7 @@ INPUTS_FILE = "inputs.json"
 RUN_FILE = "run.json"
 PROBES_FILE = "probes.jsonl"  # catch-all probes: each random URL requested and its answer
 PROBES_SUBDIR = "probes"  # ... and the run folder of their crawl
+OLD_ORIGIN_SUBDIR = "old-origin"  # --old-origin: the run folder of the old pages' crawl
 SNAPSHOT_RUN_SUFFIX = ".run"  # snapshot --out FILE: its crawl's run folder is FILE.run
 SCHEMA = 2  # inputs.json: 1 = maps/url_lists/legacy only; 2 = rules, listed, request too
 

@@ -93,3 +93,35 @@ def test_the_report_shows_old_and_new_side_by_side(migrated: tuple[Path, Path, i
     assert f"http://{OLD}:{port}/title-changed" in section
     assert "<strong>Garden Furniture Clearance</strong>" in section  # the new title, marked
     assert f"http://{OLD}:{port}/title-reworded" not in section  # a near-miss is no pair
+
+
+def test_old_origin_stands_in_for_a_snapshot(tmp_path: Path) -> None:
+    # the old site kept at a second host name after cutover: the same pairs, the same findings
+    with LoopbackSites(before()) as sites:
+        sites.hosts = {**after(sites.port), "origin.test": before()[OLD]}
+        rows = "".join(
+            f"{sites.url(OLD, p)},{sites.url('new.test', new_path(p))}\n" for p in CASES
+        )
+        (tmp_path / "redirects.csv").write_text("old_url,new_url\n" + rows, encoding="utf-8")
+        out = tmp_path / "out"
+        got = cli("audit", "--map", str(tmp_path / "redirects.csv"), "--old-origin",
+                  sites.url("origin.test", ""), "--out", str(out), "--format", "json", "-q",
+                  *sites.resolve_args())
+        assert got.returncode in (0, 1), got.stderr
+        port = sites.port
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))["findings"]
+    got_pairs = {(f["rule"], f["url"]) for f in findings if f["rule"].startswith("parity-")}
+    assert got_pairs == {
+        (rule_id, f"http://{OLD}:{port}{path}")
+        for path, (_, _, rule_id) in CASES.items()
+        if rule_id is not None
+    }
+
+
+def test_snapshot_and_old_origin_cannot_be_combined(tmp_path: Path) -> None:
+    (tmp_path / "urls.txt").write_text("http://old.test/a\n", encoding="utf-8")
+    (tmp_path / "s.jsonl").write_text("", encoding="utf-8")
+    got = cli("audit", "--urls", str(tmp_path / "urls.txt"), "--snapshot",
+              str(tmp_path / "s.jsonl"), "--old-origin", "http://origin.test",
+              "--out", str(tmp_path / "out"))
+    assert got.returncode == 2 and "cannot be combined" in got.stderr

@@ -29,6 +29,14 @@ def parity_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "legacy URL's old page is compared with the page it lands on (parity-* rules).",
         ),
         click.option(
+            "--old-origin",
+            "old_origin",
+            metavar="URL",
+            help="The old site kept at a second address after cutover (scheme://host[:port]; "
+            "with --resolve for an IP): each legacy URL's path is fetched there and compared "
+            "with where it lands, as with --snapshot.",
+        ),
+        click.option(
             "--parity-threshold",
             "parity_thresholds",
             multiple=True,
