@@ -260,6 +260,6 @@ def _request(kw: Mapping[str, Any], known_rules: set[str]) -> AuditRequest:
         access_log_fields=tuple(parse_field(v) for v in kw.get("access_log_fields", ())),
         launched=launch_time(kw.get("launched")),
         allow_hosts=tuple(kw.get("allow_hosts", ())),
-        snapshot=str(snapshot) if snapshot else None,
+        snapshot=os.path.abspath(str(snapshot)) if snapshot else None,
         old_origin=kw.get("old_origin") or None,
     )

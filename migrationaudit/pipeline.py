@@ -38,7 +38,7 @@ from migrationaudit.newsite.plan import prepare as prepare_site
 from migrationaudit.newsite.records import SiteRun
 from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
-from migrationaudit.parity.oldorigin import side_crawls
+from migrationaudit.parity.oldorigin import saved_parity, side_crawls, with_snapshot
 from migrationaudit.parity.pairs import failing_pairs
 from migrationaudit.parity.probes import read_probes
 from migrationaudit.parity.snapshot import read_snapshot
@@ -248,6 +248,7 @@ def resume_audit(
     started = now()
     if req.site == SiteOptions():  # the new-site options of the run, unless given again
         req = replace(req, site=saved_site_options(run_dir) or req.site)
+    req = saved_parity(req, run_dir)  # the run's --snapshot / --old-origin unless given again
     if req.maps or req.url_lists or req.priority or req.access_logs:
         if not req.priority:
             # The run's --priority exports unless given again: the maps given again do not
@@ -273,7 +274,7 @@ def resume_audit(
         resume=True,
         scope=audit_scope(req, inputs),
     )
-    inputs = side_crawls(req, inputs, run_dir, audit_scope(req, inputs))  # probes, old origin
+    inputs = side_crawls(req, with_snapshot(req, inputs), run_dir, audit_scope(req, inputs))
     result = finish_run(req, inputs, run_dir, summary, started)
     result = replace(result, run={**result.run, "resumed": True})
     save_run_info(run_dir, result.run)

@@ -5,6 +5,7 @@ it with the page the legacy URL lands on now."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -15,8 +16,8 @@ from migrationaudit.graph import build_graph, chains_for
 from migrationaudit.inputs import Inputs
 from migrationaudit.options import AuditRequest
 from migrationaudit.parity.probecrawl import run_probes
-from migrationaudit.parity.snapshot import OldPage
-from migrationaudit.rundir.layout import OLD_ORIGIN_SUBDIR
+from migrationaudit.parity.snapshot import OldPage, read_snapshot
+from migrationaudit.rundir.layout import INPUTS_FILE, OLD_ORIGIN_SUBDIR
 from migrationaudit.rundir.records import read_hops
 from migrationaudit.web.scope import Scope
 
@@ -62,3 +63,28 @@ def side_crawls(req: AuditRequest, inputs: Inputs, run_dir: Path, scope: Scope) 
     (``--catch-all-probes``) and the old pages at ``--old-origin``."""
     run_probes(req, inputs, run_dir, scope)
     return old_origin_pages(req, inputs, run_dir, scope)
+
+
+def saved_parity(req: AuditRequest, run_dir: Path) -> AuditRequest:
+    """``req`` with the ``--snapshot`` / ``--old-origin`` its run was started with (a resume
+    that does not give them again; neither is taken when one is given)."""
+    if req.snapshot or req.old_origin:
+        return req
+    try:
+        data = json.loads((Path(run_dir) / INPUTS_FILE).read_text(encoding="utf-8"))
+        saved = data.get("request") or {}
+    except (OSError, ValueError, AttributeError):
+        return req
+    snapshot, origin = saved.get("snapshot"), saved.get("old_origin")
+    return replace(
+        req,
+        snapshot=str(snapshot) if isinstance(snapshot, str) else None,
+        old_origin=str(origin) if isinstance(origin, str) else None,
+    )
+
+
+def with_snapshot(req: AuditRequest, inputs: Inputs) -> Inputs:
+    """``inputs`` with ``req``'s snapshot read when they were restored without it."""
+    if not req.snapshot or inputs.snapshot is not None:
+        return inputs
+    return replace(inputs, snapshot=read_snapshot(req.snapshot, (i.url for i in inputs.legacy)))
