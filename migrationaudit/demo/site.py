@@ -158,17 +158,19 @@ class Site:
         route = routes.get((scheme, host, path))
         if route is not None or not self.redirect_variants:
             return route or _catch_all(routes, scheme, host, path), None
-        for key in _variant_keys(scheme, host, path):
+        keys = _variant_keys(scheme, host, path)
+        for key in keys:
             found = routes.get(key)
             if found is None:
-                found = _catch_all(routes, *key)  # a variant under a catch-all: its answer
-                if found is not None:
-                    return found, None
                 continue
             if found.is_redirect or not 200 <= found.status < 300:
                 return found, None  # the same answer: one hop to the same place
             return None, found.url
-        return _catch_all(routes, scheme, host, path), None
+        for key in [(scheme, host, path), *keys]:  # else a catch-all's answer, as is
+            found = _catch_all(routes, *key)
+            if found is not None:
+                return found, None
+        return None, None
 
     @cached_property
     def _index(self) -> dict[tuple[str, str, str], Route]:

@@ -154,7 +154,7 @@ DEMO_SITE = {
     "map-row-unreadable": ["www.oldshop.example/press"],
     # catch-all probes, keyed by the directory or host probed
     "catch-all-redirect": [f"{OLD}/journal/"],
-    "soft-404": ["https://gifts.newshop.example/"],
+    "soft-404": [f"{OLD}/stockroom/"],
 }
 # Clean in the demo: each must have no finding at all.
 DEMO_CLEAN = ["/about-us", "/pricing.html", "/old-promo", "/"]
