@@ -44,8 +44,8 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]
         (tmp / "redirects.csv").write_text("old_url,new_url\n" + rows, encoding="utf-8")
         out = tmp / "out"
         got = cli("audit", "--map", str(tmp / "redirects.csv"), "--snapshot", str(snap),
-                  "--out", str(out), "--format", "json", "--format", "html", "-q",
-                  *sites.resolve_args())
+                  "--out", str(out), "--format", "json", "--format", "html", "--format",
+                  "csv", "-q", *sites.resolve_args())
         assert got.returncode in (0, 1), got.stderr
         return snap, out, sites.port
 
@@ -84,6 +84,8 @@ def test_verdicts_carry_the_parity_column(migrated: tuple[Path, Path, int]) -> N
     by_url = {v["url"]: v for v in verdicts}
     assert by_url[f"http://{OLD}:{port}/clean"]["parity"] == "ok"
     assert by_url[f"http://{OLD}:{port}/jsonld-lost"]["parity"] == "structured-data"
+    table = pd.read_csv(out / "verdicts.csv").set_index("url")
+    assert table.loc[f"http://{OLD}:{port}/german", "parity"] == "language"
 
 
 def test_the_report_shows_old_and_new_side_by_side(migrated: tuple[Path, Path, int]) -> None:
