@@ -78,7 +78,7 @@ def catalogue(n: int, seed: int = 7) -> tuple[list[Doc], list[Doc]]:
         category = name[3].split("-")[-1]
         url = f"https://www.new.example/{category}s/{'-'.join(words)}/"
         body = sentences(rng, 12)
-        new_fp = read_body("<p>" + ". ".join(body) + "</p>")["fingerprint"]
+        new_fp = fingerprint(" ".join(body).split())
         new.append(Doc(url, doc_text(url, title, title, f"The {title.lower()}."), new_fp))
         slug = [SYNONYMS.get(w, w) if rng.random() < 0.3 else w for w in words]
         if rng.random() < 0.3:
@@ -92,7 +92,7 @@ def catalogue(n: int, seed: int = 7) -> tuple[list[Doc], list[Doc]]:
         rng.shuffle(reworded)
         old_title = " ".join(w.capitalize() for w in reworded) + " | Old Shop"
         old_body = [s if rng.random() < 0.8 else sentences(rng, 1)[0] for s in body]
-        old_fp = read_body("<p>" + ". ".join(old_body) + "</p>")["fingerprint"]
+        old_fp = fingerprint(" ".join(old_body).split())
         old.append(Doc(old_url, doc_text(old_url, old_title, None), old_fp))
     return new, old
 
