@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from migrationaudit.parity.similar import Doc, doc_text, nearest
-from migrationaudit.parity.text import read_body
+from migrationaudit.parity.text import fingerprint
 
 COLOURS = "amber azure coral ivory jade olive pearl ruby sage slate teal umber".split()
 ADJECTIVES = (
