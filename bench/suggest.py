@@ -35,7 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from migrationaudit.parity.similar import Doc, doc_text, nearest
 from migrationaudit.parity.text import fingerprint
 
-COLOURS = "amber azure coral ivory jade olive pearl ruby sage slate teal umber".split()
+COLOURS = (
+    "amber azure coral ivory jade olive pearl ruby sage slate teal umber ochre plum moss "
+    "rust sand smoke"
+).split()
 ADJECTIVES = (
     "rustic modern classic nordic vintage compact grand slim curved round square tall low "
     "woven carved polished brushed hammered painted folding stacking"
@@ -66,6 +69,8 @@ def catalogue(n: int, seed: int = 7) -> tuple[list[Doc], list[Doc]]:
     new: list[Doc] = []
     old: list[Doc] = []
     seen: set[tuple[str, ...]] = set()
+    if n > len(COLOURS) * len(ADJECTIVES) * len(MATERIALS) * len(ITEMS) // 2:
+        raise SystemExit(f"--n {n}: more products than the vocabulary names well")
     while len(new) < n:
         name = (rng.choice(COLOURS), rng.choice(ADJECTIVES), rng.choice(MATERIALS),
                 rng.choice(ITEMS))
