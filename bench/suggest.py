@@ -69,7 +69,7 @@ def catalogue(n: int, seed: int = 7) -> tuple[list[Doc], list[Doc]]:
     new: list[Doc] = []
     old: list[Doc] = []
     seen: set[tuple[str, ...]] = set()
-    if n > len(COLOURS) * len(ADJECTIVES) * len(MATERIALS) * len(ITEMS) // 2:
+    if n > len(COLOURS) * len(ADJECTIVES) * len(MATERIALS) * len(ITEMS) * 4 // 5:
         raise SystemExit(f"--n {n}: more products than the vocabulary names well")
     while len(new) < n:
         name = (rng.choice(COLOURS), rng.choice(ADJECTIVES), rng.choice(MATERIALS),
