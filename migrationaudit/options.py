@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,10 @@ class AuditRequest:
     launched: datetime | None = None  # the launch, midnight UTC (--launched DATE)
     # --allow-host HOST[:PORT]: hosts the audit may request besides those the inputs name.
     allow_hosts: tuple[str, ...] = ()
+    # --snapshot FILE: the legacy pages' facts before cutover (migrationaudit snapshot).
+    snapshot: str | None = None
+    # --old-origin URL: the old site at a second address, fetched instead of a snapshot.
+    old_origin: str | None = None
 
 
 def parse_resolve(value: str) -> ConnectTo:
@@ -121,6 +125,7 @@ def build_check_options(
     disable: tuple[str, ...],
     severity: tuple[str, ...],
     known: set[str],
+    parity_thresholds: tuple[str, ...] = (),
 ) -> CheckOptions:
     """The rules' options; ConfigError names rule ids that ``known`` (the registry's ids, which
     the caller hands over: this module never imports the rules) does not have."""
@@ -140,7 +145,21 @@ def build_check_options(
         many_to_one=many_to_one,
         disabled=frozenset(disabled),
         severity_overrides=tuple(overrides),
+        parity_thresholds=tuple(parse_parity_threshold(v) for v in parity_thresholds),
     )
+
+
+def parse_parity_threshold(value: str) -> tuple[str, float]:
+    """``NAME=VALUE`` of ``--parity-threshold`` (NAME one of settings.PARITY_THRESHOLDS)."""
+    name, sep, number = value.partition("=")
+    name = name.strip().lower()
+    if not sep or name not in settings.PARITY_THRESHOLDS:
+        names = ", ".join(settings.PARITY_THRESHOLDS)
+        raise ValueError(f"{value!r}: expected NAME=VALUE, NAME one of: {names}")
+    try:
+        return name, float(number)
+    except ValueError:
+        raise ValueError(f"{value!r}: {number!r} is not a number") from None
 
 
 
@@ -158,6 +177,7 @@ def site_request(kw: Mapping[str, Any]) -> SiteOptions:
         new_hosts=tuple(kw.get("new_hosts", ())),
         staging_hosts=tuple(kw.get("staging_hosts", ())),
         sitemap_fetch_limit=kw.get("max_sitemap_urls", settings.SITEMAP_FETCH_LIMIT),
+        catch_all_probes=bool(kw.get("catch_all_probes", False)),
     )
 
 
@@ -208,8 +228,20 @@ def _request(kw: Mapping[str, Any], known_rules: set[str]) -> AuditRequest:
         + tuple(parse_header(v) for v in kw.get("headers", ())),
     )
     checks = build_check_options(
-        kw["many_to_one"], crawl.max_hops, kw["disable"], kw["severity"], known_rules
+        kw["many_to_one"],
+        crawl.max_hops,
+        kw["disable"],
+        kw["severity"],
+        known_rules,
+        tuple(kw.get("parity_thresholds", ())),
     )
+    snapshot = kw.get("snapshot")
+    if snapshot and kw.get("old_origin"):
+        raise ConfigError("--snapshot and --old-origin cannot be combined: give one")
+    wants_text = snapshot or kw.get("old_origin")
+    if wants_text and settings.PAGE_TEXT_SETTING not in crawl.scrapy_settings:
+        # The final pages are compared with the snapshot's: their bodies are read too.
+        crawl = replace(crawl, scrapy_settings=(*crawl.scrapy_settings, settings.PAGE_TEXT_SETTING))
     return AuditRequest(
         maps=tuple(kw["maps"]),
         url_lists=tuple(kw["url_lists"]),
@@ -228,4 +260,6 @@ def _request(kw: Mapping[str, Any], known_rules: set[str]) -> AuditRequest:
         access_log_fields=tuple(parse_field(v) for v in kw.get("access_log_fields", ())),
         launched=launch_time(kw.get("launched")),
         allow_hosts=tuple(kw.get("allow_hosts", ())),
+        snapshot=os.path.abspath(str(snapshot)) if snapshot else None,
+        old_origin=kw.get("old_origin") or None,
     )

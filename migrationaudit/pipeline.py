@@ -29,7 +29,7 @@ from migrationaudit.launch import launch_info
 from migrationaudit.models.findings import Finding, SkippedRule
 from migrationaudit.models.hops import Chain, Hop
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
-from migrationaudit.models.result import AuditResult, Verdict
+from migrationaudit.models.result import AuditResult, ParityPair, Suggestion, Verdict
 from migrationaudit.newsite.context import attach as attach_site
 from migrationaudit.newsite.context import notes as site_notes
 from migrationaudit.newsite.plan import all_legacy, check_local_files, old_sitemap_legacy
@@ -38,6 +38,11 @@ from migrationaudit.newsite.plan import prepare as prepare_site
 from migrationaudit.newsite.records import SiteRun
 from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
+from migrationaudit.parity.oldorigin import saved_parity, side_crawls, with_snapshot
+from migrationaudit.parity.pairs import failing_pairs
+from migrationaudit.parity.probes import read_probes
+from migrationaudit.parity.snapshot import read_snapshot
+from migrationaudit.parity.suggest import suggest_targets
 from migrationaudit.preflight.predict import rule_file_facts
 from migrationaudit.rundir.job import CrawlSummary, saved_site_options
 from migrationaudit.rundir.layout import (
@@ -91,8 +96,10 @@ def load_inputs(req: AuditRequest) -> Inputs:
     if not legacy and not any(is_http(s) for s in req.site.old_sitemaps):
         names = ", ".join(req.maps + req.url_lists + req.priority + req.access_logs)
         raise InputError(f"no URLs to audit in {names}")
+    snapshot = read_snapshot(req.snapshot, (i.url for i in legacy)) if req.snapshot else None
     return Inputs(
-        tuple(rules), legacy, tuple(skipped), priority, rule_file=rule_file, traffic=traffic
+        tuple(rules), legacy, tuple(skipped), priority, rule_file=rule_file, traffic=traffic,
+        snapshot=snapshot,
     )
 
 
@@ -165,6 +172,8 @@ def check_map_only(req: AuditRequest) -> AuditResult:
         skipped_rows=inputs.skipped_rows,
         rule_file=inputs.rule_file,
         traffic=inputs.traffic,
+        snapshot=inputs.snapshot,
+        probes=inputs.probes,
     )
     findings, skipped = run_checks(ctx)
     skipped = tuple(s for s in skipped if s.reason != "no crawl was run")
@@ -209,6 +218,7 @@ def run_audit(
         progress=progress,
         scope=audit_scope(req, inputs),
     )
+    inputs = side_crawls(req, inputs, run_dir, audit_scope(req, inputs))  # probes, old origin
     return finish_run(req, inputs, run_dir, summary, started)
 
 
@@ -246,6 +256,7 @@ def resume_audit(
     started = now()
     if req.site == SiteOptions():  # the new-site options of the run, unless given again
         req = replace(req, site=saved_site_options(run_dir) or req.site)
+    req = saved_parity(req, run_dir)  # the run's --snapshot / --old-origin unless given again
     if req.maps or req.url_lists or req.priority or req.access_logs:
         if not req.priority:
             # The run's --priority exports unless given again: the maps given again do not
@@ -271,6 +282,7 @@ def resume_audit(
         resume=True,
         scope=audit_scope(req, inputs),
     )
+    inputs = side_crawls(req, with_snapshot(req, inputs), run_dir, audit_scope(req, inputs))
     result = finish_run(req, inputs, run_dir, summary, started)
     result = replace(result, run={**result.run, "resumed": True})
     save_run_info(run_dir, result.run)
@@ -285,6 +297,8 @@ class Judged:
     verdicts: tuple[Verdict, ...]
     chains: dict[str, Chain]
     skipped: tuple[SkippedRule, ...]
+    suggestions: tuple[Suggestion, ...] = ()  # targets for URLs without a working one
+    parity: tuple[ParityPair, ...] = ()  # old and new page of each failing parity pair
 
 
 @gc_paused()  # millions of acyclic objects: see migrationaudit.graph.gc_paused
@@ -316,12 +330,17 @@ def judge(
         skipped_rows=inputs.skipped_rows,
         rule_file=inputs.rule_file,
         traffic=inputs.traffic,
+        snapshot=inputs.snapshot,
+        probes=inputs.probes,
     )
     findings, skipped = run_checks(ctx)
     findings, verdicts = rank_by_value(
         findings, build_verdicts(ctx, findings), inputs.priority, inputs.traffic
     )
-    return Judged(findings, verdicts, chains, skipped)
+    return Judged(
+        findings, verdicts, chains, skipped, suggest_targets(ctx, findings),
+        failing_pairs(ctx, findings),
+    )
 
 
 def stop_reason(crawl: CrawlOptions, stopped: str) -> str:
@@ -332,17 +351,6 @@ def stop_reason(crawl: CrawlOptions, stopped: str) -> str:
     return f"{stopped} reached"
 
 
-def _in_order(notes: dict[str, Any]) -> dict[str, Any]:
-    """The new-site notes with their sitemaps in one order (legacy ones last, then by URL),
-    not in the order they happened to be fetched: a resumed run, or one with more
-    concurrency, says the same as an uninterrupted one."""
-    sitemaps = notes.get("sitemaps")
-    if isinstance(sitemaps, list) and all(isinstance(s, dict) for s in sitemaps):
-        key = lambda s: (bool(s.get("old")), str(s.get("url", "")))  # noqa: E731
-        notes = {**notes, "sitemaps": sorted(sitemaps, key=key)}
-    return notes
-
-
 def finish_run(
     req: AuditRequest, inputs: Inputs, run_dir: Path, summary: CrawlSummary, started: str
 ) -> AuditResult:
@@ -350,6 +358,7 @@ def finish_run(
     (``run.json``) so that ``migrationaudit report`` can re-render the run later."""
 
     site = SiteRun(req.site, read_site_records(run_dir))
+    inputs = replace(inputs, probes=read_probes(run_dir))  # --catch-all-probes' log
     judged = judge(inputs, read_hops(run_dir), req.checks, req.crawl.max_hops, site=site)
     partial = not summary.complete
     extra = {
@@ -367,9 +376,7 @@ def finish_run(
             **({"stopped": summary.stopped} if summary.stopped else {}),
         },
         **({"stopped": stop_reason(req.crawl, summary.stopped)} if summary.stopped else {}),
-        "site": _in_order(
-            site_notes(site.records, plan_site(req.site, inputs.rules, inputs.legacy)[1])
-        ),
+        "site": site_notes(site.records, plan_site(req.site, inputs.rules, inputs.legacy)[1]),
     }
     result = AuditResult(
         findings=judged.findings,
@@ -379,6 +386,8 @@ def finish_run(
         rules=rule_infos(),
         fail_on=req.fail_on,
         run=_run_info(req, started, partial, extra),
+        suggestions=judged.suggestions,
+        parity=judged.parity,
     )
     save_run_info(run_dir, result.run)
     return result

@@ -19,6 +19,7 @@ from migrationaudit.models.result import AuditResult
 from migrationaudit.newsite.records import SiteRun
 from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
+from migrationaudit.parity.probes import read_probes
 from migrationaudit.pipeline import audit_scope, finish_run, judge, load_inputs, now
 from migrationaudit.rundir.job import CrawlSummary, write_job, write_summary
 from migrationaudit.rundir.layout import (
@@ -35,7 +36,8 @@ from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
 def rebuild(saved: SavedRun, checks: CheckOptions, fail_on: Severity) -> AuditResult:
     """Judge a saved run again with ``checks`` and ``fail_on`` (no network)."""
     site = SiteRun(saved.site, read_site_records(saved.run_dir))
-    judged = judge(saved.inputs, read_hops(saved.run_dir), checks, saved.crawl.max_hops, site=site)
+    inputs = replace(saved.inputs, probes=read_probes(saved.run_dir))  # --catch-all-probes
+    judged = judge(inputs, read_hops(saved.run_dir), checks, saved.crawl.max_hops, site=site)
     run = dict(saved.run)
     options = dict(run.get("options") or {})
     options.update(
@@ -61,6 +63,8 @@ def rebuild(saved: SavedRun, checks: CheckOptions, fail_on: Severity) -> AuditRe
         rules=rule_infos(),
         fail_on=fail_on,
         run=run,
+        suggestions=judged.suggestions,
+        parity=judged.parity,
     )
 
 

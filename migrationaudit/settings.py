@@ -98,7 +98,24 @@ class CheckOptions:
     many_to_one: int = MANY_TO_ONE
     disabled: frozenset[str] = field(default_factory=frozenset)
     severity_overrides: tuple[tuple[str, Severity], ...] = ()
+    # --parity-threshold NAME=VALUE: the parity rules' thresholds over PARITY_THRESHOLDS.
+    parity_thresholds: tuple[tuple[str, float], ...] = ()
 
+    def parity_threshold(self, name: str) -> float:
+        """The threshold ``name`` of the parity rules (configured, else the default)."""
+        return dict(self.parity_thresholds).get(name, PARITY_THRESHOLDS[name])
+
+
+# -- content parity (audit --snapshot): below these similarities (0..1) a pair fails --
+PARITY_THRESHOLDS: dict[str, float] = {
+    "title": 0.6,  # parity-title: rapidfuzz token-set similarity of the titles
+    "h1": 0.6,  # parity-h1: of the first old H1 and the closest new one
+    "description": 0.5,  # parity-description: of the meta descriptions
+    "content": 0.65,  # parity-content: simhash similarity of the texts (unrelated: ~0.5)
+    "words": 0.5,  # parity-content: the new page keeps less than this share of the words
+    "min-words": 30,  # parity-content: old pages with fewer words are not compared
+}
+PAGE_TEXT_SETTING = ("MIGRATIONAUDIT_PAGE_TEXT", "1")  # a crawl that reads page bodies too
 
 # -- the new site's side (sitemaps, robots.txt, canonicals, links, hreflang, variants) --
 
@@ -144,3 +161,6 @@ class SiteOptions:
     new_hosts: tuple[str, ...] = ()
     staging_hosts: tuple[str, ...] = ()
     sitemap_fetch_limit: int = SITEMAP_FETCH_LIMIT
+    # --catch-all-probes: request random URLs that cannot exist on each host (and top-level
+    # directory) of the audit (catch-all-redirect, soft-404).
+    catch_all_probes: bool = False

@@ -18,6 +18,7 @@ from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.models.hops import Chain, Hop, Outcome
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.models.result import Verdict
+from migrationaudit.parity.snapshot import parity_column
 from migrationaudit.web.plainurls import normal_form as normalize
 
 OK = "ok"
@@ -117,6 +118,7 @@ def build_verdicts(ctx: AuditContext, findings: Iterable[Finding]) -> tuple[Verd
                 self_canonical=site_columns[0],
                 in_sitemap=site_columns[1],
                 robots_allowed=site_columns[2],
+                parity=parity_column(ctx.snapshot, item.url, own),
             )
         )
     return tuple(out)

@@ -63,6 +63,8 @@ def _hop_rows(result: AuditResult) -> tuple[list[str], Iterator[Sequence[Any]]]:
 def _verdict_rows(result: AuditResult) -> tuple[list[str], Iterator[Sequence[Any]]]:
     valued = any(v.value is not None for v in result.verdicts)
     columns = [*VERDICT_COLUMNS, *(VALUE_COLUMNS if valued else ())]
+    compared = any(v.parity is not None for v in result.verdicts)  # --snapshot/--old-origin
+    columns += ["parity"] if compared else []
 
     def rows() -> Iterator[Sequence[Any]]:
         for v in result.verdicts:
@@ -86,6 +88,8 @@ def _verdict_rows(result: AuditResult) -> tuple[list[str], Iterator[Sequence[Any
             ]
             if valued:
                 row += [getattr(v.value, c) if v.value else None for c in VALUE_COLUMNS]
+            if compared:
+                row.append(v.parity)
             yield row
 
     return columns, rows()

@@ -52,6 +52,7 @@ from migrationaudit.reports.htmldata import (
     V,
     build,
 )
+from migrationaudit.reports.htmlparity import parity_context
 from migrationaudit.reports.htmlselect import Selection, build_selected, select_rows
 from migrationaudit.reports.htmlviews import (
     _bars,
@@ -345,6 +346,7 @@ def context(
         "findings": [views.finding(j) for j in range(min(page_size, len(data.findings)))],
         "verdicts": [views.verdict(i) for i in range(min(page_size, listed))],
         "data_json": data.to_json(),
+        **parity_context(result),
     }
 
 

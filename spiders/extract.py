@@ -12,11 +12,15 @@ import lxml.html
 from scrapy.http import HtmlResponse, Response, TextResponse
 
 from migrationaudit.models.hops import PageFacts
+from migrationaudit.parity.text import read_body
 from migrationaudit.settings import (
     KEPT_HEADERS,
     MAX_LINKS_PER_PAGE,
 )
 
+# A request meta key: read the page's body facts too (spiders.middlewares.PageTextMiddleware
+# sets it when the crawl asks for page text: a snapshot, an audit --snapshot).
+PAGE_TEXT_META = "page_text"
 _HEAD_END = re.compile(r"</head\s*>|<body[\s>]", re.IGNORECASE)
 
 
@@ -174,8 +178,9 @@ def _joined(values: list[str]) -> str | None:
 def page_facts(response: Response, url: str, *, links: bool = False) -> PageFacts:
     """What a non-redirecting answer says about itself: content type, title, canonicals,
     robots directives, meta refresh, hreflang alternates (head and Link header) and, with
-    ``links``, the page's links (:func:`page_links`). Non-HTML answers get the header facts
-    only."""
+    ``links``, the page's links (:func:`page_links`); when the request asks for page text
+    (:data:`PAGE_TEXT_META`), its body facts (:func:`~migrationaudit.parity.text.read_body`).
+    Non-HTML answers get the header facts only."""
     content_type = _joined(header_values(response, "Content-Type")[:1])
     x_robots = _joined(header_values(response, "X-Robots-Tag"))
     link_values = header_values(response, "Link")
@@ -202,7 +207,9 @@ def page_facts(response: Response, url: str, *, links: bool = False) -> PageFact
         for lang, ref in alternates
         if (href := _absolute(doc_base or url, ref))
     ]
+    text = read_body(response.text) if meta_content(response).get(PAGE_TEXT_META) else {}
     return PageFacts(
+        **text,
         content_type=content_type,
         title=title,
         canonical=_absolute(doc_base or url, canonical) if canonical else None,

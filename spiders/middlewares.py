@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.logformatter import LogFormatter
 from scrapy.responsetypes import responsetypes
 
 from migrationaudit.settings import MAX_BODY
 from migrationaudit.spiders.compression import body_cap, decode_body
+from migrationaudit.spiders.extract import PAGE_TEXT_META
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -85,3 +87,22 @@ class LenientHttpCompressionMiddleware(HttpCompressionMiddleware):
             ip_address=response.ip_address,
             protocol=response.protocol,
         )
+
+
+
+class PageTextMiddleware:
+    """Asks for each page's body facts (H1s, description, JSON-LD types, text fingerprint...)
+    when the crawl's setting ``MIGRATIONAUDIT_PAGE_TEXT`` is on (a snapshot, an audit with
+    ``--snapshot``); otherwise not installed at all (NotConfigured), so an ordinary audit pays
+    nothing for it."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        if not crawler.settings.getbool("MIGRATIONAUDIT_PAGE_TEXT"):
+            raise NotConfigured
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageTextMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        request.meta[PAGE_TEXT_META] = True

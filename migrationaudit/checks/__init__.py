@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from migrationaudit.inputs.hosting import SkippedRow
     from migrationaudit.inputs.priority import PriorityIndex
     from migrationaudit.newsite.context import SiteContext
+    from migrationaudit.parity.probes import Probe
+    from migrationaudit.parity.snapshot import OldPage
     from migrationaudit.preflight.model import RuleFileFacts
 
 # The modules holding rules, imported by all_rules() (registration happens at import).
@@ -58,11 +60,14 @@ RULE_MODULES = (
     "migrationaudit.preflight.rules",
     "migrationaudit.checks.traffic",
     "migrationaudit.checks.hosts",
+    "migrationaudit.parity.rules",
+    "migrationaudit.parity.catchall",
 )
 # "priority": a map and a --priority export; "rule-file": a host rule file read as one
 # (check-map --map-format netlify|cloudflare|amplify, migrationaudit.preflight);
-# "access-log": a crawl and an --access-log; "hosts": the host checks (--launched)
-NEEDS = ("map", "crawl", "priority", "rule-file", "access-log", "hosts")
+# "access-log": a crawl and an --access-log; "hosts": the host checks (--launched);
+# "snapshot": a crawl and a --snapshot; "probes": a crawl and --catch-all-probes
+NEEDS = ("map", "crawl", "priority", "rule-file", "access-log", "hosts", "snapshot", "probes")
 # The new site's side (a crawl and more; see newsite.context.SiteContext.skip_reason):
 SITE_NEEDS = ("new-site", "sitemap", "sitemap-read", "sitemap-file", "robots", "site-crawl",
               "variants", "old-sitemap")
@@ -73,6 +78,8 @@ NO_PRIORITY = "no --priority export given"
 NO_RULE_FILE = "no host rule file predicted (check-map --map-format netlify|cloudflare|amplify)"
 NO_ACCESS_LOG = "no --access-log given"
 NO_HOSTS = "no host check ran (after launch: --launched)"
+NO_SNAPSHOT = "no --snapshot or --old-origin given"
+NO_PROBES = "no catch-all probes requested (--catch-all-probes)"
 T = TypeVar("T")
 
 
@@ -105,6 +112,10 @@ class AuditContext:
     # The legacy hosts' DNS answers and certificates (migrationaudit.hostchecks, with
     # --launched); None when they were not checked.
     hosts: HostReport | None = None
+    # The legacy pages' facts before cutover (--snapshot); None without one.
+    snapshot: Mapping[str, OldPage] | None = None
+    # The catch-all probes' answers (--catch-all-probes); None when none were requested.
+    probes: tuple[Probe, ...] | None = None
     # Answers several rules share, computed once per context (see memo()); not an input.
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -209,6 +220,12 @@ def _skip_reason(spec: RuleSpec, ctx: AuditContext) -> str | None:
     if spec.needs == "hosts" and ctx.hosts is None:
         # the host checks run after a crawl and judge it with its probes (graph not needed)
         return NO_CRAWL if ctx.graph is None else NO_HOSTS
+    if spec.needs in ("snapshot", "probes") and ctx.graph is None:
+        return NO_CRAWL
+    if spec.needs == "probes" and ctx.probes is None:
+        return NO_PROBES
+    if spec.needs == "snapshot" and ctx.snapshot is None:
+        return NO_SNAPSHOT
     if spec.needs in SITE_NEEDS:
         if ctx.graph is None:
             return NO_CRAWL

@@ -27,6 +27,7 @@ from migrationaudit.cli.commands.demo import demo
 from migrationaudit.cli.commands.diff import diff
 from migrationaudit.cli.commands.report import report
 from migrationaudit.cli.commands.rules import rules
+from migrationaudit.cli.commands.snapshot import snapshot
 from migrationaudit.cli.commands.worker import worker
 from migrationaudit.cli.config import python_layer
 from migrationaudit.errors import ConfigError
@@ -39,7 +40,7 @@ def main() -> None:
     on a page search engines will index?"""
 
 
-for _command in (audit, check_map, demo, rules, config_command, report, diff, worker):
+for _command in (audit, check_map, demo, rules, config_command, report, diff, worker, snapshot):
     main.add_command(_command)
 
 

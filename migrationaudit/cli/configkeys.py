@@ -116,6 +116,12 @@ KEYS: tuple[Key, ...] = (
     Key("redis", "redis", secret=True),
     Key("local-workers", "local_workers"),
     Key("lease-timeout", "lease_timeout"),
+    # content parity
+    Key("snapshot", "snapshot", path=True),
+    Key("parity-threshold", "parity_thresholds", PAIRS),
+    Key("catch-all-probes", "catch_all_probes"),
+    Key("accept-suggestions", "accept_suggestions"),
+    Key("old-origin", "old_origin"),
 )
 
 

@@ -46,6 +46,7 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         # USER_AGENT (each middleware is a few calls per request on a CPU-bound crawl).
         "DOWNLOADER_MIDDLEWARES_BASE": {
             "migrationaudit.spiders.middlewares.LenientHttpCompressionMiddleware": 590,
+            "migrationaudit.spiders.middlewares.PageTextMiddleware": 580,
         },
         "SPIDER_MIDDLEWARES_BASE": {},
         # No extension at all: CoreStats alone answered signals on every response and

@@ -12,6 +12,7 @@ from migrationaudit.settings import SiteOptions
 from migrationaudit.web.urls import is_http
 
 CASE_FILE = "audit.json"
+SNAPSHOT_FILE = "snapshot.jsonl"  # the legacy pages before cutover (audit --snapshot)
 
 
 
@@ -19,7 +20,7 @@ _CASE_LISTS = {"sitemap", "old_sitemap", "crawl", "new_host", "staging_host"}
 
 
 
-_CASE_FLAGS = {"variants", "no_robots", "no_sitemap_discovery"}
+_CASE_FLAGS = {"variants", "no_robots", "no_sitemap_discovery", "catch_all_probes"}
 
 
 
@@ -59,6 +60,7 @@ def case_options(folder: Path) -> SiteOptions:
         new_hosts=tuple(d.get("new_host", ())),
         staging_hosts=tuple(d.get("staging_host", ())),
         sitemap_fetch_limit=int(d.get("max_sitemap_urls", defaults.sitemap_fetch_limit)),
+        catch_all_probes=bool(d.get("catch_all_probes", False)),
     )
 
 
@@ -75,7 +77,14 @@ def case_args(folder: Path) -> list[str]:
             out.append(flag)
         elif key in _CASE_NUMBERS:
             out += [flag, str(value)]
-    return out
+    snapshot = case_snapshot(folder)
+    return [*out, "--snapshot", snapshot] if snapshot else out
+
+
+def case_snapshot(folder: Path) -> str | None:
+    """The case's snapshot of its legacy pages (``snapshot.jsonl``), None when it has none."""
+    path = Path(folder) / SNAPSHOT_FILE
+    return str(path) if path.is_file() else None
 
 
 def case_maps(folder: Path) -> tuple[str, ...]:

@@ -157,14 +157,19 @@ class Site:
         routes = self._index
         route = routes.get((scheme, host, path))
         if route is not None or not self.redirect_variants:
-            return route, None
-        for key in _variant_keys(scheme, host, path):
+            return route or _catch_all(routes, scheme, host, path), None
+        keys = _variant_keys(scheme, host, path)
+        for key in keys:
             found = routes.get(key)
             if found is None:
                 continue
             if found.is_redirect or not 200 <= found.status < 300:
                 return found, None  # the same answer: one hop to the same place
             return None, found.url
+        for key in [(scheme, host, path), *keys]:  # else a catch-all's answer, as is
+            found = _catch_all(routes, *key)
+            if found is not None:
+                return found, None
         return None, None
 
     @cached_property
@@ -201,6 +206,21 @@ class RequestLog:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.scheme}://{host}{self.path}"
+
+
+def _catch_all(
+    routes: dict[tuple[str, str, str], Route], scheme: str, host: str, path: str
+) -> Route | None:
+    """The catch-all route answering ``path``: ``https://host/dir/*`` answers every path under
+    /dir/ without a route of its own, ``https://host/*`` every path of the host (the deepest
+    one wins); None when there is none."""
+    parts = path.split("?", 1)[0].split("/")[1:-1]
+    for depth in range(len(parts), -1, -1):
+        prefix = "/" + "".join(p + "/" for p in parts[:depth])
+        route = routes.get((scheme, host, prefix + "*"))
+        if route is not None:
+            return route
+    return None
 
 
 def route_key(url: str) -> tuple[str, str, str]:

@@ -9,21 +9,27 @@ from pathlib import Path
 from migrationaudit.errors import ReportError
 from migrationaudit.fixes.plan import FIXES_SUBDIR, FixPlan, build_fixes
 from migrationaudit.fixes.servers import render_all
+from migrationaudit.fixes.suggested import SUGGESTED_FILE, accept_suggestions, render_suggestions
 from migrationaudit.models.result import AuditResult
 from migrationaudit.rundir.layout import commit, discard, os_reason, stage
 
 
-def write_fixes(result: AuditResult, out_dir: Path) -> FixPlan:
-    """Plan the fixes and write every file to ``out_dir/fixes/`` (all or nothing replaced)."""
+def write_fixes(result: AuditResult, out_dir: Path, accept: float | None = None) -> FixPlan:
+    """Plan the fixes and write every file to ``out_dir/fixes/`` (all or nothing replaced);
+    suggestions scoring ``accept`` or more are merged in (``--accept-suggestions``); a rule
+    that would still chain is not written (pre-flight reads the server files back)."""
     from migrationaudit.preflight.fixcheck import checked_plan
 
     plan = build_fixes(result)
+    if accept is not None:
+        plan = accept_suggestions(plan, result, accept)
     plan = checked_plan(plan, render_all(plan))  # a rule that would still chain is not written
     folder = Path(out_dir) / FIXES_SUBDIR
     staged: dict[Path, Path] = {}
+    files = {**render_all(plan), SUGGESTED_FILE: render_suggestions(result.suggestions)}
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for name, text in render_all(plan).items():
+        for name, text in files.items():
             staged[folder / name] = stage(folder / name, text, sync=False)
         commit(staged)
     except OSError as exc:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,8 @@ from migrationaudit.inputs.priority import PriorityIndex
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
 
 if TYPE_CHECKING:
+    from migrationaudit.parity.probes import Probe
+    from migrationaudit.parity.snapshot import OldPage
     from migrationaudit.preflight.model import RuleFileFacts
 
 
@@ -44,6 +46,10 @@ class Inputs:
     # None when no map is a host rule file (migrationaudit.preflight).
     rule_file: RuleFileFacts | None = None
     traffic: TrafficIndex | None = None  # requests per URL from --access-log files
+    # The legacy pages' facts before cutover (--snapshot), by legacy URL; None without one.
+    snapshot: Mapping[str, OldPage] | None = None
+    # The catch-all probes' answers (--catch-all-probes); None when none were requested.
+    probes: tuple[Probe, ...] | None = None
 
     def notes(self) -> dict[str, Any]:
         reasons: dict[str, int] = {}

@@ -55,6 +55,17 @@ class PageFacts:
     # <a href> / <area href> targets, absolute, fragment dropped, in page order, deduplicated;
     # None when links were not collected (only pages of a --crawl'ed site are read for them).
     links: tuple[str, ...] | None = None
+    # What the page says in its body, read only when a crawl asks for page text (a
+    # ``snapshot``, an ``audit --snapshot``): its <h1>s, meta description, <html lang>,
+    # JSON-LD @types, word count, <a href> count and a 128-bit simhash of its text (32 hex
+    # digits) for similarity (see migrationaudit.parity). Defaults: not read.
+    h1: tuple[str, ...] = ()
+    description: str | None = None
+    lang: str | None = None
+    jsonld_types: tuple[str, ...] = ()
+    word_count: int | None = None
+    link_count: int | None = None
+    fingerprint: str | None = None
 
     @property
     def canonical_url(self) -> str | None:
@@ -84,17 +95,36 @@ class PageFacts:
             # Added keys only when set: hop records of a plain audit keep their shape.
             **({"hreflang": [list(p) for p in self.hreflang]} if self.hreflang else {}),
             **({"links": list(self.links)} if self.links is not None else {}),
+            **self.text_dict(),
         }
+
+    def text_dict(self) -> dict[str, Any]:
+        """The body facts that were read (none of a plain audit's records)."""
+        out: dict[str, Any] = {}
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if value is not None and value != ():
+                out[name] = list(value) if isinstance(value, tuple) else value
+        return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PageFacts:
-        plain = {k: d.get(k) for k in cls.__dataclass_fields__ if k not in ("hreflang", "links")}
+        tuples = ("hreflang", "links", "h1", "jsonld_types")
+        plain = {k: d.get(k) for k in cls.__dataclass_fields__ if k not in tuples}
         links = d.get("links")
         return cls(
             **plain,
             hreflang=tuple((str(a), str(b)) for a, b in d.get("hreflang") or ()),
             links=tuple(str(u) for u in links) if links is not None else None,
+            h1=tuple(str(h) for h in d.get("h1") or ()),
+            jsonld_types=tuple(str(t) for t in d.get("jsonld_types") or ()),
         )
+
+
+# PageFacts fields read from a page's body (PageFacts.text_dict).
+_TEXT_FIELDS = (
+    "h1", "description", "lang", "jsonld_types", "word_count", "link_count", "fingerprint"
+)
 
 
 

@@ -48,6 +48,9 @@ class Verdict:
     robots_allowed: bool | None = None  # robots.txt lets Googlebot and * fetch every hop
     # The status the map row asks for (None: any permanent redirect); not in to_dict.
     expected_status: int | None = None
+    # Content parity (--snapshot): "ok", or the parity rules that failed without their
+    # "parity-" prefix ("title, content"); None without a snapshot of this URL.
+    parity: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # "value" only when set: without --priority, findings.json keeps its original keys.
@@ -69,9 +72,42 @@ class Verdict:
             "self_canonical": self.self_canonical,
             "in_sitemap": self.in_sitemap,
             "robots_allowed": self.robots_allowed,
+            **({"parity": self.parity} if self.parity is not None else {}),
             **extra,
         }
 
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A new page offered as the target of a legacy URL that has none that works (no map
+    row, a broken end, a catch-all, the home page, a many-to-one funnel): the best match among
+    the new site's pages, checked live (2xx, indexable, self-canonical) in this run."""
+
+    old_url: str
+    suggested_url: str
+    score: float  # 0..1
+    why: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "old_url": self.old_url,
+            "suggested_url": self.suggested_url,
+            "score": self.score,
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True)
+class ParityPair:
+    """A legacy URL whose new page fails a parity rule: the facts of both pages side by side
+    (fact name → text, the same names on both sides)."""
+
+    url: str
+    new_url: str
+    rules: tuple[str, ...]
+    old: Mapping[str, str]
+    new: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -93,6 +129,10 @@ class AuditResult:
     run: Mapping[str, Any]
     suppressed: tuple[SuppressedFinding, ...] = ()
     budgets: Mapping[str, int] = field(default_factory=dict)
+    # Suggested targets for legacy URLs without a working one (migrationaudit.parity.suggest).
+    suggestions: tuple[Suggestion, ...] = ()
+    # Old and new page side by side for each pair failing a parity rule (--snapshot).
+    parity: tuple[ParityPair, ...] = ()
 
     def budget_statuses(self) -> tuple[BudgetStatus, ...]:
         """Every budget with its rule's active finding count, sorted by rule id."""

@@ -157,8 +157,11 @@ def annotate(
 
 
 def notes(records: SiteRecords, scope: SiteScope) -> dict[str, Any]:
-    """What the stage did, for the run metadata (shown with the report's inputs)."""
-    files = list(records.sitemaps.values())
+    """What the stage did, for the run metadata (shown with the report's inputs). The
+    sitemaps in one order (legacy ones last, then by URL), not in the order they happened to
+    be fetched: a resumed run, or one with more concurrency, says the same as an
+    uninterrupted one."""
+    files = sorted(records.sitemaps.values(), key=lambda f: (bool(f.old), f.url))
     return {
         "new_sites": list(scope.new_sites),
         "old_sites": list(scope.old_sites),

@@ -15,6 +15,11 @@ A run folder (``OUT/run/``)::
     site.jsonl     the new site's records (sitemaps, robots.txt, pages)
     inputs.json    the validated inputs (written last before the crawl: resumable from then)
     run.json       the run's metadata as the reports read it
+    probes.jsonl   the catch-all probes: random URLs that cannot exist, and their answers
+    probes/        the run folder of the probes' crawl
+    old-origin/    --old-origin: the run folder of the old pages fetched at the second address
+
+A snapshot (``migrationaudit snapshot --out FILE``) crawls into the run folder ``FILE.run``.
 
 Every writer of the package goes through :func:`stage` / :func:`commit` (or
 :func:`atomic_write`, both at once): a temporary file next to the target, flushed to disk,
@@ -53,6 +58,10 @@ INPUTS_FILE = "inputs.json"
 RUN_FILE = "run.json"
 # --history DIR: one folder per run (named by its UTC time), each holding its findings.json
 HISTORY_FINDINGS_FILE = "findings.json"
+PROBES_FILE = "probes.jsonl"  # catch-all probes: each random URL requested and its answer
+PROBES_SUBDIR = "probes"  # ... and the run folder of their crawl
+OLD_ORIGIN_SUBDIR = "old-origin"  # --old-origin: the run folder of the old pages' crawl
+SNAPSHOT_RUN_SUFFIX = ".run"  # snapshot --out FILE: its crawl's run folder is FILE.run
 SCHEMA = 2  # inputs.json: 1 = maps/url_lists/legacy only; 2 = rules, listed, request too
 
 LOCK_WAIT_S = 30.0  # how long a new run waits for an orphaned crawl process to close
@@ -172,3 +181,8 @@ def lock_run_dir(run_dir: Path, wait: float = LOCK_WAIT_S) -> int:
         except BaseException:
             os.close(fd)
             raise
+
+
+def snapshot_run_dir(snapshot: Path) -> Path:
+    """The run folder of the crawl behind ``snapshot --out SNAPSHOT`` (its --resume)."""
+    return snapshot.with_name(snapshot.name + SNAPSHOT_RUN_SUFFIX)

@@ -163,6 +163,8 @@ def save_inputs(run_dir: Path, req: AuditRequest, inputs: Inputs) -> None:
                 "priority_columns": [list(c) for c in getattr(req, "priority_columns", ())],
                 "site": dataclasses.asdict(req.site) if hasattr(req, "site") else None,
                 **logs_request(req),
+                # content parity: the snapshot (absolute) or the old origin, for a resume
+                **{k: v for k in ("snapshot", "old_origin") if (v := getattr(req, k, None))},
                 "cwd": os.getcwd(),
             },
         },

@@ -33,7 +33,9 @@ from migrationaudit.rundir.layout import HOPS_FILE, SEEDS_FILE
 from migrationaudit.rundir.records import read_hops
 from migrationaudit.settings import MAX_BODY, CheckOptions, CrawlOptions, SiteOptions
 from migrationaudit.spiders.errors import HopDownloadError
+from migrationaudit.spiders.extract import PAGE_TEXT_META
 from migrationaudit.spiders.hop import HopSpider
+from migrationaudit.web.scope import Scope
 
 TIMEOUT = 5.0  # what tests/test_golden.py passes to the CLI
 INFLATED_CAP = max(MAX_BODY * 4, 1024 * 1024)  # the crawl's DOWNLOAD_MAXSIZE
@@ -107,10 +109,12 @@ def crawl(
     *,
     stop_after: int | None = None,
     resume: bool = False,
+    page_text: bool = False,
 ) -> list[Hop]:
     """Crawl ``seeds`` (and the site job already in ``run_dir``, if any) in memory.
     ``stop_after``: answer that many requests, then stop as an interrupted run does;
-    ``resume``: continue the run in ``run_dir`` (its records are replayed, not fetched)."""
+    ``resume``: continue the run in ``run_dir`` (its records are replayed, not fetched);
+    ``page_text``: pages' bodies are read too, as with PageTextMiddleware (--snapshot)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     seeds = list(seeds)
     (run_dir / SEEDS_FILE).write_text("".join(f"{s}\n" for s in seeds), encoding="utf-8")
@@ -132,6 +136,8 @@ def crawl(
             break
         answered += 1
         request = queue.popleft()
+        if page_text:
+            request.meta[PAGE_TEXT_META] = True
         answer = _answer(site, request, hits)
         if isinstance(answer, HopDownloadError):
             failure = Failure(answer)
@@ -152,6 +158,32 @@ def _write_scope(run_dir: Path, req: AuditRequest, inputs: Inputs) -> None:
     write_scope(run_dir, CrawlOptions(), (), scope)
 
 
+def probe(site: Site, inputs: Inputs, opts: SiteOptions, run_dir: Path, max_hops: int) -> Inputs:
+    """``inputs`` with the catch-all probes' answers when ``opts`` asks for them, requested in
+    memory and logged in ``run_dir`` as the pipeline's run_probes does."""
+    from dataclasses import replace
+
+    from migrationaudit.graph import build_graph, chains_for
+    from migrationaudit.parity.probes import (
+        probe_scopes,
+        probe_urls,
+        probes_of,
+        read_probes,
+        write_probes,
+    )
+
+    if not opts.catch_all_probes:
+        return inputs
+    urls = probe_urls(probe_scopes(inputs.legacy, inputs.rules, opts))
+    probe_dir = run_dir / "probes"
+    probe_dir.mkdir(parents=True, exist_ok=True)
+    write_scope(probe_dir, CrawlOptions(), (), Scope.read(run_dir))
+    hops = crawl(site, [u for _, u in urls], probe_dir, max_hops)
+    write_probes(run_dir, probes_of(urls, chains_for(build_graph(hops), [u for _, u in urls],
+                                                     max_hops)))
+    return replace(inputs, probes=read_probes(run_dir))
+
+
 def audit_case(
     case: Path,
     site: Site,
@@ -162,16 +194,19 @@ def audit_case(
 ) -> tuple[Inputs, object]:
     """Audit a sample_maps case in memory as the CLI would (the case's audit.json options
     unless ``options``): (inputs, the pipeline's Judged result)."""
-    from migrationaudit.demo.cases import case_maps, case_options
+    from migrationaudit.demo.cases import case_maps, case_options, case_snapshot
 
     urls = (str(case / "urls.txt"),) if (case / "urls.txt").is_file() else ()
     opts = options if options is not None else case_options(case)
-    req = AuditRequest(maps=case_maps(case), url_lists=urls, site=opts)
+    snapshot = case_snapshot(case)
+    req = AuditRequest(maps=case_maps(case), url_lists=urls, site=opts, snapshot=snapshot)
     inputs = load_inputs(req)
     job, _ = plan(opts, inputs.rules, inputs.legacy)
     start_run(run_dir, job)
     _write_scope(run_dir, req, inputs)
-    hops = crawl(site, [item.url for item in inputs.legacy], run_dir, max_hops)
+    urls = [item.url for item in inputs.legacy]
+    hops = crawl(site, urls, run_dir, max_hops, page_text=snapshot is not None)
+    inputs = probe(site, inputs, opts, run_dir, max_hops)
     checks = CheckOptions(max_hops=max_hops)
     judged = judge(inputs, hops, checks, max_hops, site=SiteRun(opts, read_records(run_dir)))
     return inputs, judged

@@ -96,12 +96,12 @@ DEMO = {
     "host-hop": ["/faq"],
     "scheme-hop": ["/blog"],
     "inconsistent-final-urls": ["/gift-cards", "/login"],
-    "homepage-redirect": ["/catalog/discontinued-lamp"],
+    "homepage-redirect": ["/catalog/discontinued-lamp", "/journal/lamp-care"],
     "many-to-one": [f"/products/widget-{i}" for i in range(1, 12)],
     "query-dropped": ["/search?q=lamps"],
     "meta-refresh": ["/stores"],
     "canonical-mismatch": ["/jobs"],
-    "noindex-target": ["/terms", "/privacy"],
+    "noindex-target": ["/terms", "/privacy", "/lamps/glass-vase"],
     "map-loop": ["/wishlist", "/favourites"],
     "map-chain": ["/media"],
     "map-conflict": ["/help"],
@@ -126,12 +126,23 @@ DEMO = {
     "rule-chain-source": ["/media"],
     "rule-ignored": ["/sale"],
     "live-differs-from-rules": ["/press"],  # the file redirects it; the old server answers 404
+    # content parity against the snapshot (snapshot.jsonl: the old pages before cutover)
+    "parity-title": ["/lamps/brass-floor-lamp"],
+    "parity-h1": ["/lamps/oak-desk-lamp"],
+    "parity-description": ["/lamps/linen-lantern"],
+    "parity-content": ["/lamps/copper-pendant"],
+    "parity-structured-data": ["/lamps/walnut-clock"],
+    "parity-media-type": ["/catalogue-2019.pdf"],
+    "parity-language": ["/de/messing-lampe"],
+    "parity-indexability": ["/lamps/glass-vase"],
+    # catch-all probes: /journal/* redirects every URL home; this one lands there too
+    "catch-all-redirect": ["/journal/lamp-care"],
 }
 # The new site's side, keyed by a page, link target or file of the new site.
 DEMO_SITE = {
     "sitemap-redirect": [f"{NEW}/contact"],
     "sitemap-broken": [f"{NEW}/people/"],
-    "sitemap-noindex": [f"{NEW}/legal/terms/"],
+    "sitemap-noindex": [f"{NEW}/legal/terms/", f"{NEW}/home/glass-vase/"],
     "sitemap-non-canonical": [f"{NEW}/careers/", f"{NEW}/gifts/", f"{NEW}/lookbook/"],
     "sitemap-foreign-host": ["http://www.newshop.example/account/"],
     "sitemap-invalid": [f"{NEW}/sitemap-products.xml", f"{NEW}/sitemap-archive.xml.gz"],
@@ -153,6 +164,9 @@ DEMO_SITE = {
     "map-row-unreadable": ["www.oldshop.example/press"],
     # the old outlet host's home page 301s to a page, not to the new home page
     "change-of-address-blocked": ["http://outlet.oldshop.example/"],
+    # catch-all probes, keyed by the directory or host probed
+    "catch-all-redirect": [f"{OLD}/journal/"],
+    "soft-404": [f"{OLD}/stockroom/"],
 }
 # Clean in the demo: each must have no finding at all.
 DEMO_CLEAN = ["/about-us", "/pricing.html", "/old-promo", "/"]
@@ -234,28 +248,34 @@ def test_demo_without_the_new_site_inputs_skips_their_rules(tmp_path: Path) -> N
 def test_an_interrupted_and_resumed_demo_ends_like_an_uninterrupted_one(
     demo: Any, tmp_path: Path, stop_after: int
 ) -> None:
-    from migrationaudit.demo.cases import case_maps, case_options
+    from migrationaudit.demo.cases import case_maps, case_options, case_snapshot
     from migrationaudit.newsite.plan import plan, start_run
     from migrationaudit.newsite.records import SiteRun, read_records
     from migrationaudit.options import AuditRequest
     from migrationaudit.pipeline import judge, load_inputs
     from migrationaudit.settings import CheckOptions
 
-    from .memcrawl import _write_scope, crawl
+    from .memcrawl import _write_scope, crawl, probe
 
     case = SAMPLES / "demo"
     opts = case_options(case)
-    req = AuditRequest(maps=case_maps(case), url_lists=(str(case / "urls.txt"),), site=opts)
+    req = AuditRequest(
+        maps=case_maps(case),
+        url_lists=(str(case / "urls.txt"),),
+        site=opts,
+        snapshot=case_snapshot(case),
+    )
     inputs = load_inputs(req)
     job, _ = plan(opts, inputs.rules, inputs.legacy)
     start_run(tmp_path, job)
     _write_scope(tmp_path, req, inputs)  # as run_crawl does
     site = load_site(case / "site.json")
     seeds = [item.url for item in inputs.legacy]
-    first = crawl(site, seeds, tmp_path, stop_after=stop_after)
+    first = crawl(site, seeds, tmp_path, stop_after=stop_after, page_text=True)
     assert 0 < len(first) < 400  # interrupted
-    hops = crawl(site, seeds, tmp_path, resume=True)
+    hops = crawl(site, seeds, tmp_path, resume=True, page_text=True)
     assert len(hops) == len({h.url for h in hops})  # nothing fetched twice
+    inputs = probe(site, inputs, opts, tmp_path, 10)
     judged = judge(inputs, hops, CheckOptions(), 10, site=SiteRun(opts, read_records(tmp_path)))
     assert {(f.rule_id, f.url) for f in judged.findings} == {
         (f.rule_id, f.url) for f in demo.findings

@@ -56,6 +56,18 @@ CONTRACT_IDS = {
     "new-host-hsts-missing": Severity.NOTICE,
     "permanent-redirect-uncached": Severity.NOTICE,
     "change-of-address-blocked": Severity.WARNING,
+    # content parity: migrationaudit/parity/rules.py (needs a --snapshot or --old-origin)
+    "parity-title": Severity.WARNING,
+    "parity-h1": Severity.NOTICE,
+    "parity-description": Severity.NOTICE,
+    "parity-content": Severity.WARNING,
+    "parity-structured-data": Severity.WARNING,
+    "parity-media-type": Severity.ERROR,
+    "parity-language": Severity.WARNING,
+    "parity-indexability": Severity.ERROR,
+    # catch-all probes: migrationaudit/parity/catchall.py (needs --catch-all-probes)
+    "catch-all-redirect": Severity.ERROR,
+    "soft-404": Severity.WARNING,
 }
 # The new site's side (issue 3): id → (default severity, what it needs).
 SITE_IDS = {
@@ -98,6 +110,10 @@ HOST_RULES = {
     "permanent-redirect-uncached",
 }
 NO_HOSTS = "no host check ran (after launch: --launched)"
+SNAPSHOT_RULES = {r for r in CONTRACT_IDS if r.startswith("parity-")}
+NO_SNAPSHOT = "no --snapshot or --old-origin given"
+PROBE_RULES = {"catch-all-redirect", "soft-404"}
+NO_PROBES = "no catch-all probes requested (--catch-all-probes)"
 NO_SITE_STAGE = "the new-site stage did not run"
 
 
@@ -110,6 +126,8 @@ def test_contract_ids_and_default_severities() -> None:
         needs = "map" if rule_id in MAP_RULES else needs
         needs = "access-log" if rule_id in LOG_RULES else needs
         needs = "hosts" if rule_id in HOST_RULES else needs
+        needs = "snapshot" if rule_id in SNAPSHOT_RULES else needs
+        needs = "probes" if rule_id in PROBE_RULES else needs
         needs = SITE_IDS[rule_id][1] if rule_id in SITE_IDS else needs
         needs = "rule-file" if rule_id in RULE_FILE_RULES else needs
         assert specs[rule_id].needs == needs
@@ -162,7 +180,9 @@ def test_without_map_map_rules_are_skipped() -> None:
         MAP_RULES | PRIORITY_RULES, "no redirect map given"
     ) | dict.fromkeys(SITE_IDS, NO_SITE_STAGE) | dict.fromkeys(RULE_FILE_RULES, NO_RULE_FILE) | (
         dict.fromkeys(LOG_RULES, "no --access-log given")
-    ) | dict.fromkeys(HOST_RULES, NO_HOSTS)
+    ) | dict.fromkeys(HOST_RULES, NO_HOSTS) | dict.fromkeys(SNAPSHOT_RULES, NO_SNAPSHOT) | (
+        dict.fromkeys(PROBE_RULES, NO_PROBES)
+    )
 
 
 def test_disabled_rules_are_skipped_and_silent() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from migrationaudit.cli.commands.snapshot import parity_options
 from migrationaudit.cli.crawlopts import crawl_options, redis_options
 from migrationaudit.cli.exits import (
     EXIT_ERROR,
@@ -47,12 +48,14 @@ from migrationaudit.options import (
 from migrationaudit.settings import CrawlOptions
 
 
-def _write_fixes(result: AuditResult, out_dir: Path, quiet: bool, debug: bool) -> None:
+def _write_fixes(
+    result: AuditResult, out_dir: Path, quiet: bool, debug: bool, accept: float | None = None
+) -> None:
     from migrationaudit.fixes import write_fixes
     from migrationaudit.fixes.plan import FIXES_SUBDIR
 
     try:
-        plan = write_fixes(result, out_dir)
+        plan = write_fixes(result, out_dir, accept)
     except MigrationAuditError as exc:
         fail(str(exc), debug)
     if not quiet:
@@ -73,6 +76,7 @@ def _write_fixes(result: AuditResult, out_dir: Path, quiet: bool, debug: bool) -
 @gate_options
 @FIXES_OPTION
 @watch_options
+@parity_options
 @click.option(
     "--only-failed",
     "only_failed",
@@ -152,7 +156,9 @@ def audit(**kw: Any) -> None:
             fail(str(exc), kw["debug"])
         result = finish(result, req.out_dir, req.formats, kw["quiet"], kw["debug"], policy, kw)
         if kw["fixes"]:
-            _write_fixes(result, req.out_dir, kw["quiet"], kw["debug"])
+            _write_fixes(
+                result, req.out_dir, kw["quiet"], kw["debug"], kw.get("accept_suggestions")
+            )
         try:
             keep_history(kw, result)  # --history DIR: after the reports, as they say it
         except MigrationAuditError as exc:

@@ -103,7 +103,7 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
     import tempfile
 
     from migrationaudit.cli.watchopts import host_checks, show_watch, with_watch
-    from migrationaudit.demo.cases import case_maps, case_options
+    from migrationaudit.demo.cases import case_maps, case_options, case_snapshot
     from migrationaudit.demo.server import ScenarioServer
     from migrationaudit.demo.site import load_site
     from migrationaudit.diff import load_side
@@ -129,8 +129,14 @@ def demo(out_dir: Path, gate: bool, quiet: bool, debug: bool) -> None:
                 launched=launched,
                 out_dir=out_dir,
                 crawl=CrawlOptions(
-                    connect_to=server.connect_to(), timeout=3.0, retries=1, ca_bundle=str(ca_file)
+                    connect_to=server.connect_to(),
+                    timeout=3.0,
+                    retries=1,
+                    ca_bundle=str(ca_file),
+                    # the old pages are compared with the snapshot: read the new ones' text
+                    scrapy_settings=(settings.PAGE_TEXT_SETTING,),
                 ),
+                snapshot=case_snapshot(here),
                 checks=build_check_options(
                     settings.MANY_TO_ONE, settings.MAX_HOPS, (), (), known_rule_ids()
                 ),
