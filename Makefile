@@ -1,6 +1,6 @@
 # The two commands of the README's quick start:
 #   make demo   create .venv from requirements.lock, audit the built-in demo (no internet)
-#   make test   create .venv from requirements-test.lock (+ Chromium, nginx), run the tests
+#   make test   .venv from requirements-test.lock (+ Chromium, nginx, Apache, Redis), run the tests
 # Installs come from the locks (every version pinned, every file hashed), so a release of a
 # dependency elsewhere cannot break a clean clone. `make lock` refreshes them; `make test-latest`
 # runs the suite against the newest versions pyproject.toml allows (drift, seen by us first).
