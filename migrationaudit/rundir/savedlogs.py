@@ -12,8 +12,8 @@ from typing import Any
 
 from migrationaudit.errors import MigrationAuditError
 from migrationaudit.inputs.accesslog import TrafficIndex, read_access_logs
-from migrationaudit.inputs.crawlerranges import read_crawler_ranges
 from migrationaudit.inputs.common import check_base_url
+from migrationaudit.inputs.crawlerranges import read_crawler_ranges
 
 
 def logs_request(req: Any) -> dict[str, Any]:

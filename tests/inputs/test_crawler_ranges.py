@@ -41,8 +41,7 @@ PUBLISHED = {
 
 def combined(path: str, client: str, agent: str = BROWSER) -> str:
     return (
-        f'{client} - - [07/Dec/2026:10:00:00 +0000] "GET {path} HTTP/1.1" 404 153 '
-        f'"-" "{agent}"\n'
+        f'{client} - - [07/Dec/2026:10:00:00 +0000] "GET {path} HTTP/1.1" 404 153 "-" "{agent}"\n'
     )
 
 
@@ -116,7 +115,13 @@ def test_published_shape_is_read_both_families(tmp_path: Path) -> None:
     ranges = read_crawler_ranges([ranges_file(tmp_path, PUBLISHED)])
     assert ranges is not None and ranges.prefixes == 3
     assert ranges.spans[4] == ((int_of("66.249.64.0"), int_of("66.249.64.63")),)  # merged
-    inside = ["66.249.64.0", GOOGLE_IP, "66.249.64.63", "2001:4860:4801:10::1", "::ffff:66.249.64.9"]
+    inside = [
+        "66.249.64.0",
+        GOOGLE_IP,
+        "66.249.64.63",
+        "2001:4860:4801:10::1",
+        "::ffff:66.249.64.9",
+    ]
     outside = ["66.249.64.64", "66.249.63.255", SPOOFER, "2001:4860:4801:11::1", "", "-", "x"]
     assert [ranges.contains(a) for a in inside] == [True] * len(inside)
     assert [ranges.contains(a) for a in outside] == [False] * len(outside)
@@ -207,7 +212,15 @@ def test_without_ranges_nothing_changes(tmp_path: Path) -> None:
 def test_cli_malformed_ranges_exit_2_before_any_request(tmp_path: Path) -> None:
     spoofed_log(tmp_path)
     write(tmp_path, "googlebot.json", '{"prefixes": [{"ipv4Prefix": "66.249.64.0/99"}]}')
-    args = ["audit", "--access-log", "access.log", "--base-url", "http://127.0.0.1:9", "--out", "out"]
+    args = [
+        "audit",
+        "--access-log",
+        "access.log",
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--out",
+        "out",
+    ]
     proc = subprocess.run(
         [sys.executable, "-m", "migrationaudit.cli", *args, "--crawler-ranges", "googlebot.json"],
         capture_output=True,
