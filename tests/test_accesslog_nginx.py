@@ -147,6 +147,8 @@ def test_still_failing_urls_are_reported_with_their_hits(logged) -> None:  # typ
     # the summary names the logs (a malformed line by its place only) and the launch
     assert "access logs: 16 requests, 4 URLs, 2 malformed lines (first: " in proc.stderr
     assert "launched 2000-01-01: keep the redirects until at least 2001-01-01" in proc.stderr
+    assert "--crawler-ranges" not in proc.stderr  # crawlers by agent alone, as without ranges
+    assert "unverified_crawler_requests" not in data["run"]["input"]["access_logs"]
     assert data["run"]["launched"] == {"date": "2000-01-01", "keep_redirects_until": "2001-01-01"}
 
 
@@ -212,6 +214,10 @@ def test_an_audit_with_google_s_ranges_ranks_by_hits_alone(logged, tmp_path: Pat
     notes = data["run"]["input"]["access_logs"]
     assert (notes["crawler_requests"], notes["unverified_crawler_requests"]) == (0, 4)
     assert notes["crawler_ranges"] == [str(google)]
+    assert (
+        "access logs: 0 crawler requests from --crawler-ranges addresses, 4 with a crawler agent "
+        "from elsewhere (not counted as crawlers)"
+    ) in proc.stderr
     failing = {f["url"]: f["message"] for f in data["findings"] if f["rule"] == RULE}
     assert failing[f"{base}/gone"] == "requested 3 times in the access logs; today it answers 404"
     # a re-render reads the logs again with the same ranges
