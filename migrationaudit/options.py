@@ -46,6 +46,7 @@ class AuditRequest:
     site: SiteOptions = field(default_factory=SiteOptions)  # the new site's side (issue 3)
     access_logs: tuple[str, ...] = ()  # server logs (--access-log), plain or .gz
     access_log_fields: tuple[tuple[str, str], ...] = ()  # (field, JSON name) (--access-log-field)
+    crawler_ranges: tuple[str, ...] = ()  # published crawler address ranges (--crawler-ranges)
     launched: datetime | None = None  # the launch, midnight UTC (--launched DATE)
     # --allow-host HOST[:PORT]: hosts the audit may request besides those the inputs name.
     allow_hosts: tuple[str, ...] = ()
@@ -258,6 +259,7 @@ def _request(kw: Mapping[str, Any], known_rules: set[str]) -> AuditRequest:
         site=site_request(kw),
         access_logs=tuple(kw.get("access_logs", ())),
         access_log_fields=tuple(parse_field(v) for v in kw.get("access_log_fields", ())),
+        crawler_ranges=tuple(kw.get("crawler_ranges", ())),
         launched=launch_time(kw.get("launched")),
         allow_hosts=tuple(kw.get("allow_hosts", ())),
         snapshot=os.path.abspath(str(snapshot)) if snapshot else None,

@@ -21,6 +21,7 @@ from migrationaudit.humanize import format_duration
 from migrationaudit.inputs import Inputs, collect_legacy
 from migrationaudit.inputs.accesslog import logged_legacy, read_access_logs
 from migrationaudit.inputs.common import check_base_url
+from migrationaudit.inputs.crawlerranges import read_crawler_ranges
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.maps import read_map_file
 from migrationaudit.inputs.priority import read_priority, valuable_unmapped
@@ -86,7 +87,11 @@ def load_inputs(req: AuditRequest) -> Inputs:
     traffic = None
     if req.access_logs:
         traffic = read_access_logs(
-            req.access_logs, base, dict(req.access_log_fields), since=req.launched
+            req.access_logs,
+            base,
+            dict(req.access_log_fields),
+            since=req.launched,
+            ranges=read_crawler_ranges(req.crawler_ranges),
         )
         # Requested URLs on the inputs' own hosts are audited, most crawled first.
         traffic, logged = logged_legacy(traffic, legacy, (base, *req.allow_hosts))

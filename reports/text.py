@@ -61,6 +61,13 @@ def render(
             f"{plural(int(logs.get('urls') or 0), 'URL')}, "
             f"{plural(bad, 'malformed line')}" + (f" (first: {one_line(first)})" if bad else "")
         )
+        if "unverified_crawler_requests" in logs:  # --crawler-ranges
+            lines.append(
+                f"access logs: {plural(int(logs.get('crawler_requests') or 0), 'crawler request')}"
+                f" from --crawler-ranges addresses, "
+                f"{int(logs.get('unverified_crawler_requests') or 0)} with a crawler agent from "
+                "elsewhere (not counted as crawlers)"
+            )
         other = int(logs.get("urls_on_other_hosts") or 0)
         if other:
             lines.append(

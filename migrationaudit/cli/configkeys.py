@@ -59,6 +59,7 @@ KEYS: tuple[Key, ...] = (
     Key("priority-column", "priority_columns", PAIRS),
     Key("access-log", "access_logs", path=True),
     Key("access-log-field", "access_log_fields", PAIRS),
+    Key("crawler-ranges", "crawler_ranges", path=True),
     Key("launched", "launched"),
     Key("sitemap", "sitemaps", path=True),
     Key("old-sitemap", "old_sitemaps", path=True),

@@ -244,7 +244,18 @@ def input_options(f: Callable[..., Any]) -> Callable[..., Any]:
             metavar="FIELD=NAME",
             type=Checked("FIELD=NAME", parse_field),
             help="Name a JSON-lines log field when it is not one of the usual names; FIELD: "
-            "url, host, scheme, status, agent, method, time. Repeatable.",
+            "url, host, scheme, status, agent, method, time, client. Repeatable.",
+        ),
+        click.option(
+            "--crawler-ranges",
+            "crawler_ranges",
+            multiple=True,
+            metavar="FILE",
+            type=click.Path(dir_okay=False),
+            help="Search-engine crawler address ranges as the engines publish them (Google's "
+            "googlebot.json, Bing's bingbot.json; downloaded by you, never fetched): an "
+            "--access-log request counts as a crawler hit only if its agent says crawler "
+            "and its client address is inside a range. Repeatable.",
         ),
         click.option(
             "--launched",

@@ -20,6 +20,11 @@ Formats, detected per file from its first non-blank line (``.gz`` files are read
 - **CloudFront standard logs**: tab-separated W3C with a ``#Fields:`` line (``x-host-header``,
   ``cs-uri-stem``, ``cs-uri-query``, ``sc-status``, ``cs(User-Agent)``, ``cs-protocol``).
 
+With ``--crawler-ranges FILE`` (the address ranges the search engines publish, see
+:mod:`migrationaudit.inputs.crawlerranges`) a crawler hit is one whose agent says crawler *and*
+whose client address (``$remote_addr``, ``ClientIP``, ``c-ip``, ...) is inside the ranges; the
+others are counted apart as unverified.
+
 With ``--launched DATE`` every request also counts as before or since launch (by the line's
 own time: ``$time_iso8601``/``$time_local``, ``EdgeStartTimestamp``, CloudFront's ``date`` and
 ``time``); an undated line counts in the totals only. The line formats themselves are
@@ -46,6 +51,7 @@ from urllib.parse import urlsplit
 from migrationaudit import settings
 from migrationaudit.errors import InputError
 from migrationaudit.inputs.common import check_url
+from migrationaudit.inputs.crawlerranges import CrawlerRanges
 from migrationaudit.inputs.logformats import (
     LogRequest,
     Malformed,
@@ -59,7 +65,8 @@ from migrationaudit.models.inputs import LegacyURL, Origin
 from migrationaudit.web.scope import host_key, www_twin
 
 # Search-engine crawlers by user agent (no reverse-DNS lookup: the audit sends no request that
-# the inputs do not ask for). A spoofed agent counts too; the hit totals stay the first key.
+# the inputs do not ask for). Without --crawler-ranges a spoofed agent counts too; the hit
+# totals stay the first key.
 CRAWLERS = re.compile(
     r"googlebot|google-inspectiontool|googleother|storebot-google|adsbot-google|bingbot|"
     r"bingpreview|adidxbot|msnbot|slurp|duckduckbot|baiduspider|yandex(?:bot|images)|applebot|"
@@ -106,6 +113,8 @@ class TrafficIndex:
     undated: int = 0  # requests without a readable time (with a launch date: not "since")
     # URLs left out of the audit because their host is not the inputs' (see logged_legacy)
     other_hosts: Mapping[str, int] = field(default_factory=dict)
+    ranges: CrawlerRanges | None = None  # --crawler-ranges, None without
+    unverified: int = 0  # with ranges: crawler agents from addresses outside them
 
     def get(self, url: str) -> LogTotals | None:
         """The totals of ``url`` (any scheme, www or trailing-slash variant), None if unseen."""
@@ -144,6 +153,16 @@ class TrafficIndex:
             "urls_on_other_hosts": sum(self.other_hosts.values()),
             "other_hosts": dict(sorted(self.other_hosts.items(), key=lambda kv: -kv[1])[:20]),
             **since,
+            **self._ranges_notes(),
+        }
+
+    def _ranges_notes(self) -> dict[str, Any]:
+        if self.ranges is None:
+            return {}
+        return {
+            "crawler_ranges": list(self.ranges.files),
+            "crawler_prefixes": self.ranges.prefixes,
+            "unverified_crawler_requests": self.unverified,
         }
 
 
@@ -160,9 +179,15 @@ class _Reader:
     """Accumulates request totals over one or more logs."""
 
     def __init__(
-        self, base_url: str | None, fields: Mapping[str, str], since: datetime | None
+        self,
+        base_url: str | None,
+        fields: Mapping[str, str],
+        since: datetime | None,
+        ranges: CrawlerRanges | None = None,
     ) -> None:
         self.base_url = base_url
+        self.ranges = ranges
+        self.unverified = 0
         self.fields = dict(fields)
         self.since = since
         self.totals: dict[str, LogTotals] = {}
@@ -204,6 +229,9 @@ class _Reader:
                 return
             totals = self.totals[key] = LogTotals(url, Origin(name, line))
         crawler = bool(req.agent) and CRAWLERS.search(req.agent) is not None
+        if crawler and self.ranges is not None and not self.ranges.contains(req.client):
+            crawler = False  # the agent says crawler, the address says otherwise
+            self.unverified += 1
         totals.hits += 1
         totals.crawler_hits += crawler
         if req.status is not None:
@@ -262,12 +290,14 @@ def read_access_logs(
     base_url: str | None = None,
     fields: Mapping[str, str] | None = None,
     since: datetime | None = None,
+    ranges: CrawlerRanges | None = None,
 ) -> TrafficIndex:
     """Read every log into one :class:`TrafficIndex`. Paths without a host (combined and
     common formats) are joined to ``base_url``; without one such lines are malformed.
     ``since``: the launch (aware datetime), to count the requests since then apart. An
-    InputError only when a file cannot be read at all, or not one line is a usable request."""
-    reader = _Reader(base_url, fields or {}, since)
+    InputError only when a file cannot be read at all, or not one line is a usable request.
+    ``ranges``: crawler address ranges; with them a crawler agent counts only from inside."""
+    reader = _Reader(base_url, fields or {}, since, ranges)
     files = []
     for path in paths:
         files.append(str(path))
@@ -287,6 +317,8 @@ def read_access_logs(
         dropped_requests=reader.dropped,
         since=since,
         undated=reader.undated,
+        ranges=ranges,
+        unverified=reader.unverified,
     )
 
 

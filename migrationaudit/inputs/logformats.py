@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-FIELDS = ("url", "host", "scheme", "status", "agent", "method", "time")
+FIELDS = ("url", "host", "scheme", "status", "agent", "method", "time", "client")
 # Usual JSON field names, first match wins (nginx variables, then common spellings).
 JSON_NAMES: dict[str, tuple[str, ...]] = {
     "url": ("request_uri", "uri", "url", "path", "request"),
@@ -22,6 +22,7 @@ JSON_NAMES: dict[str, tuple[str, ...]] = {
     "agent": ("http_user_agent", "user_agent", "agent", "ua"),
     "method": ("request_method", "method"),
     "time": ("time_iso8601", "time", "timestamp", "@timestamp", "time_local", "msec"),
+    "client": ("remote_addr", "client_ip", "ClientIP", "clientIP", "client", "remote_ip", "ip"),
 }
 CLOUDFLARE = {
     "url": "ClientRequestURI",
@@ -31,6 +32,7 @@ CLOUDFLARE = {
     "agent": "ClientRequestUserAgent",
     "method": "ClientRequestMethod",
     "time": "EdgeStartTimestamp",
+    "client": "ClientIP",
 }
 # Akamai DataStream 2, JSON: the path and the query apart, the agent URL-encoded, "proto" is
 # the scheme (HTTP/HTTPS), "reqTimeSec" a Unix time.
@@ -43,6 +45,7 @@ AKAMAI = {
     "agent": "UA",
     "method": "reqMethod",
     "time": "reqTimeSec",
+    "client": "cliIP",
 }
 CLOUDFRONT = {
     "url": "cs-uri-stem",
@@ -52,10 +55,11 @@ CLOUDFRONT = {
     "status": "sc-status",
     "agent": "cs(User-Agent)",
     "method": "cs-method",
+    "client": "c-ip",
 }
 _Q = r'"((?:[^"\\]|\\.)*)"'
 COMBINED = re.compile(
-    r"^(?:\S+:\d+ )?\S+ \S+ \S+ \[([^\]]*)\] " + _Q + r" (\d{3}|-) \S+(?: " + _Q + " " + _Q + ")?"
+    r"^(?:\S+:\d+ )?(\S+) \S+ \S+ \[([^\]]*)\] " + _Q + r" (\d{3}|-) \S+(?: " + _Q + " " + _Q + ")?"
 )
 _ESCAPE = re.compile(r"\\x([0-9A-Fa-f]{2})|\\(.)")
 CLF_TIME = "%d/%b/%Y:%H:%M:%S %z"  # [10/Oct/2000:13:55:36 -0700]
@@ -68,7 +72,8 @@ class Malformed(Exception):
 @dataclass(frozen=True, slots=True)
 class LogRequest:
     """One logged request. ``target``: the request target (a path or an absolute URL);
-    ``host``/``scheme``: empty when the line does not say; ``time``: None when undated."""
+    ``host``/``scheme``: empty when the line does not say; ``time``: None when undated;
+    ``client``: the client address as the line writes it, empty when it has none."""
 
     target: str
     host: str = ""
@@ -77,6 +82,7 @@ class LogRequest:
     agent: str = ""
     method: str = ""
     time: datetime | None = None
+    client: str = ""
 
 
 def parse_field(value: str) -> tuple[str, str]:
@@ -138,12 +144,19 @@ def parse_combined(text: str) -> LogRequest:
     m = COMBINED.match(text)
     if m is None:
         raise Malformed("not a combined/common log line")
-    request = unescape(m[2]).split(" ")
+    client, when, line, code, agent = m[1], m[2], m[3], m[4], m[6]
+    request = unescape(line).split(" ")
     if len(request) < 2:
-        raise Malformed(f"request {m[2][:60]!r} has no method and URL")
-    status = None if m[3] == "-" else status_of(m[3])
-    agent = unescape(m[5] or "")
-    return LogRequest(request[1], status=status, agent=agent, method=request[0], time=time_of(m[1]))
+        raise Malformed(f"request {line[:60]!r} has no method and URL")
+    status = None if code == "-" else status_of(code)
+    return LogRequest(
+        request[1],
+        status=status,
+        agent=unescape(agent or ""),
+        method=request[0],
+        time=time_of(when),
+        client="" if client == "-" else client,
+    )
 
 
 def parse_json(text: str, fields: Mapping[str, str]) -> LogRequest:
@@ -188,6 +201,7 @@ def parse_json(text: str, fields: Mapping[str, str]) -> LogRequest:
         agent,
         method,
         time_of(raw("time")),
+        "" if get("client") == "-" else get("client"),
     )
 
 
@@ -214,4 +228,5 @@ def parse_cloudfront(text: str, columns: Sequence[str]) -> LogRequest:
         unquote(unquote(get("agent"))),  # CloudFront URL-encodes the agent (twice, for some)
         get("method"),
         when,
+        get("client"),
     )

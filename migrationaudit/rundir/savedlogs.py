@@ -13,6 +13,7 @@ from typing import Any
 from migrationaudit.errors import MigrationAuditError
 from migrationaudit.inputs.accesslog import TrafficIndex, read_access_logs
 from migrationaudit.inputs.common import check_base_url
+from migrationaudit.inputs.crawlerranges import read_crawler_ranges
 
 
 def logs_request(req: Any) -> dict[str, Any]:
@@ -21,6 +22,7 @@ def logs_request(req: Any) -> dict[str, Any]:
     return {
         "access_logs": list(getattr(req, "access_logs", ())),
         "access_log_fields": [list(f) for f in getattr(req, "access_log_fields", ())],
+        "crawler_ranges": list(getattr(req, "crawler_ranges", ())),
         "launched": launched.isoformat() if launched else None,
     }
 
@@ -46,6 +48,7 @@ def reread_logs(
     try:
         since = datetime.fromisoformat(launched) if isinstance(launched, str) else None
         base = check_base_url(request.get("base_url"))
-        return read_access_logs(present, base, fields, since=since), notes
+        ranges = read_crawler_ranges([move(str(f)) for f in request.get("crawler_ranges") or []])
+        return read_access_logs(present, base, fields, since=since, ranges=ranges), notes
     except (MigrationAuditError, ValueError) as exc:
         return None, (*notes, f"--access-log files cannot be read again ({exc})")
