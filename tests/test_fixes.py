@@ -497,6 +497,10 @@ def test_write_fixes_writes_every_file(tmp_path: Path) -> None:
         "nginx-map.conf",
         "nginx-server.conf",
         "redirects.csv",
+        "suggested-map.csv",  # header only: this run has no URL without a working target
+    ]
+    assert (tmp_path / "fixes" / "suggested-map.csv").read_text(encoding="utf-8").splitlines() == [
+        "old_url,suggested_url,score,why"
     ]
     assert len(plan.fixes) == 1
 
