@@ -37,8 +37,7 @@ def with_query(fmt: str, rule: HostRule, target: str, query: str) -> tuple[str, 
         return target + ("&" if "?" in target else "?") + query, None
     if fmt == "cloudflare":
         return target, (
-            "Cloudflare Pages does not document whether a redirect keeps the request's "
-            "query string"
+            "Cloudflare Pages does not document whether a redirect keeps the request's query string"
         )
     if fmt != "netlify":
         return target, None

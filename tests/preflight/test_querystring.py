@@ -41,9 +41,7 @@ def test_netlify_passes_the_query_on_301_and_302(tmp_path: Path) -> None:
     assert ask(rf, "/old?utm=x&b=2") == (301, "/new?utm=x&b=2", None)
     assert ask(rf, "/old") == (301, "/new", None)  # no query: unchanged
     chain = predicted_answer(sim(rf), S + "/old?utm=x").path
-    assert chain == (
-        f"{S}/old?utm=x --301--> {S}/new?utm=x --302--> {S}/newest?utm=x [200]"
-    )
+    assert chain == (f"{S}/old?utm=x --301--> {S}/new?utm=x --302--> {S}/newest?utm=x [200]")
 
 
 def test_netlify_query_conditions_match_only_when_they_hold(tmp_path: Path) -> None:
