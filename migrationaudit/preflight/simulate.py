@@ -18,6 +18,7 @@ from migrationaudit.models.inputs import Origin
 from migrationaudit.preflight.formats import substitute
 from migrationaudit.preflight.hostfiles import substitute_vercel
 from migrationaudit.preflight.model import HostRule, RuleFile
+from migrationaudit.preflight.querystring import with_query
 from migrationaudit.web.location import resolve_location
 
 PREDICTED_HEADER = "x-migrationaudit-predicted-by"  # the rule-file line that answered
@@ -123,6 +124,11 @@ class Simulator:
         rule, target = found
         if not rule.is_redirect:
             return Answer(rule.status, rule=rule)  # a rewrite, a proxy or a not-found page
+        query = urlsplit(url).query
+        if query:
+            target, unknown = with_query(self.rule_file.fmt, rule, target, query)
+            if unknown:
+                return Answer(0, rule=rule, unknown=unknown)
         return Answer(rule.status, target, resolve_location(url, [target]).target, rule)
 
     def hop(self, url: str) -> Hop:
