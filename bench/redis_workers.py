@@ -117,7 +117,7 @@ def audit_once(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=10_000, help="legacy URLs (at most 20,000)")
+    parser.add_argument("--n", type=int, default=10_000, help="legacy URLs (at most 100,000)")
     parser.add_argument("--local", type=int, action="append", help="--workers runs (1, 2)")
     parser.add_argument("--redis", type=int, action="append", help="--local-workers (1 2 4)")
     parser.add_argument("--concurrency", type=int, default=32)
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="keep outputs here (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="write the numbers here")
     args = parser.parse_args(argv)
-    args.n = min(args.n, 20_000)  # bounded: a benchmark of the mechanism, not of the site
+    args.n = min(args.n, 100_000)  # bounded: a benchmark of the mechanism, not of the site
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="redis-workers-") as tmp:
         work = args.work or Path(tmp)
