@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from urllib.parse import urlsplit
 
+from migrationaudit.preflight.literal import LiteralIndex, newline_key
 from migrationaudit.preflight.model import EngineAnswer, HostRule
 from migrationaudit.preflight.nginx import normalise
 
@@ -84,6 +85,8 @@ class Context:
     aliases: list[Alias] = field(default_factory=list)
     proxies: list[tuple[str, str]] = field(default_factory=list)  # (path, where)
     dirs: list[Context] = field(default_factory=list)
+    # The rewrite rules' literal index, with the rule count it was built for (see _index).
+    index: tuple[int, LiteralIndex] | None = field(default=None, repr=False, compare=False)
 
 
 class ApacheEngine:
@@ -189,8 +192,15 @@ def run_rewrites(
     """The context's rewrite rules: an answer, the rewritten (URI, query), or None."""
     per_dir = ctx.prefix is not None
     changed = False
-    for rw in ctx.rewrites:
+    rewrites, first = ctx.rewrites, _index(ctx).first
+    pos: int | None = 0
+    while pos is not None:
         subject = uri[len(ctx.prefix or "") :] if per_dir else uri
+        pos = first(subject, pos)  # the next rule that may match (a plain ^path$ is looked up)
+        if pos is None:
+            break
+        rw = rewrites[pos]
+        pos += 1
         m = rw.regex.search(subject)
         if m is None:
             continue
@@ -230,6 +240,17 @@ def run_rewrites(
         if "L" in flags or "END" in flags:
             break
     return (uri, query) if changed else None
+
+
+def _index(ctx: Context) -> LiteralIndex:
+    """The literal index of ``ctx``'s rewrite rules (built again if rules were added since)."""
+    if ctx.index is None or ctx.index[0] != len(ctx.rewrites):
+        regexes = [rw.regex for rw in ctx.rewrites]
+        ctx.index = (
+            len(regexes),
+            LiteralIndex(regexes, newline_key, anchors=("^", "$"), lead=("/?",)),
+        )
+    return ctx.index[1]
 
 
 def run_aliases(aliases: list[Alias], uri: str, query: str) -> EngineAnswer | None:

@@ -103,6 +103,7 @@ class NginxEngine:
         self.maps = maps
         self.rules = rules  # by id() of the directive
         self.skipped = skipped  # ids of directives not simulated
+        self._maps_indexed: dict[str, tuple[dict[str, str], list[tuple[str, str]]]] = {}
 
     # -- server and location selection ---------------------------------------------------
     def server_for(self, host: str) -> Server:
@@ -292,12 +293,18 @@ class NginxEngine:
         saved = st.captures
         value = self.expand(source, st)
         st.captures = saved
-        for key, result in entries:
-            if not key.startswith("~") and (
-                key == value
-                or (hostnames and key.startswith(".") and (value == key[1:] or value.endswith(key)))
-            ):
-                return self.expand(result, st)
+        if hostnames:
+            for key, result in entries:
+                if not key.startswith("~") and (
+                    key == value
+                    or (key.startswith(".") and (value == key[1:] or value.endswith(key)))
+                ):
+                    return self.expand(result, st)
+        else:  # string keys are looked up (the first of equal keys wins), not tried one by one
+            exact, regexes = self._map_index(name, entries)
+            if value in exact:
+                return self.expand(exact[value], st)
+            entries = regexes
         for key, result in entries:
             if key.startswith("~"):
                 nocase = key.startswith("~*")
@@ -306,6 +313,20 @@ class NginxEngine:
                     st.captures = {**st.captures, **_groups(m)}
                     return self.expand(result, st)
         return self.expand(default, st)
+
+    def _map_index(
+        self, name: str, entries: list[tuple[str, str]]
+    ) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        """A map's string keys as a dict (the first of equal keys) and its regex entries."""
+        got = self._maps_indexed.get(name)
+        if got is None:
+            exact: dict[str, str] = {}
+            for key, result in entries:
+                if not key.startswith("~"):
+                    exact.setdefault(key, result)
+            got = (exact, [e for e in entries if e[0].startswith("~")])
+            self._maps_indexed[name] = got
+        return got
 
     def expand(self, text: str, st: State) -> str:
         return _VAR.sub(lambda m: self.variable(m.group(1).strip("{}"), st), text)

@@ -17,6 +17,7 @@ from migrationaudit.models.hops import Hop, HopKind
 from migrationaudit.models.inputs import Origin
 from migrationaudit.preflight.formats import substitute
 from migrationaudit.preflight.hostfiles import substitute_vercel
+from migrationaudit.preflight.literal import LiteralIndex, slash_key
 from migrationaudit.preflight.model import HostRule, RuleFile
 from migrationaudit.preflight.querystring import with_query
 from migrationaudit.web.location import resolve_location
@@ -48,6 +49,8 @@ class Simulator:
             for i in rule_file.ignored
             if i.by_host and "*" not in i.source and ":" not in i.source and "<" not in i.source
         }
+        # The rules a path may meet, in file order (a plain source path is looked up, not tried).
+        self._index = LiteralIndex([r.pattern for r in rule_file.rules], slash_key, strip=("/?",))
 
     def on_site(self, url: str) -> bool:
         """Whether ``url`` is answered by this rule file (one of the site's hosts)."""
@@ -70,7 +73,11 @@ class Simulator:
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         fmt = self.rule_file.fmt
         best: tuple[tuple[int, int], HostRule, str] | None = None
-        for rule in self.rule_file.rules:
+        rules, first = self.rule_file.rules, self._index.first
+        pos = first(path, 0)
+        while pos is not None:
+            rule = rules[pos]
+            pos = first(path, pos + 1)
             if before is not None and rule.line >= before:
                 break
             if rule is skip or rule.fallback:
