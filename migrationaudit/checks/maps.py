@@ -15,7 +15,7 @@ from itertools import pairwise
 
 import networkx as nx
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import finding
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
@@ -63,7 +63,7 @@ def _target_text(row: RedirectRule) -> str:
     return row.expected_target
 
 
-@rule("map-self", Severity.ERROR, needs="map")
+@rule("map-self", Severity.ERROR, needs=Need.MAP)
 def self_mapped_sources(ctx: AuditContext) -> Iterator[Finding]:
     """Map rows that send a URL to itself
 
@@ -87,7 +87,7 @@ def self_mapped_sources(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("map-conflict", Severity.ERROR, needs="map")
+@rule("map-conflict", Severity.ERROR, needs=Need.MAP)
 def conflicting_sources(ctx: AuditContext) -> Iterator[Finding]:
     """Old URLs with two different targets
 
@@ -160,7 +160,7 @@ def _lines(graph: nx.DiGraph, path: list[str]) -> str:
     return ", ".join(str(graph.edges[a, b]["row"].origin) for a, b in pairwise(path))
 
 
-@rule("map-loop", Severity.ERROR, needs="map")
+@rule("map-loop", Severity.ERROR, needs=Need.MAP)
 def map_loops(ctx: AuditContext) -> Iterator[Finding]:
     """Cycles among map rows
 
@@ -202,7 +202,7 @@ def map_loops(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("map-chain", Severity.WARNING, needs="map")
+@rule("map-chain", Severity.WARNING, needs=Need.MAP)
 def chained_map_rows(ctx: AuditContext) -> Iterator[Finding]:
     """Map targets that are redirected again by the map
 
@@ -255,7 +255,7 @@ def chained_map_rows(ctx: AuditContext) -> Iterator[Finding]:
         yield _map_finding(ctx, src, first, message, fix)
 
 
-@rule("map-row-unreadable", Severity.ERROR, needs="map")
+@rule("map-row-unreadable", Severity.ERROR, needs=Need.MAP)
 def unreadable_map_rows(ctx: AuditContext) -> Iterator[Finding]:
     """Map rows that cannot be read
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import map_index
 from migrationaudit.checks.site import (
     cached,
@@ -29,6 +29,7 @@ from migrationaudit.checks.site import (
     named,
     redirect_text,
     scope,
+    site,
     site_finding,
     sitemap_files,
 )
@@ -75,7 +76,7 @@ def _listed(ctx: AuditContext) -> list[_Listed]:
 def _listing(ctx: AuditContext) -> Iterator[_Listed]:
     g = graph(ctx)
     groups: dict[str, tuple[str, list[tuple[SitemapFile, int]]]] = {}
-    for sm in sitemap_files(g):
+    for sm in sitemap_files(ctx):
         if sm.is_index:
             continue
         for entry, data in related(g, sm.url, LISTED):
@@ -106,8 +107,7 @@ def _mapped_sources(ctx: AuditContext) -> dict[str, LegacyURL]:
 def _foreign(ctx: AuditContext, entry: _Listed) -> str | None:
     """How an entry's host/scheme differs from its sitemap's, or None."""
     mine = _origin(entry.loc)
-    g = graph(ctx)
-    refs = g.graph.get("sitemap_refs", ())
+    refs = site(ctx).sitemap_refs
     for sm, _ in entry.places:
         if "://" not in sm.url:  # a local file: the new site's hosts are the reference
             if scope(ctx).is_new(entry.loc):
@@ -158,7 +158,7 @@ def _declared_files(ctx: AuditContext) -> Iterator[tuple[str, Chain, str]]:
     """Sitemap URLs named by --sitemap, a robots.txt or an index (not guesses), once each:
     (url, its chain, who named it)."""
     seen: set[str] = set()
-    for ref in graph(ctx).graph.get("sitemap_refs", ()):
+    for ref in site(ctx).sitemap_refs:
         if ref.old or ref.source == "probe" or ref.url in seen or "://" not in ref.url:
             continue
         seen.add(ref.url)
@@ -166,7 +166,7 @@ def _declared_files(ctx: AuditContext) -> Iterator[tuple[str, Chain, str]]:
         yield ref.url, follow(ctx, ref.url), who.get(ref.source, ref.source)
 
 
-@rule("sitemap-redirect", Severity.WARNING, needs="sitemap")
+@rule("sitemap-redirect", Severity.WARNING, needs=Need.SITEMAP)
 def sitemap_redirects(ctx: AuditContext) -> Iterator[Finding]:
     """Sitemaps listing URLs that redirect
 
@@ -200,7 +200,7 @@ def sitemap_redirects(ctx: AuditContext) -> Iterator[Finding]:
             )
 
 
-@rule("sitemap-broken", Severity.ERROR, needs="sitemap")
+@rule("sitemap-broken", Severity.ERROR, needs=Need.SITEMAP)
 def sitemap_broken(ctx: AuditContext) -> Iterator[Finding]:
     """Sitemaps listing URLs that end on an error
 
@@ -241,7 +241,7 @@ def _page_facts(entry: _Listed) -> tuple[str, PageFacts] | None:
     return final.url, final.page
 
 
-@rule("sitemap-noindex", Severity.WARNING, needs="sitemap")
+@rule("sitemap-noindex", Severity.WARNING, needs=Need.SITEMAP)
 def sitemap_noindex(ctx: AuditContext) -> Iterator[Finding]:
     """Sitemaps listing noindex pages
 
@@ -273,7 +273,7 @@ def sitemap_noindex(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("sitemap-non-canonical", Severity.WARNING, needs="sitemap")
+@rule("sitemap-non-canonical", Severity.WARNING, needs=Need.SITEMAP)
 def sitemap_non_canonicals(ctx: AuditContext) -> Iterator[Finding]:
     """Sitemaps listing pages whose canonical points elsewhere
 
@@ -302,7 +302,7 @@ def sitemap_non_canonicals(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("sitemap-legacy-url", Severity.WARNING, needs="sitemap")
+@rule("sitemap-legacy-url", Severity.WARNING, needs=Need.SITEMAP)
 def sitemap_legacy_urls(ctx: AuditContext) -> Iterator[Finding]:
     """New sitemaps listing legacy URLs
 
@@ -334,7 +334,7 @@ def sitemap_legacy_urls(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("sitemap-foreign-host", Severity.WARNING, needs="sitemap")
+@rule("sitemap-foreign-host", Severity.WARNING, needs=Need.SITEMAP)
 def sitemap_foreign_hosts(ctx: AuditContext) -> Iterator[Finding]:
     """Sitemaps listing URLs on another host or scheme
 
@@ -368,5 +368,3 @@ def sitemap_foreign_hosts(ctx: AuditContext) -> Iterator[Finding]:
                 message += " (outside the audit's scope: not requested)"
             fix = f"List {entry.loc} with the scheme and host of the sitemap (the site's own)."
         yield site_finding(entry.loc, message, fix, c if c.hops else None, entry.origin)
-
-
