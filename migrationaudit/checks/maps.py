@@ -4,6 +4,21 @@ sources with two targets, targets that are other rows' sources, and cycles among
 URLs are compared after :func:`~migrationaudit.web.urls.normalize`. Every finding names the map
 line at fault (``origin``) and is keyed by the source URL as the audit lists it (the first row
 of that source), so it joins that URL's verdict.
+
+Examples
+--------
+Two rows sending each other's source back: no crawl is needed to see the loop.
+
+>>> from migrationaudit.models.inputs import Origin
+>>> from migrationaudit.settings import CheckOptions
+>>> rows = (RedirectRule("/a", "/b", Origin("map.csv", 2)),
+...         RedirectRule("/b", "/a", Origin("map.csv", 3)))
+>>> legacy = tuple(LegacyURL(r.source, r.origin, r) for r in rows)
+>>> ctx = AuditContext(rows, legacy, None, {}, CheckOptions())
+>>> for f in map_loops(ctx):
+...     print(f.url, "|", f.message)
+/a | map loop: /a → /b → /a (rows map.csv:2, map.csv:3)
+/b | map loop: /b → /a → /b (rows map.csv:3, map.csv:2)
 """
 
 from __future__ import annotations
