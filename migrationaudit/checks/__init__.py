@@ -150,7 +150,9 @@ class AuditContext:
     def memo(self, key: str, make: Callable[[], T]) -> T:
         """``make()`` once per context: a question a dozen rules ask (the judged chains and
         their redirect counts). At a million legacy URLs each rule asking again cost seconds;
-        the answer depends only on the context, so rules stay pure functions of it."""
+        the answer depends only on the context, so rules stay pure functions of it. The one
+        cache of the rules and the verdicts (keys name the question: ``"judged"``,
+        ``"robots_for"``...); nothing is kept in the graph."""
         if key not in self._memo:
             self._memo[key] = make()
         return self._memo[key]  # type: ignore[no-any-return]

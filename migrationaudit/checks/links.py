@@ -19,7 +19,6 @@ from collections.abc import Iterator
 
 from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.site import (
-    cached,
     end_text,
     follow,
     graph,
@@ -169,7 +168,7 @@ def _legacy_origins(ctx: AuditContext) -> dict[str, Origin]:
             out.setdefault(normalize(item.url), item.origin)
         return out
 
-    return cached(ctx, "legacy_origins", make)
+    return ctx.memo("legacy_origins", make)
 
 
 def _link_findings(ctx: AuditContext, want: str) -> Iterator[Finding]:

@@ -8,8 +8,7 @@ the URL it blames (the canonical, the link target, the sitemap entry).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 import networkx as nx
 
@@ -30,7 +29,6 @@ from migrationaudit.web.plainurls import origin_of
 ROBOTS_HOPS = 5  # redirects Google follows for a robots.txt
 MAX_NAMED = 5  # URLs named in one message ("… and 12 more")
 JUDGED_KINDS = (FINAL, SITEMAP_ENTRY, CRAWLED)
-T = TypeVar("T")
 
 
 def site(ctx: AuditContext) -> SiteContext:
@@ -123,12 +121,6 @@ def site_finding(
     )
 
 
-def cached(ctx: AuditContext, key: str, make: Callable[[], T]) -> T:
-    """``make()`` once per audit context (:meth:`AuditContext.memo`): several rules ask the
-    same question of the same graph."""
-    return ctx.memo(key, make)
-
-
 def judged_pages(ctx: AuditContext) -> list[Hop]:
     """Healthy new-site pages the audit knows as pages: final pages of legacy chains, sitemap
     entries, crawled pages (each once, in graph order)."""
@@ -147,7 +139,7 @@ def judged_pages(ctx: AuditContext) -> list[Hop]:
                 out.append(hop)
         return out
 
-    return cached(ctx, "judged_pages", make)
+    return ctx.memo("judged_pages", make)
 
 
 def target_sites(ctx: AuditContext) -> frozenset[str]:
@@ -166,7 +158,7 @@ def target_sites(ctx: AuditContext) -> frozenset[str]:
         out.discard("")
         return frozenset(out)
 
-    return cached(ctx, "target_sites", make)
+    return ctx.memo("target_sites", make)
 
 
 def robots_for(ctx: AuditContext, url: str) -> RobotsTxt | None:
@@ -178,7 +170,7 @@ def robots_for(ctx: AuditContext, url: str) -> RobotsTxt | None:
     start = origin + "/robots.txt" if origin is not None else robots_url(url)
     if start is None:
         return None
-    known: dict[str, RobotsTxt | None] = cached(ctx, "robots_for", dict)
+    known: dict[str, RobotsTxt | None] = ctx.memo("robots_for", dict)
     if start not in known:
         known[start] = _robots_at(ctx, start)
     return known[start]
@@ -216,7 +208,7 @@ def sitemap_listings(ctx: AuditContext) -> dict[str, list[tuple[str, int]]]:
                     out.setdefault(normalize(entry), []).append((sm.url, line))
         return out
 
-    return cached(ctx, "sitemap_listings", make)
+    return ctx.memo("sitemap_listings", make)
 
 
 def sitemap_files(ctx: AuditContext, *, old: bool = False) -> list[SitemapFile]:
@@ -233,5 +225,5 @@ def spellings(ctx: AuditContext, url: str) -> list[str]:
             index.setdefault(normalize(node), []).append(node)
         return index
 
-    nodes = cached(ctx, "spellings", make).get(normalize(url), [])
+    nodes = ctx.memo("spellings", make).get(normalize(url), [])
     return sorted(nodes, key=lambda n: n != url)

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import map_index
 from migrationaudit.checks.site import (
-    cached,
     end_text,
     follow,
     graph,
@@ -70,7 +69,7 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 def _listed(ctx: AuditContext) -> list[_Listed]:
     """Every URL of the new site's urlset/text sitemaps, once (first spelling)."""
-    return cached(ctx, "sitemap_listed", lambda: list(_listing(ctx)))
+    return ctx.memo("sitemap_listed", lambda: list(_listing(ctx)))
 
 
 def _listing(ctx: AuditContext) -> Iterator[_Listed]:
@@ -88,7 +87,7 @@ def _listing(ctx: AuditContext) -> Iterator[_Listed]:
 
 def _legacy_items(ctx: AuditContext) -> dict[str, LegacyURL]:
     """Mapped sources (rows sending a URL elsewhere), by normalised URL."""
-    return cached(ctx, "mapped_sources", lambda: _mapped_sources(ctx))
+    return ctx.memo("mapped_sources", lambda: _mapped_sources(ctx))
 
 
 def _mapped_sources(ctx: AuditContext) -> dict[str, LegacyURL]:
@@ -149,7 +148,7 @@ def _entries(ctx: AuditContext, kind: str) -> Iterator[_Listed]:
         legacy = _legacy_items(ctx)
         return [(_kinds(ctx, entry, legacy), entry) for entry in _listed(ctx)]
 
-    for got, entry in cached(ctx, "sitemap_kinds", classify):
+    for got, entry in ctx.memo("sitemap_kinds", classify):
         if kind in got:
             yield entry
 
