@@ -93,7 +93,13 @@ def redirect_text(c: Chain) -> str:
 
 
 def named(urls: Sequence[str]) -> str:
-    """Up to MAX_NAMED URLs, comma-separated, then "and N more"."""
+    """Up to MAX_NAMED URLs, comma-separated, then "and N more".
+
+    Examples
+    --------
+    >>> named([f"/p{i}" for i in range(7)])
+    '/p0, /p1, /p2, /p3, /p4 and 2 more'
+    """
     shown = ", ".join(urls[:MAX_NAMED])
     rest = len(urls) - MAX_NAMED
     return f"{shown} and {rest} more" if rest > 0 else shown

@@ -21,6 +21,7 @@ WITH_EXAMPLES = (
     "migrationaudit.checks.redirects",
     "migrationaudit.checks.targets",
     "migrationaudit.checks.maps",
+    "migrationaudit.checks.site",
 )
 CHECKS = tuple(
     m.name for m in pkgutil.iter_modules(migrationaudit.checks.__path__, "migrationaudit.checks.")
