@@ -37,7 +37,8 @@ from migrationaudit.web.plainurls import normal_form
 
 # G.graph key of {normalize(url): url} for fetched URLs whose spelling differs from their
 # normal form, so that a Location written differently (``HTTP://Host:80/a``) still finds the
-# record of the URL the crawler requested.
+# record of the URL the crawler requested. The graph's own index, built with it by
+# build_graph(); read it through aliases(). Nothing else lives in the graph's dict.
 ALIASES = "aliases"
 
 # Edge kinds (the edge key).
@@ -91,8 +92,8 @@ def build_graph(hops: Iterable[Hop]) -> nx.MultiDiGraph:
     Only ``redirect`` edges are added here; :func:`add_page_relations` adds what pages say.
     """
     graph: nx.MultiDiGraph = nx.MultiDiGraph()
-    aliases: dict[str, str] = {}
-    graph.graph[ALIASES] = aliases
+    spellings: dict[str, str] = {}
+    graph.graph[ALIASES] = spellings  # the graph's own index (see aliases())
     # The graph's own dicts, filled directly: what ``add_node``/``add_edge`` do (a node is a
     # ``_node`` attribute dict plus ``_succ``/``_pred`` neighbour dicts; a multi-edge is a
     # key → data dict shared by both sides), without their per-call checks, which were most of
@@ -115,7 +116,7 @@ def build_graph(hops: Iterable[Hop]) -> nx.MultiDiGraph:
                 attrs["hop"] = hop
             norm = normal_form(url)
             if norm is not url:  # the same object when the URL is in normal form
-                aliases.setdefault(norm, url)
+                spellings.setdefault(norm, url)
             target = hop.target
             if target:
                 if target not in succ:
@@ -224,7 +225,14 @@ def referrers(graph: nx.MultiDiGraph, url: str, kind: str) -> list[tuple[str, di
 def lookup(graph: nx.DiGraph, url: str) -> Hop | None:
     """The hop record of ``url``: exact spelling first, then any fetched URL equal to it after
     :func:`~migrationaudit.web.urls.normalize`. None when it was never fetched."""
-    return _lookup(graph._node, graph.graph.get(ALIASES, {}), url)
+    return _lookup(graph._node, aliases(graph), url)
+
+
+def aliases(graph: nx.DiGraph) -> Mapping[str, str]:
+    """``{normal form: fetched spelling}`` of the fetched URLs not spelled in normal form (the
+    index :func:`build_graph` keeps with the graph; empty for a hand-built graph)."""
+    index: Mapping[str, str] = graph.graph.get(ALIASES, {})
+    return index
 
 
 def _lookup(
@@ -254,10 +262,23 @@ def chain(graph: nx.MultiDiGraph, url: str, max_hops: int) -> Chain:
     - INCOMPLETE: a URL on the path has no record; ``missing`` names it.
     - OFFSITE: the path reached a URL outside the audit's scope (recorded, not requested);
       it is the last hop.
+
+    Examples
+    --------
+    >>> a, b, c = "http://old.test/a", "https://new.test/a", "https://new.test/a/"
+    >>> g = build_graph([Hop(a, 301, HopKind.HTTP_REDIRECT, target=b),
+    ...                  Hop(b, 308, HopKind.HTTP_REDIRECT, target=c),
+    ...                  Hop(c, 200, HopKind.FINAL)])
+    >>> found = chain(g, a, max_hops=10)
+    >>> found.outcome.value, found.hop_count, found.final_url
+    ('final', 2, 'https://new.test/a/')
+    >>> chain(g, a, max_hops=1).outcome.value
+    'hop-limit'
+    >>> chain(g, "http://old.test/never-fetched", 10).outcome.value
+    'incomplete'
     """
     nodes: Mapping[str, Mapping[str, Any]] = graph._node
-    aliases: Mapping[str, str] = graph.graph.get(ALIASES, {})
-    return follow(url, partial(_lookup, nodes, aliases), max_hops)
+    return follow(url, partial(_lookup, nodes, aliases(graph)), max_hops)
 
 
 def follow(url: str, lookup: Callable[[str], Hop | None], max_hops: int) -> Chain:

@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-import networkx as nx
-
-from migrationaudit.checks import AuditContext
+from migrationaudit.checks import AuditContext, Need, skip_reason
 from migrationaudit.checks.common import accepted_targets, counted, map_index
 from migrationaudit.checks.site import robots_for, sitemap_listings
 from migrationaudit.checks.traffic import rank_by_demand
@@ -136,13 +134,12 @@ def _site_columns(
     )
     in_sitemap: bool | None = None
     allowed: bool | None = None
-    graph = ctx.graph
-    if ctx.site is None or graph is None or chain is None:
+    if ctx.site is None or ctx.graph is None or chain is None:
         return self_canonical, in_sitemap, allowed
-    if healthy is not None and ctx.site.skip_reason("sitemap-read", graph) is None:
-        in_sitemap = normalize(healthy.url) in sitemap_listings(graph)
+    if healthy is not None and skip_reason(Need.SITEMAP_READ, ctx) is None:
+        in_sitemap = normalize(healthy.url) in sitemap_listings(ctx)
     if ctx.site.robots:
-        answers = [robots_allowed(graph, h.url) for h in chain.hops if h.status is not None]
+        answers = [robots_allowed(ctx, h.url) for h in chain.hops if h.status is not None]
         if False in answers:
             allowed = False
         elif answers and all(a is True for a in answers):
@@ -150,9 +147,9 @@ def _site_columns(
     return self_canonical, in_sitemap, allowed
 
 
-def robots_allowed(graph: nx.MultiDiGraph, url: str) -> bool | None:
+def robots_allowed(ctx: AuditContext, url: str) -> bool | None:
     """Googlebot and ``*`` may fetch ``url`` (None: its robots.txt is unknown)."""
-    robots = robots_for(graph, url)
+    robots = robots_for(ctx, url)
     if robots is None or robots.state == "unknown":
         return None
     return not robots.blocked_for(url)

@@ -26,6 +26,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import networkx as nx
 
+from migrationaudit.checks.needs import (
+    DISABLED,
+    NO_ACCESS_LOG,
+    NO_CRAWL,
+    NO_DISCOVERY,
+    NO_HOSTS,
+    NO_MAP,
+    NO_NEW_SITE,
+    NO_PRIORITY,
+    NO_PROBES,
+    NO_RULE_FILE,
+    NO_SITE_STAGE,
+    NO_SITEMAP,
+    NO_SITEMAP_READ,
+    NO_SNAPSHOT,
+    Need,
+)
 from migrationaudit.models.findings import Finding, RuleInfo, Severity, SkippedRule
 from migrationaudit.models.hops import Chain
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
@@ -40,6 +57,34 @@ if TYPE_CHECKING:
     from migrationaudit.parity.probes import Probe
     from migrationaudit.parity.snapshot import OldPage
     from migrationaudit.preflight.model import RuleFileFacts
+
+# The skip reasons are part of the interface: tests and reports compare them.
+__all__ = [
+    "DISABLED",
+    "NO_ACCESS_LOG",
+    "NO_CRAWL",
+    "NO_DISCOVERY",
+    "NO_HOSTS",
+    "NO_MAP",
+    "NO_NEW_SITE",
+    "NO_PRIORITY",
+    "NO_PROBES",
+    "NO_RULE_FILE",
+    "NO_SITEMAP",
+    "NO_SITEMAP_READ",
+    "NO_SITE_STAGE",
+    "NO_SNAPSHOT",
+    "RULE_MODULES",
+    "AuditContext",
+    "Need",
+    "RuleFunc",
+    "RuleSpec",
+    "all_rules",
+    "rule",
+    "rule_infos",
+    "run_checks",
+    "skip_reason",
+]
 
 # The modules holding rules, imported by all_rules() (registration happens at import).
 RULE_MODULES = (
@@ -63,23 +108,6 @@ RULE_MODULES = (
     "migrationaudit.parity.rules",
     "migrationaudit.parity.catchall",
 )
-# "priority": a map and a --priority export; "rule-file": a host rule file read as one
-# (check-map --map-format netlify|cloudflare|amplify, migrationaudit.preflight);
-# "access-log": a crawl and an --access-log; "hosts": the host checks (--launched);
-# "snapshot": a crawl and a --snapshot; "probes": a crawl and --catch-all-probes
-NEEDS = ("map", "crawl", "priority", "rule-file", "access-log", "hosts", "snapshot", "probes")
-# The new site's side (a crawl and more; see newsite.context.SiteContext.skip_reason):
-SITE_NEEDS = ("new-site", "sitemap", "sitemap-read", "sitemap-file", "robots", "site-crawl",
-              "variants", "old-sitemap")
-DISABLED = "disabled by configuration"
-NO_CRAWL = "no crawl was run"
-NO_MAP = "no redirect map given"
-NO_PRIORITY = "no --priority export given"
-NO_RULE_FILE = "no host rule file predicted (check-map --map-format netlify|cloudflare|amplify)"
-NO_ACCESS_LOG = "no --access-log given"
-NO_HOSTS = "no host check ran (after launch: --launched)"
-NO_SNAPSHOT = "no --snapshot or --old-origin given"
-NO_PROBES = "no catch-all probes requested (--catch-all-probes)"
 T = TypeVar("T")
 
 
@@ -122,7 +150,9 @@ class AuditContext:
     def memo(self, key: str, make: Callable[[], T]) -> T:
         """``make()`` once per context: a question a dozen rules ask (the judged chains and
         their redirect counts). At a million legacy URLs each rule asking again cost seconds;
-        the answer depends only on the context, so rules stay pure functions of it."""
+        the answer depends only on the context, so rules stay pure functions of it. The one
+        cache of the rules and the verdicts (keys name the question: ``"judged"``,
+        ``"robots_for"``...); nothing is kept in the graph."""
         if key not in self._memo:
             self._memo[key] = make()
         return self._memo[key]  # type: ignore[no-any-return]
@@ -137,7 +167,7 @@ class RuleSpec:
 
     rule_id: str
     severity: Severity
-    needs: str
+    needs: Need
     func: RuleFunc
     title: str
     doc: str
@@ -158,15 +188,21 @@ def _split_doc(func: RuleFunc) -> tuple[str, str]:
     return title.strip(), body.strip()
 
 
-def rule(rule_id: str, severity: Severity, needs: str = "crawl") -> Callable[[RuleFunc], RuleFunc]:
+def rule(
+    rule_id: str, severity: Severity, needs: Need | str = Need.CRAWL
+) -> Callable[[RuleFunc], RuleFunc]:
     """Register a rule function under a stable id with its default severity.
 
-    ``needs`` is ``"crawl"`` (judges chains; skipped without a crawl) or ``"map"`` (judges the
-    redirect map itself; skipped without one). The docstring is mandatory: its first line is
-    the title, the rest the explanation shown in the report and the README.
+    ``needs`` is what it judges besides the map's rows (a :class:`~.needs.Need`, or its
+    string): ``crawl`` (the chains; skipped without a crawl), ``map`` (the redirect map itself;
+    skipped without one), and so on. The docstring is mandatory: its first line is the title,
+    the rest the explanation shown in the report and the README.
     """
-    if needs not in NEEDS and needs not in SITE_NEEDS:
-        raise ValueError(f"rule {rule_id!r}: needs must be one of {NEEDS}, not {needs!r}")
+    try:
+        need = Need(needs)
+    except ValueError:
+        known = ", ".join(n.value for n in Need)
+        raise ValueError(f"rule {rule_id!r}: needs must be one of {known}, not {needs!r}") from None
 
     def register(func: RuleFunc) -> RuleFunc:
         title, doc = _split_doc(func)
@@ -182,7 +218,7 @@ def rule(rule_id: str, severity: Severity, needs: str = "crawl") -> Callable[[Ru
         )
         if known is not None and not same:
             raise ValueError(f"rule id {rule_id!r} is registered twice")
-        _REGISTRY[rule_id] = RuleSpec(rule_id, severity, needs, func, title, doc)
+        _REGISTRY[rule_id] = RuleSpec(rule_id, severity, need, func, title, doc)
         return func
 
     return register
@@ -200,39 +236,73 @@ def rule_infos() -> tuple[RuleInfo, ...]:
     return tuple(spec.info() for spec in all_rules())
 
 
+def skip_reason(need: Need, ctx: AuditContext) -> str | None:
+    """Why a rule needing ``need`` cannot run on ``ctx`` (None: it can): the one place that
+    decides it. Asked once per context and need (the verdicts ask for every legacy URL)."""
+    return ctx.memo(f"skip-reason:{need.value}", lambda: _missing(need, ctx))
+
+
+def _missing(need: Need, ctx: AuditContext) -> str | None:
+    # The questions in the order of their reasons' priority.
+    if need is Need.HOSTS:
+        # the host checks run after a crawl and judge it with its probes (graph not needed)
+        if ctx.hosts is None:
+            return NO_CRAWL if ctx.graph is None else NO_HOSTS
+        return None
+    if need in (Need.MAP, Need.PRIORITY) and not ctx.rules:
+        return NO_MAP
+    if need in (Need.MAP, Need.PRIORITY, Need.RULE_FILE):  # judged without a crawl
+        return None if _input(need, ctx) is not None else need.reason
+    if ctx.graph is None:
+        return NO_CRAWL
+    if need.on_site:
+        return NO_SITE_STAGE if ctx.site is None else _missing_on_site(need, ctx.site)
+    return None if _input(need, ctx) is not None else need.reason
+
+
+def _input(need: Need, ctx: AuditContext) -> object | None:
+    """The context's field that holds the input ``need`` names (the map and the crawl are
+    there once asked about; the new site's side is :func:`_missing_on_site`'s)."""
+    fields = {
+        Need.PRIORITY: ctx.priority,
+        Need.RULE_FILE: ctx.rule_file,
+        Need.ACCESS_LOG: ctx.traffic,
+        Need.SNAPSHOT: ctx.snapshot,
+        Need.PROBES: ctx.probes,
+    }
+    return fields.get(need, need)
+
+
+def _missing_on_site(need: Need, site: SiteContext) -> str | None:
+    """The new site's side: what was asked for, then what the crawl found."""
+    asked = {Need.ROBOTS: site.robots, Need.SITE_CRAWL: site.crawl, Need.VARIANTS: site.variants}
+    if need in asked:
+        return None if asked[need] else need.reason
+    if need is Need.OLD_SITEMAP:
+        return None if site.old_sitemaps or site.scope.new_sites else need.reason
+    if need is Need.SITEMAP_FILE:
+        pointed = any(r.source != "probe" for r in site.sitemap_refs)
+        return None if site.sitemap_files or pointed else need.reason
+    if not site.scope.new_sites:
+        return NO_NEW_SITE
+    if need is Need.NEW_SITE:
+        return None
+    if not site.discover and not site.sitemaps_given:
+        return NO_DISCOVERY
+    refs = [r for r in site.sitemap_refs if not r.old]
+    new_files = [f for f in site.sitemap_files if not f.old]
+    if need is Need.SITEMAP and not new_files and all(r.source == "probe" for r in refs):
+        return NO_SITEMAP
+    if need is Need.SITEMAP_READ and not any(f.readable for f in new_files):
+        named = [r for r in refs if r.source != "probe"]
+        return NO_SITEMAP_READ if named or new_files else NO_SITEMAP
+    return None
+
+
 def _skip_reason(spec: RuleSpec, ctx: AuditContext) -> str | None:
     if spec.rule_id in ctx.options.disabled:
         return DISABLED
-    if spec.needs == "crawl" and ctx.graph is None:
-        return NO_CRAWL
-    if spec.needs == "map" and not ctx.rules:
-        return NO_MAP
-    if spec.needs == "priority" and not ctx.rules:
-        return NO_MAP
-    if spec.needs == "priority" and ctx.priority is None:
-        return NO_PRIORITY
-    if spec.needs == "rule-file" and ctx.rule_file is None:
-        return NO_RULE_FILE
-    if spec.needs == "access-log" and ctx.graph is None:
-        return NO_CRAWL
-    if spec.needs == "access-log" and ctx.traffic is None:
-        return NO_ACCESS_LOG
-    if spec.needs == "hosts" and ctx.hosts is None:
-        # the host checks run after a crawl and judge it with its probes (graph not needed)
-        return NO_CRAWL if ctx.graph is None else NO_HOSTS
-    if spec.needs in ("snapshot", "probes") and ctx.graph is None:
-        return NO_CRAWL
-    if spec.needs == "probes" and ctx.probes is None:
-        return NO_PROBES
-    if spec.needs == "snapshot" and ctx.snapshot is None:
-        return NO_SNAPSHOT
-    if spec.needs in SITE_NEEDS:
-        if ctx.graph is None:
-            return NO_CRAWL
-        if ctx.site is None:
-            return "the new-site stage did not run"
-        return ctx.site.skip_reason(spec.needs, ctx.graph)
-    return None
+    return skip_reason(spec.needs, ctx)
 
 
 def _sort_key(f: Finding) -> tuple[int, str, str, str]:

@@ -99,7 +99,16 @@ def map_index(rules: Iterable[RedirectRule]) -> dict[str, RedirectRule]:
 def accepted_targets(index: Mapping[str, RedirectRule], expected: str) -> list[str]:
     """The normalised URLs a chain may end on for a row expecting ``expected``: the target
     itself, then wherever the map sends that target on (A → B and B → C: landing on C is what
-    the map asks for, and the one-hop fix ``map-chain`` suggests; not a wrong target)."""
+    the map asks for, and the one-hop fix ``map-chain`` suggests; not a wrong target).
+
+    Examples
+    --------
+    >>> from migrationaudit.models.inputs import Origin
+    >>> rows = [RedirectRule("https://x.test/a", "https://x.test/b", Origin("map.csv", 2)),
+    ...         RedirectRule("https://x.test/b", "https://x.test/c", Origin("map.csv", 3))]
+    >>> accepted_targets(map_index(rows), "HTTPS://X.test/a")
+    ['https://x.test/a', 'https://x.test/b', 'https://x.test/c']
+    """
     out = [normalize(expected)]
     while (row := index.get(out[-1])) is not None and row.expected_target is not None:
         nxt = normalize(row.expected_target)
@@ -157,5 +166,3 @@ def status_text(hop: Hop) -> str:
     if hop.status is None:
         return hop.error or "no answer"
     return f"{hop.status} ({hop.error})" if hop.error else str(hop.status)
-
-

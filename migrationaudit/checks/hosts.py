@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import accepted_targets, finding, judged, landed, map_index
 from migrationaudit.hostchecks.model import CUTOVER_DAYS, EXPIRY_DAYS
 from migrationaudit.humanize import plural
@@ -44,7 +44,7 @@ def _host_finding(url: str, message: str, fix: str, evidence: tuple[Hop, ...] = 
     return Finding("", Severity.NOTICE, url, message, fix, evidence=evidence)
 
 
-@rule("legacy-host-certificate-expiring", Severity.WARNING, needs="hosts")
+@rule("legacy-host-certificate-expiring", Severity.WARNING, needs=Need.HOSTS)
 def legacy_host_certificates_expiring(ctx: AuditContext) -> Iterator[Finding]:
     """Old hosts whose TLS certificate expires within 30 days
 
@@ -87,7 +87,7 @@ def _hsts_on(hop: Hop) -> bool:
     return m is not None and int(m.group(1)) > 0
 
 
-@rule("new-host-hsts-missing", Severity.NOTICE, needs="hosts")
+@rule("new-host-hsts-missing", Severity.NOTICE, needs=Need.HOSTS)
 def new_hosts_without_hsts(ctx: AuditContext) -> Iterator[Finding]:
     """New https hosts without HSTS
 
@@ -134,7 +134,7 @@ def cached_for_good(hop: Hop) -> bool:
     return not (_MAX_AGE.search(control) or _NO_CACHE.search(control) or hop.expires)
 
 
-@rule("permanent-redirect-uncached", Severity.NOTICE, needs="hosts")
+@rule("permanent-redirect-uncached", Severity.NOTICE, needs=Need.HOSTS)
 def permanent_redirects_uncached(ctx: AuditContext) -> Iterator[Finding]:
     """Permanent redirects without an expiry during the cutover
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.site import (
     end_text,
     follow,
@@ -51,7 +51,7 @@ def _alternates(ctx: AuditContext) -> Iterator[tuple[Hop, list[tuple[str, str, C
 
 def _spellings(ctx: AuditContext, url: str) -> list[str]:
     """Every node of the same URL (a sitemap may spell it differently from the fetch)."""
-    return spellings(graph(ctx), url)
+    return spellings(ctx, url)
 
 
 def _declared_by(ctx: AuditContext, page: str) -> set[str]:
@@ -67,7 +67,7 @@ def _names(items: list[tuple[str, str, str]]) -> str:
     return named([f"{href} ({lang}) {what}" for lang, href, what in items])
 
 
-@rule("hreflang-to-redirect", Severity.WARNING, needs="new-site")
+@rule("hreflang-to-redirect", Severity.WARNING, needs=Need.NEW_SITE)
 def hreflang_to_redirects(ctx: AuditContext) -> Iterator[Finding]:
     """hreflang alternates that redirect
 
@@ -92,7 +92,7 @@ def hreflang_to_redirects(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("hreflang-broken", Severity.WARNING, needs="new-site")
+@rule("hreflang-broken", Severity.WARNING, needs=Need.NEW_SITE)
 def hreflang_broken(ctx: AuditContext) -> Iterator[Finding]:
     """hreflang alternates that end on an error
 
@@ -116,7 +116,7 @@ def hreflang_broken(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("hreflang-no-return", Severity.WARNING, needs="new-site")
+@rule("hreflang-no-return", Severity.WARNING, needs=Need.NEW_SITE)
 def hreflang_without_return(ctx: AuditContext) -> Iterator[Finding]:
     """hreflang alternates without the return link
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.site import (
-    cached,
     end_text,
     follow,
     graph,
@@ -65,7 +64,7 @@ def _redirect_end(c: Chain) -> Hop | None:
     return healthy_end(c) if c.hop_count else None
 
 
-@rule("canonical-to-redirect", Severity.ERROR, needs="new-site")
+@rule("canonical-to-redirect", Severity.ERROR, needs=Need.NEW_SITE)
 def canonicals_to_redirects(ctx: AuditContext) -> Iterator[Finding]:
     """Canonicals that point at a redirecting URL
 
@@ -90,7 +89,7 @@ def canonicals_to_redirects(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("canonical-to-broken", Severity.ERROR, needs="new-site")
+@rule("canonical-to-broken", Severity.ERROR, needs=Need.NEW_SITE)
 def canonicals_to_broken(ctx: AuditContext) -> Iterator[Finding]:
     """Canonicals that point at an error
 
@@ -114,7 +113,7 @@ def canonicals_to_broken(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("canonical-foreign-host", Severity.ERROR, needs="new-site")
+@rule("canonical-foreign-host", Severity.ERROR, needs=Need.NEW_SITE)
 def canonicals_to_foreign_hosts(ctx: AuditContext) -> Iterator[Finding]:
     """Canonicals that point at the old domain or a staging host
 
@@ -169,7 +168,7 @@ def _legacy_origins(ctx: AuditContext) -> dict[str, Origin]:
             out.setdefault(normalize(item.url), item.origin)
         return out
 
-    return cached(ctx, "legacy_origins", make)
+    return ctx.memo("legacy_origins", make)
 
 
 def _link_findings(ctx: AuditContext, want: str) -> Iterator[Finding]:
@@ -210,7 +209,7 @@ def _link_findings(ctx: AuditContext, want: str) -> Iterator[Finding]:
             )
 
 
-@rule("internal-link-to-redirect", Severity.WARNING, needs="site-crawl")
+@rule("internal-link-to-redirect", Severity.WARNING, needs=Need.SITE_CRAWL)
 def internal_links_to_redirects(ctx: AuditContext) -> Iterator[Finding]:
     """Internal links that redirect
 
@@ -227,7 +226,7 @@ def internal_links_to_redirects(ctx: AuditContext) -> Iterator[Finding]:
     yield from _link_findings(ctx, "redirect")
 
 
-@rule("internal-link-broken", Severity.ERROR, needs="site-crawl")
+@rule("internal-link-broken", Severity.ERROR, needs=Need.SITE_CRAWL)
 def internal_links_broken(ctx: AuditContext) -> Iterator[Finding]:
     """Internal links that end on an error
 
@@ -243,7 +242,7 @@ def internal_links_broken(ctx: AuditContext) -> Iterator[Finding]:
     yield from _link_findings(ctx, "broken")
 
 
-@rule("internal-link-legacy-host", Severity.WARNING, needs="site-crawl")
+@rule("internal-link-legacy-host", Severity.WARNING, needs=Need.SITE_CRAWL)
 def internal_links_to_legacy_hosts(ctx: AuditContext) -> Iterator[Finding]:
     """Internal links to the old domain or a staging host
 

@@ -4,6 +4,21 @@ sources with two targets, targets that are other rows' sources, and cycles among
 URLs are compared after :func:`~migrationaudit.web.urls.normalize`. Every finding names the map
 line at fault (``origin``) and is keyed by the source URL as the audit lists it (the first row
 of that source), so it joins that URL's verdict.
+
+Examples
+--------
+Two rows sending each other's source back: no crawl is needed to see the loop.
+
+>>> from migrationaudit.models.inputs import Origin
+>>> from migrationaudit.settings import CheckOptions
+>>> rows = (RedirectRule("/a", "/b", Origin("map.csv", 2)),
+...         RedirectRule("/b", "/a", Origin("map.csv", 3)))
+>>> legacy = tuple(LegacyURL(r.source, r.origin, r) for r in rows)
+>>> ctx = AuditContext(rows, legacy, None, {}, CheckOptions())
+>>> for f in map_loops(ctx):
+...     print(f.url, "|", f.message)
+/a | map loop: /a → /b → /a (rows map.csv:2, map.csv:3)
+/b | map loop: /b → /a → /b (rows map.csv:3, map.csv:2)
 """
 
 from __future__ import annotations
@@ -15,7 +30,7 @@ from itertools import pairwise
 
 import networkx as nx
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import finding
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
@@ -63,7 +78,7 @@ def _target_text(row: RedirectRule) -> str:
     return row.expected_target
 
 
-@rule("map-self", Severity.ERROR, needs="map")
+@rule("map-self", Severity.ERROR, needs=Need.MAP)
 def self_mapped_sources(ctx: AuditContext) -> Iterator[Finding]:
     """Map rows that send a URL to itself
 
@@ -87,7 +102,7 @@ def self_mapped_sources(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("map-conflict", Severity.ERROR, needs="map")
+@rule("map-conflict", Severity.ERROR, needs=Need.MAP)
 def conflicting_sources(ctx: AuditContext) -> Iterator[Finding]:
     """Old URLs with two different targets
 
@@ -160,7 +175,7 @@ def _lines(graph: nx.DiGraph, path: list[str]) -> str:
     return ", ".join(str(graph.edges[a, b]["row"].origin) for a, b in pairwise(path))
 
 
-@rule("map-loop", Severity.ERROR, needs="map")
+@rule("map-loop", Severity.ERROR, needs=Need.MAP)
 def map_loops(ctx: AuditContext) -> Iterator[Finding]:
     """Cycles among map rows
 
@@ -202,7 +217,7 @@ def map_loops(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("map-chain", Severity.WARNING, needs="map")
+@rule("map-chain", Severity.WARNING, needs=Need.MAP)
 def chained_map_rows(ctx: AuditContext) -> Iterator[Finding]:
     """Map targets that are redirected again by the map
 
@@ -255,7 +270,7 @@ def chained_map_rows(ctx: AuditContext) -> Iterator[Finding]:
         yield _map_finding(ctx, src, first, message, fix)
 
 
-@rule("map-row-unreadable", Severity.ERROR, needs="map")
+@rule("map-row-unreadable", Severity.ERROR, needs=Need.MAP)
 def unreadable_map_rows(ctx: AuditContext) -> Iterator[Finding]:
     """Map rows that cannot be read
 

@@ -1,5 +1,22 @@
 """Rules about the redirects themselves: loops, hop limit, chains, temporary and meta-refresh
-redirects, https downgrades and the extra slash / case / host / scheme hops."""
+redirects, https downgrades and the extra slash / case / host / scheme hops.
+
+Examples
+--------
+A legacy URL whose redirects come back to where they started:
+
+>>> from migrationaudit.graph import build_graph, chains_for
+>>> from migrationaudit.models.hops import Hop, HopKind
+>>> from migrationaudit.models.inputs import LegacyURL, Origin
+>>> from migrationaudit.settings import CheckOptions
+>>> a, b = "http://old.test/a", "http://old.test/b"
+>>> g = build_graph([Hop(a, 301, HopKind.HTTP_REDIRECT, target=b),
+...                  Hop(b, 301, HopKind.HTTP_REDIRECT, target=a)])
+>>> legacy = (LegacyURL(a, Origin("urls.txt", 1)),)
+>>> ctx = AuditContext((), legacy, g, chains_for(g, [a], 10), CheckOptions())
+>>> [f.message for f in redirect_loops(ctx)]
+['redirect loop: http://old.test/a is requested again after 2 redirects']
+"""
 
 from __future__ import annotations
 

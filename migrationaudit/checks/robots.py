@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import finding, judged, landed, maps_elsewhere
-from migrationaudit.checks.site import follow, graph, robots_for, site_finding, target_sites
+from migrationaudit.checks.site import follow, robots_for, site, site_finding, target_sites
 from migrationaudit.inputs.robots import RobotsTxt, robots_url
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.newsite.variants import site_of
@@ -25,7 +25,7 @@ def _why(robots: RobotsTxt, agents: tuple[str, ...]) -> str:
     return f"{robots.url} disallows it for {' and '.join(agents)}"
 
 
-@rule("robots-blocked-target", Severity.ERROR, needs="robots")
+@rule("robots-blocked-target", Severity.ERROR, needs=Need.ROBOTS)
 def robots_blocked_targets(ctx: AuditContext) -> Iterator[Finding]:
     """Final pages that robots.txt closes to crawlers
 
@@ -40,12 +40,11 @@ def robots_blocked_targets(ctx: AuditContext) -> Iterator[Finding]:
     Fix: remove the Disallow rule that matches the new pages (often ``Disallow: /`` left from
     staging); check the file with a robots.txt tester.
     """
-    g = graph(ctx)
     sites = target_sites(ctx)
     for item, chain, page in landed(ctx):
         if site_of(page.url) not in sites:
             continue
-        robots = robots_for(g, page.url)
+        robots = robots_for(ctx, page.url)
         blocked = robots.blocked_for(page.url) if robots is not None else ()
         if robots is None or not blocked:
             continue
@@ -57,7 +56,7 @@ def robots_blocked_targets(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("robots-blocked-legacy", Severity.WARNING, needs="robots")
+@rule("robots-blocked-legacy", Severity.WARNING, needs=Need.ROBOTS)
 def robots_blocked_legacy(ctx: AuditContext) -> Iterator[Finding]:
     """Legacy URLs whose redirect robots.txt hides
 
@@ -71,11 +70,10 @@ def robots_blocked_legacy(ctx: AuditContext) -> Iterator[Finding]:
     Fix: allow the old URLs in the old host's robots.txt (redirect the old ``/robots.txt`` only
     to a file that allows them) until search engines have followed the redirects.
     """
-    g = graph(ctx)
     for item, chain in judged(ctx):
         if chain.hop_count == 0 and not maps_elsewhere(item):
             continue
-        robots = robots_for(g, item.url)
+        robots = robots_for(ctx, item.url)
         blocked = robots.blocked_for(item.url) if robots is not None else ()
         if robots is None or not blocked:
             continue
@@ -87,7 +85,7 @@ def robots_blocked_legacy(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("robots-disallow-all", Severity.ERROR, needs="robots")
+@rule("robots-disallow-all", Severity.ERROR, needs=Need.ROBOTS)
 def robots_disallow_all(ctx: AuditContext) -> Iterator[Finding]:
     """A new host's robots.txt that disallows everything
 
@@ -102,9 +100,8 @@ def robots_disallow_all(ctx: AuditContext) -> Iterator[Finding]:
     Fix: deploy the production robots.txt (``Allow`` what should be crawled, a ``Sitemap:``
     line); make ``/robots.txt`` answer 200 (or 404 when there are no rules).
     """
-    g = graph(ctx)
     sites = target_sites(ctx)
-    known: dict[str, RobotsTxt] = g.graph.get("robots", {})
+    known = site(ctx).robots_texts
     for url, robots in known.items():
         origin = robots_url(url)
         if origin != url or site_of(url) not in sites:

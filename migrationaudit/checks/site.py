@@ -8,8 +8,7 @@ the URL it blames (the canonical, the link target, the sitemap entry).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
 
 import networkx as nx
 
@@ -30,7 +29,6 @@ from migrationaudit.web.plainurls import origin_of
 ROBOTS_HOPS = 5  # redirects Google follows for a robots.txt
 MAX_NAMED = 5  # URLs named in one message ("… and 12 more")
 JUDGED_KINDS = (FINAL, SITEMAP_ENTRY, CRAWLED)
-T = TypeVar("T")
 
 
 def site(ctx: AuditContext) -> SiteContext:
@@ -95,7 +93,13 @@ def redirect_text(c: Chain) -> str:
 
 
 def named(urls: Sequence[str]) -> str:
-    """Up to MAX_NAMED URLs, comma-separated, then "and N more"."""
+    """Up to MAX_NAMED URLs, comma-separated, then "and N more".
+
+    Examples
+    --------
+    >>> named([f"/p{i}" for i in range(7)])
+    '/p0, /p1, /p2, /p3, /p4 and 2 more'
+    """
     shown = ", ".join(urls[:MAX_NAMED])
     rest = len(urls) - MAX_NAMED
     return f"{shown} and {rest} more" if rest > 0 else shown
@@ -123,15 +127,6 @@ def site_finding(
     )
 
 
-def cached(ctx: AuditContext, key: str, make: Callable[[], T]) -> T:
-    """``make()`` once per audit graph: several rules ask the same question (the graph is
-    built and judged once; its ``graph`` dict carries the answers)."""
-    store: dict[str, Any] = graph(ctx).graph.setdefault("_cache", {})
-    if key not in store:
-        store[key] = make()
-    return store[key]  # type: ignore[no-any-return]
-
-
 def judged_pages(ctx: AuditContext) -> list[Hop]:
     """Healthy new-site pages the audit knows as pages: final pages of legacy chains, sitemap
     entries, crawled pages (each once, in graph order)."""
@@ -150,7 +145,7 @@ def judged_pages(ctx: AuditContext) -> list[Hop]:
                 out.append(hop)
         return out
 
-    return cached(ctx, "judged_pages", make)
+    return ctx.memo("judged_pages", make)
 
 
 def target_sites(ctx: AuditContext) -> frozenset[str]:
@@ -169,10 +164,10 @@ def target_sites(ctx: AuditContext) -> frozenset[str]:
         out.discard("")
         return frozenset(out)
 
-    return cached(ctx, "target_sites", make)
+    return ctx.memo("target_sites", make)
 
 
-def robots_for(g: nx.MultiDiGraph, url: str) -> RobotsTxt | None:
+def robots_for(ctx: AuditContext, url: str) -> RobotsTxt | None:
     """The robots.txt that governs ``url`` as Google reads it (redirects followed, up to 5);
     None when it was not read or gave no answer."""
     # Every legacy URL and final page asks: a plain URL's robots.txt is read off its origin,
@@ -181,21 +176,21 @@ def robots_for(g: nx.MultiDiGraph, url: str) -> RobotsTxt | None:
     start = origin + "/robots.txt" if origin is not None else robots_url(url)
     if start is None:
         return None
-    cache: dict[str, RobotsTxt | None] = g.graph.setdefault("_robots_for", {})
-    if start not in cache:
-        cache[start] = _robots_at(g, start)
-    return cache[start]
+    known: dict[str, RobotsTxt | None] = ctx.memo("robots_for", dict)
+    if start not in known:
+        known[start] = _robots_at(ctx, start)
+    return known[start]
 
 
-def _robots_at(g: nx.MultiDiGraph, start: str) -> RobotsTxt | None:
-    c = chain(g, start, ROBOTS_HOPS)
+def _robots_at(ctx: AuditContext, start: str) -> RobotsTxt | None:
+    c = chain(graph(ctx), start, ROBOTS_HOPS)
     if c.outcome in (Outcome.INCOMPLETE, Outcome.OFFSITE):
         return None  # not known: never fetched, or redirected out of the audit's scope
     if c.outcome in (Outcome.LOOP, Outcome.HOP_LIMIT):
         return RobotsTxt.from_answer(start, 404, None)  # Google: as if there were none
     final = c.final
     assert final is not None
-    known: dict[str, RobotsTxt] = g.graph.get("robots", {})
+    known = site(ctx).robots_texts
     if final.url in known:
         return known[final.url]
     if final.status is None or final.is_healthy:
@@ -203,37 +198,38 @@ def _robots_at(g: nx.MultiDiGraph, start: str) -> RobotsTxt | None:
     return RobotsTxt.from_answer(final.url, final.status, None, final.error)
 
 
-def sitemap_listings(g: nx.MultiDiGraph) -> dict[str, list[tuple[str, int]]]:
+def sitemap_listings(ctx: AuditContext) -> dict[str, list[tuple[str, int]]]:
     """``{normalised URL: [(sitemap file, line), ...]}`` over the new site's readable
-    urlset/text sitemaps (computed once per graph)."""
-    cached = g.graph.get("_listings")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    out: dict[str, list[tuple[str, int]]] = {}
-    for url, attrs in g.nodes(data=True):
-        sm = attrs.get("sitemap")
-        if sm is None or sm.old or sm.is_index:
-            continue
-        for _, entry, key, data in g.out_edges(url, keys=True, data=True):
-            if key == LISTED:
-                out.setdefault(normalize(entry), []).append((url, int(data.get("line") or 0)))
-    g.graph["_listings"] = out
-    return out
+    urlset/text sitemaps (computed once per context)."""
+
+    def make() -> dict[str, list[tuple[str, int]]]:
+        g = graph(ctx)
+        out: dict[str, list[tuple[str, int]]] = {}
+        for sm in sitemap_files(ctx):
+            if sm.is_index:
+                continue
+            for _, entry, key, data in g.out_edges(sm.url, keys=True, data=True):
+                if key == LISTED:
+                    line = int(data.get("line") or 0)
+                    out.setdefault(normalize(entry), []).append((sm.url, line))
+        return out
+
+    return ctx.memo("sitemap_listings", make)
 
 
-def sitemap_files(g: nx.MultiDiGraph, *, old: bool = False) -> list[SitemapFile]:
+def sitemap_files(ctx: AuditContext, *, old: bool = False) -> list[SitemapFile]:
     """The sitemap files read (new ones, or legacy ones with ``old``), in graph order."""
-    files = (a["sitemap"] for _, a in g.nodes(data=True) if "sitemap" in a)
-    return [f for f in files if f.old == old]
+    return [f for f in site(ctx).sitemap_files if f.old == old]
 
 
-def spellings(g: nx.MultiDiGraph, url: str) -> list[str]:
+def spellings(ctx: AuditContext, url: str) -> list[str]:
     """Every node equal to ``url`` after normalisation (``url`` first when it is a node)."""
-    index: dict[str, list[str]] | None = g.graph.get("_spellings")
-    if index is None:
-        index = {}
-        for node in g.nodes:
+
+    def make() -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for node in graph(ctx).nodes:
             index.setdefault(normalize(node), []).append(node)
-        g.graph["_spellings"] = index
-    nodes = index.get(normalize(url), [])
+        return index
+
+    nodes = ctx.memo("spellings", make).get(normalize(url), [])
     return sorted(nodes, key=lambda n: n != url)

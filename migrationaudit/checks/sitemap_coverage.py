@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import answers_itself, finding, judged, landing, map_index
 from migrationaudit.checks.site import (
-    graph,
     scope,
     site,
     sitemap_listings,
@@ -18,7 +17,7 @@ from migrationaudit.newsite.variants import site_of
 from migrationaudit.web.plainurls import normal_form as normalize
 
 
-@rule("target-not-in-sitemap", Severity.NOTICE, needs="sitemap-read")
+@rule("target-not-in-sitemap", Severity.NOTICE, needs=Need.SITEMAP_READ)
 def targets_not_in_sitemap(ctx: AuditContext) -> Iterator[Finding]:
     """Redirect targets missing from the new sitemaps
 
@@ -30,7 +29,7 @@ def targets_not_in_sitemap(ctx: AuditContext) -> Iterator[Finding]:
 
     Fix: add the page to the sitemap (or point the redirect at the URL the sitemap lists).
     """
-    listings = sitemap_listings(graph(ctx))
+    listings = sitemap_listings(ctx)
     sc = scope(ctx)
     for item, chain in judged(ctx):
         page = landing(item, chain)
@@ -48,8 +47,7 @@ def targets_not_in_sitemap(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-
-@rule("old-sitemap-unredirected", Severity.ERROR, needs="old-sitemap")
+@rule("old-sitemap-unredirected", Severity.ERROR, needs=Need.OLD_SITEMAP)
 def old_sitemap_unredirected(ctx: AuditContext) -> Iterator[Finding]:
     """Legacy URLs that neither redirect nor are mapped
 
@@ -72,7 +70,7 @@ def old_sitemap_unredirected(ctx: AuditContext) -> Iterator[Finding]:
     old = site(ctx).old_sitemap_urls
     index = map_index(ctx.rules)
     targets = {normalize(r.expected_target) for r in ctx.rules if r.expected_target}
-    listed = sitemap_listings(graph(ctx))
+    listed = sitemap_listings(ctx)
     for item, chain in judged(ctx):
         key = normalize(item.url)
         if key in index or key in targets or key in listed or sc.is_new(item.url):

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.site import (
     follow,
-    graph,
     site_finding,
     sitemap_files,
 )
@@ -17,12 +16,11 @@ from migrationaudit.newsite.records import SitemapFile
 
 
 def _problem_files(ctx: AuditContext) -> Iterator[SitemapFile]:
-    yield from sitemap_files(graph(ctx))
-    yield from sitemap_files(graph(ctx), old=True)
+    yield from sitemap_files(ctx)
+    yield from sitemap_files(ctx, old=True)
 
 
-
-@rule("sitemap-invalid", Severity.ERROR, needs="sitemap-file")
+@rule("sitemap-invalid", Severity.ERROR, needs=Need.SITEMAP_FILE)
 def sitemap_invalid(ctx: AuditContext) -> Iterator[Finding]:
     """Sitemap files that cannot be read (in full)
 
@@ -54,8 +52,7 @@ def sitemap_invalid(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-
-@rule("sitemap-too-large", Severity.WARNING, needs="sitemap-file")
+@rule("sitemap-too-large", Severity.WARNING, needs=Need.SITEMAP_FILE)
 def sitemap_too_large(ctx: AuditContext) -> Iterator[Finding]:
     """Sitemap files over the protocol's limits
 

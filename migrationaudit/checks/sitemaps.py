@@ -17,10 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import map_index
 from migrationaudit.checks.site import (
-    cached,
     end_text,
     follow,
     graph,
@@ -29,6 +28,7 @@ from migrationaudit.checks.site import (
     named,
     redirect_text,
     scope,
+    site,
     site_finding,
     sitemap_files,
 )
@@ -69,13 +69,13 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 def _listed(ctx: AuditContext) -> list[_Listed]:
     """Every URL of the new site's urlset/text sitemaps, once (first spelling)."""
-    return cached(ctx, "sitemap_listed", lambda: list(_listing(ctx)))
+    return ctx.memo("sitemap_listed", lambda: list(_listing(ctx)))
 
 
 def _listing(ctx: AuditContext) -> Iterator[_Listed]:
     g = graph(ctx)
     groups: dict[str, tuple[str, list[tuple[SitemapFile, int]]]] = {}
-    for sm in sitemap_files(g):
+    for sm in sitemap_files(ctx):
         if sm.is_index:
             continue
         for entry, data in related(g, sm.url, LISTED):
@@ -87,7 +87,7 @@ def _listing(ctx: AuditContext) -> Iterator[_Listed]:
 
 def _legacy_items(ctx: AuditContext) -> dict[str, LegacyURL]:
     """Mapped sources (rows sending a URL elsewhere), by normalised URL."""
-    return cached(ctx, "mapped_sources", lambda: _mapped_sources(ctx))
+    return ctx.memo("mapped_sources", lambda: _mapped_sources(ctx))
 
 
 def _mapped_sources(ctx: AuditContext) -> dict[str, LegacyURL]:
@@ -106,8 +106,7 @@ def _mapped_sources(ctx: AuditContext) -> dict[str, LegacyURL]:
 def _foreign(ctx: AuditContext, entry: _Listed) -> str | None:
     """How an entry's host/scheme differs from its sitemap's, or None."""
     mine = _origin(entry.loc)
-    g = graph(ctx)
-    refs = g.graph.get("sitemap_refs", ())
+    refs = site(ctx).sitemap_refs
     for sm, _ in entry.places:
         if "://" not in sm.url:  # a local file: the new site's hosts are the reference
             if scope(ctx).is_new(entry.loc):
@@ -149,7 +148,7 @@ def _entries(ctx: AuditContext, kind: str) -> Iterator[_Listed]:
         legacy = _legacy_items(ctx)
         return [(_kinds(ctx, entry, legacy), entry) for entry in _listed(ctx)]
 
-    for got, entry in cached(ctx, "sitemap_kinds", classify):
+    for got, entry in ctx.memo("sitemap_kinds", classify):
         if kind in got:
             yield entry
 
@@ -158,7 +157,7 @@ def _declared_files(ctx: AuditContext) -> Iterator[tuple[str, Chain, str]]:
     """Sitemap URLs named by --sitemap, a robots.txt or an index (not guesses), once each:
     (url, its chain, who named it)."""
     seen: set[str] = set()
-    for ref in graph(ctx).graph.get("sitemap_refs", ()):
+    for ref in site(ctx).sitemap_refs:
         if ref.old or ref.source == "probe" or ref.url in seen or "://" not in ref.url:
             continue
         seen.add(ref.url)
@@ -166,7 +165,7 @@ def _declared_files(ctx: AuditContext) -> Iterator[tuple[str, Chain, str]]:
         yield ref.url, follow(ctx, ref.url), who.get(ref.source, ref.source)
 
 
-@rule("sitemap-redirect", Severity.WARNING, needs="sitemap")
+@rule("sitemap-redirect", Severity.WARNING, needs=Need.SITEMAP)
 def sitemap_redirects(ctx: AuditContext) -> Iterator[Finding]:
     """Sitemaps listing URLs that redirect
 
@@ -200,7 +199,7 @@ def sitemap_redirects(ctx: AuditContext) -> Iterator[Finding]:
             )
 
 
-@rule("sitemap-broken", Severity.ERROR, needs="sitemap")
+@rule("sitemap-broken", Severity.ERROR, needs=Need.SITEMAP)
 def sitemap_broken(ctx: AuditContext) -> Iterator[Finding]:
     """Sitemaps listing URLs that end on an error
 
@@ -241,7 +240,7 @@ def _page_facts(entry: _Listed) -> tuple[str, PageFacts] | None:
     return final.url, final.page
 
 
-@rule("sitemap-noindex", Severity.WARNING, needs="sitemap")
+@rule("sitemap-noindex", Severity.WARNING, needs=Need.SITEMAP)
 def sitemap_noindex(ctx: AuditContext) -> Iterator[Finding]:
     """Sitemaps listing noindex pages
 
@@ -273,7 +272,7 @@ def sitemap_noindex(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("sitemap-non-canonical", Severity.WARNING, needs="sitemap")
+@rule("sitemap-non-canonical", Severity.WARNING, needs=Need.SITEMAP)
 def sitemap_non_canonicals(ctx: AuditContext) -> Iterator[Finding]:
     """Sitemaps listing pages whose canonical points elsewhere
 
@@ -302,7 +301,7 @@ def sitemap_non_canonicals(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("sitemap-legacy-url", Severity.WARNING, needs="sitemap")
+@rule("sitemap-legacy-url", Severity.WARNING, needs=Need.SITEMAP)
 def sitemap_legacy_urls(ctx: AuditContext) -> Iterator[Finding]:
     """New sitemaps listing legacy URLs
 
@@ -334,7 +333,7 @@ def sitemap_legacy_urls(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("sitemap-foreign-host", Severity.WARNING, needs="sitemap")
+@rule("sitemap-foreign-host", Severity.WARNING, needs=Need.SITEMAP)
 def sitemap_foreign_hosts(ctx: AuditContext) -> Iterator[Finding]:
     """Sitemaps listing URLs on another host or scheme
 
@@ -368,5 +367,3 @@ def sitemap_foreign_hosts(ctx: AuditContext) -> Iterator[Finding]:
                 message += " (outside the audit's scope: not requested)"
             fix = f"List {entry.loc} with the scheme and host of the sitemap (the site's own)."
         yield site_finding(entry.loc, message, fix, c if c.hops else None, entry.origin)
-
-

@@ -1,5 +1,22 @@
 """Rules about where a legacy URL ends up compared with the map: broken targets, URLs that do
-not redirect, wrong targets, a wrong first status, and query strings lost on the way."""
+not redirect, wrong targets, a wrong first status, and query strings lost on the way.
+
+Examples
+--------
+A map row expects ``/a`` on the new site; the old URL redirects to the home page instead:
+
+>>> from migrationaudit.graph import build_graph, chains_for
+>>> from migrationaudit.models.hops import Hop, HopKind
+>>> from migrationaudit.models.inputs import Origin
+>>> from migrationaudit.settings import CheckOptions
+>>> row = RedirectRule("http://old.test/a", "https://new.test/a", Origin("map.csv", 2))
+>>> g = build_graph([Hop(row.source, 301, HopKind.HTTP_REDIRECT, target="https://new.test/"),
+...                  Hop("https://new.test/", 200, HopKind.FINAL)])
+>>> legacy = (LegacyURL(row.source, row.origin, row),)
+>>> ctx = AuditContext((row,), legacy, g, chains_for(g, [row.source], 10), CheckOptions())
+>>> [f.message for f in target_mismatches(ctx)]
+['lands on https://new.test/ instead of https://new.test/a (different page)']
+"""
 
 from __future__ import annotations
 

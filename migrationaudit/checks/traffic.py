@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import finding, judged, removed_on_purpose, status_text
 from migrationaudit.humanize import plural
 from migrationaudit.inputs.accesslog import TrafficIndex
@@ -34,7 +34,7 @@ def failure_text(chain: Chain) -> str | None:
     return f"answers {status_text(final)}{via}"
 
 
-@rule("legacy-url-still-failing", Severity.WARNING, needs="access-log")
+@rule("legacy-url-still-failing", Severity.WARNING, needs=Need.ACCESS_LOG)
 def legacy_urls_still_failing(ctx: AuditContext) -> Iterator[Finding]:
     """Legacy URLs still requested and still failing
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import finding, status_text
 from migrationaudit.humanize import plural
 from migrationaudit.inputs.priority import page_key
@@ -44,7 +44,7 @@ def value_text(value: LinkValue) -> str:
     return ", ".join(parts) or "no links or clicks"
 
 
-@rule("valuable-url-unmapped", Severity.ERROR, needs="priority")
+@rule("valuable-url-unmapped", Severity.ERROR, needs=Need.PRIORITY)
 def valuable_urls_unmapped(ctx: AuditContext) -> Iterator[Finding]:
     """Valuable legacy URLs missing from the map
 

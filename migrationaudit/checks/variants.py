@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import REMOVED_STATUSES, finding, judged, not_redirected
 from migrationaudit.checks.site import (
     end_text,
@@ -33,7 +33,7 @@ from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.web.urls import HOST_WWW, SCHEME, SLASH
 
 
-@rule("duplicate-variant", Severity.WARNING, needs="variants")
+@rule("duplicate-variant", Severity.WARNING, needs=Need.VARIANTS)
 def duplicate_variants(ctx: AuditContext) -> Iterator[Finding]:
     """Pages answered under several URL variants
 
@@ -127,7 +127,7 @@ def _legacy_variants(
     return ctx.memo("legacy-variants", make)
 
 
-@rule("variant-chain", Severity.WARNING, needs="variants")
+@rule("variant-chain", Severity.WARNING, needs=Need.VARIANTS)
 def variant_chains(ctx: AuditContext) -> Iterator[Finding]:
     """Variants of legacy URLs that take a detour
 
@@ -179,7 +179,7 @@ def _kind(url: str, variant: str) -> str:
     return " and ".join(_KIND_TEXT.get(a, a) for a in aspects)
 
 
-@rule("variant-not-found", Severity.NOTICE, needs="variants")
+@rule("variant-not-found", Severity.NOTICE, needs=Need.VARIANTS)
 def variants_not_found(ctx: AuditContext) -> Iterator[Finding]:
     """Variants of legacy URLs that answer 404
 

@@ -18,7 +18,7 @@ always count. The old site: every other site of a legacy URL.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -34,23 +34,13 @@ from migrationaudit.graph import (
     add_page_relations,
     mark,
 )
+from migrationaudit.inputs.robots import RobotsTxt
 from migrationaudit.models.hops import Chain
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
-from migrationaudit.newsite.plan import NO_OLD_HOSTS, SiteScope, _split, plan
-from migrationaudit.newsite.records import SiteRecords, SiteRun
+from migrationaudit.newsite.plan import SiteScope, _split, plan
+from migrationaudit.newsite.records import SitemapFile, SitemapRef, SiteRecords, SiteRun
 from migrationaudit.settings import SiteOptions
 from migrationaudit.web.urls import normalize
-
-# Why a rule that needs part of the new site's side is skipped.
-NO_SITE_STAGE = "the new-site stage did not run"
-NO_NEW_SITE = "no new-site host known (give a map with targets, --new-host, --crawl or --sitemap)"
-NO_SITEMAP = "no new-site sitemap found (robots.txt Sitemap: lines, /sitemap.xml, --sitemap)"
-NO_SITEMAP_READ = "no new-site sitemap could be read"
-NO_DISCOVERY = "sitemaps not looked for (--no-sitemap-discovery) and none given (--sitemap)"
-NO_ROBOTS = "robots.txt not read (--no-robots)"
-NO_SITE_CRAWL = "the new site was not crawled (--crawl)"
-NO_VARIANTS = "URL variants not requested (--variants)"
-
 
 # -- after the crawl --------------------------------------------------------------------------
 
@@ -58,7 +48,9 @@ NO_VARIANTS = "URL variants not requested (--variants)"
 @dataclass(frozen=True)
 class SiteContext:
     """What the rules know about the new site's side: the host scope, which inputs were asked
-    for (robots, sitemaps, crawl, variants, legacy sitemaps) and the legacy sitemaps' URLs."""
+    for (robots, sitemaps, crawl, variants, legacy sitemaps), the legacy sitemaps' URLs, and
+    what the crawl read (robots.txt texts, sitemap files, the sitemap URLs it was pointed at).
+    Which rules it lets run: :func:`migrationaudit.checks.skip_reason`."""
 
     scope: SiteScope
     robots: bool = True
@@ -68,48 +60,22 @@ class SiteContext:
     variants: bool = False
     old_sitemaps: bool = False
     old_sitemap_urls: frozenset[str] = frozenset()  # normalised
-
-    def skip_reason(self, need: str, graph: nx.MultiDiGraph) -> str | None:
-        """Why a rule needing ``need`` cannot run here (None: it can). Computed once per
-        graph (the verdicts ask for every legacy URL)."""
-        cache: dict[str, str | None] = graph.graph.setdefault("_skip_reasons", {})
-        if need not in cache:
-            cache[need] = self._skip_reason(need, graph)
-        return cache[need]
-
-    def _skip_reason(self, need: str, graph: nx.MultiDiGraph) -> str | None:
-        if need == "robots":
-            return None if self.robots else NO_ROBOTS
-        if need == "site-crawl":
-            return None if self.crawl else NO_SITE_CRAWL
-        if need == "variants":
-            return None if self.variants else NO_VARIANTS
-        if need == "old-sitemap":
-            return None if self.old_sitemaps or self.scope.new_sites else NO_OLD_HOSTS
-        if need == "sitemap-file":
-            files = [a for _, a in graph.nodes(data=True) if "sitemap" in a]
-            refs = [r for r in graph.graph.get("sitemap_refs", ()) if r.source != "probe"]
-            return None if files or refs else NO_SITEMAP
-        if not self.scope.new_sites:
-            return NO_NEW_SITE
-        if need in ("sitemap", "sitemap-read"):
-            if not self.discover and not self.sitemaps_given:
-                return NO_DISCOVERY
-            files = [a["sitemap"] for _, a in graph.nodes(data=True) if "sitemap" in a]
-            refs = [r for r in graph.graph.get("sitemap_refs", ()) if not r.old]
-            new_files = [f for f in files if not f.old]
-            if need == "sitemap" and not new_files and all(r.source == "probe" for r in refs):
-                return NO_SITEMAP
-            if need == "sitemap-read" and not any(f.readable for f in new_files):
-                named = [r for r in refs if r.source != "probe"]
-                return NO_SITEMAP_READ if named or new_files else NO_SITEMAP
-        return None
+    # The robots.txt files read, by final robots.txt URL.
+    robots_texts: Mapping[str, RobotsTxt] = field(default_factory=dict)
+    # Every sitemap file read (new and legacy ones), in the graph's node order.
+    sitemap_files: tuple[SitemapFile, ...] = ()
+    # The sitemap URLs the audit was pointed at (--sitemap, robots.txt, indexes, guesses).
+    sitemap_refs: tuple[SitemapRef, ...] = ()
 
 
 def context(
-    options: SiteOptions, scope: SiteScope, records: SiteRecords, legacy: Iterable[LegacyURL]
+    options: SiteOptions,
+    scope: SiteScope,
+    records: SiteRecords,
+    legacy: Iterable[LegacyURL],
+    graph: nx.MultiDiGraph,
 ) -> SiteContext:
-    """The rules' view of the stage."""
+    """The rules' view of the stage (``graph``: annotated with ``records``)."""
     _, local_old = _split(options.old_sitemaps)
     old_files = {normalize(p) for p in local_old} | {p for p in local_old}
     old_urls = {normalize(item.url) for item in legacy if item.origin.file in old_files} | {
@@ -124,6 +90,9 @@ def context(
         variants=options.variants,
         old_sitemaps=bool(options.old_sitemaps),
         old_sitemap_urls=frozenset(old_urls),
+        robots_texts=dict(records.robots),
+        sitemap_files=tuple(a["sitemap"] for _, a in graph.nodes(data=True) if "sitemap" in a),
+        sitemap_refs=records.refs,
     )
 
 
@@ -133,7 +102,8 @@ def annotate(
     legacy: Iterable[LegacyURL],
     chains: Mapping[str, Chain],
 ) -> None:
-    """Put the new site's side into the graph (node kinds, edges, robots, sitemap refs)."""
+    """Put the new site's side into the graph (node kinds; canonical, link, hreflang and
+    listed-in-sitemap edges; a sitemap file's node carries it as attribute ``sitemap``)."""
     add_page_relations(graph)
     for item in legacy:
         mark(graph, item.url, LEGACY)
@@ -152,8 +122,6 @@ def annotate(
                 add_hreflang(graph, e.loc, href, lang, "sitemap")
     for url, depth in records.crawled.items():
         mark(graph, url, CRAWLED, depth=depth)
-    graph.graph["robots"] = dict(records.robots)
-    graph.graph["sitemap_refs"] = records.refs
 
 
 def notes(records: SiteRecords, scope: SiteScope) -> dict[str, Any]:
@@ -195,9 +163,8 @@ def attach(
     """After the crawl: annotate the graph; the rules' context and the run notes."""
     _, scope = plan(site.options, rules, legacy)
     annotate(graph, site.records, legacy, chains)
-    return context(site.options, scope, site.records, legacy), notes(site.records, scope)
+    site_ctx = context(site.options, scope, site.records, legacy, graph)
+    return site_ctx, notes(site.records, scope)
 
 
 # -- sample_maps cases: the options a scenario is audited with --------------------------------
-
-

@@ -19,13 +19,6 @@ from migrationaudit.rundir.layout import SITE_RECORDS_FILE as RECORDS_FILE
 from migrationaudit.settings import SiteOptions
 from migrationaudit.web.urls import host_of, is_http, normalize
 
-# old-sitemap-unredirected judges listed URLs too, once the new site's hosts are known.
-NO_OLD_HOSTS = (
-    "no legacy sitemap given (--old-sitemap) and no new-site host known to tell the listed "
-    "URLs' hosts from the new site's (give a map with targets or --new-host)"
-)
-
-
 
 def _host(value: str) -> str:
     """A host from ``--new-host`` / ``--staging-host`` (a bare host or a URL)."""
@@ -34,7 +27,6 @@ def _host(value: str) -> str:
     if not host or "/" in host:
         raise ConfigError(f"{value!r} is not a host name")
     return host
-
 
 
 @dataclass(frozen=True)
@@ -64,7 +56,6 @@ class SiteScope:
         return None
 
 
-
 def infer_new_sites(rules: Iterable[RedirectRule]) -> tuple[str, ...]:
     """The sites most of the map's targets go to (see the module docstring)."""
     rules = list(rules)
@@ -80,12 +71,10 @@ def infer_new_sites(rules: Iterable[RedirectRule]) -> tuple[str, ...]:
     return tuple(sorted(s for s, n in candidates.items() if 2 * n >= top))
 
 
-
 def _split(values: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     remote = tuple(v for v in values if is_http(v))
     local = tuple(v for v in values if not is_http(v))
     return remote, local
-
 
 
 def check_local_files(options: SiteOptions) -> None:
@@ -94,7 +83,6 @@ def check_local_files(options: SiteOptions) -> None:
     for path in local:
         if not Path(path).is_file():
             raise InputError("no such sitemap file (give a file or an http(s) URL)", file=path)
-
 
 
 def old_sitemap_legacy(options: SiteOptions, known: Sequence[LegacyURL]) -> tuple[LegacyURL, ...]:
@@ -110,7 +98,6 @@ def old_sitemap_legacy(options: SiteOptions, known: Sequence[LegacyURL]) -> tupl
                 seen.add(key)
                 out.append(LegacyURL(entry.loc, Origin(path, entry.line)))
     return tuple(out)
-
 
 
 def plan(
@@ -149,13 +136,11 @@ def plan(
     return job, scope
 
 
-
 def start_run(run_dir: Path, job: SiteJob) -> None:
     """Write the job for the crawl and drop the records of an earlier run in this folder."""
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / RECORDS_FILE).unlink(missing_ok=True)
     job.write(run_dir)
-
 
 
 def prepare(
@@ -165,7 +150,6 @@ def prepare(
     job, scope = plan(options, rules, legacy)
     start_run(Path(run_dir), job)
     return scope
-
 
 
 def all_legacy(site: SiteRun, legacy: Sequence[LegacyURL]) -> tuple[LegacyURL, ...]:

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import finding, judged
 from migrationaudit.checks.site import site_finding
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.parity.probes import Probe
 from migrationaudit.web.plainurls import normal_form as normalize
 
-_NEEDS = "probes"
+_NEEDS = Need.PROBES
 
 
 def _is_home(url: str) -> bool:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import finding
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.parity.pairs import Pair, all_pairs, media_family, media_type
 from migrationaudit.parity.text import string_similarity, text_similarity
 from migrationaudit.web.plainurls import normal_form as normalize
 
-_NEEDS = "snapshot"
+_NEEDS = Need.SNAPSHOT
 
 
 def _html_pairs(ctx: AuditContext) -> Iterator[Pair]:
@@ -42,8 +42,14 @@ def titles_changed(ctx: AuditContext) -> Iterator[Finding]:
         if old:
             score = string_similarity(old, new)
             if score < limit:
-                yield _changed(p, "title", old, new, score, "Redirect to the equivalent page, "
-                               "or keep its title.")
+                yield _changed(
+                    p,
+                    "title",
+                    old,
+                    new,
+                    score,
+                    "Redirect to the equivalent page, or keep its title.",
+                )
 
 
 @rule("parity-h1", Severity.NOTICE, needs=_NEEDS)
@@ -106,8 +112,12 @@ def contents_lost(ctx: AuditContext) -> Iterator[Finding]:
             message = f"the text is another page's (similarity {score:.2f}) on {p.new_url}"
         else:
             continue
-        yield finding(p.item, p.chain, message, "Redirect to the page with this content, or "
-                      "migrate the content.")
+        yield finding(
+            p.item,
+            p.chain,
+            message,
+            "Redirect to the page with this content, or migrate the content.",
+        )
 
 
 @rule("parity-structured-data", Severity.WARNING, needs=_NEEDS)
@@ -121,8 +131,12 @@ def structured_data_lost(ctx: AuditContext) -> Iterator[Finding]:
     for p in _html_pairs(ctx):
         lost = [t for t in p.old_page.jsonld_types if t not in set(p.new_page.jsonld_types)]
         if lost:
-            yield finding(p.item, p.chain, f"JSON-LD type(s) lost on {p.new_url}: "
-                          f"{', '.join(lost)}", "Emit the same JSON-LD on the new page.")
+            yield finding(
+                p.item,
+                p.chain,
+                f"JSON-LD type(s) lost on {p.new_url}: {', '.join(lost)}",
+                "Emit the same JSON-LD on the new page.",
+            )
 
 
 @rule("parity-media-type", Severity.ERROR, needs=_NEEDS)
@@ -137,9 +151,14 @@ def media_types_changed(ctx: AuditContext) -> Iterator[Finding]:
     for p in all_pairs(ctx):
         old, new = media_family(p.old_page), media_family(p.new_page)
         if old is not None and old != "html" and new != old:
-            yield finding(p.item, p.chain, f"{media_type(p.old_page)} now lands on "
-                          f"{media_type(p.new_page) or 'an answer without a type'} at "
-                          f"{p.new_url}", "Redirect to the same file on the new site.")
+            yield finding(
+                p.item,
+                p.chain,
+                f"{media_type(p.old_page)} now lands on "
+                f"{media_type(p.new_page) or 'an answer without a type'} at "
+                f"{p.new_url}",
+                "Redirect to the same file on the new site.",
+            )
 
 
 def _locale(tag: str | None) -> str | None:
@@ -156,8 +175,11 @@ def languages_changed(ctx: AuditContext) -> Iterator[Finding]:
     each locale to its own page and keep the hreflang set."""
     for p in _html_pairs(ctx):
         old, new = _locale(p.old_page.lang), _locale(p.new_page.lang)
-        lost = sorted({_locale(a) for a, _ in p.old_page.hreflang}
-                      - {_locale(a) for a, _ in p.new_page.hreflang} - {None})  # type: ignore[type-var]
+        lost = sorted(
+            {_locale(a) for a, _ in p.old_page.hreflang}
+            - {_locale(a) for a, _ in p.new_page.hreflang}
+            - {None}
+        )  # type: ignore[type-var]
         if old and new != old:
             message = f"lang {old} -> {new or 'none'} on {p.new_url}"
         elif lost:
@@ -187,5 +209,9 @@ def indexability_lost(ctx: AuditContext) -> Iterator[Finding]:
             why = f"canonical {new_canonical}"
         else:
             continue
-        yield finding(p.item, p.chain, f"the old page was indexable; {p.new_url} is not "
-                      f"({why})", "Make the target indexable and self-canonical.")
+        yield finding(
+            p.item,
+            p.chain,
+            f"the old page was indexable; {p.new_url} is not ({why})",
+            "Make the target indexable and self-canonical.",
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migrationaudit.checks import AuditContext, rule
+from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import finding, judged
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.models.hops import HopKind
@@ -28,7 +28,7 @@ def _notes(ctx: AuditContext, kind: str) -> tuple[RuleNote, ...]:
     return ctx.rule_file.of_kind(kind) if ctx.rule_file is not None else ()
 
 
-@rule("rule-shadowed", Severity.WARNING, needs="rule-file")
+@rule("rule-shadowed", Severity.WARNING, needs=Need.RULE_FILE)
 def shadowed_rules(ctx: AuditContext) -> Iterator[Finding]:
     """Rules an earlier rule always beats
 
@@ -43,7 +43,7 @@ def shadowed_rules(ctx: AuditContext) -> Iterator[Finding]:
         yield _finding(note, f"Move line {note.origin.line} above line {other}, or delete it.")
 
 
-@rule("rule-ignored", Severity.WARNING, needs="rule-file")
+@rule("rule-ignored", Severity.WARNING, needs=Need.RULE_FILE)
 def ignored_rules(ctx: AuditContext) -> Iterator[Finding]:
     """Rules the host ignores or the simulator cannot evaluate
 
@@ -59,7 +59,7 @@ def ignored_rules(ctx: AuditContext) -> Iterator[Finding]:
         yield _finding(note, f"Make line {note.origin.line} a rule the host applies.")
 
 
-@rule("rule-chain-source", Severity.WARNING, needs="rule-file")
+@rule("rule-chain-source", Severity.WARNING, needs=Need.RULE_FILE)
 def chain_source_rules(ctx: AuditContext) -> Iterator[Finding]:
     """Rules whose target another rule catches
 
@@ -75,7 +75,7 @@ def chain_source_rules(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-@rule("live-differs-from-rules", Severity.WARNING, needs="rule-file")
+@rule("live-differs-from-rules", Severity.WARNING, needs=Need.RULE_FILE)
 def live_differences(ctx: AuditContext) -> Iterator[Finding]:
     """Live answers that differ from the rule file
 
