@@ -5,19 +5,14 @@ This is the one place that strings the stages together; the CLI and the Python A
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-from migrationaudit import __version__
 from migrationaudit.checks import AuditContext, rule_infos, run_checks
-from migrationaudit.crawl import access_info, run_crawl
+from migrationaudit.crawl import run_crawl
 from migrationaudit.errors import ConfigError, InputError
 from migrationaudit.graph import build_graph, chains_for, gc_paused
-from migrationaudit.humanize import format_duration
 from migrationaudit.inputs import Inputs, collect_legacy
 from migrationaudit.inputs.accesslog import logged_legacy, read_access_logs
 from migrationaudit.inputs.common import check_base_url
@@ -26,7 +21,6 @@ from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.maps import read_map_file
 from migrationaudit.inputs.priority import read_priority, valuable_unmapped
 from migrationaudit.inputs.urllist import read_url_list
-from migrationaudit.launch import launch_info
 from migrationaudit.models.findings import Finding, SkippedRule
 from migrationaudit.models.hops import Chain, Hop
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
@@ -46,11 +40,11 @@ from migrationaudit.parity.snapshot import read_snapshot
 from migrationaudit.parity.suggest import suggest_targets
 from migrationaudit.preflight.predict import rule_file_facts
 from migrationaudit.rundir.job import CrawlSummary, saved_site_options
-from migrationaudit.rundir.layout import (
-    RUN_SUBDIR,
-)
+from migrationaudit.rundir.layout import RUN_SUBDIR
 from migrationaudit.rundir.records import read_hops
 from migrationaudit.rundir.saved import begin_run, save_inputs, save_run_info
+from migrationaudit.runinfo import crawl_extra, now
+from migrationaudit.runinfo import run_info as _run_info  # check-map of a host rule file too
 from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
 from migrationaudit.verdicts import build_verdicts, rank_by_value
 from migrationaudit.web.scope import Scope, scope_of
@@ -121,46 +115,6 @@ def audit_scope(req: AuditRequest, inputs: Inputs) -> Scope:
         return scope_of(origins.values(), (*site.new_hosts, *site.staging_hosts), req.allow_hosts)
     except ValueError as exc:
         raise ConfigError(f"--allow-host: {exc}") from None
-
-
-def now() -> str:
-    """The current UTC time as the run metadata writes it."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _run_info(
-    req: AuditRequest, started: str, partial: bool, extra: dict[str, Any]
-) -> dict[str, Any]:
-
-    crawl = asdict(req.crawl)
-    crawl["connect_to"] = [str(c) for c in req.crawl.connect_to]
-    return {
-        "tool": "migrationaudit",
-        "version": __version__,
-        "python": platform.python_version(),
-        "started_at": started,
-        "finished_at": now(),
-        "inputs": [*req.maps, *req.url_lists, *req.priority, *req.access_logs],
-        "base_url": req.base_url,
-        "connect_to": crawl["connect_to"],
-        "options": {
-            "max_hops": req.crawl.max_hops,
-            "concurrency": req.crawl.concurrency,
-            "per_host_concurrency": req.crawl.per_host_concurrency,
-            "workers": req.crawl.workers,
-            "delay": req.crawl.delay,
-            "timeout": req.crawl.timeout,
-            "retries": req.crawl.retries,
-            "user_agent": req.crawl.user_agent,
-            "many_to_one": req.checks.many_to_one,
-            "fail_on": req.fail_on.label,
-            "disabled_rules": sorted(req.checks.disabled),
-        },
-        "partial": partial,
-        **access_info(req.crawl),  # TLS verification, --rewrite-host, scoped header names
-        **({"launched": launch_info(req.launched)} if req.launched else {}),
-        **extra,
-    }
 
 
 def check_map_only(req: AuditRequest) -> AuditResult:
@@ -289,7 +243,7 @@ def resume_audit(
     )
     inputs = side_crawls(req, with_snapshot(req, inputs), run_dir, audit_scope(req, inputs))
     result = finish_run(req, inputs, run_dir, summary, started)
-    result = replace(result, run={**result.run, "resumed": True})
+    result = replace(result, run=result.run.updated(resumed=True))
     save_run_info(run_dir, result.run)
     return result
 
@@ -348,14 +302,6 @@ def judge(
     )
 
 
-def stop_reason(crawl: CrawlOptions, stopped: str) -> str:
-    """The report's line for a run stopped by a limit: "--max-runtime 15m reached"."""
-
-    if stopped == "max-runtime":
-        return f"--max-runtime {format_duration(crawl.max_runtime)} reached"
-    return f"{stopped} reached"
-
-
 def finish_run(
     req: AuditRequest, inputs: Inputs, run_dir: Path, summary: CrawlSummary, started: str
 ) -> AuditResult:
@@ -370,17 +316,7 @@ def finish_run(
         "mode": "audit",
         "input": inputs.notes(),
         "run_dir": str(run_dir),
-        "crawl": {
-            "seeds": summary.seeds,
-            "fetched": summary.fetched,
-            "elapsed_s": round(summary.elapsed_s, 2),
-            "complete": summary.complete,
-            "interrupted": summary.interrupted,
-            "workers": summary.workers,  # crawl processes (--workers)
-            # A run-level limit that stopped the crawl ("max-runtime"): exit 3, resumable.
-            **({"stopped": summary.stopped} if summary.stopped else {}),
-        },
-        **({"stopped": stop_reason(req.crawl, summary.stopped)} if summary.stopped else {}),
+        **crawl_extra(req.crawl, summary),
         "site": site_notes(site.records, plan_site(req.site, inputs.rules, inputs.legacy)[1]),
     }
     result = AuditResult(

@@ -16,6 +16,7 @@ from migrationaudit.errors import ConfigError
 from migrationaudit.gate import GatePolicy, apply
 from migrationaudit.models.findings import Severity
 from migrationaudit.models.result import AuditResult
+from migrationaudit.models.runinfo import OnlyFailedInfo, RunOptions
 from migrationaudit.newsite.records import SiteRun
 from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
@@ -38,23 +39,22 @@ def rebuild(saved: SavedRun, checks: CheckOptions, fail_on: Severity) -> AuditRe
     site = SiteRun(saved.site, read_site_records(saved.run_dir))
     inputs = replace(saved.inputs, probes=read_probes(saved.run_dir))  # --catch-all-probes
     judged = judge(inputs, read_hops(saved.run_dir), checks, saved.crawl.max_hops, site=site)
-    run = dict(saved.run)
-    options = dict(run.get("options") or {})
-    options.update(
+    run = saved.run
+    options = (run.options or RunOptions()).updated(
         fail_on=fail_on.label,
         many_to_one=checks.many_to_one,
-        disabled_rules=sorted(checks.disabled),
+        disabled_rules=tuple(sorted(checks.disabled)),
     )
-    run.update(
+    run = run.updated(
         options=options,
         run_dir=str(saved.run_dir),
         rerendered_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
-    if saved.summary is not None and "partial" not in run:
-        run["partial"] = not saved.summary.complete
-    run.pop("priority_missing", None)  # a saved run.json never has it; said anew each time
+    if saved.summary is not None and not run.has("partial"):
+        run = run.updated(partial=not saved.summary.complete)
+    run = run.without("priority_missing")  # a saved run.json never has it; said anew each time
     if saved.priority_missing:
-        run["priority_missing"] = list(saved.priority_missing)
+        run = run.updated(priority_missing=saved.priority_missing)
     return AuditResult(
         findings=judged.findings,
         verdicts=judged.verdicts,
@@ -159,12 +159,13 @@ def audit_only_failed(
     )
     write_summary(run_dir, total)
     result = finish_run(req, inputs, run_dir, total, started)
-    info = {
-        "previous": str(saved.run_dir),
-        "rechecked": len(recheck),
-        "kept": len(inputs.legacy) - len(recheck),
-        "recheck_dir": str(recheck_dir) if recheck else None,
-    }
-    result = replace(result, run={**result.run, "only_failed": info})
+    info = OnlyFailedInfo(
+        previous=str(saved.run_dir),
+        rechecked=len(recheck),
+        kept=len(inputs.legacy) - len(recheck),
+        recheck_dir=str(recheck_dir) if recheck else None,
+        order=("previous", "rechecked", "kept", "recheck_dir"),
+    )
+    result = replace(result, run=result.run.updated(only_failed=info))
     save_run_info(run_dir, result.run)
     return result

@@ -20,6 +20,7 @@ from migrationaudit.models.findings import (
 )
 from migrationaudit.models.hops import Chain, Outcome
 from migrationaudit.models.inputs import LinkValue, Origin
+from migrationaudit.models.runinfo import RunInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,8 @@ class ParityPair:
 @dataclass(frozen=True)
 class AuditResult:
     """Everything a report needs, as plain data. ``run`` holds run metadata (tool version,
-    timestamps, inputs, options, resolve entries, ``partial`` flag).
+    timestamps, inputs, options, resolve entries, ``partial`` flag): a :class:`RunInfo`; a
+    mapping given instead (a ``run.json`` object) is read with :meth:`RunInfo.from_dict`.
 
     ``findings`` are the active findings (the ones the gate judges); ``suppressed`` holds the
     ignored and baselined ones (see :mod:`migrationaudit.gate`). ``budgets`` maps a rule id to
@@ -126,13 +128,17 @@ class AuditResult:
     skipped: tuple[SkippedRule, ...]
     rules: tuple[RuleInfo, ...]
     fail_on: Severity
-    run: Mapping[str, Any]
+    run: RunInfo
     suppressed: tuple[SuppressedFinding, ...] = ()
     budgets: Mapping[str, int] = field(default_factory=dict)
     # Suggested targets for legacy URLs without a working one (migrationaudit.parity.suggest).
     suggestions: tuple[Suggestion, ...] = ()
     # Old and new page side by side for each pair failing a parity rule (--snapshot).
     parity: tuple[ParityPair, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.run, RunInfo):  # code written when ``run`` was a dict
+            object.__setattr__(self, "run", RunInfo.from_dict(self.run))
 
     def budget_statuses(self) -> tuple[BudgetStatus, ...]:
         """Every budget with its rule's active finding count, sorted by rule id."""
