@@ -43,12 +43,15 @@ from migrationaudit.rundir.job import CrawlSummary, saved_site_options
 from migrationaudit.rundir.layout import RUN_SUBDIR
 from migrationaudit.rundir.records import read_hops
 from migrationaudit.rundir.saved import begin_run, save_inputs, save_run_info
-from migrationaudit.runinfo import crawl_extra, now
-from migrationaudit.runinfo import run_info as _run_info  # check-map of a host rule file too
-from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
+from migrationaudit.runinfo import crawl_extra, run_info
+from migrationaudit.runinfo import now as now  # re-exported: the check-map of a host rule file
+from migrationaudit.settings import CheckOptions, SiteOptions
 from migrationaudit.verdicts import build_verdicts, rank_by_value
 from migrationaudit.web.scope import Scope, scope_of
 from migrationaudit.web.urls import is_http
+
+
+_run_info = run_info  # the name the check-map of a host rule file imports
 
 
 def load_inputs(req: AuditRequest) -> Inputs:
@@ -146,7 +149,7 @@ def check_map_only(req: AuditRequest) -> AuditResult:
         skipped=skipped,
         rules=rule_infos(),
         fail_on=req.fail_on,
-        run=_run_info(req, started, False, {"mode": "check-map", "input": inputs.notes()}),
+        run=run_info(req, started, False, {"mode": "check-map", "input": inputs.notes()}),
     )
 
 
@@ -326,7 +329,7 @@ def finish_run(
         skipped=judged.skipped,
         rules=rule_infos(),
         fail_on=req.fail_on,
-        run=_run_info(req, started, partial, extra),
+        run=run_info(req, started, partial, extra),
         suggestions=judged.suggestions,
         parity=judged.parity,
     )

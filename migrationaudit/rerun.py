@@ -21,7 +21,7 @@ from migrationaudit.newsite.records import SiteRun
 from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
 from migrationaudit.parity.probes import read_probes
-from migrationaudit.pipeline import audit_scope, finish_run, judge, load_inputs, now
+from migrationaudit.pipeline import audit_scope, finish_run, judge, load_inputs
 from migrationaudit.rundir.job import CrawlSummary, write_job, write_summary
 from migrationaudit.rundir.layout import (
     HOPS_FILE,
@@ -31,6 +31,7 @@ from migrationaudit.rundir.layout import (
 )
 from migrationaudit.rundir.records import read_hops, write_hops
 from migrationaudit.rundir.saved import SavedRun, load_run, save_inputs, save_run_info
+from migrationaudit.runinfo import now
 from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
 
 

@@ -25,9 +25,7 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def run_info(
-    req: AuditRequest, started: str, partial: bool, extra: Mapping[str, Any]
-) -> RunInfo:
+def run_info(req: AuditRequest, started: str, partial: bool, extra: Mapping[str, Any]) -> RunInfo:
     """The run's metadata: tool, timestamps, inputs, options, how the sites were reached, and
     ``extra`` (``mode``, ``input`` and what the stage adds) last."""
     crawl = asdict(req.crawl)

@@ -210,8 +210,7 @@ def _gate(result: AuditResult) -> dict[str, Any]:
     :func:`migrationaudit.gate.gate_reasons`): the findings that fail it, every budget with
     its count, why it failed, and what it did not count (ignored, baselined; always shown)."""
     suppressed = result.counts_suppressed()
-    info = result.run.get("gate")
-    baseline = info.get("baseline") if isinstance(info, dict) else None
+    baseline = result.run.gate.baseline if result.run.gate else None
     budgets = [
         {
             "rule": _text(b.rule_id),
@@ -240,17 +239,15 @@ def _gate(result: AuditResult) -> dict[str, Any]:
 def _suppressed(result: AuditResult) -> dict[str, Any]:
     """The ignore entries (with how many findings each matched) and the findings the gate did
     not count, each with its reason; at most :data:`SUPPRESSED_ROWS` rows of each kind."""
-    info = result.run.get("gate")
-    entries = info.get("ignores") if isinstance(info, dict) else None
+    entries = result.run.gate.ignores if result.run.gate else ()
     ignores = [
         {
-            "rule": _text(e.get("rule", "*")),
-            "url": _text(e.get("url", "*")),
-            "reason": _text(e.get("reason", "")),
-            "matched": int(e.get("matched", 0) or 0),
+            "rule": _text("*" if e.rule is None else e.rule),
+            "url": _text("*" if e.url is None else e.url),
+            "reason": _text(e.reason or ""),
+            "matched": e.matched or 0,
         }
-        for e in (entries if isinstance(entries, list) else [])
-        if isinstance(e, dict)
+        for e in entries
     ]
     active = set(result.counts_by_rule())  # rules with a section to link to
     kinds: dict[str, list[dict[str, Any]]] = {"ignored": [], "baselined": []}

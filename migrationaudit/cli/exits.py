@@ -98,8 +98,7 @@ class StopSignals:
 
 
 def interrupted(result: AuditResult) -> bool:
-    crawl = result.run.get("crawl") or {}
-    return bool(isinstance(crawl, dict) and crawl.get("interrupted"))
+    return result.run.crawl is not None and result.run.crawl.interrupted
 
 
 
@@ -130,8 +129,7 @@ def policy_of(kw: dict[str, Any]) -> Any:
 
 def stopped_reason(result: AuditResult) -> str | None:
     """Why a run-level limit stopped the crawl ("--max-runtime 15m reached"), or None."""
-    stopped = result.run.get("stopped")
-    return str(stopped) if stopped else None
+    return result.run.stopped or None
 
 
 

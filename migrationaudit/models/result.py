@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
 from migrationaudit.models.findings import (
     BudgetStatus,
@@ -137,8 +137,9 @@ class AuditResult:
     parity: tuple[ParityPair, ...] = ()
 
     def __post_init__(self) -> None:
-        if not isinstance(self.run, RunInfo):  # code written when ``run`` was a dict
-            object.__setattr__(self, "run", RunInfo.from_dict(self.run))
+        run: object = self.run
+        if not isinstance(run, RunInfo):  # code written when ``run`` was a mapping
+            object.__setattr__(self, "run", RunInfo.from_dict(cast(Mapping[str, Any], run)))
 
     def budget_statuses(self) -> tuple[BudgetStatus, ...]:
         """Every budget with its rule's active finding count, sorted by rule id."""

@@ -12,6 +12,9 @@ them (:class:`~migrationaudit.hostchecks.model.HostReport`,
 :class:`~migrationaudit.watch.WatchSummary`).
 """
 
+# key() returns a dataclasses.Field, which RUF009 cannot tell from a shared default value.
+# ruff: noqa: RUF009
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
@@ -91,14 +94,48 @@ class LaunchInfo(OpenRecord):
 
 
 @dataclass(frozen=True, slots=True)
+class IgnoreEntry(OpenRecord):
+    """One ignore entry of the gate's policy and how many findings it matched."""
+
+    rule: str | None = key(load=_text)
+    url: str | None = key(load=_text)
+    reason: str | None = key(load=_text)
+    matched: int | None = key(load=_whole)
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetEntry(OpenRecord):
+    """One budget of the gate's policy: its rule, the most findings allowed, the count."""
+
+    rule: str | None = key(load=_text)
+    limit: int | None = key(name="max", load=_whole)
+    count: int | None = key(load=_whole)
+    exceeded: bool | None = key(load=_flag)
+
+
+def _records(cls: type[OpenRecord]) -> Any:
+    def load(value: Any) -> tuple[OpenRecord, ...]:
+        return tuple(cls.from_dict(v) for v in mappings(value))
+
+    return load
+
+
+def _dump_records(value: tuple[OpenRecord, ...]) -> list[dict[str, Any]]:
+    return [v.to_dict() for v in value]
+
+
+_LOAD_BUDGETS = _records(BudgetEntry)
+_LOAD_IGNORES = _records(IgnoreEntry)
+
+
+@dataclass(frozen=True, slots=True)
 class GateInfo(OpenRecord):
     """``gate``: the policy applied (:func:`migrationaudit.gate.apply`) and what it decided."""
 
     fail_on: str | None = key(load=_text)
     failed: bool | None = key(load=_flag)
-    budgets: tuple[Mapping[str, Any], ...] = key((), load=mappings, dump=as_list)
-    # {"rule", "url", "reason", "matched"} per ignore entry
-    ignores: tuple[Mapping[str, Any], ...] = key((), load=mappings, dump=as_list)
+    budgets: tuple[BudgetEntry, ...] = key((), load=_LOAD_BUDGETS, dump=_dump_records)
+    ignores: tuple[IgnoreEntry, ...] = key((), load=_LOAD_IGNORES, dump=_dump_records)
     baseline: str | None = key(load=_text)
     ignored: int | None = key(load=_whole)
     baselined: int | None = key(load=_whole)
@@ -144,14 +181,23 @@ def _connect_texts(value: tuple[ConnectTo, ...]) -> list[str]:
     return [str(c) for c in value]
 
 
+_LOAD_RunOptions = record(RunOptions)
+_LOAD_TlsInfo = record(TlsInfo)
+_LOAD_LaunchInfo = record(LaunchInfo)
+_LOAD_CrawlStats = record(CrawlStats)
+_LOAD_OnlyFailedInfo = record(OnlyFailedInfo)
+_LOAD_GateInfo = record(GateInfo)
+
+
 @dataclass(frozen=True, slots=True)
 class RunInfo(OpenRecord):
     """How a run was made: ``AuditResult.run``, saved as ``run.json``.
 
     Build one with :meth:`from_dict` (a ``run.json`` object) and change it with
-    ``dataclasses.replace``; :meth:`to_dict` gives the JSON object back. For code written
-    against the mapping it used to be, ``run["key"]``, ``run.get("key")`` and ``{**run}``
-    read :meth:`to_dict` (read-only)."""
+    :meth:`updated` (a key it had keeps its place, a new one comes last, as in ``run.json``
+    so far); :meth:`to_dict` gives the JSON object back. For code written against the
+    mapping it used to be, item access, ``get``, ``in`` and ``{**run}`` read :meth:`to_dict`
+    (read-only)."""
 
     tool: str | None = key(load=_text)
     version: str | None = key(load=_text)
@@ -161,26 +207,26 @@ class RunInfo(OpenRecord):
     inputs: tuple[str, ...] = key((), load=texts, dump=as_list)  # maps, lists, exports, logs
     base_url: str | None = key(load=_text)
     connect_to: tuple[ConnectTo, ...] = key((), load=_connect_to, dump=_connect_texts)
-    options: RunOptions | None = key(load=record(RunOptions), dump=dump_record)
-    tls: TlsInfo | None = key(load=record(TlsInfo), dump=dump_record)
+    options: RunOptions | None = key(load=_LOAD_RunOptions, dump=dump_record)
+    tls: TlsInfo | None = key(load=_LOAD_TlsInfo, dump=dump_record)
     rewrite_host: tuple[str, ...] = key((), load=texts, dump=as_list)  # OLD=NEW pairs
     scoped_headers: tuple[str, ...] = key((), load=texts, dump=as_list)  # "Name (origin)"
-    launched: LaunchInfo | None = key(load=record(LaunchInfo), dump=dump_record)
+    launched: LaunchInfo | None = key(load=_LOAD_LaunchInfo, dump=dump_record)
     mode: str | None = key(load=_text)  # "audit" | "check-map"
     predicted: bool = key(False, load=flag)  # check-map of a host rule file: no server asked
     preflight: Mapping[str, Any] | None = key(load=_mapping)  # the rule file's counts
     input_notes: Mapping[str, Any] | None = key(name="input", load=_mapping)  # Inputs.notes()
     run_dir: str | None = key(load=_text)
-    crawl: CrawlStats | None = key(load=record(CrawlStats), dump=dump_record)
+    crawl: CrawlStats | None = key(load=_LOAD_CrawlStats, dump=dump_record)
     stopped: str | None = key(load=_text)  # "--max-runtime 15m reached"
     site: Mapping[str, Any] | None = key(load=_mapping)  # the new site's side, in numbers
     rerendered_at: str | None = key(load=_text)  # migrationaudit report
     partial: bool = key(False, load=flag)  # the crawl did not finish
     priority_missing: tuple[str, ...] = key((), load=texts, dump=as_list)  # exports gone
     resumed: bool = key(False, load=flag)  # --resume
-    only_failed: OnlyFailedInfo | None = key(load=record(OnlyFailedInfo), dump=dump_record)
+    only_failed: OnlyFailedInfo | None = key(load=_LOAD_OnlyFailedInfo, dump=dump_record)
     hosts: Mapping[str, Any] | None = key(load=_mapping)  # HostReport.to_dict() (--launched)
-    gate: GateInfo | None = key(load=record(GateInfo), dump=dump_record)
+    gate: GateInfo | None = key(load=_LOAD_GateInfo, dump=dump_record)
     watch: Mapping[str, Any] | None = key(load=_mapping)  # WatchSummary.to_dict()
 
     # --- read-only mapping access, for code written against the dict it used to be ---------
