@@ -50,7 +50,6 @@ from migrationaudit.verdicts import build_verdicts, rank_by_value
 from migrationaudit.web.scope import Scope, scope_of
 from migrationaudit.web.urls import is_http
 
-
 _run_info = run_info  # the name the check-map of a host rule file imports
 
 
@@ -100,7 +99,12 @@ def load_inputs(req: AuditRequest) -> Inputs:
         raise InputError(f"no URLs to audit in {names}")
     snapshot = read_snapshot(req.snapshot, (i.url for i in legacy)) if req.snapshot else None
     return Inputs(
-        tuple(rules), legacy, tuple(skipped), priority, rule_file=rule_file, traffic=traffic,
+        tuple(rules),
+        legacy,
+        tuple(skipped),
+        priority,
+        rule_file=rule_file,
+        traffic=traffic,
         snapshot=snapshot,
     )
 
@@ -300,7 +304,11 @@ def judge(
         findings, build_verdicts(ctx, findings), inputs.priority, inputs.traffic
     )
     return Judged(
-        findings, verdicts, chains, skipped, suggest_targets(ctx, findings),
+        findings,
+        verdicts,
+        chains,
+        skipped,
+        suggest_targets(ctx, findings),
         failing_pairs(ctx, findings),
     )
 

@@ -69,13 +69,11 @@ def rebuild(saved: SavedRun, checks: CheckOptions, fail_on: Severity) -> AuditRe
     )
 
 
-
 def failing_urls(result: AuditResult) -> set[str]:
     """Legacy URLs that failed: a finding that fails the gate, or an incomplete chain."""
     urls = {f.url for f in result.gating_findings()}
     urls.update(v.url for v in result.verdicts if v.verdict == "incomplete")
     return urls
-
 
 
 def _addresses(crawl: CrawlOptions) -> dict[str, list[str]]:
@@ -84,7 +82,6 @@ def _addresses(crawl: CrawlOptions) -> dict[str, list[str]]:
         "--resolve/--connect-to": sorted(c.spec for c in crawl.connect_to),
         "--rewrite-host": sorted(f"{old}={new}" for old, new in crawl.rewrite_host),
     }
-
 
 
 def _same_addresses(saved: SavedRun, crawl: CrawlOptions) -> None:
@@ -100,7 +97,6 @@ def _same_addresses(saved: SavedRun, crawl: CrawlOptions) -> None:
                 "now); its records cannot be merged with records fetched from other "
                 "addresses. Leave the option out to reuse the run's, or audit afresh."
             )
-
 
 
 def audit_only_failed(

@@ -353,6 +353,6 @@ def render(
     """The whole ``report.html`` page; tables capped above ``max_rows`` rows (None:
     :data:`HTML_ROWS`; 0: never), see :func:`context`; ``files``: the files written with it
     (None: every format), so that it names no file that was not written."""
-    return environment().get_template(TEMPLATE).render(
-        context(result, max_rows=max_rows, files=files)
+    return (
+        environment().get_template(TEMPLATE).render(context(result, max_rows=max_rows, files=files))
     )

@@ -21,7 +21,6 @@ def status_class(status: int | None, error: str | None = None) -> str:
     return f"s{min(max(status // 100, 1), 5)}"
 
 
-
 @dataclass(frozen=True)
 class Step:
     """One URL of a drawn path and the arrow leaving it (raw text, escaped later)."""
@@ -32,11 +31,9 @@ class Step:
     host_change: bool = False
 
 
-
 @lru_cache(maxsize=65536)
 def _host(url: str) -> str:
     return str(host_of(url))
-
 
 
 def path_steps(
@@ -81,7 +78,6 @@ def path_steps(
             label = "no status" if last.status is None else str(last.status)
         end = (label, status_class(last.status, last.error))
     return steps, end
-
 
 
 def curl_command(url: str, hops: Sequence[Hop], run: RunInfo) -> str:

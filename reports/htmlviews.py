@@ -31,7 +31,6 @@ from migrationaudit.reports.htmlpaths import path_steps
 _DOC_CODE = re.compile(r"``(.+?)``|`([^`]+)`")
 
 
-
 # A paragraph that starts "Why:" / "Fix:" gets its label in bold.
 _DOC_LABEL = re.compile(r"^(Why|Fix|How to fix|Symptom|Detects|Note|Example):\s*")
 
@@ -43,7 +42,6 @@ def _text(value: object) -> str:
     return "" if value is None else display_text(str(value))
 
 
-
 def _link(url: object) -> dict[str, Any]:
     """A URL for the template: display text, and an href only when it is a vetted http(s) URL."""
     strings = Strings()
@@ -51,13 +49,11 @@ def _link(url: object) -> dict[str, Any]:
     return view
 
 
-
 def anchor(rule_id: str) -> str:
     """An element id for a rule section (only ``[a-z0-9-]``, whatever the id holds)."""
     return "rule-" + "".join(
         c if c.isascii() and (c.isalnum() or c == "-") else "_" for c in rule_id
     )
-
 
 
 def path_view(hops: Sequence[Hop], chain: Chain | None) -> dict[str, Any]:
@@ -70,7 +66,6 @@ def path_view(hops: Sequence[Hop], chain: Chain | None) -> dict[str, Any]:
         [strings.add(end[0]) if end else -1, end[1] if end else ""]
         + [[strings.add(s.url), s.arrow, s.arrow_cls, int(s.host_change)] for s in steps],
     )
-
 
 
 def _path_from_record(strings: Strings, record: Sequence[Any] | None) -> dict[str, Any]:
@@ -86,7 +81,6 @@ def _path_from_record(strings: Strings, record: Sequence[Any] | None) -> dict[st
     ]
     end = {"label": strings.text(record[0]), "cls": record[1]} if record[0] >= 0 else None
     return {"steps": steps, "end": end}
-
 
 
 def doc_view(paragraph: str) -> dict[str, Any]:
@@ -108,14 +102,12 @@ def doc_view(paragraph: str) -> dict[str, Any]:
     return {"label": label, "parts": parts}
 
 
-
 def _bars(counts: dict[str, int]) -> list[dict[str, Any]]:
     top = max(counts.values(), default=0)
     return [
         {"name": name, "count": n, "pct": round(100 * n / top) if top else 0}
         for name, n in counts.items()
     ]
-
 
 
 class _Views:
@@ -188,7 +180,6 @@ class _Views:
         }
 
 
-
 def failure_order(data: ReportData, priority: bool) -> list[int]:
     """Failing verdict rows (error, warning), most costly first: by link value when the
     exports were given, else by severity; input order breaks ties (report.js sorts alike).
@@ -233,7 +224,6 @@ def _gate(result: AuditResult) -> dict[str, Any]:
         "baselined": suppressed.get("baselined", 0),
         "baseline": _text(baseline) if baseline else "",
     }
-
 
 
 def _suppressed(result: AuditResult) -> dict[str, Any]:

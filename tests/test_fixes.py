@@ -516,7 +516,6 @@ def test_server_path_is_what_nginx_compares() -> None:
 # --- real nginx ---------------------------------------------------------------------------
 
 
-
 @contextmanager
 def nginx_serving(fixes_dir: Path, prefix: Path, backend_port: int | None) -> Iterator[int]:
     """A real nginx on 127.0.0.1 with the generated map and server snippet; other requests

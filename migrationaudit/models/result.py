@@ -78,7 +78,6 @@ class Verdict:
         }
 
 
-
 @dataclass(frozen=True)
 class Suggestion:
     """A new page offered as the target of a legacy URL that has none that works (no map
@@ -188,7 +187,6 @@ class AuditResult:
         for v in self.verdicts:
             out[v.verdict] = out.get(v.verdict, 0) + 1
         return out
-
 
 
 def jsonable(value: Any) -> Any:
