@@ -193,3 +193,12 @@ def record(cls: type[OpenRecord]) -> Load:
 
 def dump_record(value: OpenRecord | None) -> dict[str, Any] | None:
     return None if value is None else value.to_dict()
+
+
+def records(cls: type[OpenRecord]) -> Load:
+    """Load a list of nested objects as records ``cls``."""
+    return lambda value: tuple(cls.from_dict(v) for v in mappings(value))
+
+
+def dump_records(value: tuple[OpenRecord, ...]) -> list[dict[str, Any]]:
+    return [v.to_dict() for v in value]

@@ -25,13 +25,14 @@ from migrationaudit.models.record import (
     OpenRecord,
     as_list,
     dump_record,
+    dump_records,
     flag,
     key,
     mapping,
-    mappings,
     number,
     optional,
     record,
+    records,
     text,
     texts,
     whole,
@@ -113,19 +114,8 @@ class BudgetEntry(OpenRecord):
     exceeded: bool | None = key(load=_flag)
 
 
-def _records(cls: type[OpenRecord]) -> Any:
-    def load(value: Any) -> tuple[OpenRecord, ...]:
-        return tuple(cls.from_dict(v) for v in mappings(value))
-
-    return load
-
-
-def _dump_records(value: tuple[OpenRecord, ...]) -> list[dict[str, Any]]:
-    return [v.to_dict() for v in value]
-
-
-_LOAD_BUDGETS = _records(BudgetEntry)
-_LOAD_IGNORES = _records(IgnoreEntry)
+_BUDGETS = records(BudgetEntry)
+_IGNORES = records(IgnoreEntry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +124,8 @@ class GateInfo(OpenRecord):
 
     fail_on: str | None = key(load=_text)
     failed: bool | None = key(load=_flag)
-    budgets: tuple[BudgetEntry, ...] = key((), load=_LOAD_BUDGETS, dump=_dump_records)
-    ignores: tuple[IgnoreEntry, ...] = key((), load=_LOAD_IGNORES, dump=_dump_records)
+    budgets: tuple[BudgetEntry, ...] = key((), load=_BUDGETS, dump=dump_records)
+    ignores: tuple[IgnoreEntry, ...] = key((), load=_IGNORES, dump=dump_records)
     baseline: str | None = key(load=_text)
     ignored: int | None = key(load=_whole)
     baselined: int | None = key(load=_whole)
@@ -181,12 +171,12 @@ def _connect_texts(value: tuple[ConnectTo, ...]) -> list[str]:
     return [str(c) for c in value]
 
 
-_LOAD_RunOptions = record(RunOptions)
-_LOAD_TlsInfo = record(TlsInfo)
-_LOAD_LaunchInfo = record(LaunchInfo)
-_LOAD_CrawlStats = record(CrawlStats)
-_LOAD_OnlyFailedInfo = record(OnlyFailedInfo)
-_LOAD_GateInfo = record(GateInfo)
+_OPTIONS = record(RunOptions)
+_TLS = record(TlsInfo)
+_LAUNCH = record(LaunchInfo)
+_CRAWL = record(CrawlStats)
+_ONLY_FAILED = record(OnlyFailedInfo)
+_GATE = record(GateInfo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,26 +197,26 @@ class RunInfo(OpenRecord):
     inputs: tuple[str, ...] = key((), load=texts, dump=as_list)  # maps, lists, exports, logs
     base_url: str | None = key(load=_text)
     connect_to: tuple[ConnectTo, ...] = key((), load=_connect_to, dump=_connect_texts)
-    options: RunOptions | None = key(load=_LOAD_RunOptions, dump=dump_record)
-    tls: TlsInfo | None = key(load=_LOAD_TlsInfo, dump=dump_record)
+    options: RunOptions | None = key(load=_OPTIONS, dump=dump_record)
+    tls: TlsInfo | None = key(load=_TLS, dump=dump_record)
     rewrite_host: tuple[str, ...] = key((), load=texts, dump=as_list)  # OLD=NEW pairs
     scoped_headers: tuple[str, ...] = key((), load=texts, dump=as_list)  # "Name (origin)"
-    launched: LaunchInfo | None = key(load=_LOAD_LaunchInfo, dump=dump_record)
+    launched: LaunchInfo | None = key(load=_LAUNCH, dump=dump_record)
     mode: str | None = key(load=_text)  # "audit" | "check-map"
     predicted: bool = key(False, load=flag)  # check-map of a host rule file: no server asked
     preflight: Mapping[str, Any] | None = key(load=_mapping)  # the rule file's counts
     input_notes: Mapping[str, Any] | None = key(name="input", load=_mapping)  # Inputs.notes()
     run_dir: str | None = key(load=_text)
-    crawl: CrawlStats | None = key(load=_LOAD_CrawlStats, dump=dump_record)
+    crawl: CrawlStats | None = key(load=_CRAWL, dump=dump_record)
     stopped: str | None = key(load=_text)  # "--max-runtime 15m reached"
     site: Mapping[str, Any] | None = key(load=_mapping)  # the new site's side, in numbers
     rerendered_at: str | None = key(load=_text)  # migrationaudit report
     partial: bool = key(False, load=flag)  # the crawl did not finish
     priority_missing: tuple[str, ...] = key((), load=texts, dump=as_list)  # exports gone
     resumed: bool = key(False, load=flag)  # --resume
-    only_failed: OnlyFailedInfo | None = key(load=_LOAD_OnlyFailedInfo, dump=dump_record)
+    only_failed: OnlyFailedInfo | None = key(load=_ONLY_FAILED, dump=dump_record)
     hosts: Mapping[str, Any] | None = key(load=_mapping)  # HostReport.to_dict() (--launched)
-    gate: GateInfo | None = key(load=_LOAD_GateInfo, dump=dump_record)
+    gate: GateInfo | None = key(load=_GATE, dump=dump_record)
     watch: Mapping[str, Any] | None = key(load=_mapping)  # WatchSummary.to_dict()
 
     # --- read-only mapping access, for code written against the dict it used to be ---------
