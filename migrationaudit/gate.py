@@ -32,6 +32,7 @@ from typing import Any
 from migrationaudit.errors import ConfigError, ReportError
 from migrationaudit.models.findings import Finding, Severity, SuppressedFinding
 from migrationaudit.models.result import AuditResult, Verdict
+from migrationaudit.models.runinfo import GateInfo
 from migrationaudit.rundir.layout import atomic_write, os_reason
 
 ANY = "*"
@@ -193,7 +194,7 @@ def _verdicts(result: AuditResult, counted: Iterable[Finding]) -> tuple[Verdict,
 
 def apply(result: AuditResult, policy: GatePolicy) -> AuditResult:
     """``result`` with the policy applied: ignored and baselined findings moved to
-    ``suppressed``, verdicts recomputed, budgets set, and ``run["gate"]`` describing it all.
+    ``suppressed``, verdicts recomputed, budgets set, and ``run.gate`` describing it all.
     Idempotent: findings suppressed before are judged again under ``policy``."""
     everything = [*result.findings, *(s.finding for s in result.suppressed)]
     active: list[Finding] = []
@@ -219,16 +220,18 @@ def apply(result: AuditResult, policy: GatePolicy) -> AuditResult:
                 matched[rule] += 1
                 break
     counts = gated.counts_suppressed()
-    info: dict[str, Any] = {
-        "fail_on": gated.fail_on.label,
-        "failed": gated.gate_failed,
-        "budgets": [b.to_dict() for b in gated.budget_statuses()],
-        "ignores": [{**rule.to_dict(), "matched": n} for rule, n in matched.items()],
-        "baseline": policy.baseline.path if policy.baseline else None,
-        "ignored": counts[IGNORED],
-        "baselined": counts[BASELINED],
-    }
-    return replace(gated, run={**result.run, "gate": info})
+    info = GateInfo.from_dict(
+        {
+            "fail_on": gated.fail_on.label,
+            "failed": gated.gate_failed,
+            "budgets": [b.to_dict() for b in gated.budget_statuses()],
+            "ignores": [{**rule.to_dict(), "matched": n} for rule, n in matched.items()],
+            "baseline": policy.baseline.path if policy.baseline else None,
+            "ignored": counts[IGNORED],
+            "baselined": counts[BASELINED],
+        }
+    )
+    return replace(gated, run=result.run.updated(gate=info))
 
 
 def gate_reasons(result: AuditResult) -> list[str]:
@@ -255,7 +258,7 @@ def baseline_document(result: AuditResult) -> dict[str, Any]:
     kept.sort(key=lambda f: (f.rule_id, f.url))
     return {
         "schema_version": BASELINE_SCHEMA_VERSION,
-        "tool": {"name": "migrationaudit", "version": str(result.run.get("version", ""))},
+        "tool": {"name": "migrationaudit", "version": result.run.version or ""},
         "baseline": True,
         "findings": [
             {

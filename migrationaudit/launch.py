@@ -15,7 +15,7 @@ def keep_until(launched: date) -> date:
 
 
 def launch_info(launched: datetime) -> dict[str, str]:
-    """``run["launched"]``: the launch date (``--launched``) and the date until which the
+    """``run.launched``: the launch date (``--launched``) and the date until which the
     redirects must stay."""
     day = launched.date()
     return {"date": day.isoformat(), "keep_redirects_until": keep_until(day).isoformat()}

@@ -5,19 +5,14 @@ This is the one place that strings the stages together; the CLI and the Python A
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-from migrationaudit import __version__
 from migrationaudit.checks import AuditContext, rule_infos, run_checks
-from migrationaudit.crawl import access_info, run_crawl
+from migrationaudit.crawl import run_crawl
 from migrationaudit.errors import ConfigError, InputError
 from migrationaudit.graph import build_graph, chains_for, gc_paused
-from migrationaudit.humanize import format_duration
 from migrationaudit.inputs import Inputs, collect_legacy
 from migrationaudit.inputs.accesslog import logged_legacy, read_access_logs
 from migrationaudit.inputs.common import check_base_url
@@ -26,7 +21,6 @@ from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.maps import read_map_file
 from migrationaudit.inputs.priority import read_priority, valuable_unmapped
 from migrationaudit.inputs.urllist import read_url_list
-from migrationaudit.launch import launch_info
 from migrationaudit.models.findings import Finding, SkippedRule
 from migrationaudit.models.hops import Chain, Hop
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
@@ -46,15 +40,17 @@ from migrationaudit.parity.snapshot import read_snapshot
 from migrationaudit.parity.suggest import suggest_targets
 from migrationaudit.preflight.predict import rule_file_facts
 from migrationaudit.rundir.job import CrawlSummary, saved_site_options
-from migrationaudit.rundir.layout import (
-    RUN_SUBDIR,
-)
+from migrationaudit.rundir.layout import RUN_SUBDIR
 from migrationaudit.rundir.records import read_hops
 from migrationaudit.rundir.saved import begin_run, save_inputs, save_run_info
-from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
+from migrationaudit.runinfo import crawl_extra, run_info
+from migrationaudit.runinfo import now as now  # re-exported: the check-map of a host rule file
+from migrationaudit.settings import CheckOptions, SiteOptions
 from migrationaudit.verdicts import build_verdicts, rank_by_value
 from migrationaudit.web.scope import Scope, scope_of
 from migrationaudit.web.urls import is_http
+
+_run_info = run_info  # the name the check-map of a host rule file imports
 
 
 def load_inputs(req: AuditRequest) -> Inputs:
@@ -103,7 +99,12 @@ def load_inputs(req: AuditRequest) -> Inputs:
         raise InputError(f"no URLs to audit in {names}")
     snapshot = read_snapshot(req.snapshot, (i.url for i in legacy)) if req.snapshot else None
     return Inputs(
-        tuple(rules), legacy, tuple(skipped), priority, rule_file=rule_file, traffic=traffic,
+        tuple(rules),
+        legacy,
+        tuple(skipped),
+        priority,
+        rule_file=rule_file,
+        traffic=traffic,
         snapshot=snapshot,
     )
 
@@ -121,46 +122,6 @@ def audit_scope(req: AuditRequest, inputs: Inputs) -> Scope:
         return scope_of(origins.values(), (*site.new_hosts, *site.staging_hosts), req.allow_hosts)
     except ValueError as exc:
         raise ConfigError(f"--allow-host: {exc}") from None
-
-
-def now() -> str:
-    """The current UTC time as the run metadata writes it."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _run_info(
-    req: AuditRequest, started: str, partial: bool, extra: dict[str, Any]
-) -> dict[str, Any]:
-
-    crawl = asdict(req.crawl)
-    crawl["connect_to"] = [str(c) for c in req.crawl.connect_to]
-    return {
-        "tool": "migrationaudit",
-        "version": __version__,
-        "python": platform.python_version(),
-        "started_at": started,
-        "finished_at": now(),
-        "inputs": [*req.maps, *req.url_lists, *req.priority, *req.access_logs],
-        "base_url": req.base_url,
-        "connect_to": crawl["connect_to"],
-        "options": {
-            "max_hops": req.crawl.max_hops,
-            "concurrency": req.crawl.concurrency,
-            "per_host_concurrency": req.crawl.per_host_concurrency,
-            "workers": req.crawl.workers,
-            "delay": req.crawl.delay,
-            "timeout": req.crawl.timeout,
-            "retries": req.crawl.retries,
-            "user_agent": req.crawl.user_agent,
-            "many_to_one": req.checks.many_to_one,
-            "fail_on": req.fail_on.label,
-            "disabled_rules": sorted(req.checks.disabled),
-        },
-        "partial": partial,
-        **access_info(req.crawl),  # TLS verification, --rewrite-host, scoped header names
-        **({"launched": launch_info(req.launched)} if req.launched else {}),
-        **extra,
-    }
 
 
 def check_map_only(req: AuditRequest) -> AuditResult:
@@ -192,7 +153,7 @@ def check_map_only(req: AuditRequest) -> AuditResult:
         skipped=skipped,
         rules=rule_infos(),
         fail_on=req.fail_on,
-        run=_run_info(req, started, False, {"mode": "check-map", "input": inputs.notes()}),
+        run=run_info(req, started, False, {"mode": "check-map", "input": inputs.notes()}),
     )
 
 
@@ -289,7 +250,7 @@ def resume_audit(
     )
     inputs = side_crawls(req, with_snapshot(req, inputs), run_dir, audit_scope(req, inputs))
     result = finish_run(req, inputs, run_dir, summary, started)
-    result = replace(result, run={**result.run, "resumed": True})
+    result = replace(result, run=result.run.updated(resumed=True))
     save_run_info(run_dir, result.run)
     return result
 
@@ -343,17 +304,13 @@ def judge(
         findings, build_verdicts(ctx, findings), inputs.priority, inputs.traffic
     )
     return Judged(
-        findings, verdicts, chains, skipped, suggest_targets(ctx, findings),
+        findings,
+        verdicts,
+        chains,
+        skipped,
+        suggest_targets(ctx, findings),
         failing_pairs(ctx, findings),
     )
-
-
-def stop_reason(crawl: CrawlOptions, stopped: str) -> str:
-    """The report's line for a run stopped by a limit: "--max-runtime 15m reached"."""
-
-    if stopped == "max-runtime":
-        return f"--max-runtime {format_duration(crawl.max_runtime)} reached"
-    return f"{stopped} reached"
 
 
 def finish_run(
@@ -370,17 +327,7 @@ def finish_run(
         "mode": "audit",
         "input": inputs.notes(),
         "run_dir": str(run_dir),
-        "crawl": {
-            "seeds": summary.seeds,
-            "fetched": summary.fetched,
-            "elapsed_s": round(summary.elapsed_s, 2),
-            "complete": summary.complete,
-            "interrupted": summary.interrupted,
-            "workers": summary.workers,  # crawl processes (--workers)
-            # A run-level limit that stopped the crawl ("max-runtime"): exit 3, resumable.
-            **({"stopped": summary.stopped} if summary.stopped else {}),
-        },
-        **({"stopped": stop_reason(req.crawl, summary.stopped)} if summary.stopped else {}),
+        **crawl_extra(req.crawl, summary),
         "site": site_notes(site.records, plan_site(req.site, inputs.rules, inputs.legacy)[1]),
     }
     result = AuditResult(
@@ -390,7 +337,7 @@ def finish_run(
         skipped=judged.skipped,
         rules=rule_infos(),
         fail_on=req.fail_on,
-        run=_run_info(req, started, partial, extra),
+        run=run_info(req, started, partial, extra),
         suggestions=judged.suggestions,
         parity=judged.parity,
     )

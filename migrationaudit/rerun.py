@@ -16,11 +16,12 @@ from migrationaudit.errors import ConfigError
 from migrationaudit.gate import GatePolicy, apply
 from migrationaudit.models.findings import Severity
 from migrationaudit.models.result import AuditResult
+from migrationaudit.models.runinfo import OnlyFailedInfo, RunOptions
 from migrationaudit.newsite.records import SiteRun
 from migrationaudit.newsite.records import read_records as read_site_records
 from migrationaudit.options import AuditRequest
 from migrationaudit.parity.probes import read_probes
-from migrationaudit.pipeline import audit_scope, finish_run, judge, load_inputs, now
+from migrationaudit.pipeline import audit_scope, finish_run, judge, load_inputs
 from migrationaudit.rundir.job import CrawlSummary, write_job, write_summary
 from migrationaudit.rundir.layout import (
     HOPS_FILE,
@@ -30,6 +31,7 @@ from migrationaudit.rundir.layout import (
 )
 from migrationaudit.rundir.records import read_hops, write_hops
 from migrationaudit.rundir.saved import SavedRun, load_run, save_inputs, save_run_info
+from migrationaudit.runinfo import now
 from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
 
 
@@ -38,23 +40,22 @@ def rebuild(saved: SavedRun, checks: CheckOptions, fail_on: Severity) -> AuditRe
     site = SiteRun(saved.site, read_site_records(saved.run_dir))
     inputs = replace(saved.inputs, probes=read_probes(saved.run_dir))  # --catch-all-probes
     judged = judge(inputs, read_hops(saved.run_dir), checks, saved.crawl.max_hops, site=site)
-    run = dict(saved.run)
-    options = dict(run.get("options") or {})
-    options.update(
+    run = saved.run
+    options = (run.options or RunOptions()).updated(
         fail_on=fail_on.label,
         many_to_one=checks.many_to_one,
-        disabled_rules=sorted(checks.disabled),
+        disabled_rules=tuple(sorted(checks.disabled)),
     )
-    run.update(
+    run = run.updated(
         options=options,
         run_dir=str(saved.run_dir),
         rerendered_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
-    if saved.summary is not None and "partial" not in run:
-        run["partial"] = not saved.summary.complete
-    run.pop("priority_missing", None)  # a saved run.json never has it; said anew each time
+    if saved.summary is not None and not run.has("partial"):
+        run = run.updated(partial=not saved.summary.complete)
+    run = run.without("priority_missing")  # a saved run.json never has it; said anew each time
     if saved.priority_missing:
-        run["priority_missing"] = list(saved.priority_missing)
+        run = run.updated(priority_missing=saved.priority_missing)
     return AuditResult(
         findings=judged.findings,
         verdicts=judged.verdicts,
@@ -68,13 +69,11 @@ def rebuild(saved: SavedRun, checks: CheckOptions, fail_on: Severity) -> AuditRe
     )
 
 
-
 def failing_urls(result: AuditResult) -> set[str]:
     """Legacy URLs that failed: a finding that fails the gate, or an incomplete chain."""
     urls = {f.url for f in result.gating_findings()}
     urls.update(v.url for v in result.verdicts if v.verdict == "incomplete")
     return urls
-
 
 
 def _addresses(crawl: CrawlOptions) -> dict[str, list[str]]:
@@ -83,7 +82,6 @@ def _addresses(crawl: CrawlOptions) -> dict[str, list[str]]:
         "--resolve/--connect-to": sorted(c.spec for c in crawl.connect_to),
         "--rewrite-host": sorted(f"{old}={new}" for old, new in crawl.rewrite_host),
     }
-
 
 
 def _same_addresses(saved: SavedRun, crawl: CrawlOptions) -> None:
@@ -99,7 +97,6 @@ def _same_addresses(saved: SavedRun, crawl: CrawlOptions) -> None:
                 "now); its records cannot be merged with records fetched from other "
                 "addresses. Leave the option out to reuse the run's, or audit afresh."
             )
-
 
 
 def audit_only_failed(
@@ -159,12 +156,13 @@ def audit_only_failed(
     )
     write_summary(run_dir, total)
     result = finish_run(req, inputs, run_dir, total, started)
-    info = {
-        "previous": str(saved.run_dir),
-        "rechecked": len(recheck),
-        "kept": len(inputs.legacy) - len(recheck),
-        "recheck_dir": str(recheck_dir) if recheck else None,
-    }
-    result = replace(result, run={**result.run, "only_failed": info})
+    info = OnlyFailedInfo(
+        previous=str(saved.run_dir),
+        rechecked=len(recheck),
+        kept=len(inputs.legacy) - len(recheck),
+        recheck_dir=str(recheck_dir) if recheck else None,
+        order=("previous", "rechecked", "kept", "recheck_dir"),
+    )
+    result = replace(result, run=result.run.updated(only_failed=info))
     save_run_info(run_dir, result.run)
     return result

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from migrationaudit import __version__
 from migrationaudit.models.findings import RuleInfo
 from migrationaudit.models.result import AuditResult
+from migrationaudit.models.runinfo import RunInfo
 
 TOOL_NAME = "migrationaudit"
 
@@ -120,12 +119,12 @@ def gate_count(result: AuditResult) -> int:
 
 def tool_version(result: AuditResult) -> str:
     """The version that produced the result (from ``run``), else this package's."""
-    return str(result.run.get("version") or __version__)
+    return str(result.run.version or __version__)
 
 
 def run_partial(result: AuditResult) -> bool:
     """True when the run says it was interrupted or some chains are incomplete."""
-    return bool(result.run.get("partial", False))
+    return result.run.partial
 
 
 @dataclass(frozen=True)
@@ -144,24 +143,14 @@ class RunWarning:
     items: tuple[str, ...] = ()
 
 
-def _rewrites(run: Mapping[str, Any]) -> tuple[str, ...]:
-    value = run.get("rewrite_host")
-    if not value:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if isinstance(value, Mapping):  # tolerate {"old": "new"}
-        value = [f"{k}={v}" for k, v in value.items()]
-    if not isinstance(value, list | tuple):
-        return (one_line(str(value)),)
-    return tuple(one_line(str(v)) for v in value if str(v).strip())
+def _rewrites(run: RunInfo) -> tuple[str, ...]:
+    return tuple(one_line(v) for v in run.rewrite_host if v.strip())
 
 
-def tls_verify_off(run: Mapping[str, Any]) -> bool:
+def tls_verify_off(run: RunInfo) -> bool:
     """True only when the run says TLS certificates were not verified (``--insecure``); a run
     that does not say (older run directories) is not assumed insecure."""
-    tls = run.get("tls")
-    return isinstance(tls, Mapping) and tls.get("verify") is False
+    return run.tls is not None and run.tls.verify is False
 
 
 def run_warnings(result: AuditResult) -> list[RunWarning]:
@@ -172,7 +161,7 @@ def run_warnings(result: AuditResult) -> list[RunWarning]:
     out: list[RunWarning] = []
     if run_partial(result):
         # Why it stopped, when a run-level limit stopped it ("--max-runtime 15m reached").
-        stopped = str(run.get("stopped") or "")
+        stopped = run.stopped or ""
         why = f"stopped: {stopped}; " if stopped else ""
         out.append(
             RunWarning(
@@ -206,11 +195,8 @@ def run_warnings(result: AuditResult) -> list[RunWarning]:
                 rewrites,
             )
         )
-    missing = run.get("priority_missing")
-    if missing:
-        names = tuple(
-            one_line(str(m)) for m in (missing if isinstance(missing, list) else [missing])
-        )
+    if run.priority_missing:
+        names = tuple(one_line(m) for m in run.priority_missing)
         out.append(
             RunWarning(
                 "priority-missing",
@@ -222,7 +208,7 @@ def run_warnings(result: AuditResult) -> list[RunWarning]:
                 names,
             )
         )
-    if run.get("resumed"):
+    if run.resumed:
         out.append(
             RunWarning(
                 "resumed",

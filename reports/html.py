@@ -170,11 +170,10 @@ def _sections(result: AuditResult, data: ReportData, views: _Views) -> list[dict
 
 def _run(result: AuditResult) -> dict[str, Any]:
     run = result.run
-    options = jsonable(run.get("options") or {})
+    recorded = jsonable(run)  # every key, as run.json holds it (the details list them all)
+    options = recorded.get("options") or {}
     if not isinstance(options, dict):
         options = {"options": options}
-    inputs = run.get("inputs") or []
-    connect_to = run.get("connect_to") or []
 
     def shown(v: Any) -> str:
         return _text(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True))
@@ -182,16 +181,14 @@ def _run(result: AuditResult) -> dict[str, Any]:
     return {
         "details": [
             {"name": _text(k), "value": shown(v)}
-            for k, v in sorted(jsonable(run).items())
+            for k, v in sorted(recorded.items())
             if k not in SHOWN_RUN_KEYS and k != "options"
         ],
-        "started_at": _text(run.get("started_at")),
-        "finished_at": _text(run.get("finished_at")),
-        "base_url": _link(run.get("base_url") or None),
-        "inputs": [_text(i) for i in (inputs if isinstance(inputs, list | tuple) else [inputs])],
-        "connect_to": [
-            _text(c) for c in (connect_to if isinstance(connect_to, list | tuple) else [connect_to])
-        ],
+        "started_at": _text(run.started_at),
+        "finished_at": _text(run.finished_at),
+        "base_url": _link(run.base_url or None),
+        "inputs": [_text(i) for i in run.inputs],
+        "connect_to": [_text(str(c)) for c in run.connect_to],
         "options": [{"name": _text(k), "value": shown(v)} for k, v in sorted(options.items())],
     }
 
@@ -356,6 +353,6 @@ def render(
     """The whole ``report.html`` page; tables capped above ``max_rows`` rows (None:
     :data:`HTML_ROWS`; 0: never), see :func:`context`; ``files``: the files written with it
     (None: every format), so that it names no file that was not written."""
-    return environment().get_template(TEMPLATE).render(
-        context(result, max_rows=max_rows, files=files)
+    return (
+        environment().get_template(TEMPLATE).render(context(result, max_rows=max_rows, files=files))
     )

@@ -4,12 +4,12 @@ curl command that replays a hop the way the audit requested it."""
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from migrationaudit.models.hops import Chain, Hop, HopKind, Outcome
+from migrationaudit.models.runinfo import RunInfo
 from migrationaudit.reports.common import host_of
 from migrationaudit.web.urls import normalize
 
@@ -19,7 +19,6 @@ def status_class(status: int | None, error: str | None = None) -> str:
     if error is not None or status is None:
         return "serr"
     return f"s{min(max(status // 100, 1), 5)}"
-
 
 
 @dataclass(frozen=True)
@@ -32,11 +31,9 @@ class Step:
     host_change: bool = False
 
 
-
 @lru_cache(maxsize=65536)
 def _host(url: str) -> str:
     return str(host_of(url))
-
 
 
 def path_steps(
@@ -83,43 +80,24 @@ def path_steps(
     return steps, end
 
 
-
-def parse_connect(spec: str) -> tuple[str, list[str]] | None:
-    """A run's ``connect_to`` entry (``HOST:PORT:ADDR`` or ``HOST:PORT:ADDR:PORT2``) as
-    (host, curl arguments)."""
-    host, _, rest = spec.partition(":")
-    port, _, target = rest.partition(":")
-    if not host or not port.isdigit() or not target:
-        return None
-    addr, sep, port2 = target.rpartition(":")
-    single_colon = sep and port2.isdigit() and ":" not in addr.strip("[]")
-    bracketed = sep and port2.isdigit() and addr.startswith("[") and addr.endswith("]")
-    if single_colon or bracketed:
-        if ":" in addr and not addr.startswith("["):
-            addr = f"[{addr}]"
-        return host.lower(), ["--connect-to", f"{host}:{port}:{addr}:{port2}"]
-    return host.lower(), ["--resolve", f"{host}:{port}:{target}"]
-
-
-
-def curl_command(url: str, hops: Sequence[Hop], run: Mapping[str, Any]) -> str:
+def curl_command(url: str, hops: Sequence[Hop], run: RunInfo) -> str:
     """A shell command reproducing ``url``'s chain hop by hop: curl follows the redirects and
     prints every answer's headers, with the audit's User-Agent, hop limit and any
     ``--resolve``/``--connect-to`` entry for a host on the chain. Every argument goes through
     :func:`shlex.quote` (URLs are hostile text); the URL is written in its wire form."""
-    options = run.get("options") if isinstance(run.get("options"), Mapping) else {}
-    assert isinstance(options, Mapping)
-    max_hops = options.get("max_hops", 10)
+    options = run.options
+    max_hops = options.max_hops if options and options.max_hops is not None else 10
     args = ["curl", "-sS", "-o", "/dev/null", "-D", "-", "-L", "--max-redirs", str(max_hops)]
-    agent = options.get("user_agent")
-    if isinstance(agent, str) and agent:
+    agent = options.user_agent if options else None
+    if agent:
         args += ["-A", agent]
     hosts = {_host(url)} | {_host(h.url) for h in hops}
     hosts |= {_host(h.target) for h in hops if h.target}
-    entries = run.get("connect_to") or []
-    for spec in entries if isinstance(entries, list | tuple) else []:
-        parsed = parse_connect(str(spec))
-        if parsed is not None and parsed[0] in hosts:
-            args += parsed[1]
+    for entry in run.connect_to:
+        if entry.host.lower() in hosts:
+            if entry.connect_port == entry.port:
+                args += ["--resolve", str(entry)]
+            else:
+                args += ["--connect-to", entry.spec]
     args.append(normalize(url))
     return " ".join(shlex.quote(a) for a in args)

@@ -31,7 +31,6 @@ from migrationaudit.reports.htmlpaths import path_steps
 _DOC_CODE = re.compile(r"``(.+?)``|`([^`]+)`")
 
 
-
 # A paragraph that starts "Why:" / "Fix:" gets its label in bold.
 _DOC_LABEL = re.compile(r"^(Why|Fix|How to fix|Symptom|Detects|Note|Example):\s*")
 
@@ -43,7 +42,6 @@ def _text(value: object) -> str:
     return "" if value is None else display_text(str(value))
 
 
-
 def _link(url: object) -> dict[str, Any]:
     """A URL for the template: display text, and an href only when it is a vetted http(s) URL."""
     strings = Strings()
@@ -51,13 +49,11 @@ def _link(url: object) -> dict[str, Any]:
     return view
 
 
-
 def anchor(rule_id: str) -> str:
     """An element id for a rule section (only ``[a-z0-9-]``, whatever the id holds)."""
     return "rule-" + "".join(
         c if c.isascii() and (c.isalnum() or c == "-") else "_" for c in rule_id
     )
-
 
 
 def path_view(hops: Sequence[Hop], chain: Chain | None) -> dict[str, Any]:
@@ -70,7 +66,6 @@ def path_view(hops: Sequence[Hop], chain: Chain | None) -> dict[str, Any]:
         [strings.add(end[0]) if end else -1, end[1] if end else ""]
         + [[strings.add(s.url), s.arrow, s.arrow_cls, int(s.host_change)] for s in steps],
     )
-
 
 
 def _path_from_record(strings: Strings, record: Sequence[Any] | None) -> dict[str, Any]:
@@ -86,7 +81,6 @@ def _path_from_record(strings: Strings, record: Sequence[Any] | None) -> dict[st
     ]
     end = {"label": strings.text(record[0]), "cls": record[1]} if record[0] >= 0 else None
     return {"steps": steps, "end": end}
-
 
 
 def doc_view(paragraph: str) -> dict[str, Any]:
@@ -108,14 +102,12 @@ def doc_view(paragraph: str) -> dict[str, Any]:
     return {"label": label, "parts": parts}
 
 
-
 def _bars(counts: dict[str, int]) -> list[dict[str, Any]]:
     top = max(counts.values(), default=0)
     return [
         {"name": name, "count": n, "pct": round(100 * n / top) if top else 0}
         for name, n in counts.items()
     ]
-
 
 
 class _Views:
@@ -188,7 +180,6 @@ class _Views:
         }
 
 
-
 def failure_order(data: ReportData, priority: bool) -> list[int]:
     """Failing verdict rows (error, warning), most costly first: by link value when the
     exports were given, else by severity; input order breaks ties (report.js sorts alike).
@@ -210,8 +201,7 @@ def _gate(result: AuditResult) -> dict[str, Any]:
     :func:`migrationaudit.gate.gate_reasons`): the findings that fail it, every budget with
     its count, why it failed, and what it did not count (ignored, baselined; always shown)."""
     suppressed = result.counts_suppressed()
-    info = result.run.get("gate")
-    baseline = info.get("baseline") if isinstance(info, dict) else None
+    baseline = result.run.gate.baseline if result.run.gate else None
     budgets = [
         {
             "rule": _text(b.rule_id),
@@ -236,21 +226,18 @@ def _gate(result: AuditResult) -> dict[str, Any]:
     }
 
 
-
 def _suppressed(result: AuditResult) -> dict[str, Any]:
     """The ignore entries (with how many findings each matched) and the findings the gate did
     not count, each with its reason; at most :data:`SUPPRESSED_ROWS` rows of each kind."""
-    info = result.run.get("gate")
-    entries = info.get("ignores") if isinstance(info, dict) else None
+    entries = result.run.gate.ignores if result.run.gate else ()
     ignores = [
         {
-            "rule": _text(e.get("rule", "*")),
-            "url": _text(e.get("url", "*")),
-            "reason": _text(e.get("reason", "")),
-            "matched": int(e.get("matched", 0) or 0),
+            "rule": _text("*" if e.rule is None else e.rule),
+            "url": _text("*" if e.url is None else e.url),
+            "reason": _text(e.reason or ""),
+            "matched": e.matched or 0,
         }
-        for e in (entries if isinstance(entries, list) else [])
-        if isinstance(e, dict)
+        for e in entries
     ]
     active = set(result.counts_by_rule())  # rules with a section to link to
     kinds: dict[str, list[dict[str, Any]]] = {"ignored": [], "baselined": []}

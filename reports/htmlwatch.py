@@ -1,5 +1,5 @@
 """The report's lead block after a ``--compare-to`` run: what changed since the earlier run
-(``run["watch"]``, see :mod:`migrationaudit.watch`), as plain escaped-later text for the
+(``run.watch``, see :mod:`migrationaudit.watch`), as plain escaped-later text for the
 template."""
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ KINDS = (
 
 def watch_view(result: AuditResult) -> dict[str, Any] | None:
     """None without a comparison; else the headline counts and the rows of each kind."""
-    info = result.run.get("watch")
-    if not isinstance(info, Mapping):
+    info = result.run.watch
+    if info is None:
         return None
     counts = _mapping(info.get("counts"))
     findings = _mapping(info.get("findings"))
@@ -65,10 +65,10 @@ def watch_view(result: AuditResult) -> dict[str, Any] | None:
 def hosts_view(result: AuditResult) -> dict[str, Any] | None:
     """None without host checks (``--launched``); else the launch, the date until which the
     redirects must stay, and one row per legacy host: its DNS answer and its certificate."""
-    info = result.run.get("hosts")
-    if not isinstance(info, Mapping):
+    info = result.run.hosts
+    if info is None:
         return None
-    launched = _mapping(result.run.get("launched"))
+    launched = result.run.launched
     rows = []
     for h in info.get("hosts") or []:
         if not isinstance(h, Mapping):
@@ -91,7 +91,7 @@ def hosts_view(result: AuditResult) -> dict[str, Any] | None:
         )
     return {
         "checked_at": _text(info.get("checked_at")),
-        "launched": _text(launched.get("date")),
-        "keep_until": _text(launched.get("keep_redirects_until")),
+        "launched": _text(launched.date if launched else None),
+        "keep_until": _text(launched.keep_redirects_until if launched else None),
         "rows": rows,
     }

@@ -131,7 +131,7 @@ def _shell(result: AuditResult, counts: dict[str, int]) -> tuple[ET.Element, ET.
     suite = ET.SubElement(root, "testsuite", {"name": TOOL_NAME})
     for element in (root, suite):
         element.attrib.update({k: str(v) for k, v in counts.items()})
-    started = result.run.get("started_at")
+    started = result.run.started_at
     if started:
         suite.set("timestamp", _clean(str(started)))
     return root, suite

@@ -50,7 +50,7 @@ def _warning_line(warning: RunWarning) -> str:
 def _suppressed_line(result: AuditResult) -> str:
     """Always present, zeros included: what the gate did not count."""
     counts = result.counts_suppressed()
-    baseline = (result.run.get("gate") or {}).get("baseline")
+    baseline = result.run.gate.baseline if result.run.gate else None
     where = f" (baseline {md_code(str(baseline))})" if baseline else ""
     return (
         f"**Not counted by the gate:** {counts['ignored']} ignored, "
@@ -69,16 +69,20 @@ def _budget_table(result: AuditResult) -> list[str]:
     return lines
 
 
+def _or(value: str | None, default: str) -> str:
+    return default if value is None else value
+
+
 def _ignore_table(result: AuditResult) -> list[str]:
-    ignores = (result.run.get("gate") or {}).get("ignores") or []
+    ignores = result.run.gate.ignores if result.run.gate else ()
     if not ignores:
         return []
     lines = ["", "### Ignored", "", "| Rule | URL pattern | Reason | Matched |"]
     lines.append("|---|---|---|---:|")
     for entry in ignores:
         lines.append(
-            f"| {md_code(str(entry.get('rule', '*')))} | {md_code(str(entry.get('url', '*')))} "
-            f"| {md_text(str(entry.get('reason', '')))} | {int(entry.get('matched', 0))} |"
+            f"| {md_code(_or(entry.rule, '*'))} | {md_code(_or(entry.url, '*'))} "
+            f"| {md_text(_or(entry.reason, ''))} | {entry.matched or 0} |"
         )
     return lines
 

@@ -150,8 +150,7 @@ def _result(
 def _results(result: AuditResult) -> Iterator[dict[str, Any]]:
     """One SARIF result per finding, then one per suppressed finding."""
     index = {r.rule_id: i for i, r in enumerate(result.rules)}
-    gate = result.run.get("gate") or {}
-    has_baseline = bool(gate.get("baseline"))
+    has_baseline = bool(result.run.gate and result.run.gate.baseline)
     for f in result.findings:
         yield _result(result, f, index, None, has_baseline)
     for s in result.suppressed:

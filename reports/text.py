@@ -43,7 +43,7 @@ def render(
     if result.skipped:
         lines.append(f"skipped rules: {len(result.skipped)} (reasons in the report)")
     # Map rows that were not audited: never silently (a skipped row is a redirect unchecked).
-    notes = result.run.get("input") or {}
+    notes = result.run.input_notes or {}
     rows = int(notes.get("skipped_rows") or 0)
     if rows:
         unreadable = int(notes.get("unreadable_rows") or 0)
@@ -74,11 +74,11 @@ def render(
                 f"access logs: {plural(other, 'URL')} on other hosts not audited "
                 "(the inputs' hosts only; add one with --allow-host)"
             )
-    launched = result.run.get("launched") or {}
-    if launched:
+    launched = result.run.launched
+    if launched is not None and launched.to_dict():
         lines.append(
-            f"launched {launched.get('date')}: keep the redirects until at least "
-            f"{launched.get('keep_redirects_until')}"
+            f"launched {launched.date}: keep the redirects until at least "
+            f"{launched.keep_redirects_until}"
         )
     # How the run was made, when it limits what the numbers mean (partial, TLS off, rewritten
     # hosts, resumed): the same warnings report.html and summary.md show as banners.
@@ -90,7 +90,7 @@ def render(
             lines.append(f"warning: {one_line(warning.short)}")
     # Always shown, zeros included: a CI log must say what the gate did not count.
     suppressed = result.counts_suppressed()
-    baseline = (result.run.get("gate") or {}).get("baseline")
+    baseline = result.run.gate.baseline if result.run.gate else None
     lines.append(
         f"suppressed: {suppressed['ignored']} ignored, {suppressed['baselined']} baselined"
         + (" (baseline in use)" if baseline else "")

@@ -38,6 +38,7 @@ from migrationaudit.models.findings import Severity
 from migrationaudit.models.hops import Hop, HopKind
 from migrationaudit.models.inputs import LegacyURL, Origin, RedirectRule
 from migrationaudit.models.result import AuditResult
+from migrationaudit.models.runinfo import RunInfo
 from migrationaudit.pipeline import judge
 from migrationaudit.settings import CheckOptions
 from migrationaudit.web.urls import normalize
@@ -81,7 +82,7 @@ def result_for(
         skipped=judged.skipped,
         rules=(),
         fail_on=Severity.ERROR,
-        run={"options": {"max_hops": 10}},
+        run=RunInfo.from_dict({"options": {"max_hops": 10}}),
     )
 
 
@@ -424,7 +425,7 @@ def test_fixes_read_back_by_check_map_keep_query_rules_and_the_maps_status(
         skipped=judged.skipped,
         rules=(),
         fail_on=Severity.ERROR,
-        run={"options": {"max_hops": 10}},
+        run=RunInfo.from_dict({"options": {"max_hops": 10}}),
     )
     assert "temporary-redirect" not in {f.rule_id for f in judged.findings}  # asked for
     write_fixes(result, tmp_path)
@@ -513,7 +514,6 @@ def test_server_path_is_what_nginx_compares() -> None:
 
 
 # --- real nginx ---------------------------------------------------------------------------
-
 
 
 @contextmanager

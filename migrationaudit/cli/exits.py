@@ -20,21 +20,16 @@ from migrationaudit.settings import CrawlOptions
 EXIT_OK = 0  # the audit finished and nothing is at or above --fail-on
 
 
-
 EXIT_GATE = 1  # it finished and the gate failed
-
 
 
 EXIT_ERROR = 2  # it could not run (usage, configuration, input, crawl machinery)
 
 
-
 EXIT_INCOMPLETE = 3  # the run stopped at a run-level limit (--max-runtime): partial, resumable
 
 
-
 EXIT_IO = 4  # an output or the run's state could not be written (disk full, read-only folder)
-
 
 
 def fail(message: str, debug: bool) -> NoReturn:
@@ -47,7 +42,6 @@ def fail(message: str, debug: bool) -> NoReturn:
     sys.exit(EXIT_IO if isinstance(sys.exc_info()[1], ReportError) else EXIT_ERROR)
 
 
-
 def progress_printer(quiet: bool) -> Callable[[int, int], None] | None:
     """A progress bar on a terminal, a plain line every few seconds in a log, or nothing."""
     if quiet:
@@ -57,7 +51,6 @@ def progress_printer(quiet: bool) -> Callable[[int, int], None] | None:
     return ProgressReporter(
         lambda text: click.echo(text, nl=False, err=True), tty=sys.stderr.isatty()
     )
-
 
 
 class StopSignals:
@@ -96,11 +89,8 @@ class StopSignals:
         return 128 + (self.signum or signal.SIGINT)
 
 
-
 def interrupted(result: AuditResult) -> bool:
-    crawl = result.run.get("crawl") or {}
-    return bool(isinstance(crawl, dict) and crawl.get("interrupted"))
-
+    return result.run.crawl is not None and result.run.crawl.interrupted
 
 
 def warn_access(crawl: CrawlOptions, quiet: bool) -> None:
@@ -119,7 +109,6 @@ def warn_access(crawl: CrawlOptions, quiet: bool) -> None:
         )
 
 
-
 def policy_of(kw: dict[str, Any]) -> Any:
     """The gate policy (budgets, ignores, baseline) of the options; ConfigError when bad."""
     from migrationaudit.gate import make_policy
@@ -127,12 +116,9 @@ def policy_of(kw: dict[str, Any]) -> Any:
     return make_policy(kw.get("budgets", ()), kw.get("ignores", ()), kw.get("baseline"))
 
 
-
 def stopped_reason(result: AuditResult) -> str | None:
     """Why a run-level limit stopped the crawl ("--max-runtime 15m reached"), or None."""
-    stopped = result.run.get("stopped")
-    return str(stopped) if stopped else None
-
+    return result.run.stopped or None
 
 
 def exit_code(result: AuditResult, kw: dict[str, Any]) -> int:
@@ -141,7 +127,6 @@ def exit_code(result: AuditResult, kw: dict[str, Any]) -> int:
     if kw.get("exit_zero"):
         return EXIT_OK
     return EXIT_GATE if result.gate_failed else EXIT_OK
-
 
 
 def finish(

@@ -99,7 +99,7 @@ def keep_history(kw: dict[str, Any], result: AuditResult) -> None:
     from migrationaudit.history import record
     from migrationaudit.reports.jsonout import render
 
-    if result.run.get("partial"):
+    if result.run.partial:
         # An interrupted run would make the next one's comparison say "fixed" wrongly.
         click.echo("history: not kept (a partial run)", err=True)
         return
@@ -112,7 +112,7 @@ def host_checks(req: AuditRequest, result: AuditResult, quiet: bool) -> AuditRes
     """With ``--launched``, after a crawl: every legacy host's DNS answer and certificate
     (:mod:`migrationaudit.hostchecks`), judged by the ``hosts`` rules and shown one line per
     host; saved in run.json so the report has them."""
-    if req.launched is None or result.run.get("mode") != "audit" or not result.chains:
+    if req.launched is None or result.run.mode != "audit" or not result.chains:
         return result
     from migrationaudit.hostchecks.model import HostProbe
     from migrationaudit.hostchecks.stage import check_hosts, host_lines
@@ -122,11 +122,10 @@ def host_checks(req: AuditRequest, result: AuditResult, quiet: bool) -> AuditRes
     result = check_hosts(
         result, req.checks, req.crawl.connect_to, req.launched.date(), timeout=req.crawl.timeout
     )
-    run_dir = result.run.get("run_dir")
-    if isinstance(run_dir, str):
-        save_run_info(Path(run_dir), result.run)
-    if not quiet:
-        probes = [HostProbe.from_dict(h) for h in result.run["hosts"]["hosts"]]
+    if result.run.run_dir is not None:
+        save_run_info(Path(result.run.run_dir), result.run)
+    if not quiet and result.run.hosts is not None:
+        probes = [HostProbe.from_dict(h) for h in result.run.hosts["hosts"]]
         for line in host_lines(probes):
             click.echo(f"hosts: {display_text(line)}", err=True)
     return result
@@ -135,7 +134,7 @@ def host_checks(req: AuditRequest, result: AuditResult, quiet: bool) -> AuditRes
 def with_watch(
     result: AuditResult, previous: Side | None, out_dir: Path
 ) -> tuple[AuditResult, WatchSummary | None, RunDiff | None]:
-    """``result`` with ``run["watch"]`` (what the report leads with), the summary and the
+    """``result`` with ``run.watch`` (what the report leads with), the summary and the
     whole comparison, when compared (``diff.compare`` of the earlier run and this one)."""
     if previous is None:
         return result, None, None
@@ -146,10 +145,9 @@ def with_watch(
 
     diff = compare(previous, side_from_document(str(out_dir), document(result)))
     summary = summarize(diff)
-    result = replace(result, run={**result.run, "watch": summary.to_dict()})
-    run_dir = result.run.get("run_dir")
-    if isinstance(run_dir, str):  # `migrationaudit report` re-renders it with the watch
-        save_run_info(Path(run_dir), result.run)
+    result = replace(result, run=result.run.updated(watch=summary.to_dict()))
+    if result.run.run_dir is not None:  # `migrationaudit report` re-renders it with the watch
+        save_run_info(Path(result.run.run_dir), result.run)
     return result, summary, diff
 
 

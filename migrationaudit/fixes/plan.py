@@ -21,7 +21,7 @@ flattened map, readable by ``--map``), ``needs-review.csv``, ``nginx-map.conf`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -110,9 +110,8 @@ def describe(c: Chain) -> tuple[str, str]:
 
 
 def _max_hops(result: AuditResult) -> int:
-    options = result.run.get("options") if isinstance(result.run, Mapping) else None
-    value = options.get("max_hops") if isinstance(options, Mapping) else None
-    return value if isinstance(value, int) and value > 0 else HARD_MAX_HOPS
+    value = result.run.options.max_hops if result.run.options else None
+    return value if value is not None and value > 0 else HARD_MAX_HOPS
 
 
 def _hops(result: AuditResult) -> Iterable[Hop]:

@@ -1,6 +1,6 @@
 """The host checks as a stage after the crawl (``audit --launched``): probe every legacy host
 (:mod:`.probe`), judge the probes and the chains with the ``hosts`` rules, and merge their
-findings into the audit's result, with the probes in ``run["hosts"]`` for the report."""
+findings into the audit's result, with the probes in ``run.hosts`` for the report."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def host_rule_ids() -> frozenset[str]:
 
 def judge_hosts(result: AuditResult, report: HostReport, checks: CheckOptions) -> AuditResult:
     """``result`` with the findings of the ``hosts`` rules over ``report`` and its chains
-    (their "not run" entries replaced), and ``run["hosts"]``."""
+    (their "not run" entries replaced), and ``run.hosts``."""
     legacy = tuple(
         LegacyURL(v.url, v.origin or Origin("-", 0))
         for v in result.verdicts
@@ -62,7 +62,7 @@ def judge_hosts(result: AuditResult, report: HostReport, checks: CheckOptions) -
         skipped=tuple(
             sorted((*kept, *(s for s in skipped if s.rule_id in ids)), key=lambda s: s.rule_id)
         ),
-        run={**result.run, "hosts": report.to_dict()},
+        run=result.run.updated(hosts=report.to_dict()),
     )
 
 
@@ -83,8 +83,8 @@ def check_hosts(
 
 def rejudge_saved(result: AuditResult, checks: CheckOptions) -> AuditResult:
     """A saved run judged again (``migrationaudit report``): its saved probes
-    (``run["hosts"]``) judged again with ``checks``, without probing anything."""
-    saved = result.run.get("hosts")
+    (``run.hosts``) judged again with ``checks``, without probing anything."""
+    saved = result.run.hosts
     if not isinstance(saved, dict):
         return result
     try:

@@ -5,7 +5,8 @@ fetched URL, streamed to the run directory); graph → :class:`Chain` per legacy
 :class:`Finding`; verdicts → :class:`Verdict`; all of it → :class:`AuditResult` for reports.
 
 :mod:`~migrationaudit.models.inputs`, :mod:`~migrationaudit.models.hops`,
-:mod:`~migrationaudit.models.findings` and :mod:`~migrationaudit.models.result` hold them by
+:mod:`~migrationaudit.models.findings`, :mod:`~migrationaudit.models.result` and
+:mod:`~migrationaudit.models.runinfo` (the run's metadata, :class:`RunInfo`) hold them by
 stage; every name is importable from ``migrationaudit.models`` too.
 
 Nothing here imports Scrapy, Jinja or pandas. ``to_dict``/``from_dict`` give the JSON shape
@@ -38,24 +39,40 @@ from migrationaudit.models.result import (
     Verdict,
     jsonable,
 )
+from migrationaudit.models.runinfo import (
+    CrawlStats,
+    GateInfo,
+    LaunchInfo,
+    OnlyFailedInfo,
+    RunInfo,
+    RunOptions,
+    TlsInfo,
+)
 
 __all__ = [
     "AuditResult",
     "BudgetStatus",
     "Chain",
+    "CrawlStats",
     "Finding",
+    "GateInfo",
     "Hop",
     "HopKind",
+    "LaunchInfo",
     "LegacyURL",
     "LinkValue",
+    "OnlyFailedInfo",
     "Origin",
     "Outcome",
     "PageFacts",
     "RedirectRule",
     "RuleInfo",
+    "RunInfo",
+    "RunOptions",
     "Severity",
     "SkippedRule",
     "SuppressedFinding",
+    "TlsInfo",
     "Verdict",
     "jsonable",
 ]

@@ -36,7 +36,6 @@ class Severity(IntEnum):
         return self.label
 
 
-
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One defect: a rule id, a severity, the legacy (requested) URL and the evidence."""
@@ -74,14 +73,12 @@ class Finding:
         }
 
 
-
 @dataclass(frozen=True)
 class SkippedRule:
     """A rule that could not run on this audit's inputs, and why (shown in the report)."""
 
     rule_id: str
     reason: str
-
 
 
 @dataclass(frozen=True)
@@ -92,7 +89,6 @@ class RuleInfo:
     severity: Severity
     title: str
     doc: str
-
 
 
 @dataclass(frozen=True)
@@ -107,7 +103,6 @@ class SuppressedFinding:
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.finding.to_dict(), "suppressed": {"kind": self.kind, "reason": self.reason}}
-
 
 
 @dataclass(frozen=True)

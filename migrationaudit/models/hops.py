@@ -22,7 +22,6 @@ class HopKind(str, Enum):
         return self.value
 
 
-
 class Outcome(str, Enum):
     """How a chain from a legacy URL ended."""
 
@@ -35,7 +34,6 @@ class Outcome(str, Enum):
 
     def __str__(self) -> str:
         return self.value
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +121,14 @@ class PageFacts:
 
 # PageFacts fields read from a page's body (PageFacts.text_dict).
 _TEXT_FIELDS = (
-    "h1", "description", "lang", "jsonld_types", "word_count", "link_count", "fingerprint"
+    "h1",
+    "description",
+    "lang",
+    "jsonld_types",
+    "word_count",
+    "link_count",
+    "fingerprint",
 )
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +213,6 @@ class Hop:
             expires=d.get("expires"),
             hsts=d.get("hsts"),
         )
-
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,6 @@ class Origin:
         return {"file": self.file, "line": self.line}
 
 
-
 @dataclass(frozen=True, slots=True)
 class RedirectRule:
     """One row of a redirect map: ``source`` should land on ``expected_target``.
@@ -36,7 +35,6 @@ class RedirectRule:
     note: str = ""
 
 
-
 @dataclass(frozen=True, slots=True)
 class LegacyURL:
     """A URL to audit. ``rule`` is its (first) map rule, None for a plain list entry."""
@@ -48,7 +46,6 @@ class LegacyURL:
     @property
     def expected_target(self) -> str | None:
         return self.rule.expected_target if self.rule else None
-
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
 from migrationaudit.models.findings import (
     BudgetStatus,
@@ -20,6 +20,7 @@ from migrationaudit.models.findings import (
 )
 from migrationaudit.models.hops import Chain, Outcome
 from migrationaudit.models.inputs import LinkValue, Origin
+from migrationaudit.models.runinfo import RunInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,6 @@ class Verdict:
         }
 
 
-
 @dataclass(frozen=True)
 class Suggestion:
     """A new page offered as the target of a legacy URL that has none that works (no map
@@ -113,7 +113,8 @@ class ParityPair:
 @dataclass(frozen=True)
 class AuditResult:
     """Everything a report needs, as plain data. ``run`` holds run metadata (tool version,
-    timestamps, inputs, options, resolve entries, ``partial`` flag).
+    timestamps, inputs, options, resolve entries, ``partial`` flag): a :class:`RunInfo`; a
+    mapping given instead (a ``run.json`` object) is read with :meth:`RunInfo.from_dict`.
 
     ``findings`` are the active findings (the ones the gate judges); ``suppressed`` holds the
     ignored and baselined ones (see :mod:`migrationaudit.gate`). ``budgets`` maps a rule id to
@@ -126,13 +127,18 @@ class AuditResult:
     skipped: tuple[SkippedRule, ...]
     rules: tuple[RuleInfo, ...]
     fail_on: Severity
-    run: Mapping[str, Any]
+    run: RunInfo
     suppressed: tuple[SuppressedFinding, ...] = ()
     budgets: Mapping[str, int] = field(default_factory=dict)
     # Suggested targets for legacy URLs without a working one (migrationaudit.parity.suggest).
     suggestions: tuple[Suggestion, ...] = ()
     # Old and new page side by side for each pair failing a parity rule (--snapshot).
     parity: tuple[ParityPair, ...] = ()
+
+    def __post_init__(self) -> None:
+        run: object = self.run
+        if not isinstance(run, RunInfo):  # code written when ``run`` was a mapping
+            object.__setattr__(self, "run", RunInfo.from_dict(cast(Mapping[str, Any], run)))
 
     def budget_statuses(self) -> tuple[BudgetStatus, ...]:
         """Every budget with its rule's active finding count, sorted by rule id."""
@@ -181,7 +187,6 @@ class AuditResult:
         for v in self.verdicts:
             out[v.verdict] = out.get(v.verdict, 0) + 1
         return out
-
 
 
 def jsonable(value: Any) -> Any:

@@ -26,7 +26,7 @@ started its crawl.
 The ``--priority`` exports are referenced, not copied (they can be large and are the user's
 files): a re-render reads them again from their saved paths. One that is gone or no longer
 readable is left out, and :attr:`SavedRun.notes` says so (the CLI prints the notes; the
-re-rendered result names the missing files in ``run["priority_missing"]``).
+re-rendered result names the missing files in ``run.priority_missing``).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.priority import PriorityIndex, read_priority
 from migrationaudit.models.inputs import LegacyURL, Origin, RedirectRule
 from migrationaudit.models.result import jsonable
+from migrationaudit.models.runinfo import RunInfo
 from migrationaudit.options import AuditRequest
 from migrationaudit.preflight.model import RuleFileFacts
 from migrationaudit.rundir.job import (
@@ -171,10 +172,10 @@ def save_inputs(run_dir: Path, req: AuditRequest, inputs: Inputs) -> None:
     )
 
 
-def save_run_info(run_dir: Path, run: Mapping[str, Any]) -> None:
+def save_run_info(run_dir: Path, run: RunInfo) -> None:
     """Write ``run.json`` (the result's run metadata, as JSON data)."""
 
-    write_json(Path(run_dir) / RUN_FILE, jsonable(run))
+    write_json(Path(run_dir) / RUN_FILE, jsonable(run.to_dict()))
 
 
 # --- reading a saved run ---------------------------------------------------------------------
@@ -188,7 +189,7 @@ class SavedRun:
     inputs: Inputs
     crawl: CrawlOptions
     summary: CrawlSummary | None
-    run: dict[str, Any]
+    run: RunInfo
     site: SiteOptions = dataclasses.field(default_factory=SiteOptions)
     # Problems reading the run again that do not stop a re-render (a --priority export gone),
     # one sentence each, for the user; ``priority_missing`` names the exports left out.
@@ -366,17 +367,15 @@ def load_run(path: str | Path) -> SavedRun:
     except (OSError, ValueError, TypeError):
         crawl = CrawlOptions()
     try:
-        run = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+        data = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        run = {}
-    if not isinstance(run, dict):
-        run = {}
+        data = {}
     return SavedRun(
         run_dir,
         inputs,
         crawl,
         read_summary(run_dir),
-        run,
+        RunInfo.from_dict(data if isinstance(data, dict) else {}),
         _site_options(request),
         notes=priority.notes,
         priority_missing=priority.missing,

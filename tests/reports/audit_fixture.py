@@ -18,6 +18,7 @@ from migrationaudit.models.findings import Finding, RuleInfo, Severity, SkippedR
 from migrationaudit.models.hops import Chain, Hop, HopKind, Outcome, PageFacts
 from migrationaudit.models.inputs import Origin
 from migrationaudit.models.result import AuditResult, Verdict
+from migrationaudit.models.runinfo import RunInfo
 
 OLD = "http://old.example"
 NEW = "https://new.example"
@@ -188,7 +189,7 @@ class Builder:
             ),
             rules=rule_infos(),
             fail_on=fail_on,
-            run=run if run is not None else RUN,
+            run=RunInfo.from_dict(run if run is not None else RUN),
         )
 
 
@@ -383,5 +384,5 @@ def build_empty_result() -> AuditResult:
         skipped=(),
         rules=(),
         fail_on=ERROR,
-        run={},
+        run=RunInfo(),
     )

@@ -21,6 +21,7 @@ from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.models.hops import Chain, Hop, HopKind, Outcome
 from migrationaudit.models.inputs import LinkValue, Origin
 from migrationaudit.models.result import AuditResult, Verdict
+from migrationaudit.models.runinfo import RunInfo
 from migrationaudit.reports import write_reports
 from migrationaudit.reports.html import HTML_ROWS
 
@@ -426,7 +427,7 @@ def synthetic_result(n: int) -> AuditResult:
         skipped=(),
         rules=(),
         fail_on=Severity.ERROR,
-        run={"options": {"max_hops": 10}},
+        run=RunInfo.from_dict({"options": {"max_hops": 10}}),
     )
 
 

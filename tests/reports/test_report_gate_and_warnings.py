@@ -18,6 +18,7 @@ from lxml import html as lxml_html
 from migrationaudit.gate import Baseline, GatePolicy, IgnoreRule, apply
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.models.result import AuditResult
+from migrationaudit.models.runinfo import RunInfo
 from migrationaudit.reports import html, htmlviews, markdown, text
 from migrationaudit.reports.common import gate_count, run_warnings
 
@@ -51,7 +52,8 @@ def squash(node: Any) -> str:
 
 
 def with_run(result: AuditResult, **run: Any) -> AuditResult:
-    return replace(result, run={**result.run, **run})
+    """``result`` with these run.json keys added (or replaced)."""
+    return replace(result, run=RunInfo.from_dict({**result.run.to_dict(), **run}))
 
 
 # --- the gate ---------------------------------------------------------------------------------

@@ -26,10 +26,11 @@ from lxml import html as lxml_html
 from migrationaudit.models.hops import Hop, HopKind
 from migrationaudit.models.inputs import LinkValue
 from migrationaudit.models.result import AuditResult
+from migrationaudit.models.runinfo import RunInfo
 from migrationaudit.reports import html
 from migrationaudit.reports.common import safe_href
 from migrationaudit.reports.htmldata import value_label
-from migrationaudit.reports.htmlpaths import curl_command, parse_connect
+from migrationaudit.reports.htmlpaths import curl_command
 
 REL = "noopener noreferrer nofollow"
 
@@ -470,15 +471,17 @@ def test_priority_ranks_the_failures_and_shows_the_value(audit_result: AuditResu
 
 def test_curl_command_reproduces_with_connect_to() -> None:
     hops = (Hop(f"{OLD}/a b", 301, HopKind.HTTP_REDIRECT, "x", "https://new.example/x"),)
-    run = {
-        "options": {"max_hops": 7, "user_agent": "ua 'quoted' $(x)"},
-        "connect_to": [
-            "old.example:80:127.0.0.1:8080",
-            "new.example:443:10.0.0.1",
-            "other.example:443:127.0.0.1",
-            "v6.example:443:::1",
-        ],
-    }
+    run = RunInfo.from_dict(
+        {
+            "options": {"max_hops": 7, "user_agent": "ua 'quoted' $(x)"},
+            "connect_to": [
+                "old.example:80:127.0.0.1:8080",
+                "new.example:443:10.0.0.1",
+                "other.example:443:127.0.0.1",
+                "v6.example:443:::1",
+            ],
+        }
+    )
     cmd = curl_command(f"{OLD}/a b;$(rm -rf /)", hops, run)
     args = shlex.split(cmd)
     assert args[:9] == ["curl", "-sS", "-o", "/dev/null", "-D", "-", "-L", "--max-redirs", "7"]
@@ -491,9 +494,5 @@ def test_curl_command_reproduces_with_connect_to() -> None:
     ]
     assert args[-1] == f"{OLD}/a%20b;$(rm%20-rf%20/)"  # the wire form, one quoted argument
     assert "other.example" not in cmd  # only hosts on the chain
-    assert parse_connect("v6.example:443:::1") == (
-        "v6.example",
-        ["--resolve", "v6.example:443:::1"],
-    )
-    assert parse_connect("h:80:[::1]:8080") == ("h", ["--connect-to", "h:80:[::1]:8080"])
-    assert parse_connect("junk") is None
+    v6 = curl_command("https://v6.example/", (), run)
+    assert shlex.split(v6)[-3:-1] == ["--resolve", "v6.example:443:::1"]

@@ -8,6 +8,7 @@ from dataclasses import replace
 from audit_fixture import SCRIPT_URL, build_audit_result
 from lxml import html as lxml_html
 
+from migrationaudit.models.runinfo import LaunchInfo
 from migrationaudit.reports import html, text
 
 WATCH = {
@@ -24,7 +25,7 @@ WATCH = {
 
 def test_watch_block_leads_and_escapes() -> None:
     result = build_audit_result()
-    page = html.render(replace(result, run={**result.run, "watch": WATCH}))
+    page = html.render(replace(result, run=result.run.updated(watch=WATCH)))
     assert "<script>alert(1)" not in page
     doc = lxml_html.fromstring(page)
     (block,) = doc.xpath('//*[@id="watch"]')
@@ -38,10 +39,9 @@ def test_watch_block_leads_and_escapes() -> None:
 
 def test_summary_names_logs_and_launch() -> None:
     result = build_audit_result()
-    run = {
-        **result.run,
-        "input": {
-            **(result.run.get("input") or {}),
+    run = result.run.updated(
+        input_notes={
+            **(result.run.input_notes or {}),
             "access_logs": {
                 "requests": 12,
                 "urls": 3,
@@ -49,8 +49,8 @@ def test_summary_names_logs_and_launch() -> None:
                 "malformed_examples": ["logs/a.log:7: request '\x1b[31mevil' has no method"],
             },
         },
-        "launched": {"date": "2026-11-02", "keep_redirects_until": "2027-11-02"},
-    }
+        launched=LaunchInfo(date="2026-11-02", keep_redirects_until="2027-11-02"),
+    )
     out = text.render(replace(result, run=run))
     assert "access logs: 12 requests, 3 URLs, 2 malformed lines (first: logs/a.log:7)" in out
     assert "\x1b" not in out
@@ -78,8 +78,8 @@ def test_hosts_block_shows_dns_and_certificates() -> None:
             },
         ],
     }
-    launched = {"date": "2026-11-30", "keep_redirects_until": "2027-11-30"}
-    page = html.render(replace(result, run={**result.run, "hosts": hosts, "launched": launched}))
+    launched = LaunchInfo(date="2026-11-30", keep_redirects_until="2027-11-30")
+    page = html.render(replace(result, run=result.run.updated(hosts=hosts, launched=launched)))
     assert "<script>alert(1)" not in page
     doc = lxml_html.fromstring(page)
     (block,) = doc.xpath('//*[@id="hosts"]')
