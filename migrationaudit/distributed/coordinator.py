@@ -48,6 +48,7 @@ from migrationaudit.distributed.store import (
 )
 from migrationaudit.errors import ConfigError, CrawlError, ReportError
 from migrationaudit.newsite.job import SiteJob
+from migrationaudit.newsite.variants import site_of
 from migrationaudit.rundir.job import MAX_RUNTIME_STOP, CrawlSummary, options_to_dict, write_job
 from migrationaudit.rundir.layout import (
     HOPS_FILE,
@@ -174,7 +175,8 @@ def _coordinate(
             store.remove()
             _publish(store, options, job_scope, origins, lease_timeout, SiteJob.read(run_dir))
             frontier, to_fetch = _to_fetch(seed_list, previous, options.max_hops)
-            store.restore(frontier.depth, frontier.onward, previous, to_fetch)
+            links = _link_pages(run_dir, SiteJob.read(run_dir)) if previous else []
+            store.restore(frontier.depth, frontier.onward, previous, to_fetch, links)
         _ensure_group(store)
         client.sadd(JOBS_KEY, store.keys.job_id)
         store.refresh()
@@ -237,6 +239,19 @@ def _previous(run_dir: Path) -> dict[str, str | None]:
     return {h.url: (h.target if h.is_redirect else None) for h in read_hops(run_dir)}
 
 
+def _link_pages(run_dir: Path, site: SiteJob | None) -> list[str]:
+    """A resumed run's new-site pages whose links were collected (each took a place of
+    ``--max-pages``, as the local crawl counts them)."""
+    if site is None or not site.crawl:
+        return []
+    return [
+        h.url
+        for h in read_hops(run_dir)
+        if h.is_healthy and h.page is not None and h.page.links is not None
+        and site_of(h.url) in site.new_sites
+    ]  # fmt: skip
+
+
 def _to_fetch(
     seeds: list[str], previous: dict[str, str | None], max_hops: int
 ) -> tuple[Frontier, list[str]]:
@@ -276,6 +291,7 @@ def _publish(
         # --crawl: the new sites whose pages' links the crawl reads (kept in their records,
         # as the local crawl keeps them, for the replay on the coordinator)
         "link_sites": list(site.new_sites) if site is not None and site.crawl else [],
+        "max_pages": site.max_pages if site is not None else 0,  # ... of so many pages at most
     }
     store.client.set(store.keys.job, json.dumps(job), ex=JOB_TTL_S)
 

@@ -16,6 +16,7 @@ the same atomic step, so no record and no target is lost between them.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator
@@ -63,6 +64,7 @@ class WorkerSpider(scrapy.Spider):
         self.scope = Scope.from_dict(job["scope"])
         self.rewriter = parse_rewrites(tuple(p) for p in options.get("rewrite_host") or ())
         self.link_sites = frozenset(job.get("link_sites") or ())  # --crawl: keep page links
+        self.max_pages = int(job.get("max_pages") or 0)  # ... of at most so many pages
         self.held: set[str] = set()  # leased URLs not recorded yet
         self.fetched = 0
         self.redis_error: str | None = None
@@ -123,7 +125,16 @@ class WorkerSpider(scrapy.Spider):
                 return [retry]
         url = request.meta["hop_url"]
         links = bool(self.link_sites) and site_of(url) in self.link_sites
-        return self._record(hop_from_response(response, url, links=links))
+        hop = hop_from_response(response, url, links=links)
+        if hop.page is not None and hop.page.links is not None:
+            try:
+                # --max-pages: the budget is the job's, as the local crawl keeps it.
+                if not self.store.link_page(url, self.max_pages, hop.is_healthy):
+                    hop = dataclasses.replace(hop, page=dataclasses.replace(hop.page, links=None))
+            except (RedisError, OSError) as exc:
+                self._redis_failed(exc)
+                return []
+        return self._record(hop)
 
     def on_error(self, failure: Failure) -> list[Request]:
         """No HTTP answer → a network-error Hop (or a retry of a transient failure)."""
