@@ -26,7 +26,6 @@ and :mod:`~migrationaudit.spiders.frontier` (:class:`Frontier`, :class:`ChainPro
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -49,15 +48,13 @@ from migrationaudit.settings import (
 )
 from migrationaudit.spiders.classify import hop_from_response, synthetic_hop
 from migrationaudit.spiders.errors import HopDownloadError
-from migrationaudit.spiders.extract import header_values, strip_fragment, unfetchable_reason
+from migrationaudit.spiders.extract import strip_fragment, unfetchable_reason
 from migrationaudit.spiders.frontier import ChainProgress, Frontier, map_back
-from migrationaudit.spiders.handler import parse_retry_after
 from migrationaudit.spiders.output import HopOutput
+from migrationaudit.spiders.retry import retry_request, status_retry
 from migrationaudit.web.access import parse_rewrites
 from migrationaudit.web.scope import Scope
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-RETRY_AFTER_STATUSES = frozenset({429, 503})  # where a Retry-After header is honoured
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 PEER_POLL_S = 0.1  # --workers: how often the lead reads the new-site origins its peers met
 
@@ -197,14 +194,9 @@ class HopSpider(scrapy.Spider):
     def _handle_response(self, response: Response) -> list[Request]:
         request = response.request
         assert request is not None
-        if response.status in RETRY_STATUSES:
-            wait = None
-            if response.status in RETRY_AFTER_STATUSES:
-                values = header_values(response, "Retry-After")
-                wait = parse_retry_after(values[0]) if values else None
-            retry = self._retry(request, wait)
-            if retry is not None:
-                return [retry]
+        retry = status_retry(response, request, self._retry)
+        if retry is not None:
+            return [retry]
         url = request.meta.get("hop_url", response.url)
         site = self.site
         if site is None:
@@ -305,7 +297,7 @@ class HopSpider(scrapy.Spider):
         return reason
 
     def _fetch_kind(self, url: str) -> str:
-        """"sitemap", "robots" or "page": what a request for ``url`` fetches."""
+        """ "sitemap", "robots" or "page": what a request for ``url`` fetches."""
         kind = self._kinds.pop(url, None)
         if kind is None and self.site is not None:
             kind = self.site.fetch_kind(url)
@@ -314,17 +306,9 @@ class HopSpider(scrapy.Spider):
     def _retry(self, request: Request, retry_after: float | None = None) -> Request | None:
         """The request again, after ``retry_after`` seconds (a 429/503 said so) or an
         exponential backoff; None when its retries are used up."""
-        tries = int(request.meta.get("retry_times", 0))
-        if tries >= self.retries:
-            return None
-        wait = retry_after if retry_after is not None else self.retry_backoff * 2**tries
-        meta = {
-            **request.meta,
-            "retry_times": tries + 1,
-            # A time, not a delay: the request may queue for a download slot first.
-            "retry_at": time.monotonic() + min(wait, self.retry_after_max),
-        }
-        return request.replace(meta=meta, dont_filter=True)
+        return retry_request(
+            request, self.retries, self.retry_backoff, self.retry_after_max, retry_after
+        )
 
     def _record(
         self, hop: Hop, body: bytes | None = None, flags: Iterable[str] = ()

@@ -130,17 +130,24 @@ def run_crawl(
     """
     run_dir = Path(run_dir)
     started = time.monotonic()
+    lock = open_run_dir(run_dir, options)
+    try:
+        return _run_locked(seeds, run_dir, options, progress, resume, started, lock, scope)
+    finally:
+        os.close(lock)
+
+
+def open_run_dir(run_dir: Path, options: CrawlOptions) -> int:
+    """Make ``run_dir`` ready for a crawl: ``--ca-bundle`` checked, the folder created
+    (:class:`ReportError` when it cannot be) and locked; the lock's descriptor, for the
+    caller to close when the crawl is over."""
     if options.ca_bundle:
         check_ca_bundle(options.ca_bundle)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ReportError(f"cannot create {run_dir}: {os_reason(exc)}") from exc
-    lock = lock_run_dir(run_dir)
-    try:
-        return _run_locked(seeds, run_dir, options, progress, resume, started, lock, scope)
-    finally:
-        os.close(lock)
+    return lock_run_dir(run_dir)
 
 
 def _run_locked(
@@ -180,9 +187,7 @@ def _run_locked(
 
     plan = plan_workers(options, count, SiteJob.read(run_dir))
     if plan.workers > 1:
-        return run_sharded(
-            run_dir, plan, options, scoped, count, progress, resume, started, lock
-        )
+        return run_sharded(run_dir, plan, options, scoped, count, progress, resume, started, lock)
 
     interrupted = False
     last: dict[str, Any] = {"done": 0}

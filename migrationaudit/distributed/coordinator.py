@@ -22,17 +22,17 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from migrationaudit.crawl import run_crawl
-from migrationaudit.crawl.job import check_ca_bundle, write_scope, write_seeds
+from migrationaudit.crawl import open_run_dir, run_crawl
+from migrationaudit.crawl.job import write_scope, write_seeds
 from migrationaudit.crawl.process import (
     ProgressCallback,
     report_progress,
+    start_process,
     stop_all,
 )
 from migrationaudit.distributed.gather import Gatherer
@@ -56,7 +56,6 @@ from migrationaudit.rundir.layout import (
     SEEDS_FILE,
     SUMMARY_FILE,
     atomic_write,
-    lock_run_dir,
     os_reason,
 )
 from migrationaudit.rundir.records import drop_cut_off_record, read_hops
@@ -93,13 +92,7 @@ def run_distributed(
     through Redis (see the module docstring); ``local_workers`` are started beside it."""
     run_dir = Path(run_dir)
     started = time.monotonic()
-    if options.ca_bundle:
-        check_ca_bundle(options.ca_bundle)
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ReportError(f"cannot create {run_dir}: {os_reason(exc)}") from exc
-    lock = lock_run_dir(run_dir)
+    lock = open_run_dir(run_dir, options)
     try:
         summary = _coordinate(
             seeds, run_dir, options, redis_url, local_workers, lease_timeout, progress, resume,
@@ -309,23 +302,12 @@ def _ensure_group(store: JobStore) -> None:
 def _start_worker(run_dir: Path, data: dict[str, Any]) -> subprocess.Popen[bytes]:
     """One local worker process; the Redis URL and the credentials go on its stdin (never on
     its command line), its stderr to the run's crawl.log."""
-    cmd = [sys.executable, "-P", "-m", "migrationaudit.distributed"]
-    with (run_dir / LOG_FILE).open("ab") as log:
-        try:
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        except OSError as exc:
-            raise CrawlError(f"cannot start a worker process: {exc}") from exc
-    assert proc.stdin is not None
-    try:
-        proc.stdin.write((json.dumps(data) + "\n").encode("utf-8"))
-        proc.stdin.flush()
-    except OSError:
-        pass  # it died at once; the gatherer sees it
-    return proc
+    line = (json.dumps(data) + "\n").encode("utf-8")
+    return start_process(
+        ["migrationaudit.distributed"],
+        line,
+        run_dir / LOG_FILE,
+        append=True,
+        stdout=subprocess.DEVNULL,
+        what="a worker process",
+    )

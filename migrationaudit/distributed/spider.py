@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -33,15 +32,13 @@ from migrationaudit.models.hops import Hop, HopKind
 from migrationaudit.newsite.variants import site_of
 from migrationaudit.spiders.classify import hop_from_response, synthetic_hop
 from migrationaudit.spiders.errors import HopDownloadError
-from migrationaudit.spiders.extract import header_values, unfetchable_reason
+from migrationaudit.spiders.extract import unfetchable_reason
 from migrationaudit.spiders.frontier import map_back
-from migrationaudit.spiders.handler import parse_retry_after
+from migrationaudit.spiders.hop import ACCEPT
+from migrationaudit.spiders.retry import retry_request, status_retry
 from migrationaudit.web.access import parse_rewrites
 from migrationaudit.web.scope import Scope
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-RETRY_AFTER_STATUSES = frozenset({429, 503})
-ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 POLL_S = 0.1  # how often an idle worker looks at the frontier again
 BUSY_POLL_S = 0.01  # ... and one with URLs in flight (their targets come next)
 
@@ -115,14 +112,9 @@ class WorkerSpider(scrapy.Spider):
         """One answer → one Hop (or a retry of a transient status)."""
         request = response.request
         assert request is not None
-        if response.status in RETRY_STATUSES:
-            wait = None
-            if response.status in RETRY_AFTER_STATUSES:
-                values = header_values(response, "Retry-After")
-                wait = parse_retry_after(values[0]) if values else None
-            retry = self._retry(request, wait)
-            if retry is not None:
-                return [retry]
+        retry = status_retry(response, request, self._retry)
+        if retry is not None:
+            return [retry]
         url = request.meta["hop_url"]
         links = bool(self.link_sites) and site_of(url) in self.link_sites
         hop = hop_from_response(response, url, links=links)
@@ -193,16 +185,9 @@ class WorkerSpider(scrapy.Spider):
         return why
 
     def _retry(self, request: Request, retry_after: float | None = None) -> Request | None:
-        tries = int(request.meta.get("retry_times", 0))
-        if tries >= self.retries:
-            return None
-        wait = retry_after if retry_after is not None else self.retry_backoff * 2**tries
-        meta = {
-            **request.meta,
-            "retry_times": tries + 1,
-            "retry_at": time.monotonic() + min(wait, self.retry_after_max),
-        }
-        return request.replace(meta=meta, dont_filter=True)
+        return retry_request(
+            request, self.retries, self.retry_backoff, self.retry_after_max, retry_after
+        )
 
     def _record(self, hop: Hop) -> list[Request]:
         """Send the record (its target is queued by the same script); nothing to schedule
