@@ -24,18 +24,20 @@ from typing import Any
 import scrapy
 from redis import RedisError
 from scrapy.http import Request, Response
-from twisted.internet.defer import CancelledError as TwistedCancelledError
 from twisted.python.failure import Failure
 
 from migrationaudit.distributed.store import JobStore, reason
 from migrationaudit.models.hops import Hop, HopKind
 from migrationaudit.newsite.variants import site_of
 from migrationaudit.spiders.classify import hop_from_response, synthetic_hop
-from migrationaudit.spiders.errors import HopDownloadError
 from migrationaudit.spiders.extract import unfetchable_reason
+from migrationaudit.spiders.fetching import (
+    failure_outcome,
+    hop_request,
+    retry_request,
+    status_retry,
+)
 from migrationaudit.spiders.frontier import map_back
-from migrationaudit.spiders.hop import ACCEPT
-from migrationaudit.spiders.retry import retry_request, status_retry
 from migrationaudit.web.access import parse_rewrites
 from migrationaudit.web.scope import Scope
 
@@ -130,24 +132,10 @@ class WorkerSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> list[Request]:
         """No HTTP answer → a network-error Hop (or a retry of a transient failure)."""
-        exc = failure.value
-        request: Request = failure.request  # type: ignore[attr-defined]
-        if isinstance(exc, TwistedCancelledError | asyncio.CancelledError):
+        outcome = failure_outcome(failure, self._retry)
+        if outcome is None:
             return []  # shutting down: the lease runs out and another worker takes the URL
-        if not isinstance(exc, HopDownloadError):
-            exc = HopDownloadError(f"{type(exc).__name__}: {exc}"[:200], transient=False)
-        if exc.transient:
-            retry = self._retry(request)
-            if retry is not None:
-                return [retry]
-        hop = Hop(
-            url=request.meta["hop_url"],
-            status=None,
-            kind=HopKind.NETWORK_ERROR,
-            error=exc.message,
-            elapsed_ms=float(request.meta.get("hop_elapsed_ms", 0.0)),
-        )
-        return self._record(hop)
+        return [outcome] if isinstance(outcome, Request) else self._record(outcome)
 
     # -- internals --
 
@@ -158,21 +146,8 @@ class WorkerSpider(scrapy.Spider):
             if offsite is not None:
                 return self._record(Hop(url=url, status=None, kind=HopKind.OFFSITE, error=offsite))
             try:
-                return [
-                    Request(
-                        self.rewriter.forward(url) if self.rewriter else url,
-                        callback=self.parse,
-                        errback=self.on_error,
-                        dont_filter=True,
-                        headers={"Accept": ACCEPT},
-                        meta={
-                            "hop_url": url,
-                            "dont_redirect": True,
-                            "handle_httpstatus_all": True,
-                            "fetch": "page",
-                        },
-                    )
-                ]
+                wire = self.rewriter.forward(url) if self.rewriter else url
+                return [hop_request(url, wire, self, "page")]
             except ValueError as exc:
                 reason_ = f"invalid URL: {exc}"
         return self._record(synthetic_hop(url, reason_))
