@@ -26,14 +26,12 @@ and :mod:`~migrationaudit.spiders.frontier` (:class:`Frontier`, :class:`ChainPro
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import scrapy
 from scrapy.http import Request, Response
-from twisted.internet.defer import CancelledError as TwistedCancelledError
 from twisted.python.failure import Failure
 
 from migrationaudit.models.hops import Hop, HopKind
@@ -48,17 +46,18 @@ from migrationaudit.settings import (
     RETRY_BACKOFF,
 )
 from migrationaudit.spiders.classify import hop_from_response, synthetic_hop
-from migrationaudit.spiders.errors import HopDownloadError
-from migrationaudit.spiders.extract import header_values, strip_fragment, unfetchable_reason
+from migrationaudit.spiders.extract import strip_fragment, unfetchable_reason
+from migrationaudit.spiders.fetching import (
+    failure_outcome,
+    hop_request,
+    retry_request,
+    status_retry,
+)
 from migrationaudit.spiders.frontier import ChainProgress, Frontier, map_back
-from migrationaudit.spiders.handler import parse_retry_after
 from migrationaudit.spiders.output import HopOutput
 from migrationaudit.web.access import parse_rewrites
 from migrationaudit.web.scope import Scope
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-RETRY_AFTER_STATUSES = frozenset({429, 503})  # where a Retry-After header is honoured
-ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 PEER_POLL_S = 0.1  # --workers: how often the lead reads the new-site origins its peers met
 
 
@@ -197,14 +196,9 @@ class HopSpider(scrapy.Spider):
     def _handle_response(self, response: Response) -> list[Request]:
         request = response.request
         assert request is not None
-        if response.status in RETRY_STATUSES:
-            wait = None
-            if response.status in RETRY_AFTER_STATUSES:
-                values = header_values(response, "Retry-After")
-                wait = parse_retry_after(values[0]) if values else None
-            retry = self._retry(request, wait)
-            if retry is not None:
-                return [retry]
+        retry = status_retry(response, request, self._retry)
+        if retry is not None:
+            return [retry]
         url = request.meta.get("hop_url", response.url)
         site = self.site
         if site is None:
@@ -214,24 +208,10 @@ class HopSpider(scrapy.Spider):
         return self._record(hop, body, response.flags)
 
     def _handle_failure(self, failure: Failure) -> list[Request]:
-        exc = failure.value
-        request: Request = failure.request  # type: ignore[attr-defined]
-        if isinstance(exc, TwistedCancelledError | asyncio.CancelledError):
+        outcome = failure_outcome(failure, self._retry)
+        if outcome is None:
             return []  # shutting down: not the site's fault, the URL stays unfetched
-        if not isinstance(exc, HopDownloadError):
-            exc = HopDownloadError(f"{type(exc).__name__}: {exc}"[:200], transient=False)
-        if exc.transient:
-            retry = self._retry(request)
-            if retry is not None:
-                return [retry]
-        hop = Hop(
-            url=request.meta.get("hop_url", request.url),
-            status=None,
-            kind=HopKind.NETWORK_ERROR,
-            error=exc.message,
-            elapsed_ms=float(request.meta.get("hop_elapsed_ms", 0.0)),
-        )
-        return self._record(hop)
+        return [outcome] if isinstance(outcome, Request) else self._record(outcome)
 
     def closed(self, reason: str) -> None:
         self.close_reason = reason
@@ -271,25 +251,11 @@ class HopSpider(scrapy.Spider):
             return self._record(Hop(url=url, status=None, kind=HopKind.OFFSITE, error=offsite))
         if reason is None:
             try:
-                return [
-                    Request(
-                        # The request goes to the staging host; the record keeps ``url``.
-                        self.rewriter.forward(url) if self.rewriter else url,
-                        callback=self.parse,
-                        errback=self.on_error,
-                        dont_filter=True,
-                        headers={"Accept": ACCEPT},
-                        # Deeper hops first: chains finish before new seeds start.
-                        priority=self.frontier.depth.get(url, 0),
-                        meta={
-                            "hop_url": url,
-                            "dont_redirect": True,
-                            "handle_httpstatus_all": True,
-                            # What is fetched decides the body cap (compression.body_cap).
-                            "fetch": self._fetch_kind(url),
-                        },
-                    )
-                ]
+                # The request goes to the staging host; the record keeps ``url``. Deeper
+                # hops first: chains finish before new seeds start.
+                wire = self.rewriter.forward(url) if self.rewriter else url
+                depth = self.frontier.depth.get(url, 0)
+                return [hop_request(url, wire, self, self._fetch_kind(url), priority=depth)]
             except ValueError as exc:
                 reason = f"invalid URL: {exc}"
         return self._record(synthetic_hop(url, reason))
@@ -305,7 +271,7 @@ class HopSpider(scrapy.Spider):
         return reason
 
     def _fetch_kind(self, url: str) -> str:
-        """"sitemap", "robots" or "page": what a request for ``url`` fetches."""
+        """ "sitemap", "robots" or "page": what a request for ``url`` fetches."""
         kind = self._kinds.pop(url, None)
         if kind is None and self.site is not None:
             kind = self.site.fetch_kind(url)
@@ -314,17 +280,9 @@ class HopSpider(scrapy.Spider):
     def _retry(self, request: Request, retry_after: float | None = None) -> Request | None:
         """The request again, after ``retry_after`` seconds (a 429/503 said so) or an
         exponential backoff; None when its retries are used up."""
-        tries = int(request.meta.get("retry_times", 0))
-        if tries >= self.retries:
-            return None
-        wait = retry_after if retry_after is not None else self.retry_backoff * 2**tries
-        meta = {
-            **request.meta,
-            "retry_times": tries + 1,
-            # A time, not a delay: the request may queue for a download slot first.
-            "retry_at": time.monotonic() + min(wait, self.retry_after_max),
-        }
-        return request.replace(meta=meta, dont_filter=True)
+        return retry_request(
+            request, self.retries, self.retry_backoff, self.retry_after_max, retry_after
+        )
 
     def _record(
         self, hop: Hop, body: bytes | None = None, flags: Iterable[str] = ()

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.nginxserver import free_port
+from tests.nginxserver import free_port, start_server, stop_server
 
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
 MODULES = Path("/usr/lib/apache2/modules")
@@ -72,28 +69,14 @@ Include {prefix}/site.conf
             encoding="utf-8",
         )
         log = prefix / "stderr.log"
-        with log.open("wb") as err:
-            proc = subprocess.Popen(
-                [APACHE, "-X", "-f", str(prefix / "httpd.conf")],
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C"},
-            )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        if proc.poll() is None:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C"}
+        proc = start_server([APACHE, "-X", "-f", str(prefix / "httpd.conf")], port, log, 10, env)
+        if proc is not None:
             try:
                 yield port, htdocs
             finally:
-                proc.terminate()
-                proc.wait(timeout=10)
+                stop_server(proc)
             return
-        proc.wait(timeout=10)
         message = log.read_text(errors="replace")
         error_log = prefix / "error.log"
         if error_log.exists():

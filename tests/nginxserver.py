@@ -22,6 +22,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def start_server(
+    cmd: list[str], port: int, log: Path, seconds: float, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes] | None:
+    """Start a server (its stderr in ``log``) and wait, at most ``seconds``, until it accepts
+    connections on 127.0.0.1:``port``; the process, or None when it ended (``log`` says why)."""
+    with log.open("wb") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    if proc.poll() is None:
+        return proc
+    proc.wait(timeout=10)
+    return None
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a server of :func:`start_server` (by its PID)."""
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
 @contextmanager
 def running_nginx(prefix: Path, http_block: Callable[[int], str]) -> Iterator[int]:
     """nginx with ``http { <temp paths> <http_block(port)> }`` listening on a free loopback
@@ -51,26 +77,14 @@ http {{
             encoding="utf-8",
         )
         log = prefix / "stderr.log"
-        with log.open("wb") as err:
-            cmd = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
-            proc = subprocess.Popen(
-                [*cmd, "-e", str(prefix / "error.log")], stdout=subprocess.DEVNULL, stderr=err
-            )
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        if proc.poll() is None:
+        cmd = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
+        proc = start_server([*cmd, "-e", str(prefix / "error.log")], port, log, 5)
+        if proc is not None:
             try:
                 yield port
             finally:
-                proc.terminate()
-                proc.wait(timeout=10)
+                stop_server(proc)
             return
-        proc.wait(timeout=10)
         message = log.read_text(errors="replace")
         if "Address already in use" not in message:
             pytest.fail(f"nginx did not start: {message}")

@@ -130,17 +130,24 @@ def run_crawl(
     """
     run_dir = Path(run_dir)
     started = time.monotonic()
+    lock = open_run_dir(run_dir, options)
+    try:
+        return _run_locked(seeds, run_dir, options, progress, resume, started, lock, scope)
+    finally:
+        os.close(lock)
+
+
+def open_run_dir(run_dir: Path, options: CrawlOptions) -> int:
+    """Make ``run_dir`` ready for a crawl: ``--ca-bundle`` checked, the folder created
+    (:class:`ReportError` when it cannot be) and locked; the lock's descriptor, for the
+    caller to close when the crawl is over."""
     if options.ca_bundle:
         check_ca_bundle(options.ca_bundle)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ReportError(f"cannot create {run_dir}: {os_reason(exc)}") from exc
-    lock = lock_run_dir(run_dir)
-    try:
-        return _run_locked(seeds, run_dir, options, progress, resume, started, lock, scope)
-    finally:
-        os.close(lock)
+    return lock_run_dir(run_dir)
 
 
 def _run_locked(
@@ -180,9 +187,7 @@ def _run_locked(
 
     plan = plan_workers(options, count, SiteJob.read(run_dir))
     if plan.workers > 1:
-        return run_sharded(
-            run_dir, plan, options, scoped, count, progress, resume, started, lock
-        )
+        return run_sharded(run_dir, plan, options, scoped, count, progress, resume, started, lock)
 
     interrupted = False
     last: dict[str, Any] = {"done": 0}
@@ -211,30 +216,16 @@ def _run_locked(
     if deadline.hit and not interrupted and not (summary is not None and summary.complete):
         # --max-runtime: stopped like Ctrl-C (what was recorded is kept), but it is a limit
         # the user set, not an interruption: the run is incomplete (exit 3), resumable.
-        if summary is None:  # killed after the grace period: count what it kept
-            summary = CrawlSummary(
-                seeds=count,
-                fetched=count_lines(run_dir / HOPS_FILE),
-                complete=False,
-                elapsed_s=time.monotonic() - started,
-                interrupted=False,
-                finished=last["done"],
-            )
         summary = dataclasses.replace(
-            summary, complete=False, interrupted=False, stopped=MAX_RUNTIME_STOP
+            _kept(summary, run_dir, count, started, last["done"]),
+            complete=False,
+            interrupted=False,
+            stopped=MAX_RUNTIME_STOP,
         )
         write_summary(run_dir, summary)
         return summary
     if interrupted:
-        if summary is None:
-            summary = CrawlSummary(
-                seeds=count,
-                fetched=count_lines(run_dir / HOPS_FILE),
-                complete=False,
-                elapsed_s=time.monotonic() - started,
-                interrupted=True,
-                finished=last["done"],
-            )
+        summary = _kept(summary, run_dir, count, started, last["done"])
         return dataclasses.replace(summary, complete=False, interrupted=True)
     if proc.returncode == EXIT_IO:
         raise ReportError(str(last.get("ioerror") or f"cannot write {run_dir / HOPS_FILE}"))
@@ -248,6 +239,23 @@ def _run_locked(
         raise CrawlError(f"the crawl process {how}" + (f":\n{tail}" if tail else ""))
     report_progress(progress, summary.finished, summary.seeds, summary.fetched)
     return summary
+
+
+def _kept(
+    summary: CrawlSummary | None, run_dir: Path, count: int, started: float, finished: int
+) -> CrawlSummary:
+    """The child's summary of a stopped crawl or, when it wrote none (killed after the grace
+    period), what the run directory kept: its records counted."""
+    if summary is not None:
+        return summary
+    return CrawlSummary(
+        seeds=count,
+        fetched=count_lines(run_dir / HOPS_FILE),
+        complete=False,
+        elapsed_s=time.monotonic() - started,
+        interrupted=False,
+        finished=finished,
+    )
 
 
 # -- --workers N: shards of the seeds, one crawl process each, merged into one run --

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from migrationaudit.crawl.process import (
     CHILD_ENV,
     EXIT_IO,
 )
+from migrationaudit.crawl.stdin import read_line, watch_parent
 from migrationaudit.rundir.job import CrawlSummary, options_from_dict
 from migrationaudit.rundir.layout import (
     JOB_FILE,
@@ -29,37 +28,14 @@ from migrationaudit.web.access import (
 from migrationaudit.web.scope import Scope
 
 
-def _watch_parent() -> None:
-    """Stop (as on Ctrl-C) when the parent goes away: its end of our stdin closes."""
-
-    def wait_for_eof() -> None:
-        # os.read on the raw descriptor: a buffered reader's lock would abort the
-        # interpreter's shutdown while this daemon thread blocks in it.
-        try:
-            while os.read(0, 65536):
-                pass
-        except OSError:
-            pass
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=wait_for_eof, name="watch-parent", daemon=True).start()
-
-
-
 def _read_secrets() -> dict[OriginKey, list[tuple[str, str]]]:
     """The first line of stdin (raw reads: the parent watcher reads the same descriptor)."""
     from migrationaudit.web.access import scoped_from_wire
 
-    buf = bytearray()
-    while not buf.endswith(b"\n"):
-        chunk = os.read(0, 1)
-        if not chunk:
-            break
-        buf += chunk
+    buf = read_line()
     if not buf.strip():
         return {}
     return scoped_from_wire(json.loads(buf.decode("utf-8")).get("headers") or [])
-
 
 
 def child_main(run_dir: Path, *, resume: bool = False, secrets_stdin: bool = False) -> int:
@@ -89,7 +65,7 @@ def child_main(run_dir: Path, *, resume: bool = False, secrets_stdin: bool = Fal
         resume=resume,
     )
     if os.environ.get(CHILD_ENV) == "1":
-        _watch_parent()
+        watch_parent()
     process.start()
 
     spider = crawler.spider
@@ -115,7 +91,6 @@ def child_main(run_dir: Path, *, resume: bool = False, secrets_stdin: bool = Fal
     except OSError as exc:
         return _io_failed(f"cannot write {run_dir / SUMMARY_FILE}: {os_reason(exc)}")
     return 0
-
 
 
 def _io_failed(message: str) -> int:

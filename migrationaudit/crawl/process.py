@@ -29,23 +29,18 @@ ProgressCallback = Callable[[int, int], None]
 EXIT_IO = 4  # a crawl process's exit code when it could not write its records
 
 
-
 STOP_GRACE_S = 15.0  # after SIGTERM, how long the child may take to close cleanly
-
 
 
 STDERR_TAIL_LINES = 20
 
 
-
 CHILD_ENV = "MIGRATIONAUDIT_CRAWL_CHILD"  # set: the child stops when the parent goes away
-
 
 
 def secrets_line(scoped: Mapping[OriginKey, list[tuple[str, str]]]) -> bytes:
     """The one line of secrets a crawl child reads from its stdin (never written to disk)."""
     return (json.dumps({"headers": scoped_to_wire(scoped)}) + "\n").encode("utf-8")
-
 
 
 def start_child(
@@ -55,35 +50,57 @@ def start_child(
     the secrets line. The stdin pipe stays open: its EOF tells the child we are gone.
     ``lock``: the run directory's lock descriptor, inherited, so the child keeps the lock
     when we are killed (an orphan closing down still owns the run directory)."""
+    args = ["migrationaudit.crawl", str(run_dir), "--secrets-stdin"]
+    if resume:
+        args.append("--resume")
+    return start_process(
+        args,
+        secrets,
+        run_dir / LOG_FILE,
+        env={CHILD_ENV: "1"},
+        pass_fds=(lock,) if lock is not None else (),
+    )
+
+
+def start_process(
+    args: list[str],
+    first_line: bytes,
+    log: Path,
+    *,
+    append: bool = False,
+    stdout: int = subprocess.PIPE,
+    env: Mapping[str, str] | None = None,
+    pass_fds: tuple[int, ...] = (),
+    what: str = "a crawl process",
+) -> subprocess.Popen[bytes]:
+    """``python -P -m ARGS`` in a session of its own, its stderr in ``log`` (``append`` or
+    from scratch), ``first_line`` (secrets: never on a command line) written to its stdin,
+    which stays open. :class:`CrawlError` when it cannot be started."""
     # -P: the current folder is not put on sys.path, so the child imports the installed
     # package, never a migrationaudit/ (or scrapy/) folder where the audit was started (CWE-427).
-    cmd = [sys.executable, "-P", "-m", "migrationaudit.crawl", str(run_dir), "--secrets-stdin"]
-    if resume:
-        cmd.append("--resume")
-    env = {**os.environ, CHILD_ENV: "1", "PYTHONUNBUFFERED": "1"}
-    with (run_dir / LOG_FILE).open("wb") as log:
+    cmd = [sys.executable, "-P", "-m", *args]
+    with log.open("ab" if append else "wb") as err:
         try:
             # A session of its own: a terminal's Ctrl-C reaches only us, and we stop the
             # child with exactly one SIGTERM (a second one would force an unclean stop).
             proc = subprocess.Popen(
                 cmd,
                 stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                env=env,
+                stdout=stdout,
+                stderr=err,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
                 start_new_session=True,
-                pass_fds=(lock,) if lock is not None else (),
+                pass_fds=pass_fds,
             )
         except OSError as exc:
-            raise CrawlError(f"cannot start a crawl process: {exc}") from exc
+            raise CrawlError(f"cannot start {what}: {exc}") from exc
     assert proc.stdin is not None
     try:
-        proc.stdin.write(secrets)
+        proc.stdin.write(first_line)
         proc.stdin.flush()
     except OSError:
         pass  # the child died at once; its exit code says why
     return proc
-
 
 
 class Deadline:
@@ -120,7 +137,6 @@ class Deadline:
         stop_all(self._procs)
 
 
-
 def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
     # SIGTERM to all first: they close in parallel within one grace period.
     for proc in procs:
@@ -138,7 +154,6 @@ def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
-
 def report_progress(progress: ProgressCallback | None, done: int, total: int, fetched: int) -> None:
     if progress is None:
         return
@@ -147,7 +162,6 @@ def report_progress(progress: ProgressCallback | None, done: int, total: int, fe
         update(done, total, fetched)
     else:
         progress(done, total)
-
 
 
 def feed_progress(raw: bytes, progress: ProgressCallback | None, last: dict[str, Any]) -> None:
@@ -165,7 +179,6 @@ def feed_progress(raw: bytes, progress: ProgressCallback | None, last: dict[str,
     report_progress(progress, done, total, fetched)
 
 
-
 def stop_child(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is not None:
         return
@@ -175,7 +188,6 @@ def stop_child(proc: subprocess.Popen[bytes]) -> None:
     except (subprocess.TimeoutExpired, KeyboardInterrupt):
         proc.kill()
         proc.wait()
-
 
 
 def log_tail(path: Path, lines: int = STDERR_TAIL_LINES) -> str:

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 from redis import RedisError
 
 from migrationaudit.crawl.job import scrapy_settings
+from migrationaudit.crawl.stdin import read_line, watch_parent
 from migrationaudit.distributed.store import (
     JobStore,
     connect,
@@ -39,26 +37,8 @@ HANDLER = "migrationaudit.distributed.handler.SharedPolitenessHandler"
 
 
 def _read_line() -> dict[str, Any]:
-    buf = bytearray()
-    while not buf.endswith(b"\n"):
-        chunk = os.read(0, 1)
-        if not chunk:
-            break
-        buf += chunk
-    data = json.loads(buf.decode("utf-8") or "{}")
+    data = json.loads(read_line().decode("utf-8") or "{}")
     return data if isinstance(data, dict) else {}
-
-
-def _watch_parent() -> None:
-    def wait_for_eof() -> None:
-        try:
-            while os.read(0, 65536):
-                pass
-        except OSError:
-            pass
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=wait_for_eof, name="watch-parent", daemon=True).start()
 
 
 def worker_settings(options: Any) -> dict[str, Any]:
@@ -104,7 +84,7 @@ def worker_main() -> int:
     crawler.migrationaudit_job = job  # type: ignore[attr-defined]
     crawler.migrationaudit_redis_url = url  # type: ignore[attr-defined]
     process.crawl(crawler, store=store, job=job)
-    _watch_parent()
+    watch_parent()
     process.start()
     spider = crawler.spider
     if isinstance(spider, WorkerSpider) and spider.redis_error is not None:

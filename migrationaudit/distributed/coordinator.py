@@ -22,17 +22,17 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from migrationaudit.crawl import run_crawl
-from migrationaudit.crawl.job import check_ca_bundle, write_scope, write_seeds
+from migrationaudit.crawl import open_run_dir, run_crawl
+from migrationaudit.crawl.job import write_scope, write_seeds
 from migrationaudit.crawl.process import (
     ProgressCallback,
     report_progress,
+    start_process,
     stop_all,
 )
 from migrationaudit.distributed.gather import Gatherer
@@ -48,6 +48,7 @@ from migrationaudit.distributed.store import (
 )
 from migrationaudit.errors import ConfigError, CrawlError, ReportError
 from migrationaudit.newsite.job import SiteJob
+from migrationaudit.newsite.variants import site_of
 from migrationaudit.rundir.job import MAX_RUNTIME_STOP, CrawlSummary, options_to_dict, write_job
 from migrationaudit.rundir.layout import (
     HOPS_FILE,
@@ -55,7 +56,6 @@ from migrationaudit.rundir.layout import (
     SEEDS_FILE,
     SUMMARY_FILE,
     atomic_write,
-    lock_run_dir,
     os_reason,
 )
 from migrationaudit.rundir.records import drop_cut_off_record, read_hops
@@ -92,13 +92,7 @@ def run_distributed(
     through Redis (see the module docstring); ``local_workers`` are started beside it."""
     run_dir = Path(run_dir)
     started = time.monotonic()
-    if options.ca_bundle:
-        check_ca_bundle(options.ca_bundle)
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ReportError(f"cannot create {run_dir}: {os_reason(exc)}") from exc
-    lock = lock_run_dir(run_dir)
+    lock = open_run_dir(run_dir, options)
     try:
         summary = _coordinate(
             seeds, run_dir, options, redis_url, local_workers, lease_timeout, progress, resume,
@@ -174,7 +168,8 @@ def _coordinate(
             store.remove()
             _publish(store, options, job_scope, origins, lease_timeout, SiteJob.read(run_dir))
             frontier, to_fetch = _to_fetch(seed_list, previous, options.max_hops)
-            store.restore(frontier.depth, frontier.onward, previous, to_fetch)
+            links = _link_pages(run_dir, SiteJob.read(run_dir)) if previous else []
+            store.restore(frontier.depth, frontier.onward, previous, to_fetch, links)
         _ensure_group(store)
         client.sadd(JOBS_KEY, store.keys.job_id)
         store.refresh()
@@ -237,6 +232,19 @@ def _previous(run_dir: Path) -> dict[str, str | None]:
     return {h.url: (h.target if h.is_redirect else None) for h in read_hops(run_dir)}
 
 
+def _link_pages(run_dir: Path, site: SiteJob | None) -> list[str]:
+    """A resumed run's new-site pages whose links were collected (each took a place of
+    ``--max-pages``, as the local crawl counts them)."""
+    if site is None or not site.crawl:
+        return []
+    return [
+        h.url
+        for h in read_hops(run_dir)
+        if h.is_healthy and h.page is not None and h.page.links is not None
+        and site_of(h.url) in site.new_sites
+    ]  # fmt: skip
+
+
 def _to_fetch(
     seeds: list[str], previous: dict[str, str | None], max_hops: int
 ) -> tuple[Frontier, list[str]]:
@@ -276,6 +284,7 @@ def _publish(
         # --crawl: the new sites whose pages' links the crawl reads (kept in their records,
         # as the local crawl keeps them, for the replay on the coordinator)
         "link_sites": list(site.new_sites) if site is not None and site.crawl else [],
+        "max_pages": site.max_pages if site is not None else 0,  # ... of so many pages at most
     }
     store.client.set(store.keys.job, json.dumps(job), ex=JOB_TTL_S)
 
@@ -293,23 +302,12 @@ def _ensure_group(store: JobStore) -> None:
 def _start_worker(run_dir: Path, data: dict[str, Any]) -> subprocess.Popen[bytes]:
     """One local worker process; the Redis URL and the credentials go on its stdin (never on
     its command line), its stderr to the run's crawl.log."""
-    cmd = [sys.executable, "-P", "-m", "migrationaudit.distributed"]
-    with (run_dir / LOG_FILE).open("ab") as log:
-        try:
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        except OSError as exc:
-            raise CrawlError(f"cannot start a worker process: {exc}") from exc
-    assert proc.stdin is not None
-    try:
-        proc.stdin.write((json.dumps(data) + "\n").encode("utf-8"))
-        proc.stdin.flush()
-    except OSError:
-        pass  # it died at once; the gatherer sees it
-    return proc
+    line = (json.dumps(data) + "\n").encode("utf-8")
+    return start_process(
+        ["migrationaudit.distributed"],
+        line,
+        run_dir / LOG_FILE,
+        append=True,
+        stdout=subprocess.DEVNULL,
+        what="a worker process",
+    )

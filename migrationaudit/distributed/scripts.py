@@ -167,3 +167,17 @@ if until_ms > nb then redis.call('HSET', P .. 'next', host, until_ms) end
 return 1
 """
 )
+
+# ARGV: prefix, URL, max pages, take (1/0). --crawl --max-pages across workers: whether the
+# links of URL's page may be collected (1: it holds a place already, or fewer than max pages
+# do), and with take (a healthy new-site page, as the local crawl counts it) it takes one.
+LINK_PAGE = (
+    _REACH
+    + """
+local P, url, most, take = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
+if redis.call('SISMEMBER', P .. 'links', url) == 1 then return 1 end
+if redis.call('SCARD', P .. 'links') >= most then return 0 end
+if take then redis.call('SADD', P .. 'links', url) end
+return 1
+"""
+)

@@ -16,31 +16,31 @@ the same atomic step, so no record and no target is lost between them.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
 from redis import RedisError
 from scrapy.http import Request, Response
-from twisted.internet.defer import CancelledError as TwistedCancelledError
 from twisted.python.failure import Failure
 
 from migrationaudit.distributed.store import JobStore, reason
 from migrationaudit.models.hops import Hop, HopKind
 from migrationaudit.newsite.variants import site_of
 from migrationaudit.spiders.classify import hop_from_response, synthetic_hop
-from migrationaudit.spiders.errors import HopDownloadError
-from migrationaudit.spiders.extract import header_values, unfetchable_reason
+from migrationaudit.spiders.extract import unfetchable_reason
+from migrationaudit.spiders.fetching import (
+    failure_outcome,
+    hop_request,
+    retry_request,
+    status_retry,
+)
 from migrationaudit.spiders.frontier import map_back
-from migrationaudit.spiders.handler import parse_retry_after
 from migrationaudit.web.access import parse_rewrites
 from migrationaudit.web.scope import Scope
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-RETRY_AFTER_STATUSES = frozenset({429, 503})
-ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 POLL_S = 0.1  # how often an idle worker looks at the frontier again
 BUSY_POLL_S = 0.01  # ... and one with URLs in flight (their targets come next)
 
@@ -63,6 +63,7 @@ class WorkerSpider(scrapy.Spider):
         self.scope = Scope.from_dict(job["scope"])
         self.rewriter = parse_rewrites(tuple(p) for p in options.get("rewrite_host") or ())
         self.link_sites = frozenset(job.get("link_sites") or ())  # --crawl: keep page links
+        self.max_pages = int(job.get("max_pages") or 0)  # ... of at most so many pages
         self.held: set[str] = set()  # leased URLs not recorded yet
         self.fetched = 0
         self.redis_error: str | None = None
@@ -113,38 +114,28 @@ class WorkerSpider(scrapy.Spider):
         """One answer → one Hop (or a retry of a transient status)."""
         request = response.request
         assert request is not None
-        if response.status in RETRY_STATUSES:
-            wait = None
-            if response.status in RETRY_AFTER_STATUSES:
-                values = header_values(response, "Retry-After")
-                wait = parse_retry_after(values[0]) if values else None
-            retry = self._retry(request, wait)
-            if retry is not None:
-                return [retry]
+        retry = status_retry(response, request, self._retry)
+        if retry is not None:
+            return [retry]
         url = request.meta["hop_url"]
         links = bool(self.link_sites) and site_of(url) in self.link_sites
-        return self._record(hop_from_response(response, url, links=links))
+        hop = hop_from_response(response, url, links=links)
+        if hop.page is not None and hop.page.links is not None:
+            try:
+                # --max-pages: the budget is the job's, as the local crawl keeps it.
+                if not self.store.link_page(url, self.max_pages, hop.is_healthy):
+                    hop = dataclasses.replace(hop, page=dataclasses.replace(hop.page, links=None))
+            except (RedisError, OSError) as exc:
+                self._redis_failed(exc)
+                return []
+        return self._record(hop)
 
     def on_error(self, failure: Failure) -> list[Request]:
         """No HTTP answer → a network-error Hop (or a retry of a transient failure)."""
-        exc = failure.value
-        request: Request = failure.request  # type: ignore[attr-defined]
-        if isinstance(exc, TwistedCancelledError | asyncio.CancelledError):
+        outcome = failure_outcome(failure, self._retry)
+        if outcome is None:
             return []  # shutting down: the lease runs out and another worker takes the URL
-        if not isinstance(exc, HopDownloadError):
-            exc = HopDownloadError(f"{type(exc).__name__}: {exc}"[:200], transient=False)
-        if exc.transient:
-            retry = self._retry(request)
-            if retry is not None:
-                return [retry]
-        hop = Hop(
-            url=request.meta["hop_url"],
-            status=None,
-            kind=HopKind.NETWORK_ERROR,
-            error=exc.message,
-            elapsed_ms=float(request.meta.get("hop_elapsed_ms", 0.0)),
-        )
-        return self._record(hop)
+        return [outcome] if isinstance(outcome, Request) else self._record(outcome)
 
     # -- internals --
 
@@ -155,21 +146,8 @@ class WorkerSpider(scrapy.Spider):
             if offsite is not None:
                 return self._record(Hop(url=url, status=None, kind=HopKind.OFFSITE, error=offsite))
             try:
-                return [
-                    Request(
-                        self.rewriter.forward(url) if self.rewriter else url,
-                        callback=self.parse,
-                        errback=self.on_error,
-                        dont_filter=True,
-                        headers={"Accept": ACCEPT},
-                        meta={
-                            "hop_url": url,
-                            "dont_redirect": True,
-                            "handle_httpstatus_all": True,
-                            "fetch": "page",
-                        },
-                    )
-                ]
+                wire = self.rewriter.forward(url) if self.rewriter else url
+                return [hop_request(url, wire, self, "page")]
             except ValueError as exc:
                 reason_ = f"invalid URL: {exc}"
         return self._record(synthetic_hop(url, reason_))
@@ -182,16 +160,9 @@ class WorkerSpider(scrapy.Spider):
         return why
 
     def _retry(self, request: Request, retry_after: float | None = None) -> Request | None:
-        tries = int(request.meta.get("retry_times", 0))
-        if tries >= self.retries:
-            return None
-        wait = retry_after if retry_after is not None else self.retry_backoff * 2**tries
-        meta = {
-            **request.meta,
-            "retry_times": tries + 1,
-            "retry_at": time.monotonic() + min(wait, self.retry_after_max),
-        }
-        return request.replace(meta=meta, dont_filter=True)
+        return retry_request(
+            request, self.retries, self.retry_backoff, self.retry_after_max, retry_after
+        )
 
     def _record(self, hop: Hop) -> list[Request]:
         """Send the record (its target is queued by the same script); nothing to schedule

@@ -14,6 +14,7 @@ Every key of a job sits under ``migrationaudit:{JOB}:`` (a hash tag: one slot)::
     host:NAME  ZSET token -> expiry: requests in flight to one host (--per-host-concurrency)
     next       HASH host -> the Redis time (ms) before which no request may start (--delay,
                Retry-After)
+    links      SET of new-site pages whose links were collected (``--crawl --max-pages``)
     stats      HASH: Scrapy's ``spider_exceptions/count``, summed over the workers that ended
 
 ``migrationaudit:jobs`` is the set of running jobs that workers look at. Times are Redis's
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 from migrationaudit.distributed.scripts import (
     ACQUIRE,
     CLAIM,
+    LINK_PAGE,
     PAUSE,
     RECLAIM,
     RECORD,
@@ -42,7 +44,10 @@ from migrationaudit.errors import ConfigError, CrawlError
 
 JOBS_KEY = "migrationaudit:jobs"
 # a job's keys, under its prefix
-NAMES = ("job", "frontier", "depth", "onward", "done", "lease", "hops", "slots", "next", "stats")
+NAMES = (
+    "job", "frontier", "depth", "onward", "done", "lease", "hops", "slots", "next", "links",
+    "stats",
+)  # fmt: skip
 GROUP = "coordinator"  # the hop stream's consumer group
 CONNECT_TIMEOUT_S = 5.0
 SOCKET_TIMEOUT_S = 10.0  # every command, a blocking read's own wait included
@@ -142,6 +147,7 @@ class JobStore:
                 ("acquire", ACQUIRE),
                 ("release", RELEASE),
                 ("pause", PAUSE),
+                ("link_page", LINK_PAGE),
             )
         }
 
@@ -162,10 +168,15 @@ class JobStore:
         onward: dict[str, str],
         recorded: Iterable[str],
         to_fetch: Sequence[str],
+        link_pages: Iterable[str] = (),
     ) -> None:
         """The shared frontier's starting state: every URL known with its depth, the recorded
-        ones with their redirect targets, and the URLs to fetch (a fresh run: the seeds)."""
+        ones with their redirect targets, and the URLs to fetch (a fresh run: the seeds); the
+        pages whose links were collected (``--max-pages``)."""
         pipe = self.client.pipeline(transaction=False)
+        pages = list(link_pages)
+        for i in range(0, len(pages), 1000):
+            pipe.sadd(self.keys.links, *pages[i : i + 1000])
         items = list(depths.items())
         for i in range(0, len(items), 1000):
             pipe.hset(self.keys.depth, mapping=dict(items[i : i + 1000]))
@@ -185,6 +196,12 @@ class JobStore:
 
     def record(self, url: str, record: str, target: str | None, max_hops: int) -> bool:
         return bool(self._run("record", url, record, target or "", max_hops))
+
+    def link_page(self, url: str, max_pages: int, take: bool) -> bool:
+        """Whether the links of ``url``'s page may be collected: the job's ``--max-pages``
+        budget, shared by every worker as the local crawl keeps it (``take``: the page counts,
+        once whoever fetches it)."""
+        return bool(self._run("link_page", url, max_pages, "1" if take else "0"))
 
     def renew(self, urls: Iterable[str], visibility_s: float) -> None:
         held = list(urls)

@@ -65,6 +65,26 @@ def audit_cmd(server: ScenarioServer, out: Path, urls: Path, *extra: str) -> lis
     return cmd
 
 
+def resume_cmd(cmd: list[str], *extra: str) -> list[str]:
+    """An :func:`audit_cmd` command as ``--resume OUT`` of its own run (inputs left out)."""
+    out = cmd[cmd.index("--out") + 1]
+    return [*cmd[: cmd.index("--urls")], "--resume", out, *cmd[cmd.index("--out") + 2 :], *extra]
+
+
+def resumed_as_uninterrupted(
+    cmd: list[str], server: ScenarioServer, expected: list[str], *extra: str
+) -> list[str]:
+    """Resume the run of ``cmd`` (with ``extra``) to its end: it has the ``expected``
+    verdicts and one record per URL, whose URLs are returned."""
+    out = Path(cmd[cmd.index("--out") + 1])
+    proc = subprocess.run(resume_cmd(cmd, *extra), capture_output=True, text=True, timeout=180)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert verdicts(out, server) == expected
+    fetched = hop_urls(out)
+    assert len(fetched) == len(set(fetched))
+    return fetched
+
+
 def worker_cmd(server: ScenarioServer, redis_url: str, *extra: str) -> list[str]:
     cmd = [*CLI, "worker", "--redis", redis_url, "-q", *extra]
     for entry in server.connect_to():

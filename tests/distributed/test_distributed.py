@@ -17,6 +17,7 @@ from distributed.support import (
     chain_site,
     hop_urls,
     kill_group,
+    resumed_as_uninterrupted,
     start,
     verdicts,
     wait_for_records,
@@ -141,16 +142,7 @@ def test_coordinator_killed_and_resumed(redis_server: RedisServer, tmp_path: Pat
         kill_group(coordinator)
         client = redis_server.client()
         assert client.sismember(JOBS_KEY, job_id_of(out / "run"))  # type: ignore[attr-defined]
-        resumed = subprocess.run(
-            [*cmd[: cmd.index("--urls")], "--resume", str(out), *cmd[cmd.index("--out") + 2 :]],
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert resumed.returncode in (0, 1), resumed.stderr
-        assert verdicts(out, server) == expected
-        fetched = hop_urls(out)
-        assert len(fetched) == len(set(fetched))
+        resumed_as_uninterrupted(cmd, server, expected)
     assert client.keys("migrationaudit:{*") == []  # type: ignore[attr-defined]
 
 
@@ -309,16 +301,7 @@ def test_max_runtime_partial_then_resume(redis_server: RedisServer, tmp_path: Pa
         assert 0 < len(hop_urls(out)) < len(legacy)
         client = redis_server.client()
         assert client.exists(JobKeys(job_id_of(out / "run")).job)  # type: ignore[attr-defined]
-        resumed = subprocess.run(
-            [*cmd[: cmd.index("--urls")], "--resume", str(out), *cmd[cmd.index("--out") + 2 :]],
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert resumed.returncode in (0, 1), resumed.stderr
-        assert verdicts(out, server) == expected
-        fetched = hop_urls(out)
-        assert len(fetched) == len(set(fetched))
+        resumed_as_uninterrupted(cmd, server, expected)
 
 
 def test_local_workers_need_redis(tmp_path: Path) -> None:
@@ -381,16 +364,7 @@ def test_local_partial_run_resumed_through_redis(redis_server: RedisServer, tmp_
         assert first.returncode == 3, first.stderr
         before = set(hop_urls(out))
         assert 0 < len(before) < len(legacy)
-        resume = [*cmd[: cmd.index("--urls")], "--resume", str(out), *cmd[cmd.index("--out") + 2 :]]
-        resumed = subprocess.run(
-            [*resume, "--redis", redis_server.url, "--local-workers", "2"],
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert resumed.returncode in (0, 1), resumed.stderr
-        assert verdicts(out, server) == expected
-        fetched = hop_urls(out)
-        assert len(fetched) == len(set(fetched))
+        extra = ("--redis", redis_server.url, "--local-workers", "2")
+        resumed_as_uninterrupted(cmd, server, expected, *extra)
         again = {u: server.count(u) for u in before if server.count(u) != 1}
         assert again == {}, again  # recorded before: not fetched again

@@ -3,68 +3,59 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from migrationaudit import settings
-from migrationaudit.cli.configkeys import Checked
-from migrationaudit.cli.crawlopts import crawl_options
+from migrationaudit.cli.crawlopts import checked_option, crawl_options, file_option, option_group
 from migrationaudit.cli.exits import EXIT_ERROR, EXIT_OK, StopSignals, fail, progress_printer
 from migrationaudit.errors import MigrationAuditError
 from migrationaudit.humanize import plural
 from migrationaudit.options import build_request, parse_parity_threshold
 
-
-def parity_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """``audit``'s content parity options: --snapshot and --parity-threshold."""
-    opts = [
-        click.option(
-            "--snapshot",
-            "snapshot",
-            type=click.Path(exists=True, dir_okay=False),
-            help="The legacy pages' facts before cutover (`migrationaudit snapshot`): each "
-            "legacy URL's old page is compared with the page it lands on (parity-* rules).",
-        ),
-        click.option(
-            "--old-origin",
-            "old_origin",
-            metavar="URL",
-            help="The old site kept at a second address after cutover (scheme://host[:port]; "
-            "with --resolve for an IP): each legacy URL's path is fetched there and compared "
-            "with where it lands, as with --snapshot.",
-        ),
-        click.option(
-            "--parity-threshold",
-            "parity_thresholds",
-            multiple=True,
-            metavar="NAME=VALUE",
-            type=Checked("NAME=VALUE", parse_parity_threshold),
-            help="A parity rule's threshold (similarity 0..1): "
-            + ", ".join(f"{k} (default {v:g})" for k, v in settings.PARITY_THRESHOLDS.items())
-            + ". Repeatable.",
-        ),
-        click.option(
-            "--accept-suggestions",
-            "accept_suggestions",
-            type=click.FloatRange(0.0, 1.0),
-            metavar="SCORE",
-            help="With --fixes: merge the suggested targets (fixes/suggested-map.csv) that "
-            "score at least SCORE (0..1) into the corrected map and server rules.",
-        ),
-        click.option(
-            "--catch-all-probes",
-            is_flag=True,
-            help="Request a few random URLs that cannot exist on every old and new host (and "
-            "top-level directory of the legacy URLs): they must answer 404/410 "
-            "(catch-all-redirect, soft-404). Logged in the run folder (probes.jsonl).",
-        ),
-    ]
-    for opt in reversed(opts):
-        f = opt(f)
-    return f
+parity_options = option_group(
+    file_option(
+        "--snapshot",
+        "snapshot",
+        "The legacy pages' facts before cutover (`migrationaudit snapshot`): each "
+        "legacy URL's old page is compared with the page it lands on (parity-* rules).",
+    ),
+    click.option(
+        "--old-origin",
+        "old_origin",
+        metavar="URL",
+        help="The old site kept at a second address after cutover (scheme://host[:port]; "
+        "with --resolve for an IP): each legacy URL's path is fetched there and compared "
+        "with where it lands, as with --snapshot.",
+    ),
+    checked_option(
+        "--parity-threshold",
+        "parity_thresholds",
+        "NAME=VALUE",
+        parse_parity_threshold,
+        "A parity rule's threshold (similarity 0..1): "
+        + ", ".join(f"{k} (default {v:g})" for k, v in settings.PARITY_THRESHOLDS.items())
+        + ". Repeatable.",
+    ),
+    click.option(
+        "--accept-suggestions",
+        "accept_suggestions",
+        type=click.FloatRange(0.0, 1.0),
+        metavar="SCORE",
+        help="With --fixes: merge the suggested targets (fixes/suggested-map.csv) that "
+        "score at least SCORE (0..1) into the corrected map and server rules.",
+    ),
+    click.option(
+        "--catch-all-probes",
+        is_flag=True,
+        help="Request a few random URLs that cannot exist on every old and new host (and "
+        "top-level directory of the legacy URLs): they must answer 404/410 "
+        "(catch-all-redirect, soft-404). Logged in the run folder (probes.jsonl).",
+    ),
+)
+"""``audit``'s content parity options: --snapshot and --parity-threshold."""
 
 
 # What build_request needs besides the crawl options (the snapshot judges nothing).
@@ -79,20 +70,13 @@ _NO_CHECKS: dict[str, Any] = {
 
 
 @click.command()
-@click.option(
+@file_option(
     "--map",
     "maps",
+    "Redirect map (CSV old_url,new_url[,status]) whose old URLs are snapshotted. Repeatable.",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="Redirect map (CSV old_url,new_url[,status]) whose old URLs are snapshotted. Repeatable.",
 )
-@click.option(
-    "--urls",
-    "url_lists",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="File of legacy URLs, one per line. Repeatable.",
-)
+@file_option("--urls", "url_lists", "File of legacy URLs, one per line. Repeatable.", multiple=True)
 @click.option(
     "--map-format",
     type=click.Choice(["auto", "csv", "netlify", "cloudflare", "amplify"]),

@@ -7,7 +7,13 @@ from typing import Any
 
 import click
 
-from migrationaudit.cli.configkeys import Checked
+from migrationaudit.cli.crawlopts import (
+    auth_option,
+    ca_bundle_option,
+    connect_to_option,
+    header_option,
+    resolve_option,
+)
 from migrationaudit.cli.exits import fail
 from migrationaudit.errors import MigrationAuditError
 from migrationaudit.options import parse_connect_to, parse_resolve
@@ -32,48 +38,16 @@ from migrationaudit.web.access import parse_auth, parse_header
     help="End after this many seconds without work (no URL to fetch and none leased to any "
     "worker). Default: wait for work for ever.",
 )
-@click.option(
-    "--auth",
-    "auth",
-    multiple=True,
-    envvar="MIGRATIONAUDIT_AUTH",
-    metavar="[ORIGIN=]USER:PASS",
-    type=Checked("[ORIGIN=]USER:PASS", parse_auth),
-    help="HTTP basic credentials of this worker, sent only to ORIGIN or, without one, to "
+@auth_option(
+    "HTTP basic credentials of this worker, sent only to ORIGIN or, without one, to "
     "the origins of the job's legacy URLs; never published to Redis. Repeatable; also "
     "MIGRATIONAUDIT_AUTH (space-separated), which keeps them out of the process list.",
+    envvar="MIGRATIONAUDIT_AUTH",
 )
-@click.option(
-    "--header",
-    "headers",
-    multiple=True,
-    metavar="[ORIGIN=]'NAME: VALUE'",
-    type=Checked("[ORIGIN=]'NAME: VALUE'", parse_header),
-    help="Extra request header of this worker, scoped like --auth. Repeatable.",
-)
-@click.option(
-    "--ca-bundle",
-    "ca_bundle",
-    metavar="FILE",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Also trust the CA certificates of this PEM file (on this machine).",
-)
-@click.option(
-    "--resolve",
-    "resolve",
-    multiple=True,
-    metavar="HOST:PORT:ADDR",
-    type=Checked("HOST:PORT:ADDR", parse_resolve),
-    help="Connect to ADDR for HOST:PORT from this worker (wins over the job's). Repeatable.",
-)
-@click.option(
-    "--connect-to",
-    "connect_to",
-    multiple=True,
-    metavar="HOST:PORT:ADDR:PORT2",
-    type=Checked("HOST:PORT:ADDR:PORT2", parse_connect_to),
-    help="Like --resolve, to another port too. Repeatable.",
-)
+@header_option("Extra request header of this worker, scoped like --auth. Repeatable.")
+@ca_bundle_option("Also trust the CA certificates of this PEM file (on this machine).")
+@resolve_option("Connect to ADDR for HOST:PORT from this worker (wins over the job's). Repeatable.")
+@connect_to_option("Like --resolve, to another port too. Repeatable.")
 @click.option("-q", "--quiet", is_flag=True, help="No status lines on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def worker(**kw: Any) -> None:
