@@ -64,7 +64,8 @@ from migrationaudit.spiders.resolver import (
     parse_connect_to_setting,
 )
 from migrationaudit.web.access import OriginKey, origin_of
-from migrationaudit.web.scope import Scope, blocked_message, ip_of
+from migrationaudit.web.hosts import ip_of
+from migrationaudit.web.scope import Scope, blocked_message
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -294,5 +295,3 @@ def _peer_ip(resp: aiohttp.ClientResponse) -> ipaddress.IPv4Address | ipaddress.
         return ipaddress.ip_address(peer[0]) if peer else None
     except ValueError:
         return None
-
-

@@ -15,7 +15,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from migrationaudit.settings import ConnectTo
 from migrationaudit.spiders.errors import HopDownloadError, short_text
-from migrationaudit.web.access import host_key
+from migrationaudit.web.hosts import host_key
 from migrationaudit.web.scope import blocked_message
 
 if TYPE_CHECKING:
@@ -25,15 +25,12 @@ if TYPE_CHECKING:
 DNS_CACHE_TTL = 300  # seconds; an audit asks about the same few hosts over and over
 
 
-
 NEGATIVE_DNS_TTL = 60.0  # a host that does not exist is not looked up again for a minute
-
 
 
 def connect_to_setting(entries: Iterable[ConnectTo]) -> list[list[str | int]]:
     """ConnectTo entries as the JSON-able value of the ``MIGRATIONAUDIT_CONNECT_TO`` setting."""
     return [[e.host, e.port, e.addr, e.connect_port] for e in entries]
-
 
 
 def parse_connect_to_setting(value: Any) -> tuple[ConnectTo, ...]:
@@ -46,7 +43,6 @@ def parse_connect_to_setting(value: Any) -> tuple[ConnectTo, ...]:
             host, port, addr, connect_port = item
             out.append(ConnectTo(str(host), int(port), str(addr), int(connect_port)))
     return tuple(out)
-
 
 
 class ConnectToResolver(AbstractResolver):
@@ -131,7 +127,6 @@ class ConnectToResolver(AbstractResolver):
     async def close(self) -> None:
         if self._fallback is not None:
             await self._fallback.close()
-
 
 
 def checked_addresses(host: str, found: list[ResolveResult]) -> list[ResolveResult]:

@@ -34,14 +34,8 @@ from migrationaudit.settings import CheckOptions, ConnectTo
 from migrationaudit.spiders.errors import HopDownloadError
 from migrationaudit.spiders.resolver import ConnectToResolver
 from migrationaudit.verdicts import build_verdicts
-from migrationaudit.web.scope import (
-    Scope,
-    blocked_kind,
-    host_key,
-    parse_allow_host,
-    parse_ipv4_loose,
-    scope_of,
-)
+from migrationaudit.web.hosts import host_key, parse_ipv4_loose
+from migrationaudit.web.scope import Scope, blocked_kind, parse_allow_host, scope_of
 
 # -- the address classifier -------------------------------------------------------------------
 
@@ -516,3 +510,13 @@ def test_scope_json_names_the_crawl_options_keeps_allow_hosts_on_resume_and_reac
     for d in dirs:
         shard = Scope.read(d)
         assert shard is not None and shard.contains("https://partner.test/")
+
+
+def test_host_key_examples() -> None:
+    """One key per host for scope, credentials, --resolve and access logs (web/hosts.py)."""
+    import doctest
+
+    from migrationaudit.web import hosts
+
+    failed, attempted = doctest.testmod(hosts)
+    assert attempted > 0 and failed == 0

@@ -23,10 +23,13 @@ def write_fixes(result: AuditResult, out_dir: Path, accept: float | None = None)
     plan = build_fixes(result)
     if accept is not None:
         plan = accept_suggestions(plan, result, accept)
-    plan = checked_plan(plan, render_all(plan))  # a rule that would still chain is not written
+    rendered = render_all(plan)
+    checked = checked_plan(plan, rendered)  # a rule that would still chain is not written
+    if checked is not plan:  # rules were moved to review: the files change with them
+        plan, rendered = checked, render_all(checked)
     folder = Path(out_dir) / FIXES_SUBDIR
     staged: dict[Path, Path] = {}
-    files = {**render_all(plan), SUGGESTED_FILE: render_suggestions(result.suggestions)}
+    files = {**rendered, SUGGESTED_FILE: render_suggestions(result.suggestions)}
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():

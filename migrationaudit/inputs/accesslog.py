@@ -62,7 +62,8 @@ from migrationaudit.inputs.logformats import (
 )
 from migrationaudit.inputs.priority import page_key
 from migrationaudit.models.inputs import LegacyURL, Origin
-from migrationaudit.web.scope import host_key, www_twin
+from migrationaudit.web.hosts import host_key
+from migrationaudit.web.scope import www_twin
 
 # Search-engine crawlers by user agent (no reverse-DNS lookup: the audit sends no request that
 # the inputs do not ask for). Without --crawler-ranges a spoofed agent counts too; the hit

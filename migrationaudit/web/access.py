@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from migrationaudit.web.hosts import host_key
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _ORIGIN_SCOPE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/\s=?#@]+/?$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
@@ -51,15 +53,6 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
-
-
-def host_key(host: str) -> str:
-    """Hosts compared the way DNS does: case-free, no trailing dot, IDNs as punycode."""
-    host = host.strip("[]").rstrip(".").lower()
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return host
 
 
 def origin_of(url: str) -> OriginKey | None:

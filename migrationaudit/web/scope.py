@@ -38,18 +38,15 @@ import ipaddress
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from migrationaudit.web.access import DEFAULT_PORTS, origin_of
-from migrationaudit.web.access import host_key as name_key
+from migrationaudit.web.hosts import IPAddress, host_key, ip_of
 
 SCOPE_FILE = "scope.json"
 ALLOW_HINT = "name the host in the inputs or with --allow-host to audit it"
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Cloud metadata services (AWS, GCP, Azure, OpenStack on 169.254.169.254; AWS's IPv6 one):
 # named in messages, since an audit that reached them could leak the runner's credentials.
@@ -59,63 +56,9 @@ _PRIVATE = tuple(
 )
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598, carrier-grade NAT
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix
-_IPV4_CHARS = frozenset("0123456789abcdefx.")
 
 
 # -- hosts and addresses ------------------------------------------------------------------
-
-
-def parse_ipv4_loose(text: str) -> ipaddress.IPv4Address | None:
-    """An IPv4 address in any notation ``inet_aton`` (and so ``getaddrinfo``) accepts: one to
-    four parts, each decimal, octal (leading ``0``) or hex (``0x``), the last filling the
-    remaining bytes (``127.1``, ``2130706433``, ``0x7f000001``, ``0177.0.0.1``); None when
-    ``text`` is not one."""
-    text = text.lower()
-    if not text or not set(text) <= _IPV4_CHARS:
-        return None
-    parts = text.split(".")
-    if len(parts) > 4 or "" in parts:
-        return None
-    numbers: list[int] = []
-    for part in parts:
-        try:
-            if part.startswith("0x"):
-                numbers.append(int(part[2:] or "0", 16))
-            elif len(part) > 1 and part.startswith("0"):
-                numbers.append(int(part, 8))
-            else:
-                numbers.append(int(part, 10))
-        except ValueError:
-            return None
-    *head, last = numbers
-    if any(n > 255 for n in head) or last >= 256 ** (4 - len(head)):
-        return None
-    value = last
-    for i, n in enumerate(head):
-        value += n << (8 * (3 - i))
-    return ipaddress.IPv4Address(value)
-
-
-def ip_of(host: str) -> IPAddress | None:
-    """The address an IP-literal host stands for (brackets, any IPv4 notation); None for a
-    name."""
-    text = host.strip().strip("[]").rstrip(".")
-    if ":" in text:
-        try:
-            return ipaddress.IPv6Address(text.split("%", 1)[0])
-        except ValueError:
-            return None
-    return parse_ipv4_loose(text)
-
-
-@lru_cache(maxsize=4096)  # asked once per URL; an audit meets a handful of hosts
-def host_key(host: str) -> str:
-    """A host as scope compares it: an address in its canonical form, or a name lower-case,
-    without a trailing dot, IDNs as punycode."""
-    ip = ip_of(host)
-    if ip is not None:
-        return str(ip)
-    return name_key(host.strip())
 
 
 def www_twin(key: str) -> str | None:
