@@ -17,7 +17,11 @@ from urllib.parse import unquote, urlsplit
 
 from migrationaudit.parity.text import text_similarity
 
-WORKING_MEMORY_MB = 256  # scikit-learn's chunk size for the distance matrix
+# scikit-learn's chunk of the dense distance matrix: each chunk is rows of every candidate,
+# and its temporaries double it. 32 MB kept the peak of 40,000 queries against 100,000 pages
+# 310 MB lower than 256 MB did, for the same CPU time (BENCHMARKS.md); the answers do not
+# depend on it (each query's row is computed on its own).
+WORKING_MEMORY_MB = 32
 _SPLIT = re.compile(r"[^\w]+|_", re.UNICODE)
 TEXT_WEIGHT = 0.25  # the fingerprint's share of a score when both pages have one
 
