@@ -228,6 +228,8 @@ def bench_scale(n: int, work: Path, timeout: float, formats: str) -> dict[str, A
     cmd = [sys.executable, str(HERE / "scale.py"), "--n", str(n), "--work", str(work)]
     if formats:
         cmd += ["--formats", "" if formats == "none" else formats]
+    if formats == "none":  # judging alone: no fixes/ either
+        cmd.append("--no-fixes")
     code, wall, peak, stdout, cpu = run_measured(cmd, timeout, work.parent / f"scale-{n}.log")
     if code != 0:
         log = (work.parent / f"scale-{n}.log").read_text(encoding="utf-8", errors="replace")

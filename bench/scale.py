@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, required=True)
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument("--no-fixes", dest="fixes", action="store_false", help="skip fixes/")
     parser.add_argument(
         "--site",
         action="store_true",
@@ -157,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     from migrationaudit.newsite.plan import all_legacy
     from migrationaudit.newsite.records import SiteRun
     from migrationaudit.options import AuditRequest
+    from migrationaudit.parity.pairs import failing_pairs
+    from migrationaudit.parity.suggest import suggest_targets
     from migrationaudit.pipeline import load_inputs
     from migrationaudit.reports import write_reports
     from migrationaudit.rundir.records import read_hops
@@ -223,6 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     stage("rules")
     findings, verdicts = rank_by_value(findings, build_verdicts(ctx, findings), inputs.priority)
     stage("verdicts")
+    # What judge does last: targets suggested for the URLs without a working one (the
+    # new site's pages ranked by TF-IDF), and the parity pairs.
+    suggestions = suggest_targets(ctx, findings)
+    parity = failing_pairs(ctx, findings)
+    stage("suggest", suggestions=len(suggestions))
     del ctx, graph  # as pipeline.judge returns: the outputs get the result, not the graph
     judging.__exit__(None, None, None)  # the one full collection judge ends with
     stage("collect")
@@ -234,12 +242,19 @@ def main(argv: list[str] | None = None) -> int:
         rules=rule_infos(),
         fail_on=req.fail_on,
         run={"mode": "bench-scale", "input": inputs.notes(), "partial": False},
+        suggestions=suggestions,
+        parity=parity,
     )
     outputs: dict[str, int] = {}
     for fmt in [f for f in args.formats.split(",") if f]:
         for name, path in write_reports(result, req.out_dir, [fmt]).items():
             outputs[name] = path.stat().st_size
         stage(f"output:{fmt}")
+    if args.fixes:  # an audit writes fixes/ by default (--fixes)
+        from migrationaudit.fixes import write_fixes
+
+        plan = write_fixes(result, req.out_dir)
+        stage("fixes", fixes=len(plan.fixes))
     print(
         json.dumps(
             {

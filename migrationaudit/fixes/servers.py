@@ -71,12 +71,21 @@ class Parts:
         return bool(_HOST.match(self.host) or _HOST6.match(self.host))
 
 
-def writable(fix: Fix) -> bool:
+class Split(dict[str, Parts]):
+    """Each URL split once: the renderers of one plan ask for the same URLs a dozen times."""
+
+    def __missing__(self, url: str) -> Parts:
+        got = self[url] = Parts(url)
+        return got
+
+
+def writable(fix: Fix, split: Split | None = None) -> bool:
     """Both ends of ``fix`` can be written in every syntax: plain hosts, and a target made of
     URL characters only (no user info with quotes, no raw spaces)."""
+    split = Split() if split is None else split
     return (
-        Parts(fix.source).safe
-        and Parts(fix.target).safe
+        split[fix.source].safe
+        and split[fix.target].safe
         and bool(_WIRE_URL.match(target_url(fix.target)))
     )
 
@@ -158,17 +167,17 @@ def _printable(data: bytes) -> str | None:
 
 
 def _nginx_entries(
-    plan: FixPlan,
+    plan: FixPlan, split: Split
 ) -> tuple[list[str], list[str], int, dict[int, tuple[list[str], list[str]]]]:
     """(path map lines, query map lines, rules left out) of the 301 fixes, and the same
     lines of the fixes whose map row asks for another status, by status (nginx's ``return``
     takes its code as written, so each status has maps of its own)."""
-    usable = [(f, Parts(f.source)) for f in plan.fixes if writable(f)]
+    usable = [(f, split[f.source]) for f in plan.fixes if writable(f, split)]
     # Keys nginx would confuse ignoring case: other keys and same-host targets (a redirect
     # that only fixes letter case would otherwise match its own target and loop).
     lowered: dict[bytes, set[bytes]] = {}
     for f, p in usable:
-        for u in (p, Parts(f.target)):
+        for u in (p, split[f.target]):
             key = _nginx_key(u)
             lowered.setdefault(key.lower(), set()).add(key)
     path_lines: list[str] = []
@@ -199,10 +208,11 @@ def _nginx_key(p: Parts) -> bytes:
     return key + b"?" + p.query.encode() if p.query else key
 
 
-def render_nginx(plan: FixPlan) -> tuple[str, str]:
+def render_nginx(plan: FixPlan, split: Split | None = None) -> tuple[str, str]:
     """(``nginx-map.conf`` for the ``http {}`` block, ``nginx-server.conf`` for each
     ``server {}`` of the old hosts)."""
-    path_lines, query_lines, left_out, others = _nginx_entries(plan)
+    split = Split() if split is None else split
+    path_lines, query_lines, left_out, others = _nginx_entries(plan, split)
     every = path_lines + query_lines + [ln for p, q in others.values() for ln in p + q]
     longest = max((len(line.encode()) for line in every), default=64)
     bucket = 64
@@ -280,16 +290,17 @@ def _left_out(n: int) -> str:
     return f"; {n} left out (not expressible in this syntax: see redirects.csv)" if n else ""
 
 
-def render_apache(plan: FixPlan) -> str:
+def render_apache(plan: FixPlan, split: Split | None = None) -> str:
     """``apache.conf``: mod_rewrite rules for a ``<VirtualHost>`` or ``.htaccess``."""
+    split = Split() if split is None else split
     blocks: list[str] = []
     left_out = 0
-    ordered = [f for f in plan.fixes if Parts(f.source).query] + [
-        f for f in plan.fixes if not Parts(f.source).query
+    ordered = [f for f in plan.fixes if split[f.source].query] + [
+        f for f in plan.fixes if not split[f.source].query
     ]
     for f in ordered:
-        p = Parts(f.source)
-        if not writable(f):
+        p = split[f.source]
+        if not writable(f, split):
             left_out += 1
             continue
         lines = [f"RewriteCond %{{HTTP_HOST}} ^{regex_bytes(p.host.encode())}(:[0-9]+)?$ [NC]"]
@@ -332,16 +343,17 @@ def _netlify_query(query: str) -> list[str] | None:
     return items
 
 
-def render_netlify(plan: FixPlan) -> str:
+def render_netlify(plan: FixPlan, split: Split | None = None) -> str:
     """``_redirects``: ``FROM [key=value…] TO 301!`` lines, query rules first. FROM is a path
     when every legacy URL is on one host, else an absolute URL (Netlify domain-level rules)."""
-    parts = [(f, Parts(f.source)) for f in plan.fixes]
+    split = Split() if split is None else split
+    parts = [(f, split[f.source]) for f in plan.fixes]
     hosts = {(p.scheme, p.host) for _, p in parts if p.safe}
     lines: list[str] = []
     left_out = 0
     for f, p in sorted(parts, key=lambda fp: not fp[1].query):
         conditions = _netlify_query(p.query) if p.query else []
-        if not writable(f) or conditions is None or not _WIRE_URL.match(f"http://x{p.path}"):
+        if not writable(f, split) or conditions is None or not _WIRE_URL.match(f"http://x{p.path}"):
             left_out += 1
             continue
         path = _netlify_path(p.path)
@@ -358,14 +370,15 @@ def render_netlify(plan: FixPlan) -> str:
 
 def render_all(plan: FixPlan) -> dict[str, str]:
     """File name → text, for every file of ``fixes/``."""
-    nginx_map, nginx_server = render_nginx(plan)
+    split = Split()
+    nginx_map, nginx_server = render_nginx(plan, split)
     return {
         "redirects.csv": render_csv(plan),
         "needs-review.csv": render_review(plan),
         "nginx-map.conf": nginx_map,
         "nginx-server.conf": nginx_server,
-        "apache.conf": render_apache(plan),
-        "_redirects": render_netlify(plan),
+        "apache.conf": render_apache(plan, split),
+        "_redirects": render_netlify(plan, split),
     }
 
 
