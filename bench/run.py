@@ -222,7 +222,9 @@ def legacy_for_records(records: int) -> int:
     return max(1, round(records / 2.25))
 
 
-def bench_scale(n: int, work: Path, timeout: float, formats: str) -> dict[str, Any]:
+def bench_scale(
+    n: int, work: Path, timeout: float, formats: str, suggest: bool = True
+) -> dict[str, Any]:
     """Stage ``scale``: graph + rules + outputs on ``n`` synthetic legacy URLs (a subprocess:
     its peak RSS is its own)."""
     cmd = [sys.executable, str(HERE / "scale.py"), "--n", str(n), "--work", str(work)]
@@ -230,6 +232,8 @@ def bench_scale(n: int, work: Path, timeout: float, formats: str) -> dict[str, A
         cmd += ["--formats", "" if formats == "none" else formats]
     if formats == "none":  # judging alone: no fixes/ either
         cmd.append("--no-fixes")
+    if not suggest:
+        cmd.append("--no-suggest")
     code, wall, peak, stdout, cpu = run_measured(cmd, timeout, work.parent / f"scale-{n}.log")
     if code != 0:
         log = (work.parent / f"scale-{n}.log").read_text(encoding="utf-8", errors="replace")
@@ -293,6 +297,12 @@ def main(argv: list[str] | None = None) -> int:
         "judges ten million; with --scale-formats none, judging alone",
     )
     parser.add_argument("--scale-formats", default="", help="output formats (default: all)")
+    parser.add_argument(
+        "--scale-no-suggest",
+        dest="scale_suggest",
+        action="store_false",
+        help="the scale stage without suggested targets (brute force: URLs needing one × pages)",
+    )
     parser.add_argument("--clients", default=",".join(CLIENTS))
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=None, help="project --workers")
@@ -321,7 +331,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.scale_n:
             print(f"scale stage, n={args.scale_n}", file=sys.stderr)
             report["scale"] = bench_scale(
-                args.scale_n, work / f"scale-{args.scale_n}", args.timeout, args.scale_formats
+                args.scale_n,
+                work / f"scale-{args.scale_n}",
+                args.timeout,
+                args.scale_formats,
+                args.scale_suggest,
             )
             print(f"  {report['scale']}", file=sys.stderr)
         report["machine"]["loadavg_after"] = os.getloadavg()[0]

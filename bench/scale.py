@@ -137,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--formats", default=",".join(FORMATS))
     parser.add_argument("--no-fixes", dest="fixes", action="store_false", help="skip fixes/")
     parser.add_argument(
+        "--no-suggest", dest="suggest", action="store_false", help="skip suggested targets"
+    )
+    parser.add_argument(
         "--site",
         action="store_true",
         help="also run the new-site stage as an audit does (default options, no site records)",
@@ -228,9 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     stage("verdicts")
     # What judge does last: targets suggested for the URLs without a working one (the
     # new site's pages ranked by TF-IDF), and the parity pairs.
-    suggestions = suggest_targets(ctx, findings)
+    suggestions = suggest_targets(ctx, findings) if args.suggest else ()
     parity = failing_pairs(ctx, findings)
-    stage("suggest", suggestions=len(suggestions))
+    if args.suggest:  # brute-force nearest pages: URLs needing a target × new pages
+        stage("suggest", suggestions=len(suggestions))
     del ctx, graph  # as pipeline.judge returns: the outputs get the result, not the graph
     judging.__exit__(None, None, None)  # the one full collection judge ends with
     stage("collect")
