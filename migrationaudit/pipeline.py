@@ -42,7 +42,7 @@ from migrationaudit.preflight.predict import rule_file_facts
 from migrationaudit.rundir.job import CrawlSummary, saved_site_options
 from migrationaudit.rundir.layout import RUN_SUBDIR
 from migrationaudit.rundir.records import read_hops
-from migrationaudit.rundir.saved import begin_run, save_inputs, save_run_info
+from migrationaudit.rundir.saving import begin_run, save_inputs, save_run_info
 from migrationaudit.runinfo import crawl_extra, run_info
 from migrationaudit.runinfo import now as now  # re-exported: the check-map of a host rule file
 from migrationaudit.settings import CheckOptions, SiteOptions

@@ -30,7 +30,8 @@ from migrationaudit.rundir.layout import (
     SITE_RECORDS_FILE,
 )
 from migrationaudit.rundir.records import read_hops, write_hops
-from migrationaudit.rundir.saved import SavedRun, load_run, save_inputs, save_run_info
+from migrationaudit.rundir.saved import SavedRun, load_run
+from migrationaudit.rundir.saving import save_inputs, save_run_info
 from migrationaudit.runinfo import now
 from migrationaudit.settings import CheckOptions, CrawlOptions, SiteOptions
 

@@ -117,7 +117,7 @@ def host_checks(req: AuditRequest, result: AuditResult, quiet: bool) -> AuditRes
     from migrationaudit.hostchecks.model import HostProbe
     from migrationaudit.hostchecks.stage import check_hosts, host_lines
     from migrationaudit.reports.common import display_text
-    from migrationaudit.rundir.saved import save_run_info
+    from migrationaudit.rundir.saving import save_run_info
 
     result = check_hosts(
         result, req.checks, req.crawl.connect_to, req.launched.date(), timeout=req.crawl.timeout
@@ -140,7 +140,7 @@ def with_watch(
         return result, None, None
     from migrationaudit.diff import compare, side_from_document
     from migrationaudit.reports.jsonout import document
-    from migrationaudit.rundir.saved import save_run_info
+    from migrationaudit.rundir.saving import save_run_info
     from migrationaudit.watch import summarize
 
     diff = compare(previous, side_from_document(str(out_dir), document(result)))

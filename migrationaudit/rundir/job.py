@@ -21,9 +21,7 @@ from migrationaudit.settings import ConnectTo, CrawlOptions, SiteOptions
 MAX_RUNTIME_STOP = "max-runtime"  # CrawlSummary.stopped: the --max-runtime deadline passed
 
 
-
 SECRET_OPTIONS = frozenset({"headers"})  # CrawlOptions fields never written to job.json
-
 
 
 @dataclass(frozen=True)
@@ -58,14 +56,12 @@ class CrawlSummary:
         )
 
 
-
 def options_to_dict(options: CrawlOptions) -> dict[str, Any]:
     """CrawlOptions as the JSON object stored in job.json (secrets left out)."""
     data = dataclasses.asdict(dataclasses.replace(options, headers=()))
     for secret in SECRET_OPTIONS:
         data.pop(secret, None)
     return data
-
 
 
 def options_from_dict(d: dict[str, Any]) -> CrawlOptions:
@@ -80,7 +76,6 @@ def options_from_dict(d: dict[str, Any]) -> CrawlOptions:
     return CrawlOptions(**kwargs)
 
 
-
 def read_summary(run_dir: Path) -> CrawlSummary | None:
     """The run's crawl.json, or None when the crawl never finished writing it."""
     try:
@@ -90,17 +85,14 @@ def read_summary(run_dir: Path) -> CrawlSummary | None:
     return CrawlSummary.from_dict(data) if isinstance(data, dict) else None
 
 
-
 def write_summary(run_dir: Path, summary: CrawlSummary) -> None:
     """Write ``crawl.json`` (the crawl summary) atomically; ReportError when it cannot be."""
     write_or_fail(run_dir / SUMMARY_FILE, json.dumps(summary.to_dict()) + "\n")
 
 
-
 def write_job(run_dir: Path, options: CrawlOptions) -> None:
     """Write ``job.json`` (the crawl options, secrets left out) atomically."""
     atomic_write(Path(run_dir) / JOB_FILE, json.dumps(options_to_dict(options), indent=2) + "\n")
-
 
 
 def site_options_from_dict(data: Any) -> SiteOptions | None:
@@ -116,7 +108,6 @@ def site_options_from_dict(data: Any) -> SiteOptions | None:
         return SiteOptions(**values)
     except TypeError:
         return None
-
 
 
 def saved_site_options(run_dir: Path) -> SiteOptions | None:

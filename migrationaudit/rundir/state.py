@@ -43,7 +43,6 @@ def _json_object(path: Path, what: str) -> dict[str, Any] | None:
     return data
 
 
-
 def _check_inputs_shape(data: Mapping[str, Any], path: Path) -> None:
     schema = data.get("schema", 1)
     if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
@@ -79,7 +78,6 @@ def _check_inputs_shape(data: Mapping[str, Any], path: Path) -> None:
         raise InputError('corrupt saved inputs: "request" must be an object', str(path))
 
 
-
 def _check_job_shape(data: Mapping[str, Any], path: Path) -> None:
 
     fields = {f.name: f for f in dataclasses.fields(CrawlOptions)}
@@ -106,13 +104,10 @@ def _check_job_shape(data: Mapping[str, Any], path: Path) -> None:
         raise InputError(f"corrupt crawl options: {exc}", str(path)) from None
 
 
-
 _SUMMARY_FLAGS = frozenset({"complete", "interrupted"})
 
 
-
 _SUMMARY_NUMBERS = frozenset({"seeds", "fetched", "elapsed_s", "finished", "workers"})
-
 
 
 def check_state(run_dir: Path) -> None:

@@ -89,7 +89,8 @@ def test_audit_inputs_carry_the_rule_file_facts_and_a_saved_run_keeps_them(
 ) -> None:
     from migrationaudit.demo.cases import case_maps
     from migrationaudit.pipeline import load_inputs
-    from migrationaudit.rundir.saved import load_inputs_file, save_inputs
+    from migrationaudit.rundir.saved import load_inputs_file
+    from migrationaudit.rundir.saving import save_inputs
 
     demo = Path(__file__).resolve().parents[2] / "sample_maps" / "demo"
     req = AuditRequest(maps=case_maps(demo))
