@@ -20,17 +20,10 @@ from nginxserver import running_nginx
 from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.demo.site import parse_site
 from migrationaudit.fixes import write_fixes
+from migrationaudit.fixes.nginx import NGINX_DOLLAR, render_nginx
 from migrationaudit.fixes.plan import BROKEN, CYCLE, LOOP, UNVERIFIED, Fix, FixPlan, build_fixes
-from migrationaudit.fixes.servers import (
-    NGINX_DOLLAR,
-    Parts,
-    render_all,
-    render_apache,
-    render_netlify,
-    render_nginx,
-    server_path,
-    target_url,
-)
+from migrationaudit.fixes.servers import render_all, render_apache, render_netlify
+from migrationaudit.fixes.wire import Parts, server_path, target_url
 from migrationaudit.inputs import Inputs
 from migrationaudit.inputs.hosting import read_netlify
 from migrationaudit.inputs.maps import read_map

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from migrationaudit.fixes.plan import STATUS, Fix, FixPlan
-from migrationaudit.fixes.servers import _csv
+from migrationaudit.fixes.wire import csv_text
 from migrationaudit.humanize import formula_safe
 from migrationaudit.models.result import AuditResult, Suggestion
 from migrationaudit.web.plainurls import normal_form as normalize
@@ -20,11 +20,15 @@ def render_suggestions(suggestions: Iterable[Suggestion]) -> str:
     """``suggested-map.csv``: one row per suggestion (spreadsheet-safe cells)."""
     rows = [["old_url", "suggested_url", "score", "why"]]
     rows += [
-        [formula_safe(s.old_url), formula_safe(s.suggested_url), f"{s.score:.3f}",
-         formula_safe(s.why)]
+        [
+            formula_safe(s.old_url),
+            formula_safe(s.suggested_url),
+            f"{s.score:.3f}",
+            formula_safe(s.why),
+        ]
         for s in suggestions
     ]
-    return _csv(rows)
+    return csv_text(rows)
 
 
 def accept_suggestions(plan: FixPlan, result: AuditResult, threshold: float) -> FixPlan:
