@@ -89,6 +89,7 @@ __all__ = [
 # The modules holding rules, imported by all_rules() (registration happens at import).
 RULE_MODULES = (
     "migrationaudit.checks.redirects",
+    "migrationaudit.checks.extra_hops",
     "migrationaudit.checks.targets",
     "migrationaudit.checks.pages",
     "migrationaudit.checks.maps",
