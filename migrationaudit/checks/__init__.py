@@ -90,6 +90,7 @@ __all__ = [
 RULE_MODULES = (
     "migrationaudit.checks.redirects",
     "migrationaudit.checks.extra_hops",
+    "migrationaudit.checks.broken",
     "migrationaudit.checks.targets",
     "migrationaudit.checks.pages",
     "migrationaudit.checks.maps",
