@@ -89,6 +89,8 @@ __all__ = [
 # The modules holding rules, imported by all_rules() (registration happens at import).
 RULE_MODULES = (
     "migrationaudit.checks.redirects",
+    "migrationaudit.checks.extra_hops",
+    "migrationaudit.checks.broken",
     "migrationaudit.checks.targets",
     "migrationaudit.checks.pages",
     "migrationaudit.checks.maps",

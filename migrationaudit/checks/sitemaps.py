@@ -9,160 +9,33 @@ budgets such as ``--max sitemap-redirect=0`` count on it): a listed legacy URL
 other (an entry ends on an error or on a page); only a URL that answers a page itself is judged
 for ``sitemap-noindex`` and ``sitemap-non-canonical``; an entry whose chain is not known (not
 fetched, or out of the audit's scope) is judged only for its host and for being a legacy URL.
+The entries are read and classified once, in :mod:`~.sitemap_entries`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
+from dataclasses import replace
 
 from migrationaudit.checks import AuditContext, Need, rule
-from migrationaudit.checks.common import map_index
 from migrationaudit.checks.site import (
     end_text,
-    follow,
-    graph,
     healthy_end,
     is_broken,
-    named,
     redirect_text,
-    scope,
-    site,
     site_finding,
-    sitemap_files,
 )
-from migrationaudit.graph import LISTED, related
+from migrationaudit.checks.sitemap_entries import (
+    declared_files,
+    entries,
+    foreign,
+    legacy_items,
+    page_facts,
+)
 from migrationaudit.models.findings import Finding, Severity
-from migrationaudit.models.hops import Chain, Outcome, PageFacts
-from migrationaudit.models.inputs import LegacyURL, Origin
-from migrationaudit.newsite.records import SitemapFile
+from migrationaudit.models.hops import Outcome, PageFacts
 from migrationaudit.web.plainurls import normal_form as normalize
 from migrationaudit.web.urls import difference
-
-
-@dataclass(frozen=True)
-class _Listed:
-    """One URL the new sitemaps list: where (every file and line) and how it answers."""
-
-    loc: str
-    places: tuple[tuple[SitemapFile, int], ...]
-    chain: Chain
-
-    @property
-    def origin(self) -> Origin:
-        sm, line = self.places[0]
-        return Origin(sm.url, line)
-
-    def where(self) -> str:
-        return named([f"{sm.url} (line {line})" for sm, line in self.places])
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    try:
-        p = urlsplit(url)
-        port = p.port
-    except ValueError:
-        return ("", "", None)
-    return (p.scheme.lower(), (p.hostname or "").lower(), port)
-
-
-def _listed(ctx: AuditContext) -> list[_Listed]:
-    """Every URL of the new site's urlset/text sitemaps, once (first spelling)."""
-    return ctx.memo("sitemap_listed", lambda: list(_listing(ctx)))
-
-
-def _listing(ctx: AuditContext) -> Iterator[_Listed]:
-    g = graph(ctx)
-    groups: dict[str, tuple[str, list[tuple[SitemapFile, int]]]] = {}
-    for sm in sitemap_files(ctx):
-        if sm.is_index:
-            continue
-        for entry, data in related(g, sm.url, LISTED):
-            key = normalize(entry)
-            groups.setdefault(key, (entry, []))[1].append((sm, int(data.get("line") or 0)))
-    for loc, places in groups.values():
-        yield _Listed(loc, tuple(places), follow(ctx, loc))
-
-
-def _legacy_items(ctx: AuditContext) -> dict[str, LegacyURL]:
-    """Mapped sources (rows sending a URL elsewhere), by normalised URL."""
-    return ctx.memo("mapped_sources", lambda: _mapped_sources(ctx))
-
-
-def _mapped_sources(ctx: AuditContext) -> dict[str, LegacyURL]:
-    out: dict[str, LegacyURL] = {}
-    index = map_index(ctx.rules)
-    for item in ctx.legacy:
-        key = normalize(item.url)
-        row = index.get(key)
-        if row is not None and (
-            row.expected_target is None or normalize(row.expected_target) != key
-        ):
-            out.setdefault(key, item)
-    return out
-
-
-def _foreign(ctx: AuditContext, entry: _Listed) -> str | None:
-    """How an entry's host/scheme differs from its sitemap's, or None."""
-    mine = _origin(entry.loc)
-    refs = site(ctx).sitemap_refs
-    for sm, _ in entry.places:
-        if "://" not in sm.url:  # a local file: the new site's hosts are the reference
-            if scope(ctx).is_new(entry.loc):
-                return None
-            continue
-        allowed = {_origin(sm.url)}
-        # robots.txt may vouch for a sitemap on another host (cross-submission)
-        allowed |= {_origin(r.by) for r in refs if r.source == "robots" and r.by}
-        if mine in allowed:
-            return None
-        theirs = _origin(sm.url)
-        if mine[1] == theirs[1] and mine[2] == theirs[2]:
-            return f"{mine[0]} while the sitemap is on {theirs[0]}://{theirs[1]}"
-    host = _origin(entry.places[0][0].url)[1] or "the new site"
-    return f"host {mine[1]} while the sitemap is on {host}"
-
-
-def _kinds(ctx: AuditContext, entry: _Listed, legacy: dict[str, LegacyURL]) -> set[str]:
-    """What an entry is: ``legacy``, ``foreign`` (either or both), and how it answers:
-    ``broken``, ``redirect`` or ``page`` (none when its chain is not known)."""
-    kinds: set[str] = set()
-    if normalize(entry.loc) in legacy:
-        kinds.add("legacy")
-    if _foreign(ctx, entry):
-        kinds.add("foreign")
-    if entry.chain.outcome in (Outcome.INCOMPLETE, Outcome.OFFSITE):
-        return kinds
-    if is_broken(entry.chain):
-        kinds.add("broken")
-    elif entry.chain.hop_count:
-        kinds.add("redirect")
-    else:
-        kinds.add("page")
-    return kinds
-
-
-def _entries(ctx: AuditContext, kind: str) -> Iterator[_Listed]:
-    def classify() -> list[tuple[set[str], _Listed]]:
-        legacy = _legacy_items(ctx)
-        return [(_kinds(ctx, entry, legacy), entry) for entry in _listed(ctx)]
-
-    for got, entry in ctx.memo("sitemap_kinds", classify):
-        if kind in got:
-            yield entry
-
-
-def _declared_files(ctx: AuditContext) -> Iterator[tuple[str, Chain, str]]:
-    """Sitemap URLs named by --sitemap, a robots.txt or an index (not guesses), once each:
-    (url, its chain, who named it)."""
-    seen: set[str] = set()
-    for ref in site(ctx).sitemap_refs:
-        if ref.old or ref.source == "probe" or ref.url in seen or "://" not in ref.url:
-            continue
-        seen.add(ref.url)
-        who = {"cli": "--sitemap", "robots": f"robots.txt {ref.by}", "index": f"index {ref.by}"}
-        yield ref.url, follow(ctx, ref.url), who.get(ref.source, ref.source)
 
 
 @rule("sitemap-redirect", Severity.WARNING, needs=Need.SITEMAP)
@@ -181,7 +54,7 @@ def sitemap_redirects(ctx: AuditContext) -> Iterator[Finding]:
     Fix: list the final URL of every page (regenerate the sitemap from the new site's routes);
     name sitemap files by their final URL in robots.txt and in indexes.
     """
-    for entry in _entries(ctx, "redirect"):
+    for entry in entries(ctx, "redirect"):
         yield site_finding(
             entry.loc,
             f"listed in {entry.where()}, {redirect_text(entry.chain)}",
@@ -189,7 +62,7 @@ def sitemap_redirects(ctx: AuditContext) -> Iterator[Finding]:
             entry.chain,
             entry.origin,
         )
-    for url, c, who in _declared_files(ctx):
+    for url, c, who in declared_files(ctx):
         if healthy_end(c) is not None and c.hop_count:
             yield site_finding(
                 url,
@@ -214,7 +87,7 @@ def sitemap_broken(ctx: AuditContext) -> Iterator[Finding]:
     Fix: remove URLs that no longer exist from the sitemap (or make them answer 200); make the
     sitemap files themselves answer 200.
     """
-    for entry in _entries(ctx, "broken"):
+    for entry in entries(ctx, "broken"):
         how = "ends on" if entry.chain.hop_count else "answers"
         yield site_finding(
             entry.loc,
@@ -223,7 +96,7 @@ def sitemap_broken(ctx: AuditContext) -> Iterator[Finding]:
             entry.chain,
             entry.origin,
         )
-    for url, c, who in _declared_files(ctx):
+    for url, c, who in declared_files(ctx):
         if is_broken(c):
             yield site_finding(
                 url,
@@ -231,13 +104,6 @@ def sitemap_broken(ctx: AuditContext) -> Iterator[Finding]:
                 f"Make {url} answer 200 with the sitemap, or stop naming it.",
                 c,
             )
-
-
-def _page_facts(entry: _Listed) -> tuple[str, PageFacts] | None:
-    final = healthy_end(entry.chain)
-    if final is None or final.page is None:
-        return None
-    return final.url, final.page
 
 
 @rule("sitemap-noindex", Severity.WARNING, needs=Need.SITEMAP)
@@ -252,8 +118,8 @@ def sitemap_noindex(ctx: AuditContext) -> Iterator[Finding]:
 
     Fix: remove the noindex from pages that should rank, or drop the others from the sitemap.
     """
-    for entry in _entries(ctx, "page"):
-        facts = _page_facts(entry)
+    for entry in entries(ctx, "page"):
+        facts = page_facts(entry)
         if facts is None or not facts[1].noindex:
             continue
         page = facts[1]
@@ -284,8 +150,8 @@ def sitemap_non_canonicals(ctx: AuditContext) -> Iterator[Finding]:
 
     Fix: list only self-canonical URLs: the URL the canonical names, or fix the canonical.
     """
-    for entry in _entries(ctx, "page"):
-        facts = _page_facts(entry)
+    for entry in entries(ctx, "page"):
+        facts = page_facts(entry)
         canonical = facts[1].canonical_url if facts else None
         if facts is None or canonical is None:
             continue
@@ -313,8 +179,8 @@ def sitemap_legacy_urls(ctx: AuditContext) -> Iterator[Finding]:
 
     Fix: list the new URLs (the map's targets) instead of the old ones.
     """
-    legacy = _legacy_items(ctx)
-    for entry in _entries(ctx, "legacy"):
+    legacy = legacy_items(ctx)
+    for entry in entries(ctx, "legacy"):
         item = legacy[normalize(entry.loc)]
         target = item.expected_target
         where = f"the map sends it to {target}" if target else "the map removes it"
@@ -348,13 +214,13 @@ def sitemap_foreign_hosts(ctx: AuditContext) -> Iterator[Finding]:
     Fix: list each URL with the scheme and host the new site serves (the URL it redirects to,
     when it does).
     """
-    for entry in _entries(ctx, "foreign"):
-        how = _foreign(ctx, entry)
+    for entry in entries(ctx, "foreign"):
+        how = foreign(ctx, entry)
         c = entry.chain
         end = healthy_end(c) if c.hop_count else None
         if end is not None:
             message = f"listed in {entry.where()}: {how}; it {redirect_text(c)}"
-            if _foreign(ctx, replace(entry, loc=end.url)) is None:
+            if foreign(ctx, replace(entry, loc=end.url)) is None:
                 fix = f"List {end.url} (where {entry.loc} redirects) instead of {entry.loc}."
             else:  # it lands on another foreign URL: name it, and what is wrong with it
                 fix = (
