@@ -9,7 +9,8 @@ import pytest
 
 from migrationaudit.models.hops import Hop, HopKind, PageFacts
 from migrationaudit.rundir import records
-from migrationaudit.rundir.records import Shared, encode_hop, read_hops
+from migrationaudit.rundir.records import encode_hop, read_hops
+from migrationaudit.rundir.shared import Shared
 
 OLD, NEW, GONE = "http://old.test/a", "http://new.test/a/", "http://new.test/gone"
 HEADERS = {"server": "nginx", "content-type": "text/html"}
