@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from migrationaudit.models.hops import Hop, HopKind, PageFacts
-from migrationaudit.rundir import records
+from migrationaudit.rundir import shared as shared_module
 from migrationaudit.rundir.records import encode_hop, read_hops
 from migrationaudit.rundir.shared import Shared
 
@@ -72,7 +72,7 @@ def test_equal_numbers_of_other_types_stay_apart(tmp_path: Path) -> None:
 
 
 def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(records, "_SHARED_MAX", 3)
+    monkeypatch.setattr(shared_module, "_SHARED_MAX", 3)
     shared = Shared()
     for i in range(10):
         hop = Hop(f"http://o.test/{i}", 200, HopKind.FINAL, headers={"x": f"v{i}"})
