@@ -18,7 +18,7 @@ from migrationaudit.inputs.accesslog import logged_legacy, read_access_logs
 from migrationaudit.inputs.common import check_base_url
 from migrationaudit.inputs.crawlerranges import read_crawler_ranges
 from migrationaudit.inputs.hosting import SkippedRow
-from migrationaudit.inputs.maps import read_map_file
+from migrationaudit.inputs.mapfiles import read_map_file
 from migrationaudit.inputs.priority import read_priority, valuable_unmapped
 from migrationaudit.inputs.urllist import read_url_list
 from migrationaudit.models.findings import Finding, SkippedRule
