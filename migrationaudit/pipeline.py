@@ -19,7 +19,8 @@ from migrationaudit.inputs.common import check_base_url
 from migrationaudit.inputs.crawlerranges import read_crawler_ranges
 from migrationaudit.inputs.hosting import SkippedRow
 from migrationaudit.inputs.mapfiles import read_map_file
-from migrationaudit.inputs.priority import read_priority, valuable_unmapped
+from migrationaudit.inputs.priority import read_priority
+from migrationaudit.inputs.priorityindex import valuable_unmapped
 from migrationaudit.inputs.traffic import logged_legacy
 from migrationaudit.inputs.urllist import read_url_list
 from migrationaudit.models.findings import Finding, SkippedRule

@@ -58,7 +58,7 @@ from migrationaudit.inputs.logformats import (
     parse_combined,
     parse_json,
 )
-from migrationaudit.inputs.priority import page_key
+from migrationaudit.inputs.priorityindex import page_key
 from migrationaudit.inputs.traffic import LogTotals, TrafficIndex
 from migrationaudit.models.inputs import Origin
 

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from migrationaudit.inputs.crawlerranges import CrawlerRanges
-from migrationaudit.inputs.priority import page_key
+from migrationaudit.inputs.priorityindex import page_key
 from migrationaudit.models.inputs import LegacyURL, Origin
 from migrationaudit.web.hosts import host_key
 from migrationaudit.web.scope import www_twin
