@@ -14,12 +14,14 @@ from migrationaudit.crawl import run_crawl
 from migrationaudit.errors import ConfigError, InputError
 from migrationaudit.graph import build_graph, chains_for, gc_paused
 from migrationaudit.inputs import Inputs, collect_legacy
-from migrationaudit.inputs.accesslog import logged_legacy, read_access_logs
+from migrationaudit.inputs.accesslog import read_access_logs
 from migrationaudit.inputs.common import check_base_url
 from migrationaudit.inputs.crawlerranges import read_crawler_ranges
 from migrationaudit.inputs.hosting import SkippedRow
-from migrationaudit.inputs.maps import read_map_file
-from migrationaudit.inputs.priority import read_priority, valuable_unmapped
+from migrationaudit.inputs.mapfiles import read_map_file
+from migrationaudit.inputs.priority import read_priority
+from migrationaudit.inputs.priorityindex import valuable_unmapped
+from migrationaudit.inputs.traffic import logged_legacy
 from migrationaudit.inputs.urllist import read_url_list
 from migrationaudit.models.findings import Finding, SkippedRule
 from migrationaudit.models.hops import Chain, Hop

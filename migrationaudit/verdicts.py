@@ -10,8 +10,8 @@ from migrationaudit.checks import AuditContext, Need, skip_reason
 from migrationaudit.checks.common import accepted_targets, counted, map_index
 from migrationaudit.checks.site import robots_for, sitemap_listings
 from migrationaudit.checks.traffic import rank_by_demand
-from migrationaudit.inputs.accesslog import TrafficIndex
-from migrationaudit.inputs.priority import PriorityIndex
+from migrationaudit.inputs.priorityindex import PriorityIndex
+from migrationaudit.inputs.traffic import TrafficIndex
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.models.hops import Chain, Hop, Outcome
 from migrationaudit.models.inputs import LegacyURL, RedirectRule

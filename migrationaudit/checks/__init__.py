@@ -50,9 +50,9 @@ from migrationaudit.settings import CheckOptions
 
 if TYPE_CHECKING:
     from migrationaudit.hostchecks.model import HostReport
-    from migrationaudit.inputs.accesslog import TrafficIndex
     from migrationaudit.inputs.hosting import SkippedRow
-    from migrationaudit.inputs.priority import PriorityIndex
+    from migrationaudit.inputs.priorityindex import PriorityIndex
+    from migrationaudit.inputs.traffic import TrafficIndex
     from migrationaudit.newsite.context import SiteContext
     from migrationaudit.parity.probes import Probe
     from migrationaudit.parity.snapshot import OldPage

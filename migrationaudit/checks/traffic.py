@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import finding, judged, removed_on_purpose, status_text
 from migrationaudit.humanize import plural
-from migrationaudit.inputs.accesslog import TrafficIndex
+from migrationaudit.inputs.traffic import TrafficIndex
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.models.hops import Chain, Outcome
 from migrationaudit.models.result import Verdict

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from migrationaudit.checks import AuditContext, Need, rule
 from migrationaudit.checks.common import finding, status_text
 from migrationaudit.humanize import plural
-from migrationaudit.inputs.priority import page_key
+from migrationaudit.inputs.priorityindex import page_key
 from migrationaudit.models.findings import Finding, Severity
 from migrationaudit.models.hops import Chain, Outcome
 from migrationaudit.models.inputs import LinkValue

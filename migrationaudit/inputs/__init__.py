@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from migrationaudit.inputs.accesslog import TrafficIndex
 from migrationaudit.inputs.hosting import SkippedRow
-from migrationaudit.inputs.priority import PriorityIndex
+from migrationaudit.inputs.priorityindex import PriorityIndex
+from migrationaudit.inputs.traffic import TrafficIndex
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
 
 if TYPE_CHECKING:

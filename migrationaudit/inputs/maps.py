@@ -15,33 +15,30 @@
 - An empty ``new_url`` is allowed only with status 404 or 410: the URL is removed on purpose.
 
 Every problem raises :class:`~migrationaudit.errors.InputError` naming file and line, before any
-request is sent, except, when the caller collects them (``bad_rows``; :func:`read_map_file`
-does), a problem confined to one row (an unparseable URL, a bad status, a missing new_url): that
-row is set aside (rule ``map-row-unreadable`` reports it on its line) and every other row is
-read. A file that cannot be read at all (encoding, broken quoting, no header column, not one
-readable row) is still an InputError. Conflicting rows (one source, two targets) are kept: they
-are findings (``map-conflict``), not errors.
+request is sent, except, when the caller collects them (``bad_rows``;
+:func:`~migrationaudit.inputs.mapfiles.read_map_file` does), a problem confined to one row (an
+unparseable URL, a bad status, a missing new_url): that row is set aside (rule
+``map-row-unreadable`` reports it on its line) and every other row is read. A file that cannot
+be read at all (encoding, broken quoting, no header column, not one readable row) is still an
+InputError. Conflicting rows (one source, two targets) are kept: they are findings
+(``map-conflict``), not errors.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator, MutableSequence
+from collections.abc import Iterator, MutableSequence
 from itertools import chain
 from pathlib import Path
 
 from migrationaudit.errors import InputError
 from migrationaudit.inputs.common import (
-    SNIFF,
     check_url,
     csv_problem,
     iter_lines,
     missing_scheme,
     open_text,
-    sniff_encoding,
-    split_lines,
 )
-from migrationaudit.inputs.hosting import SkippedRow, detect_rule_format
 from migrationaudit.models.inputs import Origin, RedirectRule
 
 SOURCE_NAMES = {
@@ -297,96 +294,3 @@ def read_map(
 ) -> tuple[RedirectRule, ...]:
     """Read a CSV/TSV redirect map into rules, in file order (see :func:`iter_map`)."""
     return tuple(iter_map(path, base_url, target_base_url))
-
-
-MAP_FORMATS = ("auto", "csv", "netlify", "amplify")
-
-
-def detect_format(path: str | Path) -> str:
-    """Guess a map file's format from its name, then its first data line; a host rule file
-    (:func:`~migrationaudit.inputs.hosting.detect_rule_format`) by its name or content. A file
-    that fits two rule-file formats is an InputError asking for ``--map-format``."""
-    p = Path(str(path))
-    if str(path) == "-":
-        return "csv"
-    try:
-        with open(p, "rb") as fh:
-            data = fh.read(SNIFF)
-    except OSError:
-        data = b""
-    codec, bom = sniff_encoding(data)
-    # The head may end inside a character: "replace" only spoils its last line.
-    head = data[bom:].decode(codec, errors="replace")
-    kinds = detect_rule_format(p, head)
-    if len(kinds) > 1:
-        raise InputError(
-            f"the file could be a rule file of {' or '.join(kinds)}: "
-            f"give --map-format {'|'.join(kinds)}",
-            file=str(path),
-        )
-    if kinds:
-        return kinds[0]
-    if p.suffix.lower() == ".json":
-        return "amplify"
-    for line in split_lines(head):
-        s = line.strip()
-        if not s or s.startswith("#"):
-            continue
-        if s.startswith("["):
-            return "amplify"
-        if "," not in s and "\t" not in s and ";" not in s and len(s.split()) >= 2:
-            return "netlify"
-        return "csv"
-    return "csv"
-
-
-# Readers of the exact rows of host rule files that only the pre-flight package reads (it
-# registers them when imported, as ``audit`` and ``check-map`` do: inputs never imports it).
-ExactRowReader = Callable[
-    [str | Path, str | None], tuple[tuple[RedirectRule, ...], tuple[SkippedRow, ...]]
-]
-EXACT_ROW_READERS: dict[str, ExactRowReader] = {}
-
-
-def read_map_file(
-    path: str | Path,
-    base_url: str | None = None,
-    target_base_url: str | None = None,
-    fmt: str = "auto",
-) -> tuple[tuple[RedirectRule, ...], tuple[SkippedRow, ...]]:
-    """Read a redirect map of any supported format: (rules, rows that cannot be audited).
-
-    A row that cannot be read is one of those rows (``unreadable``), and every other row is
-    read; a file without one readable row raises the first row's InputError."""
-    from migrationaudit.inputs.hosting import read_amplify, read_netlify
-
-    kind = detect_format(path) if fmt == "auto" else fmt
-    if kind == "netlify" and str(path).lower().endswith(".toml"):
-        kind = "netlify.toml"
-    if kind in ("netlify", "cloudflare"):  # exact rows read alike (preflight/ for semantics)
-        rules, skipped = read_netlify(path, base_url, target_base_url)
-    elif kind == "amplify":
-        rules, skipped = read_amplify(path, base_url, target_base_url)
-    elif kind in EXACT_ROW_READERS:
-        rules, skipped = EXACT_ROW_READERS[kind](path, base_url)
-    elif kind in ("vercel", "nginx", "apache", "cloudflare-bulk", "netlify.toml"):
-        raise InputError(
-            f"a {kind} rule file is read by check-map (its chains predicted, docs/preflight.md)"
-            "; to audit it live, give the URLs it redirects as a map or --urls",
-            file=str(path),
-        )
-    else:
-        bad: list[tuple[InputError, str]] = []
-        rules = tuple(iter_map(path, base_url, target_base_url, bad_rows=bad))
-        if not rules and bad:
-            raise bad[0][0]
-        return rules, tuple(SkippedRow.from_error(exc, text) for exc, text in bad)
-    unreadable = [row for row in skipped if row.unreadable]
-    if not rules and unreadable:
-        first = unreadable[0]
-        raise InputError(first.reason, file=first.origin.file, line=first.origin.line)
-    if not rules:
-        raise InputError(
-            f"no auditable rules ({len(skipped)} pattern/rewrite rules skipped)", file=str(path)
-        )
-    return rules, skipped

@@ -15,7 +15,7 @@ from migrationaudit.errors import ConfigError, InputError
 from migrationaudit.graph import build_graph, chains_for
 from migrationaudit.inputs import collect_legacy
 from migrationaudit.inputs.common import check_base_url
-from migrationaudit.inputs.maps import read_map_file
+from migrationaudit.inputs.mapfiles import read_map_file
 from migrationaudit.inputs.urllist import read_url_list
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.parity.snapshot import snapshot_chunks, snapshot_line

@@ -21,7 +21,7 @@ from migrationaudit.errors import InputError
 from migrationaudit.inputs import Inputs
 from migrationaudit.inputs.common import check_url
 from migrationaudit.inputs.hosting import SkippedRow
-from migrationaudit.inputs.maps import EXACT_ROW_READERS
+from migrationaudit.inputs.mapfiles import EXACT_ROW_READERS
 from migrationaudit.models.hops import Hop
 from migrationaudit.models.inputs import LegacyURL, RedirectRule
 from migrationaudit.options import AuditRequest

@@ -11,7 +11,7 @@ from migrationaudit.preflight.model import FORMATS, RuleFile
 def rule_format(path: str | Path, fmt: str) -> str | None:
     """The host format of ``path``: ``fmt`` when it is one, else (``auto``) the detected one,
     None for a plain map (CSV/TSV). InputError when the file fits two formats."""
-    from migrationaudit.inputs.maps import detect_format
+    from migrationaudit.inputs.mapfiles import detect_format
 
     if fmt in FORMATS:
         return fmt

@@ -44,7 +44,8 @@ from migrationaudit.errors import InputError, MigrationAuditError
 from migrationaudit.inputs import Inputs, collect_legacy
 from migrationaudit.inputs.common import check_base_url
 from migrationaudit.inputs.hosting import SkippedRow
-from migrationaudit.inputs.priority import PriorityIndex, read_priority
+from migrationaudit.inputs.priority import read_priority
+from migrationaudit.inputs.priorityindex import PriorityIndex
 from migrationaudit.models.inputs import LegacyURL, Origin, RedirectRule
 from migrationaudit.models.runinfo import RunInfo
 from migrationaudit.preflight.model import RuleFileFacts

@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from migrationaudit.errors import MigrationAuditError
-from migrationaudit.inputs.accesslog import TrafficIndex, read_access_logs
+from migrationaudit.inputs.accesslog import read_access_logs
 from migrationaudit.inputs.common import check_base_url
 from migrationaudit.inputs.crawlerranges import read_crawler_ranges
+from migrationaudit.inputs.traffic import TrafficIndex
 
 
 def logs_request(req: Any) -> dict[str, Any]:

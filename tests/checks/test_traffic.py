@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from migrationaudit.checks import NO_ACCESS_LOG, NO_CRAWL, AuditContext, run_checks
-from migrationaudit.inputs.accesslog import TrafficIndex, read_access_logs
+from migrationaudit.inputs.accesslog import read_access_logs
+from migrationaudit.inputs.traffic import TrafficIndex
 from migrationaudit.models.findings import Severity
 
 from .conftest import findings, hop, make_ctx, rrule

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from migrationaudit.checks import NO_MAP, NO_PRIORITY, AuditContext, run_checks
 from migrationaudit.checks.value import value_text
-from migrationaudit.inputs.priority import PriorityIndex, read_priority
+from migrationaudit.inputs.priority import read_priority
+from migrationaudit.inputs.priorityindex import PriorityIndex
 from migrationaudit.models.inputs import LinkValue
 
 from .conftest import findings, hop, make_ctx, rrule

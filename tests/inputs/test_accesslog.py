@@ -11,8 +11,9 @@ import pytest
 
 from migrationaudit import settings
 from migrationaudit.errors import InputError
-from migrationaudit.inputs.accesslog import logged_legacy, read_access_logs
+from migrationaudit.inputs.accesslog import read_access_logs
 from migrationaudit.inputs.logformats import parse_field
+from migrationaudit.inputs.traffic import logged_legacy
 from migrationaudit.models.inputs import LegacyURL, Origin
 
 BASE = "https://old.example"

@@ -22,7 +22,8 @@ from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.demo.site import parse_site
 from migrationaudit.errors import InputError
 from migrationaudit.inputs.common import MAX_LINE, read_text
-from migrationaudit.inputs.maps import detect_format, read_map, read_map_file
+from migrationaudit.inputs.mapfiles import detect_format, read_map_file
+from migrationaudit.inputs.maps import read_map
 from migrationaudit.inputs.priority import read_priority
 from migrationaudit.inputs.urllist import read_url_list
 

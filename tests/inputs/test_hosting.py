@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from migrationaudit.errors import InputError
-from migrationaudit.inputs.maps import detect_format, read_map_file
+from migrationaudit.inputs.mapfiles import detect_format, read_map_file
 
 CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"
 

@@ -143,7 +143,7 @@ def test_url_without_scheme_is_named_so(tmp_path: Path) -> None:
 
 
 def test_unreadable_rows_are_set_aside_with_their_line(tmp_path: Path) -> None:
-    from migrationaudit.inputs.maps import read_map_file
+    from migrationaudit.inputs.mapfiles import read_map_file
 
     p = write(tmp_path, "old_url,new_url,status\n/a,/b\nhttp://a b/,/x\n/c,/d,200\n"
                         "old.example/e,/f\n/g,/h\n")
@@ -165,7 +165,7 @@ def test_unreadable_rows_are_set_aside_with_their_line(tmp_path: Path) -> None:
 def test_mdn_redirects_read_whole() -> None:
     """MDN's _redirects.txt (9,556 rules, tab-separated) is read whole: line 4660's target
     has spaces, which browsers percent-encode."""
-    from migrationaudit.inputs.maps import read_map_file
+    from migrationaudit.inputs.mapfiles import read_map_file
 
     rules, skipped = read_map_file(CORPORA / "mdn-archived" / "_redirects.txt", BASE)
     assert (len(rules), len(skipped)) == (9556, 0)

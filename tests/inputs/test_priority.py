@@ -13,12 +13,8 @@ from pathlib import Path
 import pytest
 
 from migrationaudit.errors import InputError
-from migrationaudit.inputs.priority import (
-    page_key,
-    parse_number,
-    read_priority,
-    valuable_unmapped,
-)
+from migrationaudit.inputs.priority import parse_number, read_priority
+from migrationaudit.inputs.priorityindex import page_key, valuable_unmapped
 from migrationaudit.models.inputs import LegacyURL, Origin
 
 OLD = "http://www.old.example"

@@ -149,7 +149,7 @@ def test_live_answers_that_differ_from_the_rule_file(tmp_path: Path) -> None:
 
 
 def test_audit_reads_a_cloudflare_file_as_its_exact_rows(tmp_path: Path) -> None:
-    from migrationaudit.inputs.maps import read_map_file
+    from migrationaudit.inputs.mapfiles import read_map_file
 
     (tmp_path / "_redirects").write_text("/a /b\n/x/* /y/:splat 301\n", encoding="utf-8")
     rules, skipped = read_map_file(tmp_path / "_redirects", S, fmt="cloudflare")
