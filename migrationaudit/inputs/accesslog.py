@@ -30,11 +30,11 @@ own time: ``$time_iso8601``/``$time_local``, ``EdgeStartTimestamp``, CloudFront'
 ``time``); an undated line counts in the totals only. The line formats themselves are
 :mod:`migrationaudit.inputs.logformats`.
 
-Reading streams line by line and keeps one :class:`LogTotals` per distinct URL (at most
-:data:`~migrationaudit.settings.ACCESS_LOG_MAX_URLS`; later new URLs are counted, not kept), so
-memory follows the number of URLs, not of lines. Only GET and HEAD requests count. A line that
-cannot be read is counted and named (``file:line: reason``, the first few kept), never an error:
-a log is written by a server under load, not by a person.
+Reading streams line by line and keeps one :class:`~migrationaudit.inputs.traffic.LogTotals`
+per distinct URL (at most :data:`~migrationaudit.settings.ACCESS_LOG_MAX_URLS`; later new URLs
+are counted, not kept), so memory follows the number of URLs, not of lines. Only GET and HEAD
+requests count. A line that cannot be read is counted and named (``file:line: reason``, the
+first few kept), never an error: a log is written by a server under load, not by a person.
 """
 
 from __future__ import annotations
