@@ -166,9 +166,10 @@ def _coordinate(
     try:
         if not resume or store.read_job() is None:
             store.remove()
-            _publish(store, options, job_scope, origins, lease_timeout, SiteJob.read(run_dir))
+            site = SiteJob.read(run_dir)
+            _publish(store, options, job_scope, origins, lease_timeout, site)
             frontier, to_fetch = _to_fetch(seed_list, previous, options.max_hops)
-            links = _link_pages(run_dir, SiteJob.read(run_dir)) if previous else []
+            links = _link_pages(run_dir, site) if previous else []
             store.restore(frontier.depth, frontier.onward, previous, to_fetch, links)
         _ensure_group(store)
         client.sadd(JOBS_KEY, store.keys.job_id)

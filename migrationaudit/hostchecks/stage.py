@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
-from migrationaudit.checks import AuditContext, all_rules, run_checks
+from migrationaudit.checks import AuditContext, Need, all_rules, run_checks
 from migrationaudit.checks.hosts import origin
 from migrationaudit.hostchecks.model import HostProbe, HostReport
 from migrationaudit.hostchecks.probe import PROBE_TIMEOUT, probe_all
@@ -37,7 +37,7 @@ def legacy_origins(urls: Iterable[str], connect_to: Sequence[ConnectTo] = ()) ->
 
 
 def host_rule_ids() -> frozenset[str]:
-    return frozenset(spec.rule_id for spec in all_rules() if spec.needs == "hosts")
+    return frozenset(spec.rule_id for spec in all_rules() if spec.needs is Need.HOSTS)
 
 
 def judge_hosts(result: AuditResult, report: HostReport, checks: CheckOptions) -> AuditResult:
