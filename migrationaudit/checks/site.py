@@ -171,7 +171,7 @@ def robots_for(ctx: AuditContext, url: str) -> RobotsTxt | None:
     """The robots.txt that governs ``url`` as Google reads it (redirects followed, up to 5);
     None when it was not read or gave no answer."""
     # Every legacy URL and final page asks: a plain URL's robots.txt is read off its origin,
-    # without the parse (tests/test_plainurls.py checks both give the same URL).
+    # without the parse (tests/web/test_plainurls.py checks both give the same URL).
     origin = origin_of(url)
     start = origin + "/robots.txt" if origin is not None else robots_url(url)
     if start is None:

@@ -9,7 +9,7 @@ and normal form can be read off the string; anything else goes to :mod:`migratio
 Why: judging a million legacy URLs called ``urlsplit`` (through ``normalize``, ``scheme_of``,
 ``host_of``, ``is_homepage``) several million times; that parsing was the largest single cost of
 the rules. Every function here returns exactly what its :mod:`migrationaudit.web.urls` namesake
-returns (tests/test_plainurls.py checks them against each other on thousands of URLs).
+returns (tests/web/test_plainurls.py checks them against each other on thousands of URLs).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from migrationaudit.demo.cases import case_args
 from migrationaudit.demo.server import ScenarioServer
 from migrationaudit.demo.site import load_site, parse_site
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_maps"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_maps"
 N = "https://www.newbrand.example"
 OLD = "http://www.oldbrand.example"
 MAX_RSS_MB = 600  # the CLI and its crawl child together, bombs included

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from migrationaudit.cli import main
 from migrationaudit.cli.configkeys import BY_PARAM, KEYS, NOT_CONFIGURABLE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG_VARS = ("MIGRATIONAUDIT_CONFIG", "MIGRATIONAUDIT_FAIL_ON", "MIGRATIONAUDIT_TIMEOUT")
 
 

@@ -2,7 +2,7 @@
 Retry-After caps, the run deadline (``--max-runtime``, exit 3) and the hop limit's ceiling.
 
 Everything is real HTTP on 127.0.0.1 (tests/rawserver.py); the CLI runs in a subprocess, wrapped
-so that the peak RSS of the CLI and its crawl process is measured (as tests/test_newsite.py
+so that the peak RSS of the CLI and its crawl process is measured (as tests/newsite/test_newsite.py
 does). Host names reach the raw server through ``--connect-to``.
 """
 

@@ -614,7 +614,7 @@ def test_lenient_compression_keeps_undecodable_answers() -> None:
     kept = mw.process_response(request, bad)
     assert isinstance(kept, Response)
     assert (kept.status, kept.body, kept.flags) == (200, b"", ["undecodable"])
-    # Inflating past the cap stops there: the first cap bytes are kept (tests/test_limits.py)
+    # Inflating past the cap stops there: the first cap bytes are kept (tests/crawl/test_limits.py)
     bomb = Response(URL, headers={"Content-Encoding": "gzip"}, body=gzip.compress(b"0" * 50_000))
     too_big = mw.process_response(request, bomb)
     assert too_big.flags == ["truncated", "inflated-over-cap"] and too_big.body == b"0" * 10_000

@@ -251,7 +251,7 @@ def test_resumed_demo_says_what_an_uninterrupted_run_says(tmp_path: Path, again:
     from migrationaudit.demo.cases import case_args
     from migrationaudit.demo.site import load_site
 
-    case = Path(__file__).resolve().parent.parent / "sample_maps" / "demo"
+    case = Path(__file__).resolve().parents[2] / "sample_maps" / "demo"
     with ScenarioServer(load_site(case / "site.json")) as server:
         ca = tmp_path / "ca.pem"
         ca.write_bytes(server.ca_pem)
