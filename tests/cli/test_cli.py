@@ -140,11 +140,7 @@ def test_unreadable_map_row_is_a_finding_on_its_line(tmp_path: Path) -> None:
     import json
 
     (tmp_path / "m.tsv").write_text(
-        "# FROM\tTO\n"
-        "/a\t/docs/Usando audio y video\n"
-        "/b\t/b\n"
-        "http://a b/\t/x\n"
-        "/c\t/docs/c\n",
+        "# FROM\tTO\n/a\t/docs/Usando audio y video\n/b\t/b\nhttp://a b/\t/x\n/c\t/docs/c\n",
         encoding="utf-8",
     )
     proc = run_cli(
@@ -219,3 +215,19 @@ def test_rules_lists_every_contract_id() -> None:
         "map-self",
     }
     assert contract <= ids
+
+
+def test_python_dash_m_runs_the_same_command_line() -> None:
+    """``python -m migrationaudit`` is the ``migrationaudit`` script: same help, same name."""
+    as_module = subprocess.run(
+        [sys.executable, "-m", "migrationaudit", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    as_cli = run_cli("--help")
+    assert as_module.returncode == 0, as_module.stderr
+    assert as_module.stdout.startswith("Usage: migrationaudit [OPTIONS] COMMAND")
+    assert as_module.stdout == as_cli.stdout.replace(
+        "python -m migrationaudit.cli", "migrationaudit"
+    )

@@ -1,0 +1,5 @@
+"""``python -m migrationaudit``: the same command line as the ``migrationaudit`` script."""
+
+from migrationaudit.cli import main
+
+main(prog_name="migrationaudit")
