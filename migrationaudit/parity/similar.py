@@ -1,7 +1,8 @@
-"""Nearest pages by what they say about themselves: a TF-IDF model (scikit-learn) over each
-page's URL words, title, H1s and description, cosine similarity by a sparse product of the
-queries' rows against every candidate (chunked, so memory stays bounded at 100,000 x 100,000),
-then the text fingerprints (when both pages have one) to break near ties.
+"""Nearest pages by what they say about themselves: a TF-IDF model (scikit-learn's, computed
+here float for float) over each page's URL words, title, H1s and description, cosine
+similarity by a sparse product of the queries' rows against every candidate (chunked, so
+memory stays bounded at 100,000 x 100,000), then the text fingerprints (when both pages have
+one) to break near ties.
 
 Why TF-IDF rather than rapidfuzz over every pair: a fuzzy ratio of every legacy URL against
 every new page is 10^10 comparisons at 100k x 100k; the sparse product only touches the pairs
@@ -26,9 +27,10 @@ if TYPE_CHECKING:
 
 # A chunk of query rows holds at most this many (query, candidate) pairs sharing a word
 # (an upper bound counted before the product: the sum of the candidates holding each of the
-# query's words). About 40 bytes a pair of temporaries: ~40 MB a chunk, whatever the number of
+# query's words). About 50 bytes a pair of temporaries: ~50 MB a chunk, whatever the number of
 # queries or candidates (one query sharing a word with more candidates is a chunk of its own).
 CHUNK_PAIRS = 1_000_000
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 _SPLIT = re.compile(r"[^\w]+|_", re.UNICODE)
 TEXT_WEIGHT = 0.25  # the fingerprint's share of a score when both pages have one
 # A cosine distance (float32 ``1 - cosine``, clipped to 0..2, as scikit-learn computes it) is
@@ -82,20 +84,15 @@ def nearest(queries: Sequence[Doc], candidates: Sequence[Doc], k: int = 3) -> li
     if not queries or wide <= 0:
         return [[] for _ in queries]
     import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.preprocessing import normalize
 
-    vectorizer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32, lowercase=True)
-    try:
-        matrix = vectorizer.fit_transform([c.text for c in candidates]).tocsr()
-    except ValueError:  # no word at all in the candidates
+    model = tfidf([c.text for c in candidates], [q.text for q in queries])
+    if model is None:  # no word at all in the candidates
         return [[] for _ in queries]
-    asked = vectorizer.transform([q.text for q in queries]).tocsr()
+    matrix, asked, idf_array, names = model
     # Normalised again, as scikit-learn's cosine_similarity does, for the very same floats.
-    by_word = normalize(matrix, copy=True).T.tocsr()
-    rows, picks, dists = _closest(normalize(asked, copy=True), by_word, wide)
-    names: list[str] = vectorizer.get_feature_names_out().tolist()
-    idf: list[float] = vectorizer.idf_.tolist()
+    by_word = _normalized(matrix).T.tocsr()
+    rows, picks, dists = _closest(_normalized(asked), by_word, wide)
+    idf: list[float] = idf_array.tolist()
     words_of: dict[int, set[int]] = {}  # a candidate's words (vocabulary indices)
 
     def words(ci: int) -> set[int]:
@@ -216,3 +213,95 @@ def _bounds(
     bound = np.maximum.reduceat(lowest, offset)
     limit[filled] = np.where(pieces > 1, bound, limit[filled])
     return limit
+
+
+def tfidf(texts: Sequence[str], asked: Sequence[str]) -> tuple[Any, Any, Any, list[str]] | None:
+    """(``texts`` x words, ``asked`` x words, idf, words): scikit-learn's
+    ``TfidfVectorizer(sublinear_tf=True, dtype=np.float32)`` fitted on ``texts`` then applied
+    to ``asked``, float for float and in its order of a row's words (which the sums of the
+    normalisation follow), without importing scikit-learn (over a second); None when
+    ``texts`` have no word."""
+    import numpy as np
+    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+
+    vocabulary: dict[str, int] = {}  # first seen order, then sorted as scikit-learn does
+    fitted = _counts(texts, vocabulary, grow=True)
+    if not vocabulary:
+        return None
+    words = sorted(vocabulary)
+    place = np.empty(len(words), dtype=np.int32)
+    for index, word in enumerate(words):
+        place[vocabulary[word]] = index
+        vocabulary[word] = index
+    shape = (len(texts), len(words))
+    matrix = csr_matrix(fitted, shape=shape, dtype=np.float32)
+    matrix.sort_indices()  # by first seen order: then renumbered, not sorted again
+    matrix.indices = place[matrix.indices]
+    df = np.bincount(matrix.indices, minlength=len(words)).astype(np.float32)
+    df += 1.0
+    idf = np.full_like(df, fill_value=len(texts) + 1, dtype=np.float32)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    queries = csr_matrix(
+        _counts(asked, vocabulary, grow=False), shape=(len(asked), len(words)), dtype=np.float32
+    )
+    queries.sort_indices()
+    for tf in (matrix, queries):
+        np.log(tf.data, out=tf.data)
+        tf.data += 1.0
+        tf.data *= idf[tf.indices]
+        tf.data = _normalized(tf).data
+    return matrix, queries, idf, words
+
+
+def _counts(
+    texts: Sequence[str], vocabulary: dict[str, int], *, grow: bool
+) -> tuple[Any, Any, Any]:
+    """(counts, word indices, row starts) of each text's words, as CSR arrays."""
+    import numpy as np
+
+    indices: list[int] = []
+    counts: list[int] = []
+    starts = [0]
+    for text in texts:
+        counter: dict[int, int] = {}
+        for word in _TOKEN.findall(text.lower()):
+            index = vocabulary.get(word)
+            if index is None:
+                if not grow:
+                    continue
+                index = vocabulary[word] = len(vocabulary)
+            counter[index] = counter.get(index, 0) + 1
+        indices.extend(counter)
+        counts.extend(counter.values())
+        starts.append(len(indices))
+    return (
+        np.asarray(counts, dtype=np.float32),
+        np.asarray(indices, dtype=np.int32),
+        np.asarray(starts, dtype=np.int32),
+    )
+
+
+def _normalized(rows: Any) -> Any:
+    """``rows`` (CSR, float32) scaled to unit L2 norms as scikit-learn's ``normalize`` does:
+    each row's float32 squares summed in float64 in stored order, the division in float64
+    rounded to float32; an all-zero row left as it is."""
+    import numpy as np
+
+    data = rows.data
+    starts = rows.indptr[:-1].astype(np.int64)
+    lengths = np.diff(rows.indptr)
+    squares = (data * data).astype(np.float64)
+    total = np.zeros(len(lengths))
+    longest = np.argsort(-lengths, kind="stable")
+    descending = lengths[longest]
+    for position in range(int(descending[0]) if len(descending) else 0):
+        longer = longest[: int(np.count_nonzero(descending > position))]
+        total[longer] += squares[starts[longer] + position]  # one term at a time, in order
+    norm = np.sqrt(total)
+    norm[total == 0.0] = 1.0
+    scaled = (data.astype(np.float64) / np.repeat(norm, lengths)).astype(np.float32)
+    out = rows.copy()
+    out.data = scaled
+    return out

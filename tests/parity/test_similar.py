@@ -89,3 +89,27 @@ def test_no_shared_word_is_no_match() -> None:
     assert got[0] == [] and got[1] == []
     assert [(m.index, m.words) for m in got[2]] == [(1, ("oak",))]
     assert nearest([Doc("/x", "oak")], [Doc("/a", "!"), Doc("/b", "?")]) == [[]]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_tfidf_is_scikit_learns_float_for_float(seed: int) -> None:
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(rng.randint(1, 30))]
+    words += ["Été", "ÉTÉ", "straße", "x", "a_b", "12", "ünï-côdé"]
+    pages = [" ".join(rng.choices(words, k=rng.randint(0, 40))) for _ in range(rng.randint(1, 50))]
+    asked = [" ".join(rng.choices([*words, "zz"], k=rng.randint(0, 40))) for _ in range(9)]
+    vectorizer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32, lowercase=True)
+    try:
+        want = vectorizer.fit_transform(pages)
+    except ValueError:  # no word at all
+        assert similar.tfidf(pages, asked) is None
+        return
+    got = similar.tfidf(pages, asked)
+    assert got is not None
+    matrix, queries, idf, names = got
+    assert names == vectorizer.get_feature_names_out().tolist()
+    assert idf.dtype == vectorizer.idf_.dtype and np.array_equal(idf, vectorizer.idf_)
+    for mine, theirs in ((matrix, want), (queries, vectorizer.transform(asked))):
+        assert mine.data.dtype == theirs.data.dtype
+        for part in ("data", "indices", "indptr"):  # same floats, same order in a row
+            assert np.array_equal(getattr(mine, part), getattr(theirs, part))
