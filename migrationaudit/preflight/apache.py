@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from urllib.parse import urlsplit
 
-from migrationaudit.preflight.literal import LiteralIndex, newline_key
+from migrationaudit.preflight.literal import LiteralIndex, Regex, newline_key
 from migrationaudit.preflight.model import EngineAnswer, HostRule
 from migrationaudit.preflight.nginx import normalise
 
@@ -57,7 +57,7 @@ class Cond:
 @dataclass
 class Rewrite:
     rule: HostRule
-    regex: re.Pattern[str]
+    regex: Regex
     subst: str
     flags: dict[str, str]
     conds: list[Cond]
@@ -147,9 +147,14 @@ class ApacheEngine:
 
 def expand(text: str, env: dict[str, str], groups: list[str], conds: list[str]) -> str:
     """``$N``, ``%N`` and ``%{VAR}`` in a substitution or test string."""
-    text = re.sub(r"%\{(\w+)\}", lambda m: env.get(m.group(1), ""), text)
-    text = re.sub(r"\$(\d)", lambda m: _nth(groups, int(m.group(1))), text)
-    return re.sub(r"%(\d)", lambda m: _nth(conds, int(m.group(1))), text)
+    # Each step only where its sign is (a step that finds nothing returns the text as it is).
+    if "%{" in text:
+        text = re.sub(r"%\{(\w+)\}", lambda m: env.get(m.group(1), ""), text)
+    if "$" in text:
+        text = re.sub(r"\$(\d)", lambda m: _nth(groups, int(m.group(1))), text)
+    if "%" in text:
+        text = re.sub(r"%(\d)", lambda m: _nth(conds, int(m.group(1))), text)
+    return text
 
 
 def _backref(groups: list[str], m: re.Match[str]) -> str:

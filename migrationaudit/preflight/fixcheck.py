@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from migrationaudit.fixes.plan import FixPlan, Review
 from migrationaudit.preflight.model import RuleFile
 from migrationaudit.preflight.read import read_rule_file
-from migrationaudit.preflight.simulate import Simulator
+from migrationaudit.preflight.simulate import Simulator, Targets
 
 PREDICTED_CHAIN = "predicted-chain"
 MAX_HOPS = 10
@@ -68,12 +68,13 @@ def checked_plan(plan: FixPlan, files: Mapping[str, str]) -> FixPlan:
     if not hosts:
         return plan
     bad: dict[str, str] = {}
+    targets: Targets = {}  # each fix's target is resolved once for the three files
     with tempfile.TemporaryDirectory(prefix="migrationaudit-fixcheck-") as tmp:
         for name, (fmt, write) in SERVERS.items():
             if name not in files:
                 continue
             rule_file: RuleFile = read_rule_file(write(Path(tmp), files, hosts), fmt)
-            sim = Simulator(rule_file, tuple(hosts))
+            sim = Simulator(rule_file, tuple(hosts), targets)
             for f in plan.fixes:
                 if f.source in bad:
                     continue

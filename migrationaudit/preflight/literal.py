@@ -25,6 +25,9 @@ from collections.abc import Callable, Sequence
 
 _SPECIAL = frozenset(".^$*+?{}[]|()")
 _HEX = frozenset("0123456789abcdefABCDEF")
+# Flags that change what a literal text between anchors matches (case, ``^``/``$`` per line,
+# spaces and ``#`` ignored): a pattern with one of them is always compiled.
+_CHANGES_LITERAL = re.IGNORECASE | re.MULTILINE | re.VERBOSE | re.LOCALE
 
 
 def literal_of(body: str) -> str | None:
@@ -78,7 +81,7 @@ class LiteralIndex:
 
     def __init__(
         self,
-        patterns: Sequence[re.Pattern[str] | None],
+        patterns: Sequence[Regex | None],
         key: Callable[[str], str],
         *,
         anchors: tuple[str, str] = ("", r"\Z"),
@@ -118,3 +121,100 @@ class LiteralIndex:
         if j < len(always) and (best is None or always[j] < best):
             best = always[j]
         return best
+
+
+class LiteralMatch:
+    """What a :class:`LiteralPattern` matched: the whole match (``group(0)``), no groups."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def group(self, n: int = 0) -> str:
+        if n != 0:
+            raise IndexError("no such group")
+        return self._text
+
+    def groups(self) -> tuple[str, ...]:
+        return ()
+
+    def groupdict(self) -> dict[str, str]:
+        return {}
+
+
+class LiteralPattern:
+    """A regular expression that matches one text between its anchors (the plain patterns a
+    rule file is mostly made of), answered without compiling it: :meth:`match` and
+    :meth:`search` find exactly what the compiled pattern finds (``group(0)`` included). Made
+    by :func:`compile_pattern`; ``compiled`` builds the real pattern on first use.
+
+    The texts it matches: ``literal``, with a ``/`` before it (``lead``) and after it
+    (``tail``) or not where an optional ``/?`` was written there; with the ``$`` anchor also
+    each of them followed by one final newline (which ``group(0)`` leaves out)."""
+
+    __slots__ = ("_anchored", "_compiled", "_dollar", "_texts", "flags", "pattern")
+
+    def __init__(
+        self, pattern: str, flags: int, literal: str, anchors: tuple[str, str], lead: bool,
+        tail: bool,
+    ) -> None:  # fmt: skip
+        self.pattern = pattern
+        self.flags = flags | (0 if flags & re.ASCII else re.UNICODE)  # as re.compile reports
+        self._anchored = anchors[0] == "^"
+        self._dollar = anchors[1] == "$"
+        texts = (literal, literal + "/") if tail else (literal,)
+        self._texts = texts + tuple("/" + t for t in texts) if lead else texts
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self.flags)
+        return self._compiled
+
+    def match(self, string: str) -> LiteralMatch | None:
+        """``re.Pattern.match``: the pattern at the start of ``string``."""
+        if self._dollar and string.endswith("\n"):
+            string = string[:-1]  # ``$`` also matches before a final newline
+        return LiteralMatch(string) if string in self._texts else None
+
+    def search(self, string: str) -> re.Match[str] | LiteralMatch | None:
+        """``re.Pattern.search`` (an unanchored pattern is compiled to search)."""
+        if self._anchored:
+            return self.match(string)
+        return self.compiled.search(string)
+
+
+Regex = re.Pattern[str] | LiteralPattern
+
+
+def compile_pattern(
+    pattern: str,
+    flags: int = 0,
+    *,
+    anchors: tuple[tuple[str, str], ...] = (("^", "$"), ("", r"\Z")),
+    strip: tuple[str, ...] = (),
+    lead: tuple[str, ...] = (),
+) -> Regex:
+    """``re.compile(pattern, flags)``, or a :class:`LiteralPattern` when ``pattern`` is one
+    literal text (:func:`literal_of`) between one of ``anchors`` (start ``^`` or none, end
+    ``$`` or ``\\Z``), after an optional ``strip`` suffix and ``lead`` prefix (each only
+    ``/?``, an optional slash). A pattern a literal cannot stand for is compiled at once, so
+    an invalid one fails where it always did."""
+    if not flags & _CHANGES_LITERAL:
+        for start, end in anchors:
+            if not (pattern.startswith(start) and pattern.endswith(end)):
+                continue
+            if len(pattern) < len(start) + len(end) or start not in ("", "^"):
+                continue
+            body = pattern[len(start) : len(pattern) - len(end)]
+            tail = any(s == "/?" and body.endswith(s) for s in strip)
+            body = body.removesuffix("/?") if tail else body
+            head = any(p == "/?" and body.startswith(p) for p in lead)
+            body = body.removeprefix("/?") if head else body
+            literal = literal_of(body)
+            if literal is not None and "\n" not in literal and end in ("$", r"\Z"):
+                return LiteralPattern(pattern, flags, literal, (start, end), head, tail)
+            break
+    return re.compile(pattern, flags)

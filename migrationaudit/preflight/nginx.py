@@ -34,6 +34,7 @@ in ``tests/preflight/test_servers.py``:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -272,21 +273,12 @@ class NginxEngine:
             return st.vars[name]
         if name in self.maps:
             return self.map_value(name, st)
-        values = {
-            "host": st.host,
-            "http_host": st.host,
-            "server_name": st.server.names[0] if st.server.names else "",
-            "scheme": st.scheme,
-            "request_uri": st.request_uri,
-            "uri": st.uri,
-            "document_uri": st.uri,
-            "args": st.args,
-            "query_string": st.args,
-            "is_args": "?" if st.args else "",
-        }
+        builtin = _BUILTINS.get(name)
+        if builtin is not None:
+            return builtin(st)
         if name.startswith("arg_"):
             return dict(parse_qsl(st.args, keep_blank_values=True)).get(name[4:], "")
-        return values.get(name, "")
+        return ""
 
     def map_value(self, name: str, st: State) -> str:
         source, entries, default, hostnames = self.maps[name]
@@ -329,7 +321,23 @@ class NginxEngine:
         return got
 
     def expand(self, text: str, st: State) -> str:
+        if "$" not in text:
+            return text  # no variable: nothing to expand
         return _VAR.sub(lambda m: self.variable(m.group(1).strip("{}"), st), text)
+
+
+_BUILTINS: dict[str, Callable[[State], str]] = {
+    "host": lambda st: st.host,
+    "http_host": lambda st: st.host,
+    "server_name": lambda st: st.server.names[0] if st.server.names else "",
+    "scheme": lambda st: st.scheme,
+    "request_uri": lambda st: st.request_uri,
+    "uri": lambda st: st.uri,
+    "document_uri": lambda st: st.uri,
+    "args": lambda st: st.args,
+    "query_string": lambda st: st.args,
+    "is_args": lambda st: "?" if st.args else "",
+}
 
 
 def normalise(path: str) -> str:
