@@ -126,15 +126,17 @@ class Simulator:
                 best = (rank, rule, target)
         return (best[1], best[2]) if best else None
 
-    def answer(self, url: str) -> Answer:
-        """What the host answers to a GET of ``url``."""
+    def answer(self, url: str, resolve: bool = True) -> Answer:
+        """What the host answers to a GET of ``url`` (``resolve=False``: the Location is not
+        resolved, ``target`` stays None; :meth:`target` gives it)."""
         if self.rule_file.engine is not None:
             got = self.rule_file.engine.answer(url)
             if got.unknown:
                 return Answer(0, rule=got.rule, unknown=got.unknown)
             if got.location is None or not 300 <= got.status < 400:
                 return Answer(got.status, rule=got.rule)
-            return Answer(got.status, got.location, self._target(url, got.location), got.rule)
+            target = self.target(url, got.location) if resolve else None
+            return Answer(got.status, got.location, target, got.rule)
         found = self.match(url)
         if found is None:
             path = urlsplit(url).path.rstrip("/") or "/"
@@ -147,9 +149,9 @@ class Simulator:
             target, unknown = with_query(self.rule_file.fmt, rule, target, query)
             if unknown:
                 return Answer(0, rule=rule, unknown=unknown)
-        return Answer(rule.status, target, self._target(url, target), rule)
+        return Answer(rule.status, target, self.target(url, target) if resolve else None, rule)
 
-    def _target(self, url: str, location: str) -> str | None:
+    def target(self, url: str, location: str) -> str | None:
         """The absolute target of ``location`` answered to ``url``. An ``http(s)://`` location
         does not depend on the rest of ``url`` once its ``scheme://authority`` (which decides
         whether ``url`` is a base at all) is the same: it is resolved once per such pair."""

@@ -98,8 +98,8 @@ def test_shared_targets_are_those_resolve_location_gives(base: str, location: st
     sims = [Simulator(RuleFile("f", "netlify", ()), ("old.example",), shared) for _ in range(2)]
     want = resolve_location(base, [location]).target
     for sim in sims:
-        assert sim._target(base, location) == want
+        assert sim.target(base, location) == want
         assert (
-            sim._target(base + "/other", location)
+            sim.target(base + "/other", location)
             == resolve_location(base + "/other", [location]).target
         )
