@@ -35,6 +35,8 @@ def _printable(data: bytes) -> str | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    if text.isascii() and text.isprintable():
+        return text  # letters, digits, punctuation and the plain space only
     # Controls, bidi overrides and invisible or odd spaces: a regex spells them as \xHH, so
     # the config never holds a character that reads differently from what it matches.
     if any(c != " " and unicodedata.category(c)[0] in "CZ" for c in text):

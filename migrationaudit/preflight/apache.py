@@ -36,11 +36,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import partial
-from urllib.parse import urlsplit
 
 from migrationaudit.preflight.literal import LiteralIndex, Regex, newline_key
 from migrationaudit.preflight.model import EngineAnswer, HostRule
-from migrationaudit.preflight.nginx import normalise
+from migrationaudit.preflight.nginx import normalise, split_url
 
 STATUS_WORDS = {"permanent": 301, "temp": 302, "seeother": 303, "gone": 410}
 MAX_ROUNDS = 10
@@ -103,7 +102,7 @@ class ApacheEngine:
         return self.vhosts[0] if self.vhosts else self.main
 
     def answer(self, url: str) -> EngineAnswer:
-        parts = urlsplit(url)
+        parts = split_url(url)
         host = (parts.hostname or "").lower()
         server = self.server_for(host)
         env = {

@@ -164,7 +164,7 @@ class Reader:
         pattern, subst = args[0], args[1]
         flags = _flags(args[2]) if len(args) > 2 else {}
         disk = [c for c in conds if c.pattern.lstrip("!").startswith("-")
-                or any(v in c.test for v in _DISK)]  # fmt: skip
+                or any(v in c.test for v in _DISK)] if conds else []  # fmt: skip
         if disk or "P" in flags:
             what = "[P] proxy" if "P" in flags else f"RewriteCond {disk[0].test} {disk[0].pattern}"
             why = f"{what}: depends on the disk or an upstream, not simulated"

@@ -25,9 +25,10 @@ from collections.abc import Callable, Sequence
 
 _SPECIAL = frozenset(".^$*+?{}[]|()")
 _HEX = frozenset("0123456789abcdefABCDEF")
+_ASCII, _UNICODE = int(re.ASCII), int(re.UNICODE)
 # Flags that change what a literal text between anchors matches (case, ``^``/``$`` per line,
 # spaces and ``#`` ignored): a pattern with one of them is always compiled.
-_CHANGES_LITERAL = re.IGNORECASE | re.MULTILINE | re.VERBOSE | re.LOCALE
+_CHANGES_LITERAL = int(re.IGNORECASE | re.MULTILINE | re.VERBOSE | re.LOCALE)  # int: no enum
 
 
 def literal_of(body: str) -> str | None:
@@ -92,9 +93,14 @@ class LiteralIndex:
         self._by_key: dict[str, list[int]] = {}
         self._always: list[int] = []
         start, end = anchors
+        # compile_pattern reads the optional-slash suffix and prefix only.
+        same_reading = (anchors, strip, lead) if set(strip) | set(lead) <= {"/?"} else None
+        blind = int(re.IGNORECASE | re.VERBOSE)
         for pos, pattern in enumerate(patterns):
             literal = None
-            if pattern is not None and not pattern.flags & (re.IGNORECASE | re.VERBOSE):
+            if isinstance(pattern, LiteralPattern) and pattern.reading[:3] == same_reading:
+                literal = pattern.reading[3]  # read already, the same way
+            elif pattern is not None and not pattern.flags & blind:
                 text = pattern.pattern
                 if text.startswith(start) and text.endswith(end) and len(text) >= len(start + end):
                     body = text[len(start) : len(text) - len(end)]
@@ -153,18 +159,22 @@ class LiteralPattern:
     (``tail``) or not where an optional ``/?`` was written there; with the ``$`` anchor also
     each of them followed by one final newline (which ``group(0)`` leaves out)."""
 
-    __slots__ = ("_anchored", "_compiled", "_dollar", "_texts", "flags", "pattern")
+    __slots__ = ("_anchored", "_compiled", "_dollar", "_texts", "flags", "pattern", "reading")
 
     def __init__(
-        self, pattern: str, flags: int, literal: str, anchors: tuple[str, str], lead: bool,
-        tail: bool,
+        self, pattern: str, flags: int, literal: str, anchors: tuple[str, str], head: bool,
+        tail: bool, strip: tuple[str, ...] = (), lead: tuple[str, ...] = (),
     ) -> None:  # fmt: skip
         self.pattern = pattern
-        self.flags = flags | (0 if flags & re.ASCII else re.UNICODE)  # as re.compile reports
+        # (anchors, strip, lead, literal): how compile_pattern read it, for LiteralIndex.
+        self.reading: tuple[tuple[str, str], tuple[str, ...], tuple[str, ...], str] = (
+            anchors, strip, lead, literal,
+        )  # fmt: skip
+        self.flags = flags | (0 if flags & _ASCII else _UNICODE)  # as re.compile reports
         self._anchored = anchors[0] == "^"
         self._dollar = anchors[1] == "$"
         texts = (literal, literal + "/") if tail else (literal,)
-        self._texts = texts + tuple("/" + t for t in texts) if lead else texts
+        self._texts = texts + tuple("/" + t for t in texts) if head else texts
         self._compiled: re.Pattern[str] | None = None
 
     @property
@@ -202,6 +212,7 @@ def compile_pattern(
     ``$`` or ``\\Z``), after an optional ``strip`` suffix and ``lead`` prefix (each only
     ``/?``, an optional slash). A pattern a literal cannot stand for is compiled at once, so
     an invalid one fails where it always did."""
+    flags = int(flags)
     if not flags & _CHANGES_LITERAL:
         for start, end in anchors:
             if not (pattern.startswith(start) and pattern.endswith(end)):
@@ -215,6 +226,7 @@ def compile_pattern(
             body = body.removeprefix("/?") if head else body
             literal = literal_of(body)
             if literal is not None and "\n" not in literal and end in ("$", r"\Z"):
-                return LiteralPattern(pattern, flags, literal, (start, end), head, tail)
+                reading = (start, end)
+                return LiteralPattern(pattern, flags, literal, reading, head, tail, strip, lead)
             break
     return re.compile(pattern, flags)

@@ -20,6 +20,7 @@ from migrationaudit.preflight.formats import substitute
 from migrationaudit.preflight.hostfiles import substitute_vercel
 from migrationaudit.preflight.literal import LiteralIndex, slash_key
 from migrationaudit.preflight.model import HostRule, RuleFile
+from migrationaudit.preflight.nginx import split_url
 from migrationaudit.preflight.querystring import with_query
 from migrationaudit.web.location import resolve_location
 from migrationaudit.web.plainurls import is_plain
@@ -79,7 +80,7 @@ class Simulator:
             if got.rule is None or got.unknown:
                 return None
             return got.rule, got.location or ""
-        parts = urlsplit(url)
+        parts = split_url(url)
         host = (parts.hostname or "").lower()
         path = parts.path or "/"
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -139,12 +140,12 @@ class Simulator:
             return Answer(got.status, got.location, target, got.rule)
         found = self.match(url)
         if found is None:
-            path = urlsplit(url).path.rstrip("/") or "/"
+            path = split_url(url).path.rstrip("/") or "/"
             return Answer(404 if path in self._gone else 200)
         rule, target = found
         if not rule.is_redirect:
             return Answer(rule.status, rule=rule)  # a rewrite, a proxy or a not-found page
-        query = urlsplit(url).query
+        query = split_url(url).query
         if query:
             target, unknown = with_query(self.rule_file.fmt, rule, target, query)
             if unknown:

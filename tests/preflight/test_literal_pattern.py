@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import re
 from itertools import product
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from migrationaudit.preflight.literal import LiteralPattern, compile_pattern
+from migrationaudit.preflight.literal import (
+    LiteralIndex,
+    LiteralPattern,
+    compile_pattern,
+    slash_key,
+)
 from migrationaudit.preflight.model import RuleFile
+from migrationaudit.preflight.nginx import normalise, split_url
 from migrationaudit.preflight.simulate import Simulator
 from migrationaudit.web.location import resolve_location
 
@@ -103,3 +110,48 @@ def test_shared_targets_are_those_resolve_location_gives(base: str, location: st
             sim.target(base + "/other", location)
             == resolve_location(base + "/other", [location]).target
         )
+
+
+@pytest.mark.parametrize(
+    ("anchors", "strip", "lead"), [(("", r"\Z"), ("/?",), ()), (("^", "$"), (), ("/?",))]
+)
+def test_an_index_of_literal_patterns_is_the_index_of_the_compiled_ones(anchors, strip, lead):
+    texts = [p for p, *_ in PATTERNS]
+    read = [compile_pattern(p, f, strip=strip, lead=lead) for p, f, *_ in PATTERNS]
+    index = LiteralIndex(read, slash_key, anchors=anchors, strip=strip, lead=lead)
+    want = LiteralIndex([re.compile(p, f) for p, f, *_ in PATTERNS], slash_key,
+                        anchors=anchors, strip=strip, lead=lead)  # fmt: skip
+    for text in TEXTS:
+        for start in range(len(texts) + 1):
+            assert index.first(text, start) == want.first(text, start), (text, start)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://a.example/p/0", "https://a.example/p?x=1&y", "http://A.example/p", "http://a/%41",
+     "http://a.example:8080/p", "http://u@a.example/p#f", "http://a.example", "x:/p"],
+)  # fmt: skip
+def test_split_url_is_urlsplit(url: str) -> None:
+    assert split_url(url) == urlsplit(url)
+    assert split_url(url).hostname == urlsplit(url).hostname
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/a/b", "/a/b/", "/a//b", "/a/./b", "/a/../b", "/a/.", "/a/..", "/.x", "/%41",
+     "a/b", "", "/a\n", "/a b"],
+)  # fmt: skip
+def test_normalise_of_a_plain_path_is_the_path(path: str) -> None:
+    assert normalise(path) == _slow_normalise(path)
+
+
+def _slow_normalise(path: str) -> str:
+    path = re.sub(r"/{2,}", "/", unquote(path))
+    out: list[str] = []
+    for seg in path.split("/")[1:]:
+        if seg == "..":
+            if out:
+                out.pop()
+        elif seg != ".":
+            out.append(seg)
+    return "/" + "/".join(out)
