@@ -14,7 +14,6 @@ from migrationaudit.fixes.wire import (
     Split,
     left_out_note,
     regex_bytes,
-    target_url,
     writable,
 )
 
@@ -27,8 +26,8 @@ def _nginx_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _nginx_value(url: str) -> str:
-    return _nginx_quote(target_url(url)).replace("$", "${" + NGINX_DOLLAR + "}")
+def _nginx_value(wire: str) -> str:
+    return _nginx_quote(wire).replace("$", "${" + NGINX_DOLLAR + "}")
 
 
 def _printable(data: bytes) -> str | None:
@@ -36,6 +35,8 @@ def _printable(data: bytes) -> str | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    if text.isascii() and text.isprintable():
+        return text  # letters, digits, punctuation and the plain space only
     # Controls, bidi overrides and invisible or odd spaces: a regex spells them as \xHH, so
     # the config never holds a character that reads differently from what it matches.
     if any(c != " " and unicodedata.category(c)[0] in "CZ" for c in text):
@@ -75,7 +76,7 @@ def _nginx_entries(
             paths, queries = path_lines, query_lines
         else:
             paths, queries = others.setdefault(f.status, ([], []))
-        (queries if p.query else paths).append(f"    {entry} {_nginx_value(f.target)};")
+        (queries if p.query else paths).append(f"    {entry} {_nginx_value(split[f.target].wire)};")
     return path_lines, query_lines, len(plan.fixes) - len(usable), dict(sorted(others.items()))
 
 

@@ -29,7 +29,7 @@ from migrationaudit.graph import follow
 from migrationaudit.models.hops import Chain, Hop, Outcome
 from migrationaudit.models.result import AuditResult, Verdict
 from migrationaudit.settings import HARD_MAX_HOPS
-from migrationaudit.web.urls import normalize
+from migrationaudit.web.plainurls import normal_form as normalize
 
 FIXES_SUBDIR = "fixes"
 STATUS = 301  # a fix's status unless its map row asks for another redirect status

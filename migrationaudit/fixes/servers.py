@@ -40,18 +40,18 @@ from migrationaudit.fixes.wire import (
     csv_text,
     left_out_note,
     regex_bytes,
-    target_url,
     writable,
 )
 from migrationaudit.humanize import formula_safe
 from migrationaudit.web.urls import normalize
 
 
-def render_csv(plan: FixPlan) -> str:
+def render_csv(plan: FixPlan, split: Split | None = None) -> str:
     """The flattened map in the ``--map`` format (``old_url,new_url,status,note``)."""
+    split = Split() if split is None else split
     rows = [["old_url", "new_url", "status", "note"]]
     rows += [
-        [f.source, target_url(f.target), str(f.status), formula_safe(f.note)] for f in plan.fixes
+        [f.source, split[f.target].wire, str(f.status), formula_safe(f.note)] for f in plan.fixes
     ]
     return csv_text(rows)
 
@@ -68,8 +68,10 @@ def render_review(plan: FixPlan) -> str:
 # --- Apache -----------------------------------------------------------------------------------
 
 
-def _apache_substitution(url: str) -> str:
-    return re.sub(r"([$%\\])", r"\\\1", target_url(url))
+def _apache_substitution(wire: str) -> str:
+    return (
+        re.sub(r"([$%\\])", r"\\\1", wire) if "$" in wire or "%" in wire or "\\" in wire else wire
+    )
 
 
 def render_apache(plan: FixPlan, split: Split | None = None) -> str:
@@ -89,7 +91,7 @@ def render_apache(plan: FixPlan, split: Split | None = None) -> str:
         if p.query:
             lines.append(f"RewriteCond %{{QUERY_STRING}} ^{regex_bytes(p.query.encode())}$")
         pattern = "^/?" + regex_bytes(p.decoded.removeprefix(b"/")) + "$"
-        target = _apache_substitution(f.target)
+        target = _apache_substitution(split[f.target].wire)
         lines.append(f"RewriteRule {pattern} {target} [R={f.status},L,NE,QSD]")
         blocks.append("\n".join(lines))
     head = [
@@ -140,7 +142,7 @@ def render_netlify(plan: FixPlan, split: Split | None = None) -> str:
             continue
         path = _netlify_path(p.path)
         source = path if len(hosts) == 1 else f"{p.scheme}://{p.host}{path}"
-        lines.append(" ".join([source, *conditions, target_url(f.target), f"{f.status}!"]))
+        lines.append(" ".join([source, *conditions, split[f.target].wire, f"{f.status}!"]))
     head = [
         f"# {HEADER}",
         "# Netlify / Cloudflare Pages _redirects: FROM [query conditions] TO STATUS (! forces",
@@ -155,7 +157,7 @@ def render_all(plan: FixPlan) -> dict[str, str]:
     split = Split()
     nginx_map, nginx_server = render_nginx(plan, split)
     return {
-        "redirects.csv": render_csv(plan),
+        "redirects.csv": render_csv(plan, split),
         "needs-review.csv": render_review(plan),
         "nginx-map.conf": nginx_map,
         "nginx-server.conf": nginx_server,

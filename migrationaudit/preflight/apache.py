@@ -36,11 +36,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import partial
-from urllib.parse import urlsplit
 
-from migrationaudit.preflight.literal import LiteralIndex, newline_key
+from migrationaudit.preflight.literal import LiteralIndex, Regex, newline_key
 from migrationaudit.preflight.model import EngineAnswer, HostRule
-from migrationaudit.preflight.nginx import normalise
+from migrationaudit.preflight.nginx import normalise, split_url
 
 STATUS_WORDS = {"permanent": 301, "temp": 302, "seeother": 303, "gone": 410}
 MAX_ROUNDS = 10
@@ -57,7 +56,7 @@ class Cond:
 @dataclass
 class Rewrite:
     rule: HostRule
-    regex: re.Pattern[str]
+    regex: Regex
     subst: str
     flags: dict[str, str]
     conds: list[Cond]
@@ -103,7 +102,7 @@ class ApacheEngine:
         return self.vhosts[0] if self.vhosts else self.main
 
     def answer(self, url: str) -> EngineAnswer:
-        parts = urlsplit(url)
+        parts = split_url(url)
         host = (parts.hostname or "").lower()
         server = self.server_for(host)
         env = {
@@ -147,9 +146,14 @@ class ApacheEngine:
 
 def expand(text: str, env: dict[str, str], groups: list[str], conds: list[str]) -> str:
     """``$N``, ``%N`` and ``%{VAR}`` in a substitution or test string."""
-    text = re.sub(r"%\{(\w+)\}", lambda m: env.get(m.group(1), ""), text)
-    text = re.sub(r"\$(\d)", lambda m: _nth(groups, int(m.group(1))), text)
-    return re.sub(r"%(\d)", lambda m: _nth(conds, int(m.group(1))), text)
+    # Each step only where its sign is (a step that finds nothing returns the text as it is).
+    if "%{" in text:
+        text = re.sub(r"%\{(\w+)\}", lambda m: env.get(m.group(1), ""), text)
+    if "$" in text:
+        text = re.sub(r"\$(\d)", lambda m: _nth(groups, int(m.group(1))), text)
+    if "%" in text:
+        text = re.sub(r"%(\d)", lambda m: _nth(conds, int(m.group(1))), text)
+    return text
 
 
 def _backref(groups: list[str], m: re.Match[str]) -> str:

@@ -26,6 +26,7 @@ from migrationaudit.preflight.apache import (
     Context,
     Rewrite,
 )
+from migrationaudit.preflight.literal import Regex, compile_pattern
 from migrationaudit.preflight.model import HostRule, IgnoredRule, RuleFile
 
 _LITERAL = re.compile(r"\^?(/?[\w\-./~%]*)\$")
@@ -152,7 +153,7 @@ class Reader:
             self.ignored.append(IgnoredRule(o, args[0], why, by_host=False))
 
     def _rule(self, ctx: Context, o: Origin, source: str, target: str, status: int,
-              regex: re.Pattern[str], sample: str | None, exact: bool) -> HostRule:  # fmt: skip
+              regex: Regex, sample: str | None, exact: bool) -> HostRule:  # fmt: skip
         host = ctx.names[0] if ctx.names else None
         rule = HostRule(o, sample or source, target, status, regex, dynamic=not exact,
                         host=host, sample=sample, exact=exact)  # fmt: skip
@@ -163,14 +164,15 @@ class Reader:
         pattern, subst = args[0], args[1]
         flags = _flags(args[2]) if len(args) > 2 else {}
         disk = [c for c in conds if c.pattern.lstrip("!").startswith("-")
-                or any(v in c.test for v in _DISK)]  # fmt: skip
+                or any(v in c.test for v in _DISK)] if conds else []  # fmt: skip
         if disk or "P" in flags:
             what = "[P] proxy" if "P" in flags else f"RewriteCond {disk[0].test} {disk[0].pattern}"
             why = f"{what}: depends on the disk or an upstream, not simulated"
             self.ignored.append(IgnoredRule(o, pattern, why, by_host=False))
             return
         neg = pattern.startswith("!")
-        regex = re.compile(pattern.lstrip("!"), re.I if "NC" in flags else 0)
+        # A plain ^path$ is matched as text, not compiled (80,000 of them in a fixes/ file).
+        regex = compile_pattern(pattern.lstrip("!"), re.I if "NC" in flags else 0, lead=("/?",))
         if neg:
             self.ignored.append(IgnoredRule(o, pattern, "negated pattern: not simulated", False))
             return

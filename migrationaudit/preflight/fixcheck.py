@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from migrationaudit.fixes.plan import FixPlan, Review
 from migrationaudit.preflight.model import RuleFile
 from migrationaudit.preflight.read import read_rule_file
-from migrationaudit.preflight.simulate import Simulator
+from migrationaudit.preflight.simulate import Simulator, Targets
+from migrationaudit.web.plainurls import is_plain
 
 PREDICTED_CHAIN = "predicted-chain"
 MAX_HOPS = 10
@@ -48,17 +49,40 @@ SERVERS: dict[str, tuple[str, Callable[[Path, Mapping[str, str], list[str]], Pat
 
 def predicted_path(sim: Simulator, url: str) -> tuple[int, str]:
     """(redirects the simulator predicts from ``url``, the chain as text); a loop or the hop
-    limit counts as more redirects than the limit."""
+    limit counts as more redirects than the limit. A first answer whose Location plainly
+    names another host counts as one redirect without being resolved (a Location that
+    resolves to nothing is none: either way, not a chain)."""
     seen: list[str] = [url]
     for hops in range(MAX_HOPS + 1):
-        a = sim.answer(url)
-        if a.target is None or not sim.on_site(a.target):
-            return hops + (1 if a.target else 0), " -> ".join(seen)
-        url = a.target
+        a = sim.answer(url, resolve=False)
+        if a.location is None:
+            return hops, " -> ".join(seen)
+        if hops == 0 and _plainly_elsewhere(a.location, sim.hosts):
+            return 1, url
+        target = sim.target(url, a.location)
+        if target is None or not sim.on_site(target):
+            return hops + (1 if target else 0), " -> ".join(seen)
+        url = target
         if url in seen:
             return MAX_HOPS + 1, " -> ".join([*seen, url, "(loop)"])
         seen.append(url)
     return MAX_HOPS + 1, " -> ".join(seen)
+
+
+def _plainly_elsewhere(location: str, hosts: frozenset[str]) -> bool:
+    """``location`` is a plain URL (:mod:`~migrationaudit.web.plainurls`) whose host, a domain
+    name as WHATWG reads it (its last label no number, no ``xn--`` label to re-encode), is none
+    of ``hosts``: its target, if it has one, has that same host, so it leaves the site."""
+    if not is_plain(location):
+        return False
+    host = location.split("/", 3)[2]
+    last = host.rstrip(".").rpartition(".")[2]
+    return (
+        host not in hosts
+        and "xn--" not in host
+        and not last.startswith("0x")
+        and any("a" <= c <= "z" for c in last)
+    )
 
 
 def checked_plan(plan: FixPlan, files: Mapping[str, str]) -> FixPlan:
@@ -68,12 +92,13 @@ def checked_plan(plan: FixPlan, files: Mapping[str, str]) -> FixPlan:
     if not hosts:
         return plan
     bad: dict[str, str] = {}
+    targets: Targets = {}  # each fix's target is resolved once for the three files
     with tempfile.TemporaryDirectory(prefix="migrationaudit-fixcheck-") as tmp:
         for name, (fmt, write) in SERVERS.items():
             if name not in files:
                 continue
             rule_file: RuleFile = read_rule_file(write(Path(tmp), files, hosts), fmt)
-            sim = Simulator(rule_file, tuple(hosts))
+            sim = Simulator(rule_file, tuple(hosts), targets)
             for f in plan.fixes:
                 if f.source in bad:
                     continue

@@ -46,6 +46,7 @@ from pathlib import Path
 from migrationaudit.inputs.common import read_text, split_lines
 from migrationaudit.inputs.hosting import _json_items_with_lines
 from migrationaudit.models.inputs import Origin
+from migrationaudit.preflight.literal import Regex, compile_pattern
 from migrationaudit.preflight.model import HostRule, IgnoredRule, RuleFile
 
 CF_MAX_STATIC = 2000
@@ -64,7 +65,7 @@ STATIC_LIMIT = (
 _QUERY_CONDITION = re.compile(r"^[^/:=?#][^=/]*=")
 
 
-def compile_source(path: str, fmt: str) -> tuple[re.Pattern[str], bool]:
+def compile_source(path: str, fmt: str) -> tuple[Regex, bool]:
     """The regular expression of a source path for ``fmt``, and whether it is dynamic.
 
     Placeholders become named groups (a repeated name an unnamed one), the first splat the
@@ -104,6 +105,8 @@ def compile_source(path: str, fmt: str) -> tuple[re.Pattern[str], bool]:
             body = body[:-1] + "/?"
         elif body != "/":
             body += "/?"
+    if not dynamic:  # a plain path is matched as text, not compiled
+        return compile_pattern(body + r"\Z", re.DOTALL, strip=("/?",)), False
     return re.compile(body + r"\Z", re.DOTALL), dynamic
 
 

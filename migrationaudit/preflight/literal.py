@@ -25,6 +25,10 @@ from collections.abc import Callable, Sequence
 
 _SPECIAL = frozenset(".^$*+?{}[]|()")
 _HEX = frozenset("0123456789abcdefABCDEF")
+_ASCII, _UNICODE = int(re.ASCII), int(re.UNICODE)
+# Flags that change what a literal text between anchors matches (case, ``^``/``$`` per line,
+# spaces and ``#`` ignored): a pattern with one of them is always compiled.
+_CHANGES_LITERAL = int(re.IGNORECASE | re.MULTILINE | re.VERBOSE | re.LOCALE)  # int: no enum
 
 
 def literal_of(body: str) -> str | None:
@@ -78,7 +82,7 @@ class LiteralIndex:
 
     def __init__(
         self,
-        patterns: Sequence[re.Pattern[str] | None],
+        patterns: Sequence[Regex | None],
         key: Callable[[str], str],
         *,
         anchors: tuple[str, str] = ("", r"\Z"),
@@ -89,9 +93,14 @@ class LiteralIndex:
         self._by_key: dict[str, list[int]] = {}
         self._always: list[int] = []
         start, end = anchors
+        # compile_pattern reads the optional-slash suffix and prefix only.
+        same_reading = (anchors, strip, lead) if set(strip) | set(lead) <= {"/?"} else None
+        blind = int(re.IGNORECASE | re.VERBOSE)
         for pos, pattern in enumerate(patterns):
             literal = None
-            if pattern is not None and not pattern.flags & (re.IGNORECASE | re.VERBOSE):
+            if isinstance(pattern, LiteralPattern) and pattern.reading[:3] == same_reading:
+                literal = pattern.reading[3]  # read already, the same way
+            elif pattern is not None and not pattern.flags & blind:
                 text = pattern.pattern
                 if text.startswith(start) and text.endswith(end) and len(text) >= len(start + end):
                     body = text[len(start) : len(text) - len(end)]
@@ -118,3 +127,106 @@ class LiteralIndex:
         if j < len(always) and (best is None or always[j] < best):
             best = always[j]
         return best
+
+
+class LiteralMatch:
+    """What a :class:`LiteralPattern` matched: the whole match (``group(0)``), no groups."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def group(self, n: int = 0) -> str:
+        if n != 0:
+            raise IndexError("no such group")
+        return self._text
+
+    def groups(self) -> tuple[str, ...]:
+        return ()
+
+    def groupdict(self) -> dict[str, str]:
+        return {}
+
+
+class LiteralPattern:
+    """A regular expression that matches one text between its anchors (the plain patterns a
+    rule file is mostly made of), answered without compiling it: :meth:`match` and
+    :meth:`search` find exactly what the compiled pattern finds (``group(0)`` included). Made
+    by :func:`compile_pattern`; ``compiled`` builds the real pattern on first use.
+
+    The texts it matches: ``literal``, with a ``/`` before it (``lead``) and after it
+    (``tail``) or not where an optional ``/?`` was written there; with the ``$`` anchor also
+    each of them followed by one final newline (which ``group(0)`` leaves out)."""
+
+    __slots__ = ("_anchored", "_compiled", "_dollar", "_texts", "flags", "pattern", "reading")
+
+    def __init__(
+        self, pattern: str, flags: int, literal: str, anchors: tuple[str, str], head: bool,
+        tail: bool, strip: tuple[str, ...] = (), lead: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
+        self.pattern = pattern
+        # (anchors, strip, lead, literal): how compile_pattern read it, for LiteralIndex.
+        self.reading: tuple[tuple[str, str], tuple[str, ...], tuple[str, ...], str] = (
+            anchors, strip, lead, literal,
+        )  # fmt: skip
+        self.flags = flags | (0 if flags & _ASCII else _UNICODE)  # as re.compile reports
+        self._anchored = anchors[0] == "^"
+        self._dollar = anchors[1] == "$"
+        texts = (literal, literal + "/") if tail else (literal,)
+        self._texts = texts + tuple("/" + t for t in texts) if head else texts
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self.flags)
+        return self._compiled
+
+    def match(self, string: str) -> LiteralMatch | None:
+        """``re.Pattern.match``: the pattern at the start of ``string``."""
+        if self._dollar and string.endswith("\n"):
+            string = string[:-1]  # ``$`` also matches before a final newline
+        return LiteralMatch(string) if string in self._texts else None
+
+    def search(self, string: str) -> re.Match[str] | LiteralMatch | None:
+        """``re.Pattern.search`` (an unanchored pattern is compiled to search)."""
+        if self._anchored:
+            return self.match(string)
+        return self.compiled.search(string)
+
+
+Regex = re.Pattern[str] | LiteralPattern
+
+
+def compile_pattern(
+    pattern: str,
+    flags: int = 0,
+    *,
+    anchors: tuple[tuple[str, str], ...] = (("^", "$"), ("", r"\Z")),
+    strip: tuple[str, ...] = (),
+    lead: tuple[str, ...] = (),
+) -> Regex:
+    """``re.compile(pattern, flags)``, or a :class:`LiteralPattern` when ``pattern`` is one
+    literal text (:func:`literal_of`) between one of ``anchors`` (start ``^`` or none, end
+    ``$`` or ``\\Z``), after an optional ``strip`` suffix and ``lead`` prefix (each only
+    ``/?``, an optional slash). A pattern a literal cannot stand for is compiled at once, so
+    an invalid one fails where it always did."""
+    flags = int(flags)
+    if not flags & _CHANGES_LITERAL:
+        for start, end in anchors:
+            if not (pattern.startswith(start) and pattern.endswith(end)):
+                continue
+            if len(pattern) < len(start) + len(end) or start not in ("", "^"):
+                continue
+            body = pattern[len(start) : len(pattern) - len(end)]
+            tail = any(s == "/?" and body.endswith(s) for s in strip)
+            body = body.removesuffix("/?") if tail else body
+            head = any(p == "/?" and body.startswith(p) for p in lead)
+            body = body.removeprefix("/?") if head else body
+            literal = literal_of(body)
+            if literal is not None and "\n" not in literal and end in ("$", r"\Z"):
+                reading = (start, end)
+                return LiteralPattern(pattern, flags, literal, reading, head, tail, strip, lead)
+            break
+    return re.compile(pattern, flags)

@@ -3,12 +3,12 @@ facts about the file (shadowed, ignored, chained rules) that the rule-file rules
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from migrationaudit.models.inputs import Origin
+from migrationaudit.preflight.literal import Regex
 
 FORMATS = (
     "netlify",
@@ -37,7 +37,7 @@ class HostRule:
     source: str
     target: str
     status: int
-    pattern: re.Pattern[str]
+    pattern: Regex
     dynamic: bool = False
     force: bool = False
     fallback: bool = False

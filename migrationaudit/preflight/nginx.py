@@ -34,12 +34,14 @@ in ``tests/preflight/test_servers.py``:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from migrationaudit.models.inputs import Origin
 from migrationaudit.preflight.model import EngineAnswer, HostRule
+from migrationaudit.web.plainurls import is_plain
 
 UPSTREAMS = re.compile(
     r"^(proxy_pass|fastcgi_pass|uwsgi_pass|scgi_pass|grpc_pass|memcached_pass|js_content|perl"
@@ -153,7 +155,7 @@ class NginxEngine:
 
     # -- answering -----------------------------------------------------------------------
     def answer(self, url: str) -> EngineAnswer:
-        parts = urlsplit(url)
+        parts = split_url(url)
         host = (parts.hostname or "").lower()
         raw = parts.path or "/"
         st = State(
@@ -272,21 +274,12 @@ class NginxEngine:
             return st.vars[name]
         if name in self.maps:
             return self.map_value(name, st)
-        values = {
-            "host": st.host,
-            "http_host": st.host,
-            "server_name": st.server.names[0] if st.server.names else "",
-            "scheme": st.scheme,
-            "request_uri": st.request_uri,
-            "uri": st.uri,
-            "document_uri": st.uri,
-            "args": st.args,
-            "query_string": st.args,
-            "is_args": "?" if st.args else "",
-        }
+        builtin = _BUILTINS.get(name)
+        if builtin is not None:
+            return builtin(st)
         if name.startswith("arg_"):
             return dict(parse_qsl(st.args, keep_blank_values=True)).get(name[4:], "")
-        return values.get(name, "")
+        return ""
 
     def map_value(self, name: str, st: State) -> str:
         source, entries, default, hostnames = self.maps[name]
@@ -329,11 +322,44 @@ class NginxEngine:
         return got
 
     def expand(self, text: str, st: State) -> str:
+        if "$" not in text:
+            return text  # no variable: nothing to expand
         return _VAR.sub(lambda m: self.variable(m.group(1).strip("{}"), st), text)
+
+
+_BUILTINS: dict[str, Callable[[State], str]] = {
+    "host": lambda st: st.host,
+    "http_host": lambda st: st.host,
+    "server_name": lambda st: st.server.names[0] if st.server.names else "",
+    "scheme": lambda st: st.scheme,
+    "request_uri": lambda st: st.request_uri,
+    "uri": lambda st: st.uri,
+    "document_uri": lambda st: st.uri,
+    "args": lambda st: st.args,
+    "query_string": lambda st: st.args,
+    "is_args": lambda st: "?" if st.args else "",
+}
+
+
+def split_url(url: str) -> SplitResult:
+    """``urlsplit(url)``, read off the string for a plain URL (the bulk of the requests)."""
+    if is_plain(url):
+        scheme, _, rest = url.partition("://")
+        slash = rest.index("/")
+        path, _, query = rest[slash:].partition("?")
+        return SplitResult(scheme, rest[:slash], path, query, "")
+    return urlsplit(url)
 
 
 def normalise(path: str) -> str:
     """The URI nginx matches: percent-decoded, slashes merged, dot segments resolved."""
+    if (
+        path.startswith("/")
+        and "%" not in path
+        and "//" not in path
+        and "/." not in path  # no dot segment (a path without one is its own result)
+    ):
+        return path
     path = re.sub(r"/{2,}", "/", unquote(path))
     out: list[str] = []
     for seg in path.split("/")[1:]:

@@ -10,6 +10,7 @@ replays of the corpora show (kgateway.dev's 849 ignored rules answer 404).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,9 +20,15 @@ from migrationaudit.preflight.formats import substitute
 from migrationaudit.preflight.hostfiles import substitute_vercel
 from migrationaudit.preflight.literal import LiteralIndex, slash_key
 from migrationaudit.preflight.model import HostRule, RuleFile
+from migrationaudit.preflight.nginx import split_url
 from migrationaudit.preflight.querystring import with_query
 from migrationaudit.web.location import resolve_location
+from migrationaudit.web.plainurls import is_plain
 
+# An http(s) URL's scheme and authority: what follows it (path, query, fragment) never makes
+# a WHATWG or RFC 3986 parser refuse the URL as a base.
+_AUTHORITY = re.compile(r"https?://[^/?#\\]*")
+Targets = dict[tuple[str, str], str | None]
 PREDICTED_HEADER = "x-migrationaudit-predicted-by"  # the rule-file line that answered
 NOT_PREDICTED = "not predicted"
 
@@ -41,8 +48,12 @@ class Answer:
 class Simulator:
     """Answers requests to ``hosts`` (the site's own host names) as ``rule_file``'s host does."""
 
-    def __init__(self, rule_file: RuleFile, hosts: tuple[str, ...]) -> None:
+    def __init__(
+        self, rule_file: RuleFile, hosts: tuple[str, ...], targets: Targets | None = None
+    ) -> None:
         self.rule_file = rule_file
+        # Absolute Locations resolved already (shared by the simulators of one check).
+        self._targets: Targets = {} if targets is None else targets
         self.hosts = frozenset(h.lower() for h in hosts)
         self._gone = {
             i.source.split("?", 1)[0].rstrip("/") or "/"
@@ -54,6 +65,8 @@ class Simulator:
 
     def on_site(self, url: str) -> bool:
         """Whether ``url`` is answered by this rule file (one of the site's hosts)."""
+        if is_plain(url):  # scheme://host/...: the host as urlsplit reads it
+            return url.split("/", 3)[2] in self.hosts
         return (urlsplit(url).hostname or "").lower() in self.hosts
 
     def match(
@@ -67,7 +80,7 @@ class Simulator:
             if got.rule is None or got.unknown:
                 return None
             return got.rule, got.location or ""
-        parts = urlsplit(url)
+        parts = split_url(url)
         host = (parts.hostname or "").lower()
         path = parts.path or "/"
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -114,29 +127,44 @@ class Simulator:
                 best = (rank, rule, target)
         return (best[1], best[2]) if best else None
 
-    def answer(self, url: str) -> Answer:
-        """What the host answers to a GET of ``url``."""
+    def answer(self, url: str, resolve: bool = True) -> Answer:
+        """What the host answers to a GET of ``url`` (``resolve=False``: the Location is not
+        resolved, ``target`` stays None; :meth:`target` gives it)."""
         if self.rule_file.engine is not None:
             got = self.rule_file.engine.answer(url)
             if got.unknown:
                 return Answer(0, rule=got.rule, unknown=got.unknown)
             if got.location is None or not 300 <= got.status < 400:
                 return Answer(got.status, rule=got.rule)
-            target = resolve_location(url, [got.location]).target
+            target = self.target(url, got.location) if resolve else None
             return Answer(got.status, got.location, target, got.rule)
         found = self.match(url)
         if found is None:
-            path = urlsplit(url).path.rstrip("/") or "/"
+            path = split_url(url).path.rstrip("/") or "/"
             return Answer(404 if path in self._gone else 200)
         rule, target = found
         if not rule.is_redirect:
             return Answer(rule.status, rule=rule)  # a rewrite, a proxy or a not-found page
-        query = urlsplit(url).query
+        query = split_url(url).query
         if query:
             target, unknown = with_query(self.rule_file.fmt, rule, target, query)
             if unknown:
                 return Answer(0, rule=rule, unknown=unknown)
-        return Answer(rule.status, target, resolve_location(url, [target]).target, rule)
+        return Answer(rule.status, target, self.target(url, target) if resolve else None, rule)
+
+    def target(self, url: str, location: str) -> str | None:
+        """The absolute target of ``location`` answered to ``url``. An ``http(s)://`` location
+        does not depend on the rest of ``url`` once its ``scheme://authority`` (which decides
+        whether ``url`` is a base at all) is the same: it is resolved once per such pair."""
+        if not location.startswith(("http://", "https://")):
+            return resolve_location(url, [location]).target
+        m = _AUTHORITY.match(url)
+        if m is None:
+            return resolve_location(url, [location]).target
+        key = (m.group(0), location)
+        if key not in self._targets:
+            self._targets[key] = resolve_location(url, [location]).target
+        return self._targets[key]
 
     def hop(self, url: str) -> Hop:
         """The answer to ``url`` as an ordinary hop record (marked with the answering line)."""
