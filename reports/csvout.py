@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
-from migrationaudit.humanize import formula_safe
+from migrationaudit.humanize import FORMULA_PREFIXES, formula_safe
 from migrationaudit.models.result import AuditResult
 from migrationaudit.tables import (
     FINDING_COLUMNS,
@@ -124,9 +125,19 @@ TABLES: dict[str, Callable[[AuditResult], tuple[list[str], Iterator[Sequence[Any
 FILENAMES = tuple(TABLES)
 
 
-def _cell(value: Any) -> Any:
-    """A formula-safe cell: None → empty, text starting with a formula character → ``'``."""
-    return "" if value is None else formula_safe(value)
+# Every formula prefix is one character: a cell's first character says whether it is one.
+_FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
+assert all(len(p) == 1 for p in FORMULA_PREFIXES)
+
+
+def _cells(row: Sequence[Any]) -> list[Any]:
+    """A row's formula-safe cells (:func:`formula_safe` for text starting with a formula
+    character; ``None`` stays, which :mod:`csv` writes as an empty cell). The first character
+    is looked at here so the few formula cells alone pay for a call: a million-row file has
+    tens of millions of cells."""
+    return [
+        formula_safe(v) if isinstance(v, str) and v[:1] in _FORMULA_STARTS else v for v in row
+    ]
 
 
 def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
@@ -134,15 +145,15 @@ def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterato
     ``\\n`` line ends, minimal quoting (as pandas' ``to_csv`` writes it)."""
     buf = _Lines()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([_cell(c) for c in columns])
-    count = 0
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-        count += 1
-        if count >= CHUNK_ROWS:
-            yield buf.take()
-            count = 0
-    yield buf.take()
+    writer.writerow(_cells(columns))
+    rows = iter(rows)
+    while True:
+        before = len(buf.lines)  # csv writes each row with one write()
+        writer.writerows(map(_cells, islice(rows, CHUNK_ROWS)))
+        done = len(buf.lines) - before < CHUNK_ROWS
+        yield buf.take()
+        if done:
+            return
 
 
 class _Lines:

@@ -21,7 +21,7 @@ from migrationaudit.rundir.layout import (
     SITE_RECORDS_FILE,
     SUMMARY_FILE,
 )
-from migrationaudit.rundir.records import check_jsonl, hop_record, site_line_check
+from migrationaudit.rundir.records import check_jsonl, checked_hop_line, site_line_check
 from migrationaudit.settings import CrawlOptions
 
 
@@ -143,7 +143,8 @@ def check_state(run_dir: Path) -> None:
     hops = run_dir / HOPS_FILE
 
     def hop_line(line: bytes, lineno: int) -> None:
-        hop_record(line, hops, lineno)
+        # Decoded and checked only: the Hops are built when the records are read.
+        checked_hop_line(line, hops, lineno)
 
     check_jsonl(hops, hop_line)
     check_jsonl(run_dir / SITE_RECORDS_FILE, site_line_check(run_dir / SITE_RECORDS_FILE))
