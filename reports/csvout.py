@@ -135,9 +135,7 @@ def _cells(row: Sequence[Any]) -> list[Any]:
     character; ``None`` stays, which :mod:`csv` writes as an empty cell). The first character
     is looked at here so the few formula cells alone pay for a call: a million-row file has
     tens of millions of cells."""
-    return [
-        formula_safe(v) if isinstance(v, str) and v[:1] in _FORMULA_STARTS else v for v in row
-    ]
+    return [formula_safe(v) if isinstance(v, str) and v[:1] in _FORMULA_STARTS else v for v in row]
 
 
 def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
