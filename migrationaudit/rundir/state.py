@@ -110,12 +110,13 @@ _SUMMARY_FLAGS = frozenset({"complete", "interrupted"})
 _SUMMARY_NUMBERS = frozenset({"seeds", "fetched", "elapsed_s", "finished", "workers"})
 
 
-def check_state(run_dir: Path) -> None:
+def check_state(run_dir: Path) -> dict[str, Any]:
     """Refuse a run directory whose state files were damaged or edited by hand, or written by
     a newer version: InputError naming the file (and the line, for JSON lines). Checks
     ``inputs.json``, ``job.json``, ``crawl.json``, ``run.json``, ``site-job.json`` and every
     complete line of ``hops.jsonl`` and ``site.jsonl``. A last line cut off by a kill is
-    allowed (it is dropped); an absent optional file is too."""
+    allowed (it is dropped); an absent optional file is too. Returns ``inputs.json``'s data
+    (checked), so a reader of the run need not read it again."""
     from migrationaudit.rundir.layout import SITE_JOB_FILE
 
     run_dir = Path(run_dir)
@@ -148,3 +149,4 @@ def check_state(run_dir: Path) -> None:
 
     check_jsonl(hops, hop_line)
     check_jsonl(run_dir / SITE_RECORDS_FILE, site_line_check(run_dir / SITE_RECORDS_FILE))
+    return inputs
