@@ -13,10 +13,10 @@ is what :func:`~migrationaudit.tables.to_csv_text` writes for them (a test compa
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from migrationaudit.humanize import formula_safe
+from migrationaudit.humanize import FORMULA_PREFIXES, formula_safe
 from migrationaudit.models.result import AuditResult
 from migrationaudit.tables import (
     FINDING_COLUMNS,
@@ -30,16 +30,33 @@ from migrationaudit.tables import (
 )
 
 CHUNK_ROWS = 500  # rows per written chunk
+_KNOWN_MAX = 4096  # header sets whose cells hops.csv keeps at once
 
 
 def _hop_rows(result: AuditResult) -> tuple[list[str], Iterator[Sequence[Any]]]:
     names = header_names(result)
     columns = [*HOP_COLUMNS, *(f"header_{n}" for n in names), *PAGE_COLUMNS]
 
+    blank = (None,) * len(names)
+    # Header set → its cells: the sets without a Location are shared by many hops (one
+    # object each, see rundir.shared), so their cells are made once. Each entry holds its
+    # set, so an id is never reused while it is kept.
+    known: dict[int, tuple[Mapping[str, str], tuple[Any, ...]]] = {}
+
+    def header_cells(headers: Mapping[str, str]) -> tuple[Any, ...]:
+        got = known.get(id(headers))
+        if got is not None:
+            return got[1]
+        lowered = {k.lower(): v for k, v in headers.items()}
+        cells = tuple(lowered.get(n) for n in names)
+        if len(known) >= _KNOWN_MAX:
+            known.clear()
+        known[id(headers)] = (headers, cells)
+        return cells
+
     def rows() -> Iterator[Sequence[Any]]:
         for legacy, chain in legacy_chains(result):
             for index, h in enumerate(chain.hops):
-                headers = {k.lower(): v for k, v in h.headers.items()} if h.headers else {}
                 page = h.page
                 yield (
                     legacy,
@@ -51,7 +68,7 @@ def _hop_rows(result: AuditResult) -> tuple[list[str], Iterator[Sequence[Any]]]:
                     h.target,
                     h.error,
                     round(h.elapsed_ms, 1),
-                    *(headers.get(n) for n in names),
+                    *(header_cells(h.headers) if h.headers else blank),
                     page.title if page else None,
                     page.canonical_url if page else None,
                     page.meta_robots if page else None,
@@ -124,9 +141,55 @@ TABLES: dict[str, Callable[[AuditResult], tuple[list[str], Iterator[Sequence[Any
 FILENAMES = tuple(TABLES)
 
 
-def _cell(value: Any) -> Any:
-    """A formula-safe cell: None → empty, text starting with a formula character → ``'``."""
-    return "" if value is None else formula_safe(value)
+# Every formula prefix is one character: a cell's first character says whether it is one.
+_FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
+assert all(len(p) == 1 for p in FORMULA_PREFIXES)
+
+
+def _cells(row: Sequence[Any]) -> list[Any]:
+    """A row's formula-safe cells (:func:`formula_safe` for text starting with a formula
+    character; ``None`` stays, which :mod:`csv` writes as an empty cell). The first character
+    is looked at here so the few formula cells alone pay for a call: a million-row file has
+    tens of millions of cells."""
+    return [formula_safe(v) if isinstance(v, str) and v[:1] in _FORMULA_STARTS else v for v in row]
+
+
+# The text :mod:`csv` writes for the plain non-text cells (``None`` is an empty cell).
+_PLAIN_TEXT: dict[type, Callable[[Any], str]] = {
+    int: int.__repr__,
+    bool: bool.__repr__,
+    float: float.__repr__,
+}
+
+
+def _line(row: Sequence[Any]) -> str | None:
+    """The CSV line of ``row`` when it needs neither quotes nor a formula guard (almost every
+    row): its cells joined by commas. None for any other row, which :mod:`csv` then writes
+    (a cell with a comma, a quote or a line break; a cell starting with a formula character;
+    a cell of another type)."""
+    try:
+        cells = [
+            v if type(v) is str else ("" if v is None else _PLAIN_TEXT[type(v)](v)) for v in row
+        ]
+    except KeyError:
+        return None
+    line = ",".join(cells)
+    if (
+        len(cells) < 2  # a lone empty cell is written as ""
+        or line.count(",") != len(cells) - 1  # a comma in a cell
+        or '"' in line
+        or "\n" in line
+        or "\r" in line
+        or "\t" in line
+        or line[:1] in _FORMULA_STARTS
+        # with no comma inside a cell, every comma starts one: none may start a formula
+        or ",=" in line
+        or ",+" in line
+        or ",-" in line
+        or ",@" in line
+    ):
+        return None
+    return line + "\n"
 
 
 def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
@@ -134,10 +197,14 @@ def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterato
     ``\\n`` line ends, minimal quoting (as pandas' ``to_csv`` writes it)."""
     buf = _Lines()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([_cell(c) for c in columns])
+    writer.writerow(_cells(columns))
     count = 0
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        line = _line(row)
+        if line is None:
+            writer.writerow(_cells(row))
+        else:
+            buf.write(line)
         count += 1
         if count >= CHUNK_ROWS:
             yield buf.take()

@@ -82,22 +82,22 @@ def _plan(result: AuditResult) -> _Plan:
     )
 
 
-def _case(result: AuditResult, plan: _Plan, url: str, verdict: str | None) -> ET.Element:
+# A test case's parts: its attributes and its children (tag, attributes, text).
+_Child = tuple[str, dict[str, str], str | None]
+
+
+def _case_parts(
+    result: AuditResult, plan: _Plan, url: str, verdict: str | None
+) -> tuple[dict[str, str], list[_Child]]:
     """One ``<testcase>``: a failure for gating findings, else skipped when incomplete, and
     the other findings as system-out."""
-    case = ET.Element(
-        "testcase", {"classname": _clean(host_of(url) or "(no host)"), "name": _clean(url)}
-    )
+    attrs = {"classname": _clean(host_of(url) or "(no host)"), "name": _clean(url)}
+    children: list[_Child] = []
     found = plan.by_url.get(url, [])
     gating = [f for f in found if id(f) in plan.gating_ids]
     other = [f for f in found if id(f) not in plan.gating_ids]
     if gating:
         rule_ids = sorted({f.rule_id for f in gating})
-        failure = ET.SubElement(
-            case,
-            "failure",
-            {"message": _clean(", ".join(rule_ids)), "type": gating[0].severity.label},
-        )
         texts = []
         for f in gating:
             text = _finding_text(result, f)
@@ -105,14 +105,78 @@ def _case(result: AuditResult, plan: _Plan, url: str, verdict: str | None) -> ET
                 b = plan.exceeded[f.rule_id]
                 text += f"\n  budget: {b.count} {b.rule_id} finding(s) > max {b.limit}"
             texts.append(text)
-        failure.text = _clean("\n\n".join(texts))
+        failure = {"message": _clean(", ".join(rule_ids)), "type": gating[0].severity.label}
+        children.append(("failure", failure, _clean("\n\n".join(texts))))
     elif verdict == "incomplete":
-        ET.SubElement(case, "skipped", {"message": "incomplete: the chain was not fetched"})
+        children.append(("skipped", {"message": "incomplete: the chain was not fetched"}, None))
     notes = [_finding_text(result, f) for f in other] + plan.quiet.get(url, [])
     if notes:
-        out = ET.SubElement(case, "system-out")
-        out.text = _clean("\n\n".join(notes))
+        children.append(("system-out", {}, _clean("\n\n".join(notes))))
+    return attrs, children
+
+
+def _case(result: AuditResult, plan: _Plan, url: str, verdict: str | None) -> ET.Element:
+    """One ``<testcase>`` element (see :func:`_case_parts`)."""
+    attrs, children = _case_parts(result, plan, url, verdict)
+    case = ET.Element("testcase", attrs)
+    for tag, child_attrs, text in children:
+        ET.SubElement(case, tag, child_attrs).text = text
     return case
+
+
+def _case_text(result: AuditResult, plan: _Plan, url: str, verdict: str | None) -> str:
+    """One ``<testcase>`` as text: what ElementTree writes for :func:`_case` indented at the
+    depth of a test case (``ET.indent(case, level=2)``), without building and walking the
+    element (a test compares both)."""
+    attrs, children = _case_parts(result, plan, url, verdict)
+    parts = ["<testcase", *_attributes(attrs)]
+    if not children:
+        parts.append(" />")
+        return "".join(parts)
+    parts.append(">")
+    for tag, child_attrs, text in children:
+        parts += ("\n      <", tag, *_attributes(child_attrs))
+        if text:
+            parts += (">", _escape_text(text), "</", tag, ">")
+        else:
+            parts.append(" />")
+    parts.append("\n    </testcase>")
+    return "".join(parts)
+
+
+def _attributes(attrs: dict[str, str]) -> list[str]:
+    return [f' {k}="{_escape_attribute(v)}"' for k, v in attrs.items()]
+
+
+def _escape_text(text: str) -> str:
+    """Element text escaped as ElementTree escapes it."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+# An attribute value's characters ElementTree writes as references, in its order.
+_ATTRIBUTE_REFS = (
+    ("&", "&amp;"),
+    ("<", "&lt;"),
+    (">", "&gt;"),
+    ('"', "&quot;"),
+    ("\r", "&#13;"),
+    ("\n", "&#10;"),
+    ("\t", "&#09;"),
+)
+
+
+def _escape_attribute(text: str) -> str:
+    """An attribute value escaped as ElementTree escapes it."""
+    for char, ref in _ATTRIBUTE_REFS:
+        if char in text:
+            text = text.replace(char, ref)
+    return text
 
 
 def _counts(plan: _Plan, cases: Iterable[tuple[str, str | None]]) -> dict[str, int]:
@@ -167,9 +231,7 @@ def chunks(result: AuditResult) -> Iterator[str]:
     batch: list[str] = []
     first = True
     for url, verdict in _cases(result):
-        case = _case(result, plan, url, verdict)
-        ET.indent(case, level=2)
-        batch.append(("" if first else "\n    ") + ET.tostring(case, encoding="unicode"))
+        batch.append(("" if first else "\n    ") + _case_text(result, plan, url, verdict))
         first = False
         if len(batch) >= CHUNK_CASES:
             yield "".join(batch)

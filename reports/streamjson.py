@@ -78,6 +78,19 @@ def _emit(value: Any, pad: str, out: list[str], sort_keys: bool) -> None:
         out.append(text.replace("\n", "\n" + pad))
 
 
+# Indentation → key → the text before the key's value (``,\n`` + indentation + the key encoded
+# + ``: ``): report entries are millions of dicts with the same few keys at the same depths.
+_HEADS: dict[str, dict[str, str]] = {}
+_HEADS_MAX = 4096  # keys kept per indentation (keys of the data itself can be anything)
+
+
+def _head(heads: dict[str, str], inner: str, key: str) -> str:
+    head = ",\n" + inner + _encode_str(key) + ": "
+    if len(heads) < _HEADS_MAX:
+        heads[key] = head
+    return head
+
+
 def _emit_dict(value: dict[Any, Any], pad: str, out: list[str], sort_keys: bool) -> bool:
     """Append a non-empty dict with only ``str`` keys; False (``out`` as it was) for any
     other key, which json's own rules then encode. Keys are checked as they come, not in a
@@ -88,21 +101,21 @@ def _emit_dict(value: dict[Any, Any], pad: str, out: list[str], sort_keys: bool)
     except TypeError:  # keys that do not sort together: json's own rules say what happens
         return False
     inner = pad + INDENT
-    sep, next_sep = "{\n" + inner, ",\n" + inner
+    heads = _HEADS.get(inner)
+    if heads is None:
+        heads = _HEADS[inner] = {}
     for key in keys:
         if type(key) is not str:
             del out[start:]
             return False
         item = value[key]
-        out.append(sep)
-        out.append(_encode_str(key))
-        out.append(": ")
-        sep = next_sep
+        out.append(heads.get(key) or _head(heads, inner, key))
         scalar = _SCALARS.get(type(item))
         if scalar is not None:
             out.append(scalar(item))
         else:
             _emit(item, inner, out, sort_keys)
+    out[start] = "{" + out[start][1:]  # the first key follows "{", not ","
     out.append("\n" + pad + "}")
     return True
 

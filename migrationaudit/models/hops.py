@@ -22,6 +22,10 @@ class HopKind(str, Enum):
         return self.value
 
 
+# Value → HopKind: a dict lookup per record read instead of the enum's call.
+_KINDS: dict[str, HopKind] = {k.value: k for k in HopKind}
+
+
 class Outcome(str, Enum):
     """How a chain from a legacy URL ended."""
 
@@ -107,16 +111,24 @@ class PageFacts:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PageFacts:
-        tuples = ("hreflang", "links", "h1", "jsonld_types")
-        plain = {k: d.get(k) for k in cls.__dataclass_fields__ if k not in tuples}
+        plain = {k: d.get(k) for k in _PLAIN_PAGE_FIELDS}
         links = d.get("links")
+        hreflang = d.get("hreflang")
+        h1 = d.get("h1")
+        types = d.get("jsonld_types")
+        # The tuple fields are empty in most records: no generator is made for them then.
         return cls(
             **plain,
-            hreflang=tuple((str(a), str(b)) for a, b in d.get("hreflang") or ()),
+            hreflang=tuple((str(a), str(b)) for a, b in hreflang) if hreflang else (),
             links=tuple(str(u) for u in links) if links is not None else None,
-            h1=tuple(str(h) for h in d.get("h1") or ()),
-            jsonld_types=tuple(str(t) for t in d.get("jsonld_types") or ()),
+            h1=tuple(str(h) for h in h1) if h1 else (),
+            jsonld_types=tuple(str(t) for t in types) if types else (),
         )
+
+
+# PageFacts fields a record holds as they are (the others are lists there, tuples here).
+_TUPLE_PAGE_FIELDS = ("hreflang", "links", "h1", "jsonld_types")
+_PLAIN_PAGE_FIELDS = tuple(k for k in PageFacts.__dataclass_fields__ if k not in _TUPLE_PAGE_FIELDS)
 
 
 # PageFacts fields read from a page's body (PageFacts.text_dict).
@@ -201,7 +213,7 @@ class Hop:
         return cls(
             url=d["url"],
             status=d.get("status"),
-            kind=HopKind(d["kind"]),
+            kind=_KINDS.get(d["kind"]) or HopKind(d["kind"]),
             location=d.get("location"),
             target=d.get("target"),
             error=d.get("error"),

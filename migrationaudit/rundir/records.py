@@ -83,11 +83,10 @@ def _hop_problem(d: Any) -> str | None:
     return None
 
 
-def hop_record(line: str | bytes, path: Path, lineno: int, shared: Shared | None = None) -> Hop:
-    """One line of ``hops.jsonl`` as a Hop; InputError naming ``path:lineno`` when the line
-    is not JSON or not a hop record of the right shape and types. With ``shared``, its
-    values are the objects earlier records of the same read already hold (see
-    :class:`Shared`)."""
+def checked_hop_line(line: str | bytes, path: Path, lineno: int) -> dict[str, Any]:
+    """One line of ``hops.jsonl`` decoded and checked (not yet a Hop: a check of the whole
+    file before it is read needs no objects); InputError naming ``path:lineno`` when the line
+    is not JSON or not a hop record of the right shape and types."""
     try:
         data = json.loads(line)
     except ValueError as exc:
@@ -95,6 +94,15 @@ def hop_record(line: str | bytes, path: Path, lineno: int, shared: Shared | None
     problem = _hop_problem(data)
     if problem is not None:
         raise InputError(f"corrupt hop record: {problem}", str(path), lineno)
+    return data  # type: ignore[no-any-return]
+
+
+def hop_record(line: str | bytes, path: Path, lineno: int, shared: Shared | None = None) -> Hop:
+    """One line of ``hops.jsonl`` as a Hop; InputError naming ``path:lineno`` when the line
+    is not JSON or not a hop record of the right shape and types. With ``shared``, its
+    values are the objects earlier records of the same read already hold (see
+    :class:`Shared`)."""
+    data = checked_hop_line(line, path, lineno)
     if shared is None:
         return Hop.from_dict(data)
     return shared.hop(data)

@@ -124,13 +124,16 @@ def load_inputs_file(run_dir: Path) -> tuple[Inputs, dict[str, Any]]:
     return inputs, request
 
 
-def _load_inputs(run_dir: Path) -> tuple[Inputs, dict[str, Any], PriorityReread]:
-
+def _load_inputs(
+    run_dir: Path, data: dict[str, Any] | None = None
+) -> tuple[Inputs, dict[str, Any], PriorityReread]:
+    """The saved inputs; ``data``: ``inputs.json`` already read (and checked)."""
     path = run_dir / INPUTS_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read saved inputs: {exc}", file=str(path)) from None
+    if data is None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read saved inputs: {exc}", file=str(path)) from None
     request = dict(data.get("request") or {})
     move = _mover(request.get("cwd"))
     try:
@@ -244,8 +247,8 @@ def load_run(path: str | Path) -> SavedRun:
     """Read a saved run (``OUT`` or ``OUT/run``); InputError when it is not one."""
 
     run_dir = find_run_dir(path)
-    check_state(run_dir)
-    inputs, request, priority = _load_inputs(run_dir)
+    checked = check_state(run_dir)  # inputs.json is read once: tens of MB at 100,000 URLs
+    inputs, request, priority = _load_inputs(run_dir, checked)
     try:
         job = json.loads((run_dir / JOB_FILE).read_text(encoding="utf-8"))
         crawl = options_from_dict(job)

@@ -21,7 +21,7 @@ from migrationaudit.rundir.layout import (
     SITE_RECORDS_FILE,
     SUMMARY_FILE,
 )
-from migrationaudit.rundir.records import check_jsonl, hop_record, site_line_check
+from migrationaudit.rundir.records import check_jsonl, checked_hop_line, site_line_check
 from migrationaudit.settings import CrawlOptions
 
 
@@ -110,12 +110,13 @@ _SUMMARY_FLAGS = frozenset({"complete", "interrupted"})
 _SUMMARY_NUMBERS = frozenset({"seeds", "fetched", "elapsed_s", "finished", "workers"})
 
 
-def check_state(run_dir: Path) -> None:
+def check_state(run_dir: Path) -> dict[str, Any]:
     """Refuse a run directory whose state files were damaged or edited by hand, or written by
     a newer version: InputError naming the file (and the line, for JSON lines). Checks
     ``inputs.json``, ``job.json``, ``crawl.json``, ``run.json``, ``site-job.json`` and every
     complete line of ``hops.jsonl`` and ``site.jsonl``. A last line cut off by a kill is
-    allowed (it is dropped); an absent optional file is too."""
+    allowed (it is dropped); an absent optional file is too. Returns ``inputs.json``'s data
+    (checked), so a reader of the run need not read it again."""
     from migrationaudit.rundir.layout import SITE_JOB_FILE
 
     run_dir = Path(run_dir)
@@ -143,7 +144,9 @@ def check_state(run_dir: Path) -> None:
     hops = run_dir / HOPS_FILE
 
     def hop_line(line: bytes, lineno: int) -> None:
-        hop_record(line, hops, lineno)
+        # Decoded and checked only: the Hops are built when the records are read.
+        checked_hop_line(line, hops, lineno)
 
     check_jsonl(hops, hop_line)
     check_jsonl(run_dir / SITE_RECORDS_FILE, site_line_check(run_dir / SITE_RECORDS_FILE))
+    return inputs

@@ -118,3 +118,12 @@ def test_budgets_and_ignores_move_failures(audit_result: AuditResult) -> None:
     assert "[ignored: staging robots tag removed at launch]" in (
         noindex.findtext("system-out") or ""
     )
+
+
+def test_streamed_escapes_are_elementtrees() -> None:
+    texts = ["a&b<c>\"d'e", "tab\there", "cr\rlf\nend", "]]>&amp;", "plain", "é — ü"]
+    for text in texts:
+        element = ET.Element("x", {"a": text})
+        element.text = text
+        escaped = junit._escape_attribute(text), junit._escape_text(text)
+        assert ET.tostring(element, encoding="unicode") == '<x a="{}">{}</x>'.format(*escaped)
