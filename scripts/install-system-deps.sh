@@ -5,7 +5,7 @@
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
-# nginx serves the generated fixes/ rules for real in tests/test_fixes.py, and the
+# nginx serves the generated fixes/ rules for real in tests/fixes/test_fixes.py, and the
 # benchmark's synthetic site (bench/, smoke-tested in tests/test_bench.py)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -x /usr/sbin/apache2 ] || need+=(apache2)  # Apache httpd answers the pre-flight tests' .htaccess
