@@ -39,7 +39,8 @@ from functools import partial
 
 from migrationaudit.preflight.literal import LiteralIndex, Regex, newline_key
 from migrationaudit.preflight.model import EngineAnswer, HostRule
-from migrationaudit.preflight.nginx import normalise, split_url
+from migrationaudit.preflight.nginx import normalise
+from migrationaudit.web.plainurls import split_url
 
 STATUS_WORDS = {"permanent": 301, "temp": 302, "seeother": 303, "gone": 410}
 MAX_ROUNDS = 10

@@ -37,11 +37,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 from migrationaudit.models.inputs import Origin
 from migrationaudit.preflight.model import EngineAnswer, HostRule
-from migrationaudit.web.plainurls import is_plain
+from migrationaudit.web.plainurls import split_url
 
 UPSTREAMS = re.compile(
     r"^(proxy_pass|fastcgi_pass|uwsgi_pass|scgi_pass|grpc_pass|memcached_pass|js_content|perl"
@@ -339,16 +339,6 @@ _BUILTINS: dict[str, Callable[[State], str]] = {
     "query_string": lambda st: st.args,
     "is_args": lambda st: "?" if st.args else "",
 }
-
-
-def split_url(url: str) -> SplitResult:
-    """``urlsplit(url)``, read off the string for a plain URL (the bulk of the requests)."""
-    if is_plain(url):
-        scheme, _, rest = url.partition("://")
-        slash = rest.index("/")
-        path, _, query = rest[slash:].partition("?")
-        return SplitResult(scheme, rest[:slash], path, query, "")
-    return urlsplit(url)
 
 
 def normalise(path: str) -> str:

@@ -20,10 +20,9 @@ from migrationaudit.preflight.formats import substitute
 from migrationaudit.preflight.hostfiles import substitute_vercel
 from migrationaudit.preflight.literal import LiteralIndex, slash_key
 from migrationaudit.preflight.model import HostRule, RuleFile
-from migrationaudit.preflight.nginx import split_url
 from migrationaudit.preflight.querystring import with_query
 from migrationaudit.web.location import resolve_location
-from migrationaudit.web.plainurls import is_plain
+from migrationaudit.web.plainurls import is_plain, split_url
 
 # An http(s) URL's scheme and authority: what follows it (path, query, fragment) never makes
 # a WHATWG or RFC 3986 parser refuse the URL as a base.

@@ -15,6 +15,7 @@ returns (tests/web/test_plainurls.py checks them against each other on thousands
 from __future__ import annotations
 
 import re
+from urllib.parse import SplitResult, urlsplit
 
 from migrationaudit.web import urls
 
@@ -68,6 +69,15 @@ def is_homepage(url: str) -> bool:
         return urls.is_homepage(url)
     path, _, query = url[url.index("/", m.end(1) + 3) :].partition("?")
     return path.lower() in urls.HOME_PATHS and urls.tracking_only(query)
+
+
+def split_url(url: str) -> SplitResult:
+    """``urlsplit(url)``, read off the string for a plain URL."""
+    m = _PLAIN.fullmatch(url)
+    if m is None:
+        return urlsplit(url)
+    host, path, query = _parts(url, m.group(1))
+    return SplitResult(m.group(1), host, path, query, "")
 
 
 def _parts(url: str, scheme: str) -> tuple[str, str, str]:

@@ -16,9 +16,10 @@ from migrationaudit.preflight.literal import (
     slash_key,
 )
 from migrationaudit.preflight.model import RuleFile
-from migrationaudit.preflight.nginx import normalise, split_url
+from migrationaudit.preflight.nginx import normalise
 from migrationaudit.preflight.simulate import Simulator
 from migrationaudit.web.location import resolve_location
+from migrationaudit.web.plainurls import split_url
 
 # (pattern, flags, lead, strip): Apache's ^/?path$, Netlify's /path/?\Z, Cloudflare's /path\Z,
 # and the shapes that must not be read as one text.
